@@ -1,0 +1,60 @@
+// Chooses the tfjs backend: native TensorFlow (tfjs-node-gpu) where it loads, else wasm, else pure JS.
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors';
+
+export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export type BackendRequest = 'auto' | BackendName;
+
+/** Makes one backend current; throws when it cannot load. Injected in tests. */
+export type BackendLoader = () => Promise<void>;
+
+async function activate(name: BackendName): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+  await tf.ready();
+}
+
+/** Loading a module by a computed name keeps it optional: no type or bundle dependency on it. */
+function requireOptional(moduleName: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(moduleName);
+}
+
+export const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
+  // Registers the 'tensorflow' backend (CUDA when libtensorflow-gpu and the drivers are present).
+  tensorflow: async () => {
+    requireOptional('@tensorflow/tfjs-node-gpu');
+    await activate('tensorflow');
+  },
+  wasm: async () => {
+    requireOptional('@tensorflow/tfjs-backend-wasm');
+    await activate('wasm');
+  },
+  cpu: () => activate('cpu'),
+};
+
+export const TENSORFLOW_HELP =
+  'the tensorflow backend needs @tensorflow/tfjs-node-gpu 4.22 with a CUDA 11.2 + cuDNN 8.1 machine and internet at install time: ' +
+  'run `npm install @tensorflow/tfjs-node-gpu@4.22.0` (see README, "CUDA"), or use --backend auto|wasm|cpu';
+
+export interface BackendChoice {
+  name: BackendName;
+  /** Backends tried before it, with why each did not load. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+/** `auto` tries tensorflow, wasm, cpu in that order; a named backend that fails is a user error (exit 2). */
+export async function selectBackend(request: BackendRequest, loaders: Record<BackendName, BackendLoader> = DEFAULT_LOADERS): Promise<BackendChoice> {
+  const order: readonly BackendName[] = request === 'auto' ? BACKENDS : [request];
+  const skipped: BackendChoice['skipped'] = [];
+  for (const name of order) {
+    try {
+      await loaders[name]();
+      return { name, skipped };
+    } catch (err) {
+      skipped.push({ name, reason: (err as Error).message.split('\n')[0] });
+    }
+  }
+  if (request === 'tensorflow') throw new UserError(`--backend tensorflow: cannot load (${skipped[0].reason}); ${TENSORFLOW_HELP}`);
+  throw new UserError(`--backend ${request}: no backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}

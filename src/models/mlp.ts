@@ -1,0 +1,60 @@
+// The permutation-invariant MNIST MLP of SPEC section 3 (paper 6.6): dense -> norm -> activation per hidden
+// layer, then dense -> softmax, never normalized.
+import * as tf from '@tensorflow/tfjs';
+import type { Activation, MlpConfig } from '../config/schema';
+import { rngFor } from '../data/rng';
+import { NORMS } from '../norm/registry';
+import type { NormLayer } from '../norm/types';
+import { denseKernel, zerosVariable } from './init';
+import type { BuildOptions, Model } from './types';
+
+const ACTIVATE: Record<Activation, (x: tf.Tensor2D) => tf.Tensor2D> = {
+  relu: (x) => tf.relu(x),
+  tanh: (x) => tf.tanh(x),
+  sigmoid: (x) => tf.sigmoid(x),
+};
+
+interface Hidden {
+  kernel: tf.Variable<tf.Rank.R2>;
+  /** Present only without a norm: the norm's bias takes the dense bias's place. */
+  bias?: tf.Variable<tf.Rank.R1>;
+  norm?: NormLayer;
+}
+
+export function buildMlp({ config, inputDims, classes, seed }: BuildOptions<MlpConfig>): Model {
+  const rng = rngFor(seed, 'init');
+  const makeNorm = NORMS[config.norm];
+  const widths = [inputDims, ...config.hidden];
+  const hidden: Hidden[] = config.hidden.map((units, i) => {
+    const name = `hidden${i + 1}`;
+    const kernel = denseKernel(`${name}/kernel`, widths[i], units, rng);
+    if (!makeNorm) return { kernel, bias: zerosVariable(`${name}/bias`, units) };
+    const norm = makeNorm({
+      name: `${name}/${config.norm}`,
+      units,
+      epsilon: config.epsilon,
+      gainInit: config.gainInit,
+      biasInit: config.biasInit,
+      momentum: config.bnMomentum,
+    });
+    return { kernel, norm };
+  });
+  const outKernel = denseKernel('output/kernel', widths[widths.length - 1], classes, rng);
+  const outBias = zerosVariable('output/bias', classes);
+  const activate = ACTIVATE[config.activation];
+
+  return {
+    trainable: [...hidden.flatMap((h) => [h.kernel, ...(h.bias ? [h.bias] : []), ...(h.norm?.trainable ?? [])]), outKernel, outBias],
+    state: hidden.flatMap((h) => h.norm?.state ?? []),
+    logits(x, training) {
+      let h = x; // [batch, inputs]
+      for (const layer of hidden) {
+        let a: tf.Tensor2D = tf.matMul(h, layer.kernel); // [batch, units] summed inputs
+        if (layer.bias) a = tf.add<tf.Tensor2D>(a, layer.bias);
+        if (layer.norm) a = layer.norm.apply(a, training);
+        h = activate(a);
+      }
+      return tf.add(tf.matMul(h, outKernel), outBias); // [batch, classes]
+    },
+  };
+}

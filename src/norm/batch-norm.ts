@@ -1,0 +1,53 @@
+// Batch normalization (Ioffe & Szegedy 2015): mini-batch statistics in training, running averages at test.
+import * as tf from '@tensorflow/tfjs';
+import { normalizeScaleShift } from './normalize';
+import type { NormLayer, NormOptions } from './types';
+
+export interface BatchNormState {
+  gain: tf.Variable<tf.Rank.R1>;
+  bias: tf.Variable<tf.Rank.R1>;
+  /** [units] running mean and (unbiased) variance, updated in training forward passes. */
+  runningMean: tf.Variable<tf.Rank.R1>;
+  runningVariance: tf.Variable<tf.Rank.R1>;
+  epsilon: number;
+  momentum: number;
+}
+
+/**
+ * Training: normalizes x [batch, units] with the batch's mean and biased variance, and moves the running
+ * averages toward the batch's mean and unbiased variance (var * n / (n - 1), as Ioffe & Szegedy's inference rule).
+ */
+export function batchNormTrain(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
+  const n = x.shape[0];
+  tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, 0);
+    const unbiased = tf.mul(variance, n > 1 ? n / (n - 1) : 1);
+    s.runningMean.assign(tf.add(tf.mul(s.runningMean, s.momentum), tf.mul(mean, 1 - s.momentum)));
+    s.runningVariance.assign(tf.add(tf.mul(s.runningVariance, s.momentum), tf.mul(unbiased, 1 - s.momentum)));
+  });
+  return normalizeScaleShift({ x, gain: s.gain, bias: s.bias, axis: 0, epsilon: s.epsilon });
+}
+
+/** Evaluation: g * (x - running_mean) / sqrt(running_var + eps) + b. */
+export function batchNormEval(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
+  return tf.tidy(() => {
+    const scale = tf.mul(s.gain, tf.rsqrt(tf.add(s.runningVariance, s.epsilon)));
+    return tf.add(tf.mul(tf.sub(x, s.runningMean), scale), s.bias);
+  });
+}
+
+export function createBatchNorm(opts: NormOptions): NormLayer {
+  const s: BatchNormState = {
+    gain: tf.variable(tf.fill([opts.units], opts.gainInit), true, `${opts.name}/gain`) as tf.Variable<tf.Rank.R1>,
+    bias: tf.variable(tf.fill([opts.units], opts.biasInit), true, `${opts.name}/bias`) as tf.Variable<tf.Rank.R1>,
+    runningMean: tf.variable(tf.zeros([opts.units]), false, `${opts.name}/running_mean`) as tf.Variable<tf.Rank.R1>,
+    runningVariance: tf.variable(tf.ones([opts.units]), false, `${opts.name}/running_variance`) as tf.Variable<tf.Rank.R1>,
+    epsilon: opts.epsilon,
+    momentum: opts.momentum,
+  };
+  return {
+    trainable: [s.gain, s.bias],
+    state: [s.runningMean, s.runningVariance],
+    apply: (x, training) => (training ? batchNormTrain(x, s) : batchNormEval(x, s)),
+  };
+}

@@ -30,7 +30,11 @@ export const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
     requireOptional('@tensorflow/tfjs-backend-wasm');
     await activate('wasm');
   },
-  cpu: () => activate('cpu'),
+  cpu: async () => {
+    // PROD silences tfjs' console advert for tfjs-node on the cpu backend (PROD only gates log messages).
+    tf.env().set('PROD', true);
+    await activate('cpu');
+  },
 };
 
 export const TENSORFLOW_HELP =

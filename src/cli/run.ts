@@ -4,7 +4,7 @@ import { loadExperiment } from '../config/load';
 import { BACKENDS, selectBackend, type BackendRequest } from '../backend/select';
 import { loadAllData, runExperiment } from '../experiments/run-experiment';
 import { experimentDir } from '../experiments/layout';
-import { makeProgress } from '../experiments/progress';
+import { makeProgress, resultTable } from '../experiments/progress';
 import { onInterrupt } from './interrupt';
 
 interface RunOptions {
@@ -48,6 +48,8 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const interrupt = onInterrupt(() => progress.log('interrupted: finishing the current step (Ctrl-C again to quit at once)'));
   try {
     const outcomes = await runExperiment({ experiment, outRoot: opts.out, backend: backend.name, progress, data, shouldStop: interrupt.requested });
+    for (const line of resultTable(outcomes)) progress.log(line);
+    progress.log(`results: ${experimentDir(opts.out, experiment.name)}/summary.csv`);
     if (interrupt.requested()) return 130;
     return outcomes.every((o) => o.status === 'complete') ? 0 : 1;
   } finally {

@@ -27,7 +27,7 @@ export function parseYaml(file: string, text: string): Record<string, unknown> {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e.linePos?.[0];
-    throw new UserError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error: ${e.message.split('\n')[0]}`);
+    throw new UserError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const value: unknown = doc.toJS();
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -47,14 +47,19 @@ function checkPath(file: string, what: string, path: Path, schema: z.ZodTypeAny)
 /** `train.epochs=1` -> path and value parsed as YAML, kept as text where the key takes text. */
 export function parseOverride(file: string, assignment: string): { path: Path; value: unknown } {
   const eq = assignment.indexOf('=');
-  if (eq <= 0) throw new UserError(`--set ${assignment}: expected path=value, e.g. --set train.epochs=1`);
+  if (eq <= 0) throw new UserError(`${file}: --set ${assignment}: expected path=value, e.g. --set train.epochs=1`);
   const dotted = assignment.slice(0, eq).trim();
   const text = assignment.slice(eq + 1);
   let path: Path;
   try {
     path = parsePath(dotted);
   } catch {
-    throw new UserError(`--set ${assignment}: malformed path "${dotted}"`);
+    throw new UserError(`${file}: --set ${assignment}: malformed path "${dotted}"`);
+  }
+  if (path[0] === 'sweep' && path.length > 1) {
+    // A sweep is keyed by whole dotted paths: `sweep.train.seed` sets the entry "train.seed".
+    checkPath(file, `--set ${assignment}`, path.slice(1), runConfigSchema);
+    path = ['sweep', formatPath(path.slice(1))];
   }
   const target = unwrap(checkPath(file, `--set ${assignment}`, path, experimentSchema));
   const takesText = target instanceof z.ZodString || target instanceof z.ZodEnum || (target instanceof z.ZodLiteral && typeof target.value === 'string');
@@ -62,23 +67,22 @@ export function parseOverride(file: string, assignment: string): { path: Path; v
   try {
     return { path, value: YAML.parse(text) };
   } catch {
-    throw new UserError(`--set ${assignment}: the value "${text}" is not valid YAML`);
+    throw new UserError(`${file}: --set ${assignment}: the value "${text}" is not valid YAML`);
   }
 }
 
-/** Applies --set overrides; one that names a swept key replaces that key's sweep. */
+/**
+ * Applies --set overrides. One that names a swept key narrows that key's sweep to the one value, so the run
+ * keeps the id (and folder) it has in the full sweep.
+ */
 export function applyOverrides(file: string, raw: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {
   let out = raw;
   for (const assignment of sets) {
     const { path, value } = parseOverride(file, assignment);
     const dotted = formatPath(path);
     const sweep = out.sweep;
-    if (path[0] !== 'sweep' && typeof sweep === 'object' && sweep !== null && dotted in sweep) {
-      const rest = { ...(sweep as Record<string, unknown>) };
-      delete rest[dotted];
-      out = { ...out, sweep: rest };
-    }
-    out = setAt(out, path, value) as Record<string, unknown>;
+    const swept = path[0] !== 'sweep' && typeof sweep === 'object' && sweep !== null && dotted in sweep;
+    out = (swept ? setAt(out, ['sweep', dotted], [value]) : setAt(out, path, value)) as Record<string, unknown>;
   }
   return out;
 }

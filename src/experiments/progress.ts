@@ -34,6 +34,16 @@ function endLine(run: RunInfo, status: RunStatus, message?: string): string {
   return `[${run.index}/${run.total} ${run.runId}] ${status}${message ? `: ${message}` : ''}`;
 }
 
+/** The closing table: each run's status and final metrics. */
+export function resultTable(outcomes: readonly { runId: string; status: RunStatus; final?: EpochMetrics }[]): string[] {
+  const width = Math.max(6, ...outcomes.map((o) => o.runId.length));
+  const cell = (x: number | undefined) => (x === undefined ? '-' : fmt(x)).padStart(10);
+  return [
+    `${'run'.padEnd(width)}  ${'status'.padEnd(11)} ${'test_error'.padStart(10)} ${'test_nll'.padStart(10)} ${'train_nll'.padStart(10)}`,
+    ...outcomes.map((o) => `${o.runId.padEnd(width)}  ${o.status.padEnd(11)} ${cell(o.final?.test_error)} ${cell(o.final?.test_nll)} ${cell(o.final?.train_nll)}`),
+  ];
+}
+
 export class QuietProgress implements Progress {
   log(): void {}
   runStart(): void {}

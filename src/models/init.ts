@@ -1,6 +1,7 @@
 // Seeded weight initialization, drawn in JS so it is identical on every backend.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../data/rng';
+import { variableFrom } from '../util/variables';
 
 /**
  * Glorot/Xavier uniform (Glorot & Bengio 2010; Keras' default for Dense):
@@ -14,9 +15,10 @@ export function glorotUniform(fanIn: number, fanOut: number, rng: Rng): Float32A
 }
 
 export function denseKernel(name: string, fanIn: number, fanOut: number, rng: Rng): tf.Variable<tf.Rank.R2> {
-  return tf.variable(tf.tensor2d(glorotUniform(fanIn, fanOut, rng), [fanIn, fanOut]), true, name) as tf.Variable<tf.Rank.R2>;
+  const values = glorotUniform(fanIn, fanOut, rng);
+  return variableFrom(name, () => tf.tensor2d(values, [fanIn, fanOut]));
 }
 
 export function zerosVariable(name: string, units: number): tf.Variable<tf.Rank.R1> {
-  return tf.variable(tf.zeros([units]), true, name) as tf.Variable<tf.Rank.R1>;
+  return variableFrom(name, () => tf.zeros<tf.Rank.R1>([units]));
 }

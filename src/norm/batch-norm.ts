@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { normalizeScaleShift } from './normalize';
 import type { NormLayer, NormOptions } from './types';
+import { variableFrom } from '../util/variables';
 
 export interface BatchNormState {
   gain: tf.Variable<tf.Rank.R1>;
@@ -38,10 +39,10 @@ export function batchNormEval(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
 
 export function createBatchNorm(opts: NormOptions): NormLayer {
   const s: BatchNormState = {
-    gain: tf.variable(tf.fill([opts.units], opts.gainInit), true, `${opts.name}/gain`) as tf.Variable<tf.Rank.R1>,
-    bias: tf.variable(tf.fill([opts.units], opts.biasInit), true, `${opts.name}/bias`) as tf.Variable<tf.Rank.R1>,
-    runningMean: tf.variable(tf.zeros([opts.units]), false, `${opts.name}/running_mean`) as tf.Variable<tf.Rank.R1>,
-    runningVariance: tf.variable(tf.ones([opts.units]), false, `${opts.name}/running_variance`) as tf.Variable<tf.Rank.R1>,
+    gain: variableFrom(`${opts.name}/gain`, () => tf.fill<tf.Rank.R1>([opts.units], opts.gainInit)),
+    bias: variableFrom(`${opts.name}/bias`, () => tf.fill<tf.Rank.R1>([opts.units], opts.biasInit)),
+    runningMean: variableFrom(`${opts.name}/running_mean`, () => tf.zeros<tf.Rank.R1>([opts.units]), false),
+    runningVariance: variableFrom(`${opts.name}/running_variance`, () => tf.ones<tf.Rank.R1>([opts.units]), false),
     epsilon: opts.epsilon,
     momentum: opts.momentum,
   };

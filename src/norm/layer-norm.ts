@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { normalizeScaleShift } from './normalize';
 import type { NormLayer, NormOptions } from './types';
+import { variableFrom } from '../util/variables';
 
 /** LN(a) = g * (a - mu_example) / sqrt(var_example + eps) + b for a: [batch, units]. */
 export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, epsilon: number): tf.Tensor2D {
@@ -9,8 +10,8 @@ export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, 
 }
 
 export function createLayerNorm(opts: NormOptions): NormLayer {
-  const gain = tf.variable(tf.fill([opts.units], opts.gainInit), true, `${opts.name}/gain`) as tf.Variable<tf.Rank.R1>;
-  const bias = tf.variable(tf.fill([opts.units], opts.biasInit), true, `${opts.name}/bias`) as tf.Variable<tf.Rank.R1>;
+  const gain = variableFrom(`${opts.name}/gain`, () => tf.fill<tf.Rank.R1>([opts.units], opts.gainInit));
+  const bias = variableFrom(`${opts.name}/bias`, () => tf.fill<tf.Rank.R1>([opts.units], opts.biasInit));
   return {
     trainable: [gain, bias],
     state: [],

@@ -1,0 +1,101 @@
+// The CLI end to end, as a user runs it: files written, exit codes, nothing written on bad input.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'ln-repro');
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const TINY = ['--set', 'train.epochs=2', '--set', 'data.train=64', '--set', 'data.test=32', '--set', 'model.hidden=[16]', '--set', 'train.batchSize=16', '--quiet'];
+
+describe('ln-repro run', () => {
+  it('trains the three norms of mnist-bs4 and writes metrics, config, run record and summary', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ln-repro-cli-'));
+    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const exp = join(out, 'mnist-bs4');
+    for (const norm of ['none', 'layer', 'batch']) {
+      const dir = join(exp, `norm=${norm}`);
+      const csv = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
+      assert.equal(csv[0], 'epoch,step,train_nll,test_nll,test_error,seconds');
+      assert.equal(csv.length, 3, 'a header and two epochs');
+      const cfg = YAML.parse(readFileSync(join(dir, 'config.yaml'), 'utf8'));
+      assert.equal(cfg.model.norm, norm);
+      assert.equal(cfg.model.epsilon, 1e-5, 'the resolved config records epsilon');
+      const rec = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+      assert.equal(rec.status, 'complete');
+      assert.equal(rec.backend, 'wasm');
+      assert.equal(rec.tfjs_version, '4.22.0');
+      assert.ok(rec.examples_per_second > 0);
+    }
+    const summary = readFileSync(join(exp, 'summary.csv'), 'utf8').trim().split('\n');
+    assert.equal(summary[0], 'run_id,model.norm,status,epoch,step,train_nll,test_nll,test_error,seconds,examples_per_second');
+    assert.deepEqual(summary.slice(1).map((l) => l.split(',').slice(0, 3).join(',')), ['norm=none,none,complete', 'norm=layer,layer,complete', 'norm=batch,batch,complete']);
+    assert.ok(!readFileSync(join(exp, 'summary.csv'), 'utf8').includes('.tmp-'));
+  });
+
+  it('gives identical metrics.csv (apart from seconds) for identical runs', () => {
+    const read = (out: string) =>
+      readFileSync(join(out, 'mnist-bs4', 'norm=batch', 'metrics.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(',').slice(0, 5).join(','));
+    const outs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'ln-repro-det-')));
+    for (const out of outs) assert.equal(cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'model.norm=batch', '--out', out]).code, 0);
+    assert.deepEqual(read(outs[0]), read(outs[1]));
+  });
+
+  it('exits 2 on a misspelt key, naming the file and the key, and writes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ln-repro-bad-'));
+    const file = join(dir, 'typo.yaml');
+    writeFileSync(file, readFileSync(join(ROOT, 'configs', 'mnist-bs4.yaml'), 'utf8').replace('learningRate:', 'learningrate:'));
+    const out = join(dir, 'out');
+    const r = cli(['run', file, '--out', out]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /typo\.yaml: train\.learningrate: unknown key \(did you mean "learningRate"\?\)/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(existsSync(out), false, 'nothing written');
+  });
+
+  it('exits 2 on missing IDX data and says to run make data, writing nothing', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ln-repro-idx-')), 'out');
+    const r = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'data.source=idx', '--set', 'data.dir=/nonexistent', '--out', out]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /missing train-images-idx3-ubyte/);
+    assert.match(r.stderr, /make data/);
+    assert.equal(existsSync(out), false);
+  });
+
+  it('exits 2 when the tensorflow backend is asked for but not installed', () => {
+    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--backend', 'tensorflow', '--out', mkdtempSync(join(tmpdir(), 'ln-repro-tf-'))]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /tfjs-node-gpu/);
+  });
+
+  it('exits 2 on usage mistakes and 0 on --help and --version', () => {
+    assert.equal(cli(['run']).code, 2);
+    assert.equal(cli(['run', 'configs/mnist-bs4.yaml', '--backend', 'gpu']).code, 2);
+    const help = cli(['run', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Example:/);
+    assert.match(cli(['--version']).stdout.trim(), /^\d+\.\d+\.\d+$/);
+  });
+
+  it('prints one line per epoch per run when not on a terminal', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ln-repro-lines-'));
+    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY.filter((a) => a !== '--quiet'), '--set', 'model.norm=layer', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const epochLines = r.stdout.split('\n').filter((l) => / epoch \d+\/2 /.test(l));
+    assert.equal(epochLines.length, 2);
+    assert.match(r.stdout, /backend: wasm/);
+  });
+});

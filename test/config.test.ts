@@ -1,0 +1,116 @@
+// Config loading: valid, partial and invalid fixtures; --set overrides; sweep expansion and run ids.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadExperiment } from '../src/config/load';
+import { runIdOf, sweepCombinations } from '../src/config/sweep';
+import { UserError } from '../src/errors';
+
+export const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures');
+const fixture = (name: string) => join(FIXTURES, name);
+
+/** Loading must fail with a UserError whose message names the file and contains every `parts`. */
+function assertRejects(file: string, parts: (string | RegExp)[], sets: string[] = []) {
+  assert.throws(
+    () => loadExperiment({ file, sets }),
+    (err: unknown) => {
+      assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
+      assert.ok(err.message.includes(file), `message does not name the file: ${err.message}`);
+      for (const p of parts) {
+        if (typeof p === 'string') assert.ok(err.message.includes(p), `message lacks "${p}": ${err.message}`);
+        else assert.match(err.message, p);
+      }
+      return true;
+    },
+  );
+}
+
+describe('config: valid files', () => {
+  it('fills every default of a partial config', () => {
+    const exp = loadExperiment({ file: fixture('valid-partial.yaml') });
+    assert.equal(exp.runs.length, 1);
+    assert.equal(exp.runs[0].runId, 'default');
+    assert.deepEqual(exp.runs[0].config, {
+      name: 'partial',
+      description: '',
+      data: { source: 'bundled', dir: 'data/mnist', train: 40, test: 20, seed: 0, permute: false },
+      model: { kind: 'mlp', hidden: [1000, 1000], activation: 'relu', norm: 'none', epsilon: 1e-5, gainInit: 1, biasInit: 0, bnMomentum: 0.9 },
+      train: { optimizer: 'adam', learningRate: 1e-3, batchSize: 128, epochs: 10, seed: 1 },
+    });
+    assert.ok(Object.isFrozen(exp.runs[0].config.model), 'resolved configs are frozen');
+  });
+
+  it('expands a sweep as nested loops, first key slowest, with readable run ids', () => {
+    const exp = loadExperiment({ file: fixture('valid-full.yaml') });
+    assert.deepEqual(
+      exp.runs.map((r) => r.runId),
+      ['norm=none,seed=1', 'norm=none,seed=2', 'norm=layer,seed=1', 'norm=layer,seed=2', 'norm=batch,seed=1', 'norm=batch,seed=2'],
+    );
+    assert.equal(exp.runs[3].config.model.norm, 'layer');
+    assert.equal(exp.runs[3].config.train.seed, 2);
+    assert.equal(exp.runs[3].config.model.gainInit, 0.5, 'unswept keys keep their values');
+  });
+});
+
+describe('config: --set overrides', () => {
+  const file = fixture('valid-full.yaml');
+
+  it('parses values to the key type', () => {
+    const exp = loadExperiment({ file, sets: ['train.epochs=1', 'model.hidden=[256,256]', 'data.permute=false', 'description=123'] });
+    const c = exp.runs[0].config;
+    assert.equal(c.train.epochs, 1);
+    assert.deepEqual(c.model.hidden, [256, 256]);
+    assert.equal(c.data.permute, false);
+    assert.equal(c.description, '123', 'a text key keeps text');
+  });
+
+  it('narrows the sweep of a key it sets to that value, and can set a sweep', () => {
+    assert.deepEqual(loadExperiment({ file, sets: ['model.norm=layer'] }).runs.map((r) => r.runId), ['norm=layer,seed=1', 'norm=layer,seed=2']);
+    assert.deepEqual(loadExperiment({ file, sets: ['sweep.train.seed=[5]'] }).runs.map((r) => r.runId), ['norm=none,seed=5', 'norm=layer,seed=5', 'norm=batch,seed=5']);
+  });
+
+  it('rejects an unknown path with the nearest valid key', () => assertRejects(file, ['train.epoch', 'did you mean "train.epochs"'], ['train.epoch=1']));
+  it('rejects a value of the wrong type', () => assertRejects(file, ['train.epochs', 'expected number', '"one"'], ['train.epochs=one']));
+  it('rejects an assignment without =', () => assertRejects(file, ['expected path=value'], ['train.epochs']));
+});
+
+describe('config: one fixture per error class', () => {
+  const cases: [string, (string | RegExp)[]][] = [
+    ['invalid-yaml.yaml', ['YAML syntax error', /invalid-yaml\.yaml:\d+:\d+/]],
+    ['duplicate-key.yaml', ['YAML syntax error', 'unique']],
+    ['not-mapping.yaml', ['expected a YAML mapping']],
+    ['unknown-key.yaml', ['model.nrom', 'unknown key', 'did you mean "norm"']],
+    ['unknown-section.yaml', ['trian', 'did you mean "train"']],
+    ['wrong-type.yaml', ['train.epochs', 'expected number', '"three"']],
+    ['bad-enum.yaml', ['model.norm', 'none | layer | batch', '"lyer"', 'did you mean "layer"']],
+    ['bad-kind.yaml', ['model.kind', 'mlp', '"transformer"']],
+    ['missing-required.yaml', ['data.train', 'missing']],
+    ['impossible-value.yaml', ['train.batchSize', '> 0', 'found 0']],
+    ['bad-name.yaml', ['name', 'folder']],
+    ['bad-sweep-key.yaml', ['sweep', 'model.nrom', 'did you mean "model.norm"']],
+    ['bad-sweep-value.yaml', ['sweep.model.norm', '"group"']],
+  ];
+  for (const [name, parts] of cases) it(name, () => assertRejects(fixture(name), parts));
+
+  it('a missing file', () => assertRejects(fixture('no-such-file.yaml'), ['cannot read config', 'ENOENT']));
+});
+
+describe('sweep expansion', () => {
+  it('gives one empty combination without a sweep', () => {
+    assert.deepEqual(sweepCombinations({}), [{}]);
+  });
+
+  it('is the cartesian product in a stable order', () => {
+    const combos = sweepCombinations({ a: [1, 2], b: ['x', 'y', 'z'] });
+    assert.equal(combos.length, 6);
+    assert.deepEqual(combos[0], { a: 1, b: 'x' });
+    assert.deepEqual(combos[1], { a: 1, b: 'y' });
+    assert.deepEqual(combos[5], { a: 2, b: 'z' });
+  });
+
+  it('makes folder-safe ids, with full paths where last segments collide', () => {
+    assert.equal(runIdOf({ 'model.hidden': [256, 128], 'train.batchSize': 4 }), 'hidden=256x128,batchSize=4');
+    assert.equal(runIdOf({ 'data.seed': 1, 'train.seed': 2 }), 'data.seed=1,train.seed=2');
+    assert.equal(runIdOf({ 'data.dir': 'a/b c' }), 'dir=a_b_c');
+  });
+});

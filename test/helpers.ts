@@ -1,0 +1,53 @@
+// Shared test helpers: backends to run numerics on, float64 references and finite differences.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { rngFor } from '../src/data/rng';
+
+/** The backends every numerical test runs on (the native one is not installed here). */
+export const TEST_BACKENDS = ['cpu', 'wasm'] as const;
+
+export async function useBackend(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not load`);
+  await tf.ready();
+}
+
+/** A [rows, cols] matrix of seeded N(0,1)-ish numbers (sum of uniforms), as float64 rows. */
+export function randomMatrix(rows: number, cols: number, seed: number, scale = 1, shift = 0): number[][] {
+  const rng = rngFor(seed, 'test');
+  return Array.from({ length: rows }, () =>
+    Array.from({ length: cols }, () => shift + scale * (rng() + rng() + rng() - 1.5) * 2),
+  );
+}
+
+export function toTensor(m: number[][]): tf.Tensor2D {
+  return tf.tensor2d(m);
+}
+
+export async function toRows(t: tf.Tensor): Promise<number[][]> {
+  return (await t.array()) as number[][];
+}
+
+/** max |a - b| / max(1, |b|) over matching entries. */
+export function maxRelError(a: number[][] | number[], b: number[][] | number[]): number {
+  const fa = (a as unknown[]).flat(2) as number[];
+  const fb = (b as unknown[]).flat(2) as number[];
+  if (fa.length !== fb.length) throw new Error(`length ${fa.length} vs ${fb.length}`);
+  let worst = 0;
+  for (let i = 0; i < fa.length; i++) worst = Math.max(worst, Math.abs(fa[i] - fb[i]) / Math.max(1, Math.abs(fb[i])));
+  return worst;
+}
+
+/** Central finite differences of f at x (float64), one entry at a time. */
+export function finiteDifference(f: (x: number[]) => number, x: number[], h = 1e-6): number[] {
+  return x.map((_, i) => {
+    const plus = [...x];
+    const minus = [...x];
+    plus[i] += h;
+    minus[i] -= h;
+    return (f(plus) - f(minus)) / (2 * h);
+  });
+}
+
+export function reshape(flat: number[], rows: number, cols: number): number[][] {
+  return Array.from({ length: rows }, (_, r) => flat.slice(r * cols, (r + 1) * cols));
+}

@@ -1,0 +1,109 @@
+// Layer norm and batch norm against the float64 reference of SPEC section 1: values, gradients, invariances.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { layerNorm, createLayerNorm } from '../src/norm/layer-norm';
+import { createBatchNorm } from '../src/norm/batch-norm';
+import { normalizeScaleShift } from '../src/norm/normalize';
+import { finiteDifference, maxRelError, randomMatrix, reshape, TEST_BACKENDS, toRows, useBackend } from './helpers';
+import { normalizeRef, weightedSum } from './reference';
+
+const ROWS = 5;
+const COLS = 7;
+const EPS = 1e-5;
+
+/** Analytic gradients (tfjs, float32) vs central differences of the float64 reference, for x, gain and bias. */
+async function checkGradients(axis: 0 | 1, seed: number) {
+  const x = randomMatrix(ROWS, COLS, seed);
+  const gain = randomMatrix(1, COLS, seed + 1, 0.5, 1)[0];
+  const bias = randomMatrix(1, COLS, seed + 2)[0];
+  const w = randomMatrix(ROWS, COLS, seed + 3); // upstream gradient dy
+  const loss = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(normalizeScaleShift({ x: xx as tf.Tensor2D, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D, axis, epsilon: EPS }), tf.tensor2d(w)));
+  const [dx, dg, db] = tf.grads(loss)([tf.tensor2d(x), tf.tensor1d(gain), tf.tensor1d(bias)]);
+  const refLoss = (xf: number[], g: number[], b: number[]) => weightedSum(normalizeRef(reshape(xf, ROWS, COLS), g, b, axis, EPS), w);
+  const fdX = finiteDifference((xf) => refLoss(xf, gain, bias), x.flat());
+  const fdG = finiteDifference((g) => refLoss(x.flat(), g, bias), gain);
+  const fdB = finiteDifference((b) => refLoss(x.flat(), gain, b), bias);
+  assert.ok(maxRelError(Array.from(await dx.data()), fdX) < 2e-4, `dx: ${maxRelError(Array.from(await dx.data()), fdX)}`);
+  assert.ok(maxRelError(Array.from(await dg.data()), fdG) < 2e-4, `dgain: ${maxRelError(Array.from(await dg.data()), fdG)}`);
+  assert.ok(maxRelError(Array.from(await db.data()), fdB) < 2e-4, `dbias: ${maxRelError(Array.from(await db.data()), fdB)}`);
+  // The gradient w.r.t. x must not be trivially zero: the check above would then be vacuous.
+  assert.ok(Math.max(...fdX.map(Math.abs)) > 0.1);
+}
+
+for (const backend of TEST_BACKENDS) {
+  describe(`layer norm [${backend}]`, () => {
+    before(() => useBackend(backend));
+
+    it('matches the float64 reference (per example, biased variance, eps inside the sqrt)', async () => {
+      const x = randomMatrix(ROWS, COLS, 1, 3, 2);
+      const gain = randomMatrix(1, COLS, 2, 0.5, 1)[0];
+      const bias = randomMatrix(1, COLS, 3)[0];
+      const y = await toRows(layerNorm(tf.tensor2d(x), tf.tensor1d(gain), tf.tensor1d(bias), EPS));
+      assert.ok(maxRelError(y, normalizeRef(x, gain, bias, 1, EPS)) < 1e-5);
+    });
+
+    it('uses eps inside the square root: a constant row maps to the bias, not NaN', async () => {
+      const y = await toRows(layerNorm(tf.fill([1, 4], 3) as tf.Tensor2D, tf.ones([4]) as tf.Tensor1D, tf.fill([4], 0.5) as tf.Tensor1D, EPS));
+      assert.deepEqual(y, [[0.5, 0.5, 0.5, 0.5]]);
+    });
+
+    it('has gradients for input, gain and bias matching finite differences', () => checkGradients(1, 10));
+
+    it('is invariant to re-scaling and re-centering a single example', async () => {
+      const x = randomMatrix(ROWS, COLS, 4);
+      const moved = x.map((row, i) => row.map((v) => v * (0.5 + i) + 3 * i - 2));
+      const ones = tf.ones([COLS]) as tf.Tensor1D;
+      const zeros = tf.zeros([COLS]) as tf.Tensor1D;
+      const a = await toRows(layerNorm(tf.tensor2d(x), ones, zeros, EPS));
+      const b = await toRows(layerNorm(tf.tensor2d(moved), ones, zeros, EPS));
+      assert.ok(maxRelError(b, a) < 1e-4);
+    });
+
+    it('computes the same thing in training and evaluation, each example on its own', async () => {
+      const ln = createLayerNorm({ name: 'ln', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, momentum: 0.9 });
+      const x = tf.tensor2d(randomMatrix(ROWS, COLS, 5));
+      const train = await toRows(ln.apply(x, true));
+      assert.deepEqual(await toRows(ln.apply(x, false)), train);
+      assert.ok(maxRelError(await toRows(ln.apply(tf.slice(x, [2, 0], [1, -1]) as tf.Tensor2D, false)), [train[2]]) < 1e-6);
+      ln.trainable.forEach((v) => v.dispose());
+    });
+  });
+
+  describe(`batch norm [${backend}]`, () => {
+    before(() => useBackend(backend));
+
+    it('normalizes each unit over the batch in training (float64 reference)', async () => {
+      const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, momentum: 0.9 });
+      const x = randomMatrix(ROWS, COLS, 6, 2, -1);
+      const y = await toRows(bn.apply(tf.tensor2d(x), true));
+      assert.ok(maxRelError(y, normalizeRef(x, Array(COLS).fill(1), Array(COLS).fill(0), 0, EPS)) < 1e-5);
+      [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
+    });
+
+    it('has gradients for input, gain and bias matching finite differences', () => checkGradients(0, 20));
+
+    it('moves running averages by the momentum in training and uses them in evaluation', async () => {
+      const m = 0.9;
+      const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, momentum: m });
+      const x = randomMatrix(ROWS, COLS, 7, 2, 1);
+      const trainOut = await toRows(bn.apply(tf.tensor2d(x), true));
+      const mean = x[0].map((_, j) => x.reduce((s, r) => s + r[j], 0) / ROWS);
+      const unbiased = x[0].map((_, j) => x.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / (ROWS - 1));
+      const runMean = mean.map((v) => (1 - m) * v); // started at 0
+      const runVar = unbiased.map((v) => m * 1 + (1 - m) * v); // started at 1
+      assert.ok(maxRelError(Array.from(await bn.state[0].data()), runMean) < 1e-5);
+      assert.ok(maxRelError(Array.from(await bn.state[1].data()), runVar) < 1e-5);
+      const evalOut = await toRows(bn.apply(tf.tensor2d(x), false));
+      const expected = x.map((r) => r.map((v, j) => (v - runMean[j]) / Math.sqrt(runVar[j] + EPS)));
+      assert.ok(maxRelError(evalOut, expected) < 1e-5);
+      assert.ok(maxRelError(evalOut, trainOut) > 0.1, 'evaluation must not use batch statistics');
+      // Evaluation leaves the running averages alone.
+      assert.ok(maxRelError(Array.from(await bn.state[0].data()), runMean) < 1e-6);
+      [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
+    });
+  });
+}
+
+after(() => tf.disposeVariables());

@@ -1,0 +1,85 @@
+// Training: determinism, no tensor leaks across epochs, divergence and interruption, metrics vs float64.
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { runConfigSchema, type RunConfig } from '../src/config/schema';
+import { loadDataset } from '../src/data/dataset';
+import { meanNll, nllAndErrorSums } from '../src/metrics/classification';
+import { train } from '../src/train/loop';
+import { buildModel } from '../src/models/registry';
+import { disposeModel } from '../src/models/types';
+import { randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
+import { nllAndErrorRef } from './reference';
+
+function tinyConfig(overrides: { norm?: 'none' | 'layer' | 'batch'; learningRate?: number; epochs?: number } = {}): RunConfig {
+  return runConfigSchema.parse({
+    name: 'tiny',
+    data: { train: 48, test: 24, seed: 1, permute: true },
+    model: { kind: 'mlp', hidden: [12, 10], norm: overrides.norm ?? 'layer' },
+    train: { batchSize: 8, epochs: overrides.epochs ?? 3, learningRate: overrides.learningRate ?? 1e-2, seed: 3 },
+  });
+}
+
+for (const backend of TEST_BACKENDS) {
+  describe(`training [${backend}]`, () => {
+    before(() => useBackend(backend));
+
+    for (const norm of ['none', 'layer', 'batch'] as const) {
+      it(`${norm}: is deterministic, learns, and leaks no tensors across epochs`, async () => {
+        const config = tinyConfig({ norm });
+        const data = loadDataset(config.data);
+        const before = tf.memory().numTensors;
+        const perEpoch: number[] = [];
+        const a = await train({ config, data, onEpoch: () => perEpoch.push(tf.memory().numTensors) });
+        const b = await train({ config, data });
+        assert.equal(a.status, 'complete');
+        assert.equal(a.rows.length, 3);
+        assert.equal(a.rows[2].step, 18);
+        const strip = (rows: typeof a.rows) => rows.map(({ seconds: _s, ...rest }) => rest);
+        assert.deepEqual(strip(a.rows), strip(b.rows), 'same config, same backend: same metrics');
+        assert.ok(a.rows[2].train_nll < a.rows[0].train_nll, `training NLL should fall: ${a.rows.map((r) => r.train_nll)}`);
+        assert.deepEqual(perEpoch, [perEpoch[0], perEpoch[0], perEpoch[0]], `tensor count per epoch: ${perEpoch}`);
+        assert.equal(tf.memory().numTensors, before, 'everything is disposed after the run');
+      });
+    }
+
+    it('stops a run whose loss becomes non-finite as diverged', async () => {
+      const r = await train({ config: tinyConfig({ norm: 'none', learningRate: 1e30 }), data: loadDataset(tinyConfig().data) });
+      assert.equal(r.status, 'diverged');
+      assert.match(r.message ?? '', /non-finite/);
+    });
+
+    it('stops after the current step when asked, keeping only complete epochs', async () => {
+      let steps = 0;
+      const config = tinyConfig();
+      const r = await train({ config, data: loadDataset(config.data), onStep: () => steps++, shouldStop: () => steps >= 8 });
+      assert.equal(r.status, 'interrupted');
+      assert.equal(r.steps, 8);
+      assert.equal(r.rows.length, 1, 'epoch 1 (6 steps) is complete, epoch 2 is not');
+    });
+
+    it('computes NLL and error like the float64 reference', async () => {
+      const logits = randomMatrix(9, 10, 30, 3);
+      const labels = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+      labels[4] = logits[4].indexOf(Math.max(...logits[4])); // at least one correct
+      const ref = nllAndErrorRef(logits, labels);
+      const sums = nllAndErrorSums(tf.tensor2d(logits), tf.tensor1d(labels, 'int32'));
+      assert.ok(Math.abs((await sums.nll.data())[0] / 9 - ref.nll) < 1e-5);
+      assert.equal((await sums.errors.data())[0] / 9, ref.error);
+      const mean = meanNll(tf.tensor2d(logits), tf.oneHot(tf.tensor1d(labels, 'int32'), 10) as tf.Tensor2D);
+      assert.ok(Math.abs((await mean.data())[0] - ref.nll) < 1e-5);
+    });
+
+    it('builds the MLP of the config: no dense bias where a norm follows, softmax layer never normalized', () => {
+      const shapes = (norm: 'none' | 'layer' | 'batch') => {
+        const m = buildModel({ config: tinyConfig({ norm }).model, inputDims: 784, classes: 10, seed: 1 });
+        const out = { trainable: m.trainable.map((v) => `${v.name.replace(/_\d+$/, '')}:${v.shape}`), state: m.state.length };
+        disposeModel(m);
+        return out;
+      };
+      assert.deepEqual(shapes('none').trainable, ['hidden1/kernel:784,12', 'hidden1/bias:12', 'hidden2/kernel:12,10', 'hidden2/bias:10', 'output/kernel:10,10', 'output/bias:10']);
+      assert.deepEqual(shapes('layer').trainable, ['hidden1/kernel:784,12', 'hidden1/layer/gain:12', 'hidden1/layer/bias:12', 'hidden2/kernel:12,10', 'hidden2/layer/gain:10', 'hidden2/layer/bias:10', 'output/kernel:10,10', 'output/bias:10']);
+      assert.equal(shapes('batch').state, 4);
+    });
+  });
+}

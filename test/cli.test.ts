@@ -54,6 +54,16 @@ describe('ln-repro run', () => {
     assert.deepEqual(read(outs[0]), read(outs[1]));
   });
 
+  it('exits 1 when a run diverges, marks it diverged and still runs the others', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ln-repro-div-'));
+    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'train.learningRate=1e30', '--set', 'sweep.model.norm=[none,layer]', '--out', out]);
+    assert.equal(r.code, 1, r.stderr);
+    const status = (norm: string) => JSON.parse(readFileSync(join(out, 'mnist-bs4', `norm=${norm}`, 'run.json'), 'utf8')).status;
+    assert.equal(status('none'), 'diverged');
+    assert.ok(['complete', 'diverged'].includes(status('layer')), 'the second run ran');
+    assert.match(readFileSync(join(out, 'mnist-bs4', 'summary.csv'), 'utf8'), /norm=none,none,diverged/);
+  });
+
   it('exits 2 on a misspelt key, naming the file and the key, and writes nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ln-repro-bad-'));
     const file = join(dir, 'typo.yaml');

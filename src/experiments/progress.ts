@@ -84,7 +84,8 @@ export class BarProgress implements Progress {
   private run?: RunInfo;
 
   log(line: string): void {
-    this.bars.log(`${line}\n`);
+    // ESC[K clears what is left of the bar that stood on this row before the line was written over it.
+    this.bars.log(`${line}\x1b[K\n`);
   }
   runStart(run: RunInfo): void {
     this.run = run;
@@ -106,6 +107,7 @@ export class BarProgress implements Progress {
     this.overall?.update(this.run.index);
   }
   stop(): void {
+    this.bars.update(); // a redraw writes the lines logged since the last one, which stop() alone drops
     this.bars.stop();
   }
 }

@@ -7,6 +7,7 @@ import { createBatchNorm } from '../src/norm/batch-norm';
 import { normalizeScaleShift } from '../src/norm/normalize';
 import { finiteDifference, maxRelError, randomMatrix, reshape, TEST_BACKENDS, toRows, useBackend } from './helpers';
 import { normalizeRef, weightedSum } from './reference';
+import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
 
 const ROWS = 5;
 const COLS = 7;
@@ -32,9 +33,20 @@ async function checkGradients(axis: 0 | 1, seed: number) {
   assert.ok(Math.max(...fdX.map(Math.abs)) > 0.1);
 }
 
-for (const backend of TEST_BACKENDS) {
-  describe(`layer norm [${backend}]`, () => {
-    before(() => useBackend(backend));
+/** Every test runs on each backend, with the fused kernels (fast) and with composite tfjs ops (plain). */
+const MODES = [
+  ['fast', enableFastPaths],
+  ['plain', disableFastPaths],
+] as const;
+
+for (const backend of TEST_BACKENDS) for (const [mode, setMode] of MODES) {
+  const setup = async () => {
+    await useBackend(backend);
+    setMode();
+  };
+
+  describe(`layer norm [${backend}, ${mode}]`, () => {
+    before(setup);
 
     it('matches the float64 reference (per example, biased variance, eps inside the sqrt)', async () => {
       const x = randomMatrix(ROWS, COLS, 1, 3, 2);
@@ -71,8 +83,8 @@ for (const backend of TEST_BACKENDS) {
     });
   });
 
-  describe(`batch norm [${backend}]`, () => {
-    before(() => useBackend(backend));
+  describe(`batch norm [${backend}, ${mode}]`, () => {
+    before(setup);
 
     it('normalizes each unit over the batch in training (float64 reference)', async () => {
       const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, momentum: 0.9 });
@@ -106,4 +118,7 @@ for (const backend of TEST_BACKENDS) {
   });
 }
 
-after(() => tf.disposeVariables());
+after(() => {
+  tf.disposeVariables();
+  disableFastPaths();
+});

@@ -1,6 +1,7 @@
 // The ln-repro program: registers the commands and turns user errors into one message and exit code 2.
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors';
+import { benchCommand } from './bench';
 import { runCommand } from './run';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -12,6 +13,7 @@ export function program(): Command {
     .version(version)
     .exitOverride()
     .addCommand(runCommand().exitOverride())
+    .addCommand(benchCommand().exitOverride())
     .addHelpText('after', '\nExample:\n  $ ln-repro run configs/mnist-bs4.yaml');
 }
 

@@ -1,6 +1,7 @@
 // `ln-repro run`: parses options and hands over to the experiment runner; no logic of its own.
 import { Command, Option } from 'commander';
 import { loadExperiment } from '../config/load';
+import { enableFastPaths } from '../backend/fast';
 import { BACKENDS, selectBackend, type BackendRequest } from '../backend/select';
 import { loadAllData, runExperiment } from '../experiments/run-experiment';
 import { experimentDir } from '../experiments/layout';
@@ -41,6 +42,7 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const experiment = loadExperiment({ file, sets: opts.set });
   const data = loadAllData(experiment.runs);
   const backend = await selectBackend(opts.backend);
+  enableFastPaths();
   const progress = makeProgress({ quiet: opts.quiet, tty: Boolean(process.stderr.isTTY) });
   const skipped = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   progress.log(`backend: ${backend.name}${skipped ? ` (not available: ${skipped})` : ''}`);

@@ -20,13 +20,13 @@ export interface BatchNormState {
  */
 export function batchNormTrain(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
   const n = x.shape[0];
-  tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, 0);
-    const unbiased = tf.mul(variance, n > 1 ? n / (n - 1) : 1);
-    s.runningMean.assign(tf.add(tf.mul(s.runningMean, s.momentum), tf.mul(mean, 1 - s.momentum)));
-    s.runningVariance.assign(tf.add(tf.mul(s.runningVariance, s.momentum), tf.mul(unbiased, 1 - s.momentum)));
-  });
-  return normalizeScaleShift({ x, gain: s.gain, bias: s.bias, axis: 0, epsilon: s.epsilon });
+  const updateRunning = (mean: tf.Tensor, variance: tf.Tensor) =>
+    tf.tidy(() => {
+      const unbiased = tf.mul(tf.reshape(variance, [-1]), n > 1 ? n / (n - 1) : 1);
+      s.runningMean.assign(tf.add(tf.mul(s.runningMean, s.momentum), tf.mul(tf.reshape(mean, [-1]), 1 - s.momentum)));
+      s.runningVariance.assign(tf.add(tf.mul(s.runningVariance, s.momentum), tf.mul(unbiased, 1 - s.momentum)));
+    });
+  return normalizeScaleShift({ x, gain: s.gain, bias: s.bias, axis: 0, epsilon: s.epsilon, onStats: updateRunning });
 }
 
 /** Evaluation: g * (x - running_mean) / sqrt(running_var + eps) + b. */

@@ -1,6 +1,10 @@
 // The normalize-scale-shift op shared by layer norm (over units) and batch norm (over the batch),
 // with the hand-derived gradient of SPEC section 1 instead of tfjs autodiff through moments.
+// On cpu and wasm it runs as two fused kernels (src/backend/kernels/normalize.ts); elsewhere (native
+// TensorFlow) as composite tfjs ops with the same gradient formula.
 import * as tf from '@tensorflow/tfjs';
+import { hasKernel, runKernel } from '../backend/kernels/js-kernel';
+import { NORMALIZE, NORMALIZE_GRAD } from '../backend/kernels/normalize';
 
 export interface NormalizeArgs {
   /** [batch, units] summed inputs a. */
@@ -13,6 +17,35 @@ export interface NormalizeArgs {
   axis: 0 | 1;
   /** Added to the biased variance inside the square root. */
   epsilon: number;
+  /**
+   * Receives the statistics ([batch,1] or [1,units]: mean and biased variance) while they are alive;
+   * batch norm updates its running averages here.
+   */
+  onStats?: (mean: tf.Tensor, variance: tf.Tensor) => void;
+}
+
+/** What the forward pass keeps for the backward pass, and the statistics batch norm needs. */
+interface Forward {
+  y: tf.Tensor;
+  mean: tf.Tensor;
+  rstd: tf.Tensor;
+  variance: tf.Tensor;
+}
+
+function forwardComposite(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, axis: 0 | 1, epsilon: number): Forward {
+  const mean = tf.mean(x, axis, true); // [batch,1] or [1,units]
+  const centered = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centered), axis, true);
+  const rstd = tf.rsqrt(tf.add(variance, epsilon));
+  const xhat = tf.mul(centered, rstd); // [batch, units]
+  return { y: tf.add(tf.mul(xhat, gain), bias), mean, rstd, variance };
+}
+
+function backwardComposite(dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, rstd: tf.Tensor, gain: tf.Tensor, axis: 0 | 1): tf.Tensor[] {
+  const xhat = tf.mul(tf.sub(x, mean), rstd);
+  const dxhat = tf.mul(dy, gain);
+  const inner = tf.sub(tf.sub(dxhat, tf.mean(dxhat, axis, true)), tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), axis, true)));
+  return [tf.mul(rstd, inner), tf.sum(tf.mul(dy, xhat), 0), tf.sum(dy, 0)];
 }
 
 /**
@@ -21,22 +54,25 @@ export interface NormalizeArgs {
  *   da = (1/sigma) * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  dg = sum_batch dy * xhat,  db = sum_batch dy.
  */
 export function normalizeScaleShift(args: NormalizeArgs): tf.Tensor2D {
-  const { axis, epsilon } = args;
+  const { axis, epsilon, onStats } = args;
+  const fused = hasKernel(NORMALIZE) && hasKernel(NORMALIZE_GRAD);
   const op = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, gain, bias] = inputs as tf.Tensor[];
     const save = inputs[3] as tf.GradSaveFunc;
-    const mean = tf.mean(x, axis, true); // [batch,1] or [1,units]
-    const centered = tf.sub(x, mean);
-    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), axis, true), epsilon));
-    const xhat = tf.mul(centered, rstd); // [batch, units]
-    save([xhat, rstd, gain]);
+    let fwd: Forward;
+    if (fused) {
+      const [y, mean, rstd, variance] = runKernel(NORMALIZE, { x, gain, bias }, { axis, epsilon });
+      fwd = { y, mean, rstd, variance };
+    } else {
+      fwd = forwardComposite(x, gain, bias, axis, epsilon);
+    }
+    onStats?.(fwd.mean, fwd.variance);
+    save([x, fwd.mean, fwd.rstd, gain]);
     return {
-      value: tf.add(tf.mul(xhat, gain), bias),
+      value: fwd.y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xh, rs, g] = saved;
-        const dxhat = tf.mul(dy, g);
-        const inner = tf.sub(tf.sub(dxhat, tf.mean(dxhat, axis, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), axis, true)));
-        return [tf.mul(rs, inner), tf.sum(tf.mul(dy, xh), 0), tf.sum(dy, 0)];
+        const [xs, mean, rstd, g] = saved;
+        return fused ? runKernel(NORMALIZE_GRAD, { dy, x: xs, mean, rstd, gain: g }, { axis }) : backwardComposite(dy, xs, mean, rstd, g, axis);
       },
     };
   });

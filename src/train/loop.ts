@@ -5,6 +5,7 @@ import { CLASSES, type Dataset, type Split } from '../data/types';
 import { meanNll, nllAndErrorSums } from '../metrics/classification';
 import { buildModel } from '../models/registry';
 import { disposeModel, type Model } from '../models/types';
+import { Adam } from './adam';
 import { epochBatches, stepsPerEpoch } from './batches';
 
 /** One row of metrics.csv. */
@@ -85,13 +86,12 @@ export function evaluate(model: Model, split: DeviceSplit): { nll: number; error
   return { nll: nll / n, error: errors / n };
 }
 
-function trainStep(model: Model, optimizer: tf.Optimizer, train: DeviceSplit, batch: Int32Array): number {
+function trainStep(model: Model, optimizer: Adam, train: DeviceSplit, batch: Int32Array): number {
   return tf.tidy(() => {
     const idx = tf.tensor1d(batch, 'int32');
     const x = tf.gather(train.images, idx) as tf.Tensor2D;
     const y = tf.oneHot(tf.gather(train.labels, idx), CLASSES) as tf.Tensor2D;
-    const loss = optimizer.minimize(() => meanNll(model.logits(x, true), y), true, model.trainable);
-    return loss!.dataSync()[0];
+    return optimizer.minimize(() => meanNll(model.logits(x, true), y), model.trainable);
   });
 }
 
@@ -104,8 +104,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const started = performance.now();
   const since = () => (performance.now() - started) / 1000;
   const model = buildModel({ config: config.model, inputDims: data.dims, classes: CLASSES, seed: config.train.seed });
-  // Adam with the usual constants (Kingma & Ba 2015); epsilon 1e-8 rather than tfjs' backend-dependent default.
-  const optimizer = tf.train.adam(config.train.learningRate, 0.9, 0.999, 1e-8);
+  // Adam with the usual constants (Kingma & Ba 2015): beta1 0.9, beta2 0.999, epsilon 1e-8.
+  const optimizer = new Adam({ learningRate: config.train.learningRate });
   const trainSet = toDevice(data.train, data.dims);
   const testSet = toDevice(data.test, data.dims);
   const perEpoch = stepsPerEpoch(data.train.count, config.train.batchSize);

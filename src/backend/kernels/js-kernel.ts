@@ -1,0 +1,79 @@
+// Kernels written as JavaScript loops over float32 buffers, registered for the cpu and wasm backends.
+// On wasm the loops read and write the wasm heap in place; on cpu, the backend's typed arrays.
+import * as tf from '@tensorflow/tfjs';
+
+/** A kernel computed in JavaScript: outputs are fully written by `compute` (wasm memory is not zeroed). */
+export interface JsKernel<Attrs> {
+  name: string;
+  /** Input names, in the order `compute` receives them. */
+  inputs: readonly string[];
+  outputShapes(inputShapes: number[][], attrs: Attrs): number[][];
+  compute(inputs: Float32Array[], outputs: Float32Array[], inputShapes: number[][], attrs: Attrs): void;
+}
+
+/** The backends whose memory JavaScript can reach directly. */
+export const JS_KERNEL_BACKENDS = ['cpu', 'wasm'] as const;
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+interface CpuBackendLike {
+  readSync(dataId: tf.DataId): unknown;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+function inputsOf<A>(k: JsKernel<A>, inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {
+  return k.inputs.map((name) => {
+    const t = inputs[name];
+    if (!t || t.dtype !== 'float32') throw new Error(`${k.name}: input ${name} must be a float32 tensor`);
+    return t;
+  });
+}
+
+function wasmKernelFunc<A>(k: JsKernel<A>): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const be = backend as unknown as WasmBackendLike;
+    const ins = inputsOf(k, inputs);
+    const shapes = ins.map((t) => t.shape);
+    const outs = k.outputShapes(shapes, attrs as unknown as A).map((s) => be.makeOutput(s, 'float32'));
+    // Views are taken after every allocation: growing the wasm memory detaches earlier views.
+    k.compute(ins.map((t) => be.typedArrayFromHeap(t)), outs.map((t) => be.typedArrayFromHeap(t)), shapes, attrs as unknown as A);
+    return outs;
+  };
+}
+
+function cpuKernelFunc<A>(k: JsKernel<A>): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const be = backend as unknown as CpuBackendLike;
+    const ins = inputsOf(k, inputs);
+    const shapes = ins.map((t) => t.shape);
+    const outShapes = k.outputShapes(shapes, attrs as unknown as A);
+    const outs = outShapes.map((s) => new Float32Array(size(s)));
+    k.compute(ins.map((t) => be.readSync(t.dataId) as Float32Array), outs, shapes, attrs as unknown as A);
+    return outs.map((values, i) => be.makeTensorInfo(outShapes[i], 'float32', values));
+  };
+}
+
+export function registerJsKernel<A>(k: JsKernel<A>): void {
+  for (const backendName of JS_KERNEL_BACKENDS) {
+    if (tf.getKernel(k.name, backendName)) continue;
+    tf.registerKernel({ kernelName: k.name, backendName, kernelFunc: backendName === 'wasm' ? wasmKernelFunc(k) : cpuKernelFunc(k) });
+  }
+}
+
+export function unregisterJsKernel(name: string): void {
+  for (const backendName of JS_KERNEL_BACKENDS) if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
+}
+
+/** True when the current backend has kernel `name` (otherwise callers take their composite path). */
+export function hasKernel(name: string): boolean {
+  return Boolean(tf.getKernel(name, tf.getBackend()));
+}
+
+export function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: object): tf.Tensor[] {
+  return tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+}

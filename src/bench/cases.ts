@@ -1,0 +1,124 @@
+// Benchmark cases: ours (fast paths on) against the stock tfjs equivalent (fast paths off), in one process.
+import * as tf from '@tensorflow/tfjs';
+import { disableFastPaths, enableFastPaths } from '../backend/fast';
+import { mlpSchema, type NormKind } from '../config/schema';
+import { rngFor } from '../data/rng';
+import { meanNll } from '../metrics/classification';
+import { buildModel } from '../models/registry';
+import { disposeModel } from '../models/types';
+import { createBatchNorm } from '../norm/batch-norm';
+import { createLayerNorm } from '../norm/layer-norm';
+import { Adam } from '../train/adam';
+import { medianMs, type Repeats } from './timing';
+
+export interface BenchRow {
+  case: 'ln' | 'bn' | 'mlp_step';
+  shape?: number[];
+  batch?: number;
+  norm?: NormKind;
+  ours_ms: number;
+  stock_ms: number;
+  /** stock_ms / ours_ms: how many times faster ours is. */
+  ratio: number;
+  /** mlp_step only: the step's eight matrix products alone, untransposed and on the fastest path. */
+  floor_ms?: number;
+}
+
+const EPSILON = 1e-5;
+const MOMENTUM = 0.9;
+const HIDDEN = [1000, 1000];
+const INPUTS = 784;
+const CLASSES = 10;
+
+function random(shape: number[], seed: number): tf.Tensor {
+  const rng = rngFor(seed, 'bench');
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: n }, () => 2 * rng() - 1), shape);
+}
+
+function row(base: Omit<BenchRow, 'ratio'>): BenchRow {
+  return { ...base, ratio: base.stock_ms / base.ours_ms };
+}
+
+/** Forward and backward (input, gain, bias) of layer norm or training-mode batch norm on [n, d]. */
+export function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Repeats): BenchRow {
+  const x = tf.variable(random(shape, 1));
+  const dy = random(shape, 2); // the upstream gradient, handed straight to backprop (no loss op to time)
+  const backprop = (f: () => tf.Tensor, wrt: tf.Tensor[]) => tf.tidy(() => void tf.engine().gradients(f, wrt, dy));
+
+  disableFastPaths();
+  const stock =
+    kind === 'ln'
+      ? tf.layers.layerNormalization({ axis: -1, epsilon: EPSILON })
+      : tf.layers.batchNormalization({ axis: -1, epsilon: EPSILON, momentum: MOMENTUM });
+  stock.apply(x); // builds gamma and beta
+  const stockVars = [x, ...stock.trainableWeights.map((w) => w.read() as tf.Variable)];
+  const stockMs = medianMs(() => backprop(() => stock.apply(x, { training: true }) as tf.Tensor, stockVars), repeats);
+  stock.dispose();
+
+  enableFastPaths();
+  const opts = { name: `bench-${kind}`, units: shape[1], epsilon: EPSILON, gainInit: 1, biasInit: 0, momentum: MOMENTUM };
+  const ours = kind === 'ln' ? createLayerNorm(opts) : createBatchNorm(opts);
+  const oursMs = medianMs(() => backprop(() => ours.apply(x as tf.Tensor as tf.Tensor2D, true), [x, ...ours.trainable]), repeats);
+  tf.dispose([x, dy, ...ours.trainable, ...ours.state]);
+  return row({ case: kind, shape, ours_ms: oursMs, stock_ms: stockMs });
+}
+
+/** The same MLP from stock tf.layers: dense (bias only without a norm) -> norm -> relu, then dense. */
+function stockMlp(norm: NormKind): tf.Sequential {
+  const model = tf.sequential();
+  HIDDEN.forEach((units, i) => {
+    model.add(tf.layers.dense({ units, useBias: norm === 'none', ...(i === 0 ? { inputShape: [INPUTS] } : {}) }));
+    if (norm === 'layer') model.add(tf.layers.layerNormalization({ epsilon: EPSILON }));
+    if (norm === 'batch') model.add(tf.layers.batchNormalization({ epsilon: EPSILON, momentum: MOMENTUM }));
+    model.add(tf.layers.activation({ activation: 'relu' }));
+  });
+  model.add(tf.layers.dense({ units: CLASSES }));
+  return model;
+}
+
+/** The eight products of one step (3 forward, 3 weight gradients, 2 input gradients), operands pre-transposed. */
+function floorMs(batch: number, repeats: Repeats): number {
+  const [h1w, h2w] = HIDDEN;
+  const t = (shape: number[], seed: number) => random(shape, 100 + seed);
+  const ops: [tf.Tensor, tf.Tensor][] = [
+    [t([batch, INPUTS], 1), t([INPUTS, h1w], 2)], // x W1
+    [t([batch, h1w], 3), t([h1w, h2w], 4)], // h1 W2
+    [t([batch, h2w], 5), t([h2w, CLASSES], 6)], // h2 W3
+    [t([h2w, batch], 7), t([batch, CLASSES], 8)], // h2^T dy3
+    [t([batch, CLASSES], 9), t([CLASSES, h2w], 10)], // dy3 W3^T
+    [t([h1w, batch], 11), t([batch, h2w], 12)], // h1^T dy2
+    [t([batch, h2w], 13), t([h2w, h1w], 14)], // dy2 W2^T
+    [t([INPUTS, batch], 15), t([batch, h1w], 16)], // x^T dy1
+  ];
+  const ms = medianMs(() => tf.tidy(() => ops.forEach(([a, b]) => tf.matMul(a, b))), repeats);
+  tf.dispose(ops.flat());
+  return ms;
+}
+
+/** One training step (forward, backward, Adam update) of the 784-1000-1000-10 MLP. */
+export function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): BenchRow {
+  const x = random([batch, INPUTS], 3);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % CLASSES), 'int32'), CLASSES);
+
+  disableFastPaths();
+  const stock = stockMlp(norm);
+  const stockOpt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
+  const stockVars = stock.trainableWeights.map((w) => w.read() as tf.Variable);
+  const stockLoss = () => tf.losses.softmaxCrossEntropy(y, stock.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+  const stockMs = medianMs(() => tf.tidy(() => void stockOpt.minimize(stockLoss, false, stockVars)), repeats);
+  stock.dispose();
+  stockOpt.dispose();
+
+  enableFastPaths();
+  const model = buildModel({ config: mlpSchema.parse({ kind: 'mlp', hidden: HIDDEN, norm, epsilon: EPSILON, bnMomentum: MOMENTUM }), inputDims: INPUTS, classes: CLASSES, seed: 1 });
+  const adam = new Adam({ learningRate: 1e-3 });
+  const oursMs = medianMs(() => void adam.minimize(() => meanNll(model.logits(x as tf.Tensor2D, true), y as tf.Tensor2D), model.trainable), repeats);
+  adam.dispose();
+  disposeModel(model);
+  disableFastPaths(); // untransposed products already take XNNPACK; the floor is the stock kernel at its best
+  const floor = floorMs(batch, repeats);
+  enableFastPaths();
+  tf.dispose([x, y]);
+  return row({ case: 'mlp_step', batch, norm, ours_ms: oursMs, stock_ms: stockMs, floor_ms: floor });
+}

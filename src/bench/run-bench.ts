@@ -1,0 +1,42 @@
+// `ln-repro bench`: every case in one process, the table and the JSON record.
+import type { NormKind } from '../config/schema';
+import { mlpStepCase, normCase, type BenchRow } from './cases';
+import type { Repeats } from './timing';
+
+export const NORM_SHAPES: [number, number][] = [
+  [4, 1000],
+  [128, 1000],
+  [1024, 1000],
+];
+export const STEP_BATCHES = [4, 128];
+const NORMS: NormKind[] = ['none', 'layer', 'batch'];
+
+export interface BenchPlan {
+  norm: Repeats;
+  step: Repeats;
+}
+
+/** --quick: fewer and shorter repetitions of the same cases (so its ratios answer the same questions). */
+export function planFor(quick: boolean): BenchPlan {
+  return quick
+    ? { norm: { warmup: 2, warmupMs: 300, reps: 9, budgetMs: 1500 }, step: { warmup: 2, warmupMs: 300, reps: 7, budgetMs: 2000 } }
+    : { norm: { warmup: 3, warmupMs: 1000, reps: 31, budgetMs: 8000 }, step: { warmup: 3, warmupMs: 1000, reps: 21, budgetMs: 10000 } };
+}
+
+export function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void = () => {}): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const add = (r: BenchRow) => {
+    rows.push(r);
+    onRow(r);
+  };
+  for (const shape of NORM_SHAPES) add(normCase('ln', shape, plan.norm));
+  for (const shape of NORM_SHAPES) add(normCase('bn', shape, plan.norm));
+  for (const batch of STEP_BATCHES) for (const norm of NORMS) add(mlpStepCase(norm, batch, plan.step));
+  return rows;
+}
+
+export function formatRow(r: BenchRow): string {
+  const what = r.case === 'mlp_step' ? `batch ${r.batch}, norm ${r.norm}` : `[${r.shape?.join(',')}]`;
+  const floor = r.floor_ms === undefined ? '' : `  floor ${r.floor_ms.toFixed(2)} ms (ours/floor ${(r.ours_ms / r.floor_ms).toFixed(2)})`;
+  return `${r.case.padEnd(9)} ${what.padEnd(24)} ours ${r.ours_ms.toFixed(2).padStart(8)} ms  stock ${r.stock_ms.toFixed(2).padStart(8)} ms  ratio ${r.ratio.toFixed(1).padStart(5)}${floor}`;
+}

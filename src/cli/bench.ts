@@ -1,0 +1,31 @@
+// `ln-repro bench`: parses options and runs the benchmark; no logic of its own.
+import { Command, Option } from 'commander';
+import * as tf from '@tensorflow/tfjs';
+import { BACKENDS, selectBackend, type BackendRequest } from '../backend/select';
+import { formatRow, planFor, runBench } from '../bench/run-bench';
+import { writeJson } from '../metrics/files';
+
+interface BenchOptions {
+  backend: BackendRequest;
+  quick: boolean;
+  json?: string;
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('time our layer norm, batch norm and MLP training step against stock TensorFlow.js, in one process')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
+    .option('--quick', 'fewer repetitions (within a minute on 2 cores)', false)
+    .option('--json <file>', 'also write the results as JSON')
+    .addHelpText('after', '\nExample:\n  $ ln-repro bench --quick --json bench.json\n\nratio = stock_ms / ours_ms (higher is better); times are medians after warm-up.')
+    .action(async (opts: BenchOptions) => {
+      const backend = await selectBackend(opts.backend);
+      const started = performance.now();
+      console.log(`backend: ${backend.name} (tfjs ${tf.version.tfjs}, ${opts.quick ? 'quick' : 'full'})`);
+      const rows = runBench(planFor(opts.quick), (r) => console.log(formatRow(r)));
+      console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      if (opts.json) {
+        writeJson(opts.json, { backend: backend.name, tfjs_version: tf.version.tfjs, quick: opts.quick, date: new Date().toISOString(), results: rows });
+      }
+    });
+}

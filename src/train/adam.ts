@@ -1,0 +1,90 @@
+// Adam (Kingma & Ba 2015) with its moments kept per variable; one fused kernel per variable on cpu/wasm,
+// composite tfjs ops elsewhere. Same arithmetic as tf.train.adam (tests compare the two).
+import * as tf from '@tensorflow/tfjs';
+import { ADAM, type AdamAttrs } from '../backend/kernels/adam';
+import { hasKernel, runKernel } from '../backend/kernels/js-kernel';
+import { variableFrom } from '../util/variables';
+
+export interface AdamOptions {
+  learningRate: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+interface Slots {
+  m: tf.Variable;
+  v: tf.Variable;
+}
+
+export class Adam {
+  private readonly lr: number;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly epsilon: number;
+  private readonly slots = new Map<tf.Variable, Slots>();
+  private step = 0;
+
+  constructor(opts: AdamOptions) {
+    this.lr = opts.learningRate;
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.epsilon = opts.epsilon ?? 1e-8;
+  }
+
+  /** Gradients of `loss` for `vars`, then one update; returns the loss before the update. */
+  minimize(loss: () => tf.Scalar, vars: tf.Variable[]): number {
+    return tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(loss, vars);
+      this.apply(vars.map((v) => [v, grads[v.name]]));
+      return value.dataSync()[0];
+    });
+  }
+
+  apply(pairs: [tf.Variable, tf.Tensor][]): void {
+    this.step += 1;
+    const attrs: AdamAttrs = {
+      learningRate: this.lr,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      correction1: 1 - this.beta1 ** this.step,
+      correction2: 1 - this.beta2 ** this.step,
+    };
+    const fused = hasKernel(ADAM);
+    tf.tidy(() => {
+      for (const [param, grad] of pairs) {
+        const { m, v } = this.slotsOf(param);
+        if (fused) {
+          param.assign(runKernel(ADAM, { param, grad, m, v }, attrs)[0]); // m and v are updated in place
+          continue;
+        }
+        const [p2, m2, v2] = composite(param, grad, m, v, attrs);
+        param.assign(p2);
+        m.assign(m2);
+        v.assign(v2);
+      }
+    });
+  }
+
+  private slotsOf(param: tf.Variable): Slots {
+    let s = this.slots.get(param);
+    if (!s) {
+      s = { m: variableFrom(`${param.name}/adam_m`, () => tf.zerosLike(param), false), v: variableFrom(`${param.name}/adam_v`, () => tf.zerosLike(param), false) };
+      this.slots.set(param, s);
+    }
+    return s;
+  }
+
+  dispose(): void {
+    for (const { m, v } of this.slots.values()) tf.dispose([m, v]);
+    this.slots.clear();
+  }
+}
+
+function composite(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, a: AdamAttrs): tf.Tensor[] {
+  const m2 = tf.add(tf.mul(m, a.beta1), tf.mul(g, 1 - a.beta1));
+  const v2 = tf.add(tf.mul(v, a.beta2), tf.mul(tf.square(g), 1 - a.beta2));
+  const update = tf.div(tf.div(m2, a.correction1), tf.add(tf.sqrt(tf.div(v2, a.correction2)), a.epsilon));
+  return [tf.sub(p, tf.mul(update, a.learningRate)), m2, v2];
+}

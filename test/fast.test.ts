@@ -1,0 +1,185 @@
+// The fast paths equal the straightforward ones: fused norm and Adam kernels vs composite tfjs ops, and the
+// wasm matmul and identity fixes vs the stock kernels, on every backend that loads here.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
+import { strategyCosts } from '../src/backend/kernels/wasm-fixes';
+import { normalizeScaleShift } from '../src/norm/normalize';
+import { Adam } from '../src/train/adam';
+import { maxRelError, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
+
+const flat = async (t: tf.Tensor) => Array.from(await t.data());
+
+/** Runs `f` with the fast paths off, then on, and returns both results as plain arrays. */
+async function plainAndFast(f: () => tf.Tensor | tf.Tensor[]): Promise<[number[][], number[][]]> {
+  const run = async () => {
+    const out = f();
+    const list = Array.isArray(out) ? out : [out];
+    const values = await Promise.all(list.map(flat));
+    tf.dispose(list);
+    return values;
+  };
+  disableFastPaths();
+  const plain = await run();
+  enableFastPaths();
+  return [plain, await run()];
+}
+
+/** max |a - b| relative to the output's scale, max(1, max |b|): summation order differs between kernels. */
+function scaledError(a: number[], b: number[]): number {
+  const scale = Math.max(1, ...b.map(Math.abs));
+  return Math.max(...a.map((v, i) => Math.abs(v - b[i]))) / scale;
+}
+
+function assertClose(a: number[][], b: number[][], tol = 1e-5) {
+  assert.equal(a.length, b.length);
+  a.forEach((x, i) => assert.ok(scaledError(x, b[i]) < tol, `output ${i}: relative error ${scaledError(x, b[i])}`));
+}
+
+for (const backend of TEST_BACKENDS) {
+  describe(`fused kernels equal composite ops [${backend}]`, () => {
+    before(() => useBackend(backend));
+    after(() => disableFastPaths());
+
+    for (const [rows, cols] of [[1, 9], [4, 1000], [33, 17], [128, 64]] as const) {
+      for (const axis of [0, 1] as const) {
+        if (axis === 0 && rows === 1) continue; // batch statistics of one example: variance 0, covered in norm tests
+        it(`normalize forward, statistics and gradients, [${rows},${cols}] axis ${axis}`, async () => {
+          const x = tf.tensor2d(randomMatrix(rows, cols, rows + cols, 2, 0.5));
+          const gain = tf.tensor1d(randomMatrix(1, cols, 3, 0.5, 1)[0]);
+          const bias = tf.tensor1d(randomMatrix(1, cols, 4)[0]);
+          const dy = tf.tensor2d(randomMatrix(rows, cols, 5));
+          const [plain, fast] = await plainAndFast(() => {
+            const stats: tf.Tensor[] = [];
+            const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+              normalizeScaleShift({ x: a as tf.Tensor2D, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D, axis, epsilon: 1e-5, onStats: (m, v) => stats.push(tf.keep(m.clone()), tf.keep(v.clone())) });
+            const { value, grads } = tf.valueAndGrads(f)([x, gain, bias], dy);
+            return [value, ...grads, ...stats];
+          });
+          assertClose(fast, plain);
+        });
+      }
+    }
+
+    it('Adam: the fused update equals the composite one and tf.train.adam over 5 steps', async () => {
+      const init = [randomMatrix(30, 20, 7), randomMatrix(1, 20, 8)];
+      const gradsAt = (step: number) => [randomMatrix(30, 20, 100 + step), randomMatrix(1, 20, 200 + step)];
+      const train = (make: (vars: tf.Variable[]) => (pairs: [tf.Variable, tf.Tensor][]) => void) => {
+        const vars = init.map((m) => tf.variable(tf.tensor2d(m)));
+        const apply = make(vars);
+        for (let s = 0; s < 5; s++) tf.tidy(() => apply(vars.map((v, i) => [v, tf.tensor2d(gradsAt(s)[i])])));
+        return vars;
+      };
+      const ours = (): tf.Tensor[] => {
+        const adam = new Adam({ learningRate: 0.01 });
+        const vars = train(() => (pairs) => adam.apply(pairs));
+        adam.dispose();
+        return vars;
+      };
+      const [plain, fast] = await plainAndFast(ours);
+      assertClose(fast, plain);
+      const stockVars = train(() => {
+        const opt = tf.train.adam(0.01, 0.9, 0.999, 1e-8);
+        return (pairs) => opt.applyGradients(pairs.map(([v, g]) => ({ name: v.name, tensor: g })));
+      });
+      assertClose(fast, await Promise.all(stockVars.map(flat)));
+      assert.ok(maxRelError(fast[0], init[0].flat()) > 1e-3, 'the parameters moved');
+      tf.dispose(stockVars);
+    });
+
+    it('leaks no tensors', () => {
+      enableFastPaths();
+      const x = tf.variable(tf.tensor2d(randomMatrix(8, 16, 9)));
+      const gain = tf.variable(tf.ones([16]));
+      const bias = tf.variable(tf.zeros([16]));
+      const adam = new Adam({ learningRate: 0.01 });
+      const step = () => adam.minimize(() => tf.sum(normalizeScaleShift({ x, gain: gain as tf.Variable<tf.Rank.R1>, bias: bias as tf.Variable<tf.Rank.R1>, axis: 1, epsilon: 1e-5 })) as tf.Scalar, [x, gain, bias]);
+      step(); // creates Adam's slots
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) step();
+      assert.equal(tf.memory().numTensors, before);
+      adam.dispose();
+      tf.dispose([x, gain, bias]);
+    });
+  });
+}
+
+describe('wasm kernel fixes equal the stock kernels', () => {
+  before(() => useBackend('wasm'));
+  after(() => disableFastPaths());
+
+  const rnd = (shape: number[], seed: number) => tf.tensor(randomMatrix(1, shape.reduce((a, b) => a * b, 1), seed)[0], shape);
+  // [a shape, b shape, transposeA, transposeB]: rank 2 and 3, batch 1 and batched, broadcast, small and large m.
+  const cases: [number[], number[], boolean, boolean][] = [];
+  for (const tA of [false, true]) {
+    for (const tB of [false, true]) {
+      const aShape = (m: number, k: number) => (tA ? [k, m] : [m, k]);
+      const bShape = (k: number, n: number) => (tB ? [n, k] : [k, n]);
+      cases.push([aShape(4, 300), bShape(300, 200), tA, tB]); // small batch: the swapped route
+      cases.push([aShape(300, 40), bShape(40, 50), tA, tB]); // large m: the direct route
+      cases.push([[1, ...aShape(5, 7)], [1, ...bShape(7, 3)], tA, tB]); // rank 3, batch 1
+      cases.push([[3, ...aShape(5, 7)], [3, ...bShape(7, 3)], tA, tB]); // batched: left to the stock kernel
+      cases.push([[2, ...aShape(5, 7)], bShape(7, 3), tA, tB]); // broadcast batch
+    }
+  }
+  for (const [aShape, bShape, tA, tB] of cases) {
+    it(`matMul a[${aShape}] b[${bShape}] transposeA=${tA} transposeB=${tB}`, async () => {
+      const a = rnd(aShape, 1);
+      const b = rnd(bShape, 2);
+      const [plain, fast] = await plainAndFast(() => tf.matMul(a, b, tA, tB));
+      assertClose(fast, plain);
+      tf.dispose([a, b]);
+    });
+  }
+
+  for (const activation of ['linear', 'relu'] as const) {
+    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
+      it(`fused matMul with bias and ${activation}, transposeA=${tA} transposeB=${tB}`, async () => {
+        const a = rnd(tA ? [30, 6] : [6, 30], 3);
+        const b = rnd(tB ? [20, 30] : [30, 20], 4);
+        const bias = rnd([20], 5);
+        // The reference is unfused: on its slow (transposed or batched) path stock wasm's fused kernel adds the
+        // bias once per block of k, at a wrong index, so it cannot serve as one (our fix avoids that path).
+        const [reference] = await plainAndFast(() => {
+          const product = tf.add(tf.matMul(a, b, tA, tB), bias);
+          return activation === 'relu' ? tf.relu(product) : product;
+        });
+        enableFastPaths();
+        const fast = [await flat(tf.fused.matMul({ a, b, transposeA: tA, transposeB: tB, bias, activation }))];
+        assertClose(fast, reference);
+        tf.dispose([a, b, bias]);
+      });
+    }
+  }
+
+  it('matMul gradients (which ask for transposed products) are unchanged', async () => {
+    const a = rnd([6, 40], 6);
+    const b = rnd([40, 30], 7);
+    const dy = rnd([6, 30], 8);
+    const [plain, fast] = await plainAndFast(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y))([a, b], dy));
+    assertClose(fast, plain);
+  });
+
+  it('picks the swapped route only where it moves fewer elements', () => {
+    const dx = strategyCosts(128, 1000, 1000, false, true); // dy W^T at batch 128
+    assert.ok(dx.swapped < dx.direct);
+    const dW = strategyCosts(784, 128, 1000, true, false); // x^T dy
+    assert.ok(dW.direct < dW.swapped);
+    const evalForward = strategyCosts(1000, 784, 1000, false, false);
+    assert.ok(evalForward.direct < evalForward.swapped);
+  });
+
+  it('identity shares memory and keeps values after the original is disposed', async () => {
+    enableFastPaths();
+    const x = rnd([50, 20], 9);
+    const expected = await flat(x);
+    const buffers = () => tf.engine().backend.numDataIds();
+    const before = buffers();
+    const y = tf.clone(x);
+    assert.equal(buffers(), before, 'no copy');
+    x.dispose();
+    assert.deepEqual(await flat(y), expected);
+    y.dispose();
+  });
+});

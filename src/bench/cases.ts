@@ -9,6 +9,7 @@ import { disposeModel } from '../models/types';
 import { createBatchNorm } from '../norm/batch-norm';
 import { createLayerNorm } from '../norm/layer-norm';
 import { Adam } from '../train/adam';
+import { variableFrom } from '../util/variables';
 import { medianMs, type Repeats } from './timing';
 
 export interface BenchRow {
@@ -42,7 +43,7 @@ function row(base: Omit<BenchRow, 'ratio'>): BenchRow {
 
 /** Forward and backward (input, gain, bias) of layer norm or training-mode batch norm on [n, d]. */
 export function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Repeats): BenchRow {
-  const x = tf.variable(random(shape, 1));
+  const x = variableFrom('bench/x', () => random(shape, 1));
   const dy = random(shape, 2); // the upstream gradient, handed straight to backprop (no loss op to time)
   const backprop = (f: () => tf.Tensor, wrt: tf.Tensor[]) => tf.tidy(() => void tf.engine().gradients(f, wrt, dy));
 
@@ -51,7 +52,7 @@ export function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Re
     kind === 'ln'
       ? tf.layers.layerNormalization({ axis: -1, epsilon: EPSILON })
       : tf.layers.batchNormalization({ axis: -1, epsilon: EPSILON, momentum: MOMENTUM });
-  stock.apply(x); // builds gamma and beta
+  tf.tidy(() => void stock.apply(x, { training: true })); // builds gamma and beta
   const stockVars = [x, ...stock.trainableWeights.map((w) => w.read() as tf.Variable)];
   const stockMs = medianMs(() => backprop(() => stock.apply(x, { training: true }) as tf.Tensor, stockVars), repeats);
   stock.dispose();

@@ -5,8 +5,9 @@ export interface Repeats {
   /** Warm-up calls: at least this many, and more until `warmupMs` has passed (JIT-compiled JS kernels). */
   warmup: number;
   warmupMs: number;
-  /** Timed calls: this many, or fewer (never under 3) once `budgetMs` is spent. */
+  /** Timed calls: this many, or fewer (never under `minReps`) once `budgetMs` is spent. */
   reps: number;
+  minReps: number;
   budgetMs: number;
 }
 
@@ -20,7 +21,7 @@ export function medianMs(fn: () => void, r: Repeats): number {
   }
   const times: number[] = [];
   const start = performance.now();
-  while (times.length < r.reps && (times.length < 3 || performance.now() - start < r.budgetMs)) {
+  while (times.length < r.reps && (times.length < r.minReps || performance.now() - start < r.budgetMs)) {
     const t0 = performance.now();
     fn();
     times.push(performance.now() - t0);

@@ -2,7 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors';
 import { benchCommand } from './bench';
+import { checkCommand } from './check';
 import { runCommand } from './run';
+import { summaryCommand } from './summary';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../../package.json') as { version: string };
@@ -13,6 +15,8 @@ export function program(): Command {
     .version(version)
     .exitOverride()
     .addCommand(runCommand().exitOverride())
+    .addCommand(summaryCommand().exitOverride())
+    .addCommand(checkCommand().exitOverride())
     .addCommand(benchCommand().exitOverride())
     .addHelpText('after', '\nExample:\n  $ ln-repro run configs/mnist-bs4.yaml');
 }

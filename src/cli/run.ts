@@ -1,17 +1,24 @@
 // `ln-repro run`: parses options and hands over to the experiment runner; no logic of its own.
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import { loadExperiment } from '../config/load';
 import { enableFastPaths } from '../backend/fast';
 import { BACKENDS, selectBackend, type BackendRequest } from '../backend/select';
-import { loadAllData, runExperiment } from '../experiments/run-experiment';
+import { loadExperiment } from '../config/load';
+import { UserError } from '../errors';
+import { checkExperiment } from '../experiments/check';
 import { experimentDir } from '../experiments/layout';
+import { parseShard } from '../experiments/plan';
 import { makeProgress, resultTable } from '../experiments/progress';
+import { loadAllData, runExperiment } from '../experiments/run-experiment';
 import { onInterrupt } from './interrupt';
 
 interface RunOptions {
   set: string[];
   out: string;
   backend: BackendRequest;
+  jobs: string;
+  shard?: string;
+  force: boolean;
   quiet: boolean;
 }
 
@@ -24,6 +31,9 @@ export function runCommand(): Command {
     .option('--set <path=value>', 'override a config key by dotted path (repeatable), e.g. --set train.epochs=1', collect, [])
     .option('--out <dir>', 'results root; runs go to <dir>/<name>/<runId>/', 'results')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
+    .option('--jobs <n>', 'runs in parallel, each in its own worker process', String(availableParallelism()))
+    .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the runs (1-based), e.g. for a job array')
+    .option('--force', 'rerun runs already finished with the same config', false)
     .option('--quiet', 'print nothing but errors', false)
     .addHelpText(
       'after',
@@ -31,29 +41,60 @@ export function runCommand(): Command {
 Example:
   $ ln-repro run configs/mnist-bs4.yaml --set train.epochs=1 --set data.train=500 --out /tmp/results
 
-Exit codes: 0 all runs complete, 1 a run failed or diverged, 2 bad input (nothing written), 130 interrupted.`,
+Exit codes: 0 all runs complete (and the config's claims hold), 1 a run failed or diverged or a claim failed,
+2 bad input (nothing written), 130 interrupted.`,
     )
     .action(async (config: string, opts: RunOptions) => {
       process.exitCode = await run(config, opts);
     });
 }
 
+function parseJobs(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--jobs ${text}: expected a whole number >= 1`);
+  return n;
+}
+
 async function run(file: string, opts: RunOptions): Promise<number> {
+  const jobs = parseJobs(opts.jobs);
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const experiment = loadExperiment({ file, sets: opts.set });
   const data = loadAllData(experiment.runs);
   const backend = await selectBackend(opts.backend);
   enableFastPaths();
   const progress = makeProgress({ quiet: opts.quiet, tty: Boolean(process.stderr.isTTY) });
+  const log = (line: string) => progress.event({ kind: 'log', line });
   const skipped = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-  progress.log(`backend: ${backend.name}${skipped ? ` (not available: ${skipped})` : ''}`);
-  progress.log(`${experiment.name}: ${experiment.runs.length} run(s) -> ${experimentDir(opts.out, experiment.name)}`);
-  const interrupt = onInterrupt(() => progress.log('interrupted: finishing the current step (Ctrl-C again to quit at once)'));
+  log(`backend: ${backend.name}${skipped ? ` (not available: ${skipped})` : ''}`);
+  log(`${experiment.name}: ${experiment.runs.length} run(s) -> ${experimentDir(opts.out, experiment.name)}${jobs > 1 ? ` (${jobs} jobs)` : ''}`);
+  const interrupt = onInterrupt(() => log('interrupted: finishing the current step (Ctrl-C again to quit at once)'));
   try {
-    const outcomes = await runExperiment({ experiment, outRoot: opts.out, backend: backend.name, progress, data, shouldStop: interrupt.requested });
-    for (const line of resultTable(outcomes)) progress.log(line);
-    progress.log(`results: ${experimentDir(opts.out, experiment.name)}/summary.csv`);
+    const outcomes = await runExperiment({
+      experiment,
+      outRoot: opts.out,
+      backend: backend.name,
+      progress,
+      data,
+      jobs,
+      shard,
+      force: opts.force,
+      shouldStop: interrupt.requested,
+      stopRequested: interrupt.signalled,
+    });
+    for (const line of resultTable(outcomes.map((o) => ({ ...o, status: o.skipped ? `${o.status}*` : o.status })))) log(line);
+    if (outcomes.some((o) => o.skipped)) log('* finished earlier with the same config, not rerun (--force reruns)');
+    const dir = experimentDir(opts.out, experiment.name);
+    log(`results: ${dir}/summary.csv`);
     if (interrupt.requested()) return 130;
-    return outcomes.every((o) => o.status === 'complete') ? 0 : 1;
+    const runsOk = outcomes.every((o) => o.status === 'complete');
+    if (experiment.claims.length === 0) return runsOk ? 0 : 1;
+    if (shard) {
+      log(`claims: not checked in a shard; after every shard has run: ln-repro summary ${dir} && ln-repro check ${dir}`);
+      return runsOk ? 0 : 1;
+    }
+    const check = checkExperiment(dir, experiment);
+    check.lines.forEach(log);
+    return runsOk && check.exitCode === 0 ? 0 : 1;
   } finally {
     interrupt.dispose();
     progress.stop();

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { UserError } from '../errors';
 import { formatPath, parsePath, schemaAt, setAt, unwrap, type Path } from './paths';
 import { describeError, show } from './report';
-import { experimentSchema, runConfigSchema, sweepSchema, type Sweep } from './schema';
+import { claimSchema, experimentSchema, runConfigSchema, sweepSchema, type Claim, type Sweep } from './schema';
 import { deepFreeze, runIdOf, sweepCombinations, type RunSpec } from './sweep';
 
 export interface Experiment {
@@ -15,6 +15,7 @@ export interface Experiment {
   readonly source: Readonly<Record<string, unknown>>;
   readonly sweep: Readonly<Sweep>;
   readonly runs: readonly RunSpec[];
+  readonly claims: readonly Claim[];
 }
 
 function fail(file: string, lines: string[]): never {
@@ -107,6 +108,24 @@ function checkSweep(file: string, raw: unknown): Sweep {
   return parsed.data;
 }
 
+function checkClaims(file: string, raw: unknown): Claim[] {
+  if (raw === undefined || raw === null) return [];
+  const schema = z.object({ expect: z.array(claimSchema) });
+  const parsed = schema.safeParse({ expect: raw });
+  if (!parsed.success) fail(file, describeError(parsed.error, { expect: raw }, schema));
+  const claims = parsed.data.expect;
+  claims.forEach((c, i) => {
+    const where = `expect[${i}] (${c.id})`;
+    const spec = c.compare ?? c.degradation ?? c.spread!;
+    const paths = [...Object.keys(spec.a), ...Object.keys(('b' in spec && spec.b) || {}), ...('key' in spec ? [spec.key] : [])];
+    for (const p of paths) checkPath(file, where, parsePath(p), runConfigSchema);
+  });
+  const ids = claims.map((c) => c.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new UserError(`${file}: expect: two claims share the id "${dup}"`);
+  return claims;
+}
+
 /** Validates every sweep point; errors at a swept path name the sweep entry that caused them. */
 function resolveRuns(file: string, base: Record<string, unknown>, sweep: Sweep): RunSpec[] {
   const runs: RunSpec[] = [];
@@ -139,9 +158,14 @@ export function loadExperiment(opts: { file: string; sets?: readonly string[] })
   } catch (err) {
     throw new UserError(`${file}: cannot read config (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  const source = applyOverrides(file, parseYaml(file, text), opts.sets ?? []);
+  return resolveExperiment(file, applyOverrides(file, parseYaml(file, text), opts.sets ?? []));
+}
+
+/** Validates an experiment given as an object (`file` names where it came from, for messages). */
+export function resolveExperiment(file: string, source: Record<string, unknown>): Experiment {
   const sweep = checkSweep(file, source.sweep);
-  const { sweep: _omit, ...base } = source;
+  const { sweep: _sweep, expect: _expect, ...base } = source;
   const runs = resolveRuns(file, base, sweep);
-  return deepFreeze({ file, name: runs[0].config.name, source, sweep, runs });
+  const claims = checkClaims(file, source.expect);
+  return deepFreeze({ file, name: runs[0].config.name, source, sweep, runs, claims });
 }

@@ -80,8 +80,46 @@ export const runConfigSchema = z
 /** A sweep: dotted config path -> the values it takes. Runs are the cartesian product. */
 export const sweepSchema = z.record(z.string(), z.array(z.unknown()).min(1));
 
-/** The file a user writes: a run config plus an optional sweep. */
-export const experimentSchema = runConfigSchema.extend({ sweep: sweepSchema.optional() }).strict();
+export const CLAIM_METRICS = ['test_error', 'test_nll', 'train_nll'] as const;
+
+/** Runs whose config has these values (dotted path -> value), e.g. { model.norm: layer }. */
+const selector = z.record(z.string(), z.unknown());
+const relation = z.enum(['<', '>']);
+const margin = z.number().nonnegative().default(0);
+
+/** Group a's mean relation group b's mean, by at least `margin`. */
+const compareSchema = z.object({ a: selector, b: selector, relation, margin }).strict();
+/** The change of the metric from key=from to key=to, group a's change relation group b's. */
+const degradationSchema = z.object({ key: z.string(), from: z.unknown(), to: z.unknown(), a: selector, b: selector, relation, margin }).strict();
+/** Max minus min over the values of `key` of group a's means, relation group b's (or a fixed bound). */
+const spreadSchema = z
+  .object({ key: z.string(), a: selector, b: selector.optional(), bound: z.number().optional(), relation, margin })
+  .strict()
+  .refine((s) => (s.b === undefined) !== (s.bound === undefined), { message: 'give exactly one of b (a group) and bound (a number)' });
+
+export const claimSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'an id of letters, digits, ".", "_" or "-"'),
+    claim: z.string(),
+    paper: z.string(),
+    metric: z.enum(CLAIM_METRICS),
+    /** Epoch whose metrics are compared: `last` (each run's final epoch) or a number. */
+    epoch: z.union([z.literal('last'), z.number().int().positive()]).default('last'),
+    /** `known-deviation`: we know it does not reproduce at this scale (XFAIL; XPASS if it starts to hold). */
+    status: z.enum(['expected', 'known-deviation']).default('expected'),
+    reason: z.string().optional(),
+    compare: compareSchema.optional(),
+    degradation: degradationSchema.optional(),
+    spread: spreadSchema.optional(),
+  })
+  .strict()
+  .refine((c) => [c.compare, c.degradation, c.spread].filter(Boolean).length === 1, { message: 'give exactly one of compare, degradation, spread' })
+  .refine((c) => c.status !== 'known-deviation' || Boolean(c.reason), { message: 'a known-deviation needs a reason', path: ['reason'] });
+
+/** The file a user writes: a run config plus an optional sweep and the claims its results should bear out. */
+export const experimentSchema = runConfigSchema.extend({ sweep: sweepSchema.optional(), expect: z.array(claimSchema).optional() }).strict();
+
+export type Claim = z.infer<typeof claimSchema>;
 
 export type DataConfig = z.infer<typeof dataSchema>;
 export type MlpConfig = z.infer<typeof mlpSchema>;

@@ -1,5 +1,6 @@
 // Where results go: <out>/<name>/<runId>/{config.yaml, metrics.csv, run.json} and <out>/<name>/summary.csv.
 import { join } from 'node:path';
+import type { EpochMetrics } from '../train/loop';
 
 export const METRIC_COLUMNS = ['epoch', 'step', 'train_nll', 'test_nll', 'test_error', 'seconds'] as const;
 
@@ -9,6 +10,8 @@ export interface RunRecord {
   run_id: string;
   experiment: string;
   status: RunStatus;
+  /** SHA-256 of the resolved config (sorted keys): a rerun skips the run when it matches and the run finished. */
+  config_hash: string;
   swept: Record<string, unknown>;
   backend: string;
   tfjs_version: string;
@@ -21,7 +24,7 @@ export interface RunRecord {
   examples_per_second: number | null;
   epochs_completed: number;
   steps: number;
-  final: Record<string, number> | null;
+  final: EpochMetrics | null;
   message: string | null;
 }
 

@@ -1,4 +1,5 @@
-// Progress output: bars on a terminal, one line per epoch otherwise, nothing with --quiet.
+// Progress output: bars on a terminal, one line per epoch otherwise, nothing with --quiet. Events carry their
+// run id, so runs in parallel worker processes report through the same interface (events cross IPC as JSON).
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { RunStatus } from './layout';
 import type { EpochMetrics, StepInfo } from '../train/loop';
@@ -12,12 +13,15 @@ export interface RunInfo {
   stepsPerEpoch: number;
 }
 
+export type ProgressEvent =
+  | { kind: 'log'; line: string }
+  | { kind: 'start'; run: RunInfo }
+  | { kind: 'step'; runId: string; info: StepInfo }
+  | { kind: 'epoch'; runId: string; row: EpochMetrics }
+  | { kind: 'end'; runId: string; status: RunStatus; message?: string };
+
 export interface Progress {
-  log(line: string): void;
-  runStart(run: RunInfo): void;
-  step(info: StepInfo): void;
-  epoch(row: EpochMetrics): void;
-  runEnd(status: RunStatus, message?: string): void;
+  event(e: ProgressEvent): void;
   stop(): void;
 }
 
@@ -30,12 +34,16 @@ export function epochLine(run: RunInfo, row: EpochMetrics): string {
   );
 }
 
+/** A run that ended before it reported its start (its worker died first). */
+const unstarted = (runId: string): RunInfo => ({ runId, index: 0, total: 0, epochs: 0, stepsPerEpoch: 0 });
+
 function endLine(run: RunInfo, status: RunStatus, message?: string): string {
+  if (run.total === 0) return `[${run.runId}] ${status}${message ? `: ${message}` : ''}`;
   return `[${run.index}/${run.total} ${run.runId}] ${status}${message ? `: ${message}` : ''}`;
 }
 
 /** The closing table: each run's status and final metrics. */
-export function resultTable(outcomes: readonly { runId: string; status: RunStatus; final?: EpochMetrics }[]): string[] {
+export function resultTable(outcomes: readonly { runId: string; status: string; final?: EpochMetrics }[]): string[] {
   const width = Math.max(6, ...outcomes.map((o) => o.runId.length));
   const cell = (x: number | undefined) => (x === undefined ? '-' : fmt(x)).padStart(10);
   return [
@@ -45,67 +53,68 @@ export function resultTable(outcomes: readonly { runId: string; status: RunStatu
 }
 
 export class QuietProgress implements Progress {
-  log(): void {}
-  runStart(): void {}
-  step(): void {}
-  epoch(): void {}
-  runEnd(): void {}
+  event(): void {}
   stop(): void {}
 }
 
 /** For logs and CI: a line per epoch per run, on stdout. */
 export class LineProgress implements Progress {
-  private run?: RunInfo;
+  private readonly runs = new Map<string, RunInfo>();
   constructor(private readonly write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)) {}
-  log(line: string): void {
-    this.write(line);
-  }
-  runStart(run: RunInfo): void {
-    this.run = run;
-  }
-  step(): void {}
-  epoch(row: EpochMetrics): void {
-    if (this.run) this.write(epochLine(this.run, row));
-  }
-  runEnd(status: RunStatus, message?: string): void {
-    if (this.run) this.write(endLine(this.run, status, message));
+  event(e: ProgressEvent): void {
+    if (e.kind === 'log') this.write(e.line);
+    else if (e.kind === 'start') this.runs.set(e.run.runId, e.run);
+    else if (e.kind === 'epoch') this.write(epochLine(this.runs.get(e.runId)!, e.row));
+    else if (e.kind === 'end') this.write(endLine(this.runs.get(e.runId) ?? unstarted(e.runId), e.status, e.message));
   }
   stop(): void {}
 }
 
-/** On a terminal: runs done of total, and the current run's progress with loss and ETA (on stderr). */
+/** On a terminal (stderr): runs done of total, and a bar per running run with its epoch, loss and ETA. */
 export class BarProgress implements Progress {
   private readonly bars = new MultiBar(
     { format: '{label} [{bar}] {value}/{total} {detail} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, fps: 5 },
     Presets.shades_classic,
   );
   private overall?: SingleBar;
-  private current?: SingleBar;
-  private run?: RunInfo;
+  private done = 0;
+  private readonly running = new Map<string, { run: RunInfo; bar: SingleBar }>();
 
-  log(line: string): void {
+  private log(line: string): void {
     // ESC[K clears what is left of the bar that stood on this row before the line was written over it.
     this.bars.log(`${line}\x1b[K\n`);
   }
-  runStart(run: RunInfo): void {
-    this.run = run;
-    this.overall ??= this.bars.create(run.total, run.index - 1, { label: 'runs', detail: '' });
-    this.current?.stop();
-    if (this.current) this.bars.remove(this.current);
-    this.current = this.bars.create(run.epochs * run.stepsPerEpoch, 0, { label: run.runId, detail: 'starting' });
+
+  event(e: ProgressEvent): void {
+    if (e.kind === 'log') return this.log(e.line);
+    if (e.kind === 'start') {
+      this.overall ??= this.bars.create(e.run.total, 0, { label: 'runs', detail: '' });
+      const bar = this.bars.create(e.run.epochs * e.run.stepsPerEpoch, 0, { label: e.run.runId, detail: 'starting' });
+      this.running.set(e.run.runId, { run: e.run, bar });
+      return;
+    }
+    const entry = this.running.get(e.runId);
+    if (!entry) {
+      if (e.kind === 'end') {
+        this.log(endLine(unstarted(e.runId), e.status, e.message));
+        this.overall?.update(++this.done);
+      }
+      return;
+    }
+    if (e.kind === 'step') {
+      const done = (e.info.epoch - 1) * e.info.stepsPerEpoch + e.info.step;
+      entry.bar.update(done, { detail: `epoch ${e.info.epoch}/${entry.run.epochs} loss ${fmt(e.info.loss)}` });
+    } else if (e.kind === 'epoch') {
+      this.log(epochLine(entry.run, e.row));
+    } else {
+      this.log(endLine(entry.run, e.status, e.message));
+      entry.bar.stop();
+      this.bars.remove(entry.bar);
+      this.running.delete(e.runId);
+      this.overall?.update(++this.done);
+    }
   }
-  step(info: StepInfo): void {
-    const done = (info.epoch - 1) * info.stepsPerEpoch + info.step;
-    this.current?.update(done, { detail: `epoch ${info.epoch}/${this.run?.epochs} loss ${fmt(info.loss)}` });
-  }
-  epoch(row: EpochMetrics): void {
-    if (this.run) this.log(epochLine(this.run, row));
-  }
-  runEnd(status: RunStatus, message?: string): void {
-    if (!this.run) return;
-    this.log(endLine(this.run, status, message));
-    this.overall?.update(this.run.index);
-  }
+
   stop(): void {
     this.bars.update(); // a redraw writes the lines logged since the last one, which stop() alone drops
     this.bars.stop();

@@ -1,34 +1,37 @@
-// Runs every run of an experiment in order, writing each run's files as it goes and summary.csv after each run.
-import { rmSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
+// Runs an experiment: its shard of the runs, minus those already done, in-process or in worker processes,
+// rebuilding summary.csv after every run.
+import type { BackendName } from '../backend/select';
 import type { Experiment } from '../config/load';
 import type { DataConfig } from '../config/schema';
 import type { RunSpec } from '../config/sweep';
 import { loadDataset } from '../data/dataset';
 import type { Dataset } from '../data/types';
-import { writeCsv, writeJson, writeYaml } from '../metrics/files';
-import { stepsPerEpoch } from '../train/batches';
-import { train, type EpochMetrics } from '../train/loop';
-import { experimentDir, METRIC_COLUMNS, runPaths, type RunRecord, type RunStatus } from './layout';
+import { writeYaml } from '../metrics/files';
+import { experimentDir, runPaths } from './layout';
+import { isDone, readRecord, shardOf, type Shard } from './plan';
+import { runPool } from './pool';
 import type { Progress } from './progress';
+import { runOne, type RunOutcome } from './run-one';
 import { writeSummary } from './summary';
 
 export interface ExperimentOptions {
   experiment: Experiment;
   outRoot: string;
-  backend: string;
+  backend: BackendName;
   progress: Progress;
-  /** From loadAllData(experiment.runs). */
+  /** From loadAllData(experiment.runs); used when jobs is 1. */
   data: Map<string, Dataset>;
-  /** True once the user asked to stop (Ctrl-C): the current run ends after its step, no further run starts. */
+  /** Worker processes; 1 runs in this process. */
+  jobs: number;
+  shard?: Shard;
+  /** Rerun runs already finished with the same config. */
+  force: boolean;
+  /** True once the user asked to stop (Ctrl-C): runs end after their current step, no further run starts. */
   shouldStop: () => boolean;
+  stopRequested: Promise<void>;
 }
 
-export interface RunOutcome {
-  runId: string;
-  status: RunStatus;
-  final?: EpochMetrics;
-}
+const dataKey = (cfg: DataConfig) => JSON.stringify(cfg);
 
 /**
  * Loads the data of every distinct `data` section, before anything is written: missing or corrupt data is a
@@ -43,87 +46,40 @@ export function loadAllData(runs: readonly RunSpec[]): Map<string, Dataset> {
   return cache;
 }
 
-function dataKey(cfg: DataConfig): string {
-  return JSON.stringify(cfg);
+function skippedOutcome(expDir: string, run: RunSpec): RunOutcome {
+  const rec = readRecord(runPaths(expDir, run.runId).run)!;
+  return { runId: run.runId, status: rec.status, final: rec.final ?? undefined, skipped: true };
 }
 
-function newRecord(experiment: Experiment, run: RunSpec, backend: string, data: Dataset): RunRecord {
-  return {
-    run_id: run.runId,
-    experiment: experiment.name,
-    status: 'running',
-    swept: { ...run.swept },
-    backend,
-    tfjs_version: tf.version.tfjs,
-    node_version: process.version,
-    data: data.origin,
-    started: new Date().toISOString(),
-    ended: null,
-    wall_seconds: null,
-    train_seconds: null,
-    examples_per_second: null,
-    epochs_completed: 0,
-    steps: 0,
-    final: null,
-    message: null,
-  };
-}
-
-async function runOne(opts: ExperimentOptions, run: RunSpec, index: number, data: Dataset): Promise<RunOutcome> {
-  const { experiment, progress } = opts;
-  const paths = runPaths(experimentDir(opts.outRoot, experiment.name), run.runId);
-  const record = newRecord(experiment, run, opts.backend, data);
-  const t0 = performance.now();
-  rmSync(paths.metrics, { force: true }); // a previous attempt's rows must not pass for this one's
-  writeYaml(paths.config, run.config);
-  writeJson(paths.run, record);
-  const cfg = run.config.train;
-  progress.runStart({ runId: run.runId, index, total: experiment.runs.length, epochs: cfg.epochs, stepsPerEpoch: stepsPerEpoch(data.train.count, cfg.batchSize) });
-  let rows: readonly EpochMetrics[] = [];
-  try {
-    const result = await train({
-      config: run.config,
-      data,
-      shouldStop: opts.shouldStop,
-      onStep: (info) => progress.step(info),
-      onEpoch: (all) => {
-        rows = all;
-        writeCsv(paths.metrics, METRIC_COLUMNS, all as unknown as Record<string, unknown>[]);
-        progress.epoch(all[all.length - 1]);
-      },
-    });
-    Object.assign(record, {
-      status: result.status,
-      message: result.message ?? null,
-      steps: result.steps,
-      train_seconds: result.trainSeconds,
-      examples_per_second: result.trainSeconds > 0 ? result.examples / result.trainSeconds : null,
-    });
-  } catch (err) {
-    Object.assign(record, { status: 'failed', message: (err as Error).stack ?? String(err) });
-  }
-  if (rows.length === 0) writeCsv(paths.metrics, METRIC_COLUMNS, []);
-  const final = rows[rows.length - 1];
-  Object.assign(record, {
-    ended: new Date().toISOString(),
-    wall_seconds: (performance.now() - t0) / 1000,
-    epochs_completed: rows.length,
-    final: final ?? null,
-  });
-  writeJson(paths.run, record);
-  progress.runEnd(record.status, record.status === 'failed' ? String(record.message).split('\n')[0] : (record.message ?? undefined));
-  return { runId: run.runId, status: record.status, final };
-}
-
-export async function runExperiment(opts: ExperimentOptions): Promise<RunOutcome[]> {
-  const { experiment } = opts;
-  const expDir = experimentDir(opts.outRoot, experiment.name);
+export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]> {
+  const { experiment, progress } = o;
+  const expDir = experimentDir(o.outRoot, experiment.name);
   writeYaml(`${expDir}/experiment.yaml`, experiment.source);
-  const outcomes: RunOutcome[] = [];
-  for (const [i, run] of experiment.runs.entries()) {
-    if (opts.shouldStop()) break;
-    outcomes.push(await runOne(opts, run, i + 1, opts.data.get(dataKey(run.config.data))!));
+  const indexed = experiment.runs.map((run, i) => [run, i + 1] as [RunSpec, number]);
+  const mine = o.shard ? shardOf(indexed, o.shard) : indexed;
+  const done = o.force ? [] : mine.filter(([run]) => isDone(expDir, run));
+  const todo = mine.filter((item) => !done.includes(item));
+  const shardText = o.shard ? ` in shard ${o.shard.index}/${o.shard.count}` : '';
+  progress.event({ kind: 'log', line: `${mine.length} run(s)${shardText}: ${todo.length} to run, ${done.length} already done${done.length ? ' (--force reruns them)' : ''}` });
+  const outcomes: RunOutcome[] = done.map(([run]) => skippedOutcome(expDir, run));
+  const onOutcome = (outcome: RunOutcome) => {
+    outcomes.push(outcome);
     writeSummary(expDir, experiment.runs);
+  };
+  const emit = progress.event.bind(progress);
+  const total = experiment.runs.length;
+  if (o.jobs <= 1) {
+    for (const [run, index] of todo) {
+      if (o.shouldStop()) break;
+      const data = o.data.get(dataKey(run.config.data))!;
+      onOutcome(await runOne({ experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, run, index, total, data, emit, shouldStop: o.shouldStop }));
+    }
+  } else {
+    await runPool({ jobs: o.jobs, experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, queue: todo, total, emit, onOutcome: () => {}, shouldStop: o.shouldStop, stopRequested: o.stopRequested }).then((results) =>
+      results.forEach(onOutcome),
+    );
   }
-  return outcomes;
+  writeSummary(expDir, experiment.runs);
+  const order = new Map(experiment.runs.map((r, i) => [r.runId, i]));
+  return outcomes.sort((a, b) => order.get(a.runId)! - order.get(b.runId)!);
 }

@@ -1,24 +1,15 @@
 // summary.csv: one row per run of the experiment, rebuilt from the run folders (so it survives reruns and shards).
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunSpec } from '../config/sweep';
 import { writeCsv } from '../metrics/files';
-import { METRIC_COLUMNS, runPaths, type RunRecord } from './layout';
-
-function readRecord(path: string): RunRecord | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
-  } catch {
-    return undefined;
-  }
-}
+import { METRIC_COLUMNS, runPaths } from './layout';
+import { readRecord } from './plan';
 
 /** Rows for `runs`, in run order; a run with no readable run.json is `missing`. */
 export function summaryRows(expDir: string, runs: readonly RunSpec[]): Record<string, unknown>[] {
   return runs.map((run) => {
     const rec = readRecord(runPaths(expDir, run.runId).run);
-    const final = rec?.final ?? {};
+    const final: Partial<Record<string, number>> = { ...(rec?.final ?? {}) };
     return {
       run_id: run.runId,
       ...run.swept,

@@ -1,0 +1,179 @@
+// The paper's claims as data (a config's `expect:` list), checked against an experiment's results.
+import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { getAt, parsePath } from '../config/paths';
+import type { Claim, RunConfig } from '../config/schema';
+import type { RunSpec } from '../config/sweep';
+import type { EpochMetrics } from '../train/loop';
+import { runPaths } from './layout';
+import { readRecord } from './plan';
+
+export type Verdict = 'PASS' | 'FAIL' | 'XFAIL' | 'XPASS' | 'MISSING';
+
+/** What a claim needs to know of one run. */
+export interface RunResult {
+  runId: string;
+  config: Readonly<RunConfig>;
+  /** run.json's status, or `missing`. */
+  status: string;
+  rows: EpochMetrics[];
+}
+
+export interface GroupStats {
+  mean: number;
+  /** Sample standard deviation over the group's runs (0 for one run). */
+  std: number;
+  n: number;
+}
+
+export interface ClaimResult {
+  id: string;
+  claim: string;
+  paper: string;
+  metric: Claim['metric'];
+  epoch: Claim['epoch'];
+  kind: 'compare' | 'degradation' | 'spread';
+  status: Claim['status'];
+  reason?: string;
+  verdict: Verdict;
+  /** The two sides compared (`lhs relation rhs`, margin included in `holds`) and the group statistics behind them. */
+  lhs?: number;
+  rhs?: number;
+  relation: '<' | '>';
+  margin: number;
+  groups: Record<string, GroupStats>;
+  /** Why the claim could not be evaluated. */
+  missing: string[];
+}
+
+type Selector = Record<string, unknown>;
+
+function readRows(path: string): EpochMetrics[] {
+  if (!existsSync(path)) return [];
+  return (parse(readFileSync(path, 'utf8'), { columns: true, cast: true }) as EpochMetrics[]).filter((r) => typeof r.epoch === 'number');
+}
+
+export function readRunResults(expDir: string, runs: readonly RunSpec[]): RunResult[] {
+  return runs.map((run) => {
+    const paths = runPaths(expDir, run.runId);
+    return { runId: run.runId, config: run.config, status: readRecord(paths.run)?.status ?? 'missing', rows: readRows(paths.metrics) };
+  });
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const matches = (run: RunResult, sel: Selector) => Object.entries(sel).every(([path, value]) => same(getAt(run.config, parsePath(path)), value));
+const describe = (sel: Selector) => Object.entries(sel).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
+
+export function stats(values: number[]): GroupStats {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, n };
+}
+
+/** Evaluates one claim; the context collects group statistics and what is missing. */
+class Evaluation {
+  readonly groups: Record<string, GroupStats> = {};
+  readonly missing: string[] = [];
+  constructor(
+    private readonly claim: Claim,
+    private readonly runs: readonly RunResult[],
+  ) {}
+
+  private metricOf(run: RunResult): number | undefined {
+    const row = this.claim.epoch === 'last' ? run.rows[run.rows.length - 1] : run.rows.find((r) => r.epoch === this.claim.epoch);
+    return row?.[this.claim.metric];
+  }
+
+  /** Mean of the metric over the runs matching `sel` (over seeds and any other unselected key). */
+  group(sel: Selector): number {
+    const name = describe(sel);
+    const runs = this.runs.filter((r) => matches(r, sel));
+    if (runs.length === 0) this.missing.push(`no run has ${name}`);
+    const values: number[] = [];
+    for (const run of runs) {
+      const v = run.status === 'complete' ? this.metricOf(run) : undefined;
+      if (v === undefined) this.missing.push(`${run.runId}: ${run.status === 'complete' ? `no epoch ${this.claim.epoch}` : run.status}`);
+      else values.push(v);
+    }
+    if (values.length === 0) return NaN;
+    this.groups[name] = stats(values);
+    return this.groups[name].mean;
+  }
+
+  /** Max minus min, over the values `key` takes among the group's runs, of the group mean at each value. */
+  spread(sel: Selector, key: string): number {
+    const values = [...new Map(this.runs.filter((r) => matches(r, sel)).map((r) => [JSON.stringify(getAt(r.config, parsePath(key))), getAt(r.config, parsePath(key))])).values()];
+    if (values.length < 2) this.missing.push(`${describe(sel)}: ${key} takes ${values.length} value(s), a spread needs 2`);
+    const means = values.map((v) => this.group({ ...sel, [key]: v }));
+    return Math.max(...means) - Math.min(...means);
+  }
+}
+
+function holds(lhs: number, relation: '<' | '>', rhs: number, margin: number): boolean {
+  return relation === '<' ? lhs + margin < rhs : lhs > rhs + margin;
+}
+
+export function evaluateClaim(claim: Claim, runs: readonly RunResult[]): ClaimResult {
+  const e = new Evaluation(claim, runs);
+  let kind: ClaimResult['kind'];
+  let lhs: number;
+  let rhs: number;
+  const spec = claim.compare ?? claim.degradation ?? claim.spread!;
+  if (claim.compare) {
+    kind = 'compare';
+    lhs = e.group(claim.compare.a);
+    rhs = e.group(claim.compare.b);
+  } else if (claim.degradation) {
+    kind = 'degradation';
+    const d = claim.degradation;
+    const change = (g: Selector) => e.group({ ...g, [d.key]: d.to }) - e.group({ ...g, [d.key]: d.from });
+    lhs = change(d.a);
+    rhs = change(d.b);
+  } else {
+    kind = 'spread';
+    const s = claim.spread!;
+    lhs = e.spread(s.a, s.key);
+    rhs = s.b ? e.spread(s.b, s.key) : s.bound!;
+  }
+  const ok = holds(lhs, spec.relation, rhs, spec.margin);
+  const expected = claim.status === 'expected';
+  const verdict: Verdict = e.missing.length > 0 ? 'MISSING' : ok ? (expected ? 'PASS' : 'XPASS') : expected ? 'FAIL' : 'XFAIL';
+  return {
+    id: claim.id,
+    claim: claim.claim,
+    paper: claim.paper,
+    metric: claim.metric,
+    epoch: claim.epoch,
+    kind,
+    status: claim.status,
+    reason: claim.reason,
+    verdict,
+    lhs: Number.isFinite(lhs) ? lhs : undefined,
+    rhs: Number.isFinite(rhs) ? rhs : undefined,
+    relation: spec.relation,
+    margin: spec.margin,
+    groups: e.groups,
+    missing: e.missing,
+  };
+}
+
+/** 2 when a claim could not be evaluated (runs missing), 1 when one fails or unexpectedly passes, else 0. */
+export function checkExitCode(results: readonly ClaimResult[]): number {
+  if (results.some((r) => r.verdict === 'MISSING')) return 2;
+  return results.some((r) => r.verdict === 'FAIL' || r.verdict === 'XPASS') ? 1 : 0;
+}
+
+const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
+
+export function formatClaim(r: ClaimResult): string[] {
+  const side = r.kind === 'spread' ? 'spread' : r.kind === 'degradation' ? 'change' : 'mean';
+  const lines = [
+    `${r.verdict.padEnd(7)} ${r.id} (${r.paper}; ${r.metric} at epoch ${r.epoch}): ${r.claim}`,
+    `        ${side} a ${num(r.lhs)}, ${side} b ${num(r.rhs)}; claimed a ${r.relation} b${r.margin ? ` by more than ${r.margin}` : ''}`,
+    ...Object.entries(r.groups).map(([g, s]) => `        ${g}: ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)} (n=${s.n})`),
+  ];
+  if (r.status === 'known-deviation') lines.push(`        known deviation: ${r.reason}`);
+  for (const m of r.missing) lines.push(`        missing: ${m}`);
+  return lines;
+}

@@ -1,0 +1,83 @@
+// Runs an experiment's runs in N worker processes (one run each at a time); a worker that dies fails only
+// the run it had, and a fresh worker takes over the rest of the queue.
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { BackendName } from '../backend/select';
+import type { RunSpec } from '../config/sweep';
+import { writeJson } from '../metrics/files';
+import { experimentDir, runPaths } from './layout';
+import type { FromWorker, ToWorker } from './messages';
+import { newRecord, type RunOutcome } from './run-one';
+import { readRecord } from './plan';
+import type { ProgressEvent } from './progress';
+
+export interface PoolOptions {
+  jobs: number;
+  experiment: string;
+  outRoot: string;
+  backend: BackendName;
+  /** [run, 1-based index in the experiment] to do, in order. */
+  queue: [RunSpec, number][];
+  total: number;
+  emit: (e: ProgressEvent) => void;
+  /** After each run ends (done or crashed). */
+  onOutcome: (o: RunOutcome) => void;
+  shouldStop: () => boolean;
+  /** Resolves when the user asks to stop, so workers can be told at once. */
+  stopRequested: Promise<void>;
+}
+
+/** Records a run whose worker died: run.json says failed, with how the process ended. */
+function recordCrash(o: PoolOptions, run: RunSpec, how: string): RunOutcome {
+  const path = runPaths(experimentDir(o.outRoot, o.experiment), run.runId).run;
+  const record = readRecord(path) ?? newRecord({ experiment: o.experiment, run, backend: o.backend }, '');
+  writeJson(path, { ...record, status: 'failed', ended: new Date().toISOString(), message: `worker process died (${how})` });
+  o.emit({ kind: 'end', runId: run.runId, status: 'failed', message: `worker process died (${how})` });
+  return { runId: run.runId, status: 'failed' };
+}
+
+export function runPool(o: PoolOptions): Promise<RunOutcome[]> {
+  const pending = [...o.queue];
+  const outcomes: RunOutcome[] = [];
+  const workers = new Set<ChildProcess>();
+  return new Promise((resolve) => {
+    const finishIfIdle = () => {
+      if (workers.size === 0) resolve(outcomes);
+    };
+    const next = (child: ChildProcess, inFlight: { run?: RunSpec }) => {
+      const item = o.shouldStop() ? undefined : pending.shift();
+      inFlight.run = item?.[0];
+      if (child.connected) child.send((item ? { type: 'run', run: item[0], index: item[1], total: o.total } : { type: 'exit' }) satisfies ToWorker);
+    };
+    const spawn = () => {
+      const child = fork(join(__dirname, 'worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const inFlight: { run?: RunSpec } = {};
+      workers.add(child);
+      child.on('error', () => {}); // a send racing the child's death; its 'exit' handler records the run
+      child.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') next(child, inFlight);
+        else if (m.type === 'event') o.emit(m.event);
+        else if (m.type === 'done') {
+          inFlight.run = undefined;
+          outcomes.push(m.outcome);
+          o.onOutcome(m.outcome);
+          next(child, inFlight);
+        } else o.emit({ kind: 'log', line: `worker error: ${m.message.split('\n')[0]}` });
+      });
+      child.on('exit', (code, signal) => {
+        workers.delete(child);
+        if (inFlight.run) {
+          const outcome = recordCrash(o, inFlight.run, signal ? `signal ${signal}` : `exit code ${code}`);
+          outcomes.push(outcome);
+          o.onOutcome(outcome);
+          if (pending.length > 0 && !o.shouldStop()) spawn();
+        }
+        finishIfIdle();
+      });
+      child.send({ type: 'init', init: { experiment: o.experiment, outRoot: o.outRoot, backend: o.backend } } satisfies ToWorker);
+    };
+    void o.stopRequested.then(() => workers.forEach((w) => w.connected && w.send({ type: 'stop' } satisfies ToWorker)));
+    for (let i = 0; i < Math.min(o.jobs, pending.length); i++) spawn();
+    finishIfIdle();
+  });
+}

@@ -1,0 +1,97 @@
+// One run, start to end: its folder (config.yaml, metrics.csv after every epoch, run.json), training, outcome.
+import { rmSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import type { RunSpec } from '../config/sweep';
+import type { Dataset } from '../data/types';
+import { writeCsv, writeJson, writeYaml } from '../metrics/files';
+import { stepsPerEpoch } from '../train/batches';
+import { train, type EpochMetrics } from '../train/loop';
+import { experimentDir, METRIC_COLUMNS, runPaths, type RunRecord, type RunStatus } from './layout';
+import { configHash } from './plan';
+import type { ProgressEvent } from './progress';
+
+export interface RunOutcome {
+  runId: string;
+  status: RunStatus;
+  final?: EpochMetrics;
+  /** True when a previous invocation finished this run with the same config, so it was not run again. */
+  skipped?: boolean;
+}
+
+export interface RunOneOptions {
+  experiment: string;
+  outRoot: string;
+  backend: string;
+  run: RunSpec;
+  /** 1-based position in the experiment, and the experiment's run count. */
+  index: number;
+  total: number;
+  data: Dataset;
+  emit: (e: ProgressEvent) => void;
+  /** True once the user asked to stop: the run ends after its current step. */
+  shouldStop: () => boolean;
+}
+
+export function newRecord(o: Pick<RunOneOptions, 'experiment' | 'run' | 'backend'>, data: string): RunRecord {
+  return {
+    run_id: o.run.runId,
+    experiment: o.experiment,
+    status: 'running',
+    config_hash: configHash(o.run.config),
+    swept: { ...o.run.swept },
+    backend: o.backend,
+    tfjs_version: tf.version.tfjs,
+    node_version: process.version,
+    data,
+    started: new Date().toISOString(),
+    ended: null,
+    wall_seconds: null,
+    train_seconds: null,
+    examples_per_second: null,
+    epochs_completed: 0,
+    steps: 0,
+    final: null,
+    message: null,
+  };
+}
+
+export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
+  const { run, data } = o;
+  const paths = runPaths(experimentDir(o.outRoot, o.experiment), run.runId);
+  const record = newRecord(o, data.origin);
+  const t0 = performance.now();
+  rmSync(paths.metrics, { force: true }); // a previous attempt's rows must not pass for this one's
+  writeYaml(paths.config, run.config);
+  writeJson(paths.run, record);
+  const cfg = run.config.train;
+  o.emit({ kind: 'start', run: { runId: run.runId, index: o.index, total: o.total, epochs: cfg.epochs, stepsPerEpoch: stepsPerEpoch(data.train.count, cfg.batchSize) } });
+  let rows: readonly EpochMetrics[] = [];
+  try {
+    const result = await train({
+      config: run.config,
+      data,
+      shouldStop: o.shouldStop,
+      onStep: (info) => o.emit({ kind: 'step', runId: run.runId, info }),
+      onEpoch: (all) => {
+        rows = all;
+        writeCsv(paths.metrics, METRIC_COLUMNS, all as unknown as Record<string, unknown>[]);
+        o.emit({ kind: 'epoch', runId: run.runId, row: all[all.length - 1] });
+      },
+    });
+    Object.assign(record, {
+      status: result.status,
+      message: result.message ?? null,
+      steps: result.steps,
+      train_seconds: result.trainSeconds,
+      examples_per_second: result.trainSeconds > 0 ? result.examples / result.trainSeconds : null,
+    });
+  } catch (err) {
+    Object.assign(record, { status: 'failed', message: (err as Error).stack ?? String(err) });
+  }
+  if (rows.length === 0) writeCsv(paths.metrics, METRIC_COLUMNS, []);
+  const final = rows[rows.length - 1];
+  Object.assign(record, { ended: new Date().toISOString(), wall_seconds: (performance.now() - t0) / 1000, epochs_completed: rows.length, final: final ?? null });
+  writeJson(paths.run, record);
+  o.emit({ kind: 'end', runId: run.runId, status: record.status, message: record.status === 'failed' ? String(record.message).split('\n')[0] : (record.message ?? undefined) });
+  return { runId: run.runId, status: record.status, final };
+}

@@ -1,0 +1,60 @@
+// A worker process: runs the runs its parent sends, one at a time, and reports progress and outcomes.
+// Started by pool.ts with child_process.fork; a crash here fails only the run in flight.
+import { enableFastPaths } from '../backend/fast';
+import { selectBackend } from '../backend/select';
+import type { DataConfig } from '../config/schema';
+import { loadDataset } from '../data/dataset';
+import type { Dataset } from '../data/types';
+import type { FromWorker, ToWorker, WorkerInit } from './messages';
+import { runOne } from './run-one';
+
+const send = (m: FromWorker): void => void process.send!(m);
+const datasets = new Map<string, Dataset>();
+let init: WorkerInit | undefined;
+let stopRequested = false;
+
+function dataFor(cfg: DataConfig): Dataset {
+  const key = JSON.stringify(cfg);
+  if (!datasets.has(key)) datasets.set(key, loadDataset(cfg));
+  return datasets.get(key)!;
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  if (m.type === 'init') {
+    init = m.init;
+    await selectBackend(init.backend);
+    enableFastPaths();
+    send({ type: 'ready' });
+  } else if (m.type === 'run') {
+    // Fault injection for the tests of crash handling: this worker dies as it starts the named run.
+    if (process.env.LN_REPRO_TEST_CRASH_RUN === m.run.runId) process.exit(70);
+    const outcome = await runOne({
+      experiment: init!.experiment,
+      outRoot: init!.outRoot,
+      backend: init!.backend,
+      run: m.run,
+      index: m.index,
+      total: m.total,
+      data: dataFor(m.run.config.data),
+      emit: (event) => send({ type: 'event', event }),
+      shouldStop: () => stopRequested,
+    });
+    send({ type: 'done', outcome });
+  } else if (m.type === 'stop') {
+    stopRequested = true;
+  } else {
+    process.disconnect();
+  }
+}
+
+// Ctrl-C reaches the whole process group: stop after the current step, as the parent does; a second one quits.
+let interrupts = 0;
+process.on('SIGINT', () => (++interrupts > 1 ? process.exit(130) : (stopRequested = true)));
+process.on('SIGTERM', () => (stopRequested = true));
+
+// Messages are handled one at a time, in order; `stop` must not wait behind a run, so it is applied at once.
+let queue = Promise.resolve();
+process.on('message', (m: ToWorker) => {
+  if (m.type === 'stop') stopRequested = true;
+  queue = queue.then(() => handle(m)).catch((err: Error) => void send({ type: 'error', message: err.stack ?? String(err) }));
+});

@@ -83,15 +83,15 @@ describe('IDX files', () => {
 
   it('serves data.source idx with seeded subsets', () => {
     const dir = writeIdxDir();
-    const d = loadDataset({ source: 'idx', dir, train: 4, test: 3, seed: 0, permute: false });
+    const d = loadDataset({ source: 'idx', dir, train: 4, test: 3, seed: 0, permute: false, view: 'flat' });
     assert.equal(d.train.count, 4);
     assert.deepEqual(Array.from(d.test.labels), [7, 8, 9], 'all of a split is kept in file order');
-    assert.throws(() => loadDataset({ source: 'idx', dir, train: 7, test: 3, seed: 0, permute: false }), /data.train: asked for 7/);
+    assert.throws(() => loadDataset({ source: 'idx', dir, train: 7, test: 3, seed: 0, permute: false, view: 'flat' }), /data.train: asked for 7/);
   });
 });
 
 describe('bundled MNIST', () => {
-  const cfg = { source: 'bundled' as const, dir: '', train: 300, test: 100, seed: 5, permute: false };
+  const cfg = { source: 'bundled' as const, dir: '', train: 300, test: 100, seed: 5, permute: false, view: 'flat' as const };
 
   it('splits real digits into disjoint train and test sets by data.seed', () => {
     const a = loadDataset(cfg);

@@ -1,6 +1,7 @@
 // Chooses the tfjs backend: native TensorFlow (tfjs-node-gpu) where it loads, else wasm, else pure JS.
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
+import { registerMissingKernels } from './fast';
 
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -29,6 +30,7 @@ export const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
   wasm: async () => {
     requireOptional('@tensorflow/tfjs-backend-wasm');
     await activate('wasm');
+    registerMissingKernels();
   },
   cpu: async () => {
     // PROD silences tfjs' console advert for tfjs-node on the cpu backend (PROD only gates log messages).

@@ -112,7 +112,7 @@ export function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): Be
   stockOpt.dispose();
 
   enableFastPaths();
-  const model = buildModel({ config: mlpSchema.parse({ kind: 'mlp', hidden: HIDDEN, norm, epsilon: EPSILON, bnMomentum: MOMENTUM }), inputDims: INPUTS, classes: CLASSES, seed: 1 });
+  const model = buildModel({ config: mlpSchema.parse({ kind: 'mlp', hidden: HIDDEN, norm, epsilon: EPSILON, bnMomentum: MOMENTUM }), inputShape: [INPUTS], classes: CLASSES, seed: 1 });
   const adam = new Adam({ learningRate: 1e-3 });
   const oursMs = medianMs(() => void adam.minimize(() => meanNll(model.logits(x as tf.Tensor2D, true), y as tf.Tensor2D), model.trainable), repeats);
   adam.dispose();

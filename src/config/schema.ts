@@ -3,7 +3,8 @@ import { z } from 'zod';
 
 /** Names shared by the schema, the CLI and the registries (registries are typed `Record<...>` over these). */
 export const NORM_KINDS = ['none', 'layer', 'batch'] as const;
-export const MODEL_KINDS = ['mlp'] as const;
+export const MODEL_KINDS = ['mlp', 'conv'] as const;
+export const DATA_VIEWS = ['flat', 'image'] as const;
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
 export const DATA_SOURCES = ['bundled', 'idx'] as const;
 export const OPTIMIZERS = ['adam'] as const;
@@ -29,6 +30,8 @@ export const dataSchema = z
     seed: seed.default(0),
     /** Apply one fixed, seeded permutation to the pixels of every image. */
     permute: z.boolean().default(false),
+    /** What the model sees: `flat` vectors of 784 pixels (MLP) or `image`s of 28x28x1 (convnet). */
+    view: z.enum(DATA_VIEWS).default('flat'),
   })
   .strict();
 
@@ -51,7 +54,31 @@ export const mlpSchema = z
   })
   .strict();
 
-export const modelSchema = z.discriminatedUnion('kind', [mlpSchema]);
+/** Normalization settings shared by every model kind. */
+const normFields = {
+  norm: z.enum(NORM_KINDS).default('none'),
+  epsilon: z.number().positive().default(1e-5),
+  gainInit: z.number().default(1),
+  biasInit: z.number().default(0),
+  bnMomentum: z.number().min(0).max(1).default(0.9),
+};
+
+/**
+ * A small convnet (SPEC 6.7): per entry of `channels`, conv (kernelSize, stride 1, same padding) -> norm ->
+ * activation -> 2x2 max pool; then dense -> softmax. Layer norm: per example over (height, width, channels)
+ * with a per-channel gain and bias; batch norm: per channel over (batch, height, width).
+ */
+export const convSchema = z
+  .object({
+    kind: z.literal('conv'),
+    channels: z.array(positiveInt).min(1).max(4).default([16, 32]),
+    kernelSize: positiveInt.default(5),
+    activation: z.enum(ACTIVATIONS).default('relu'),
+    ...normFields,
+  })
+  .strict();
+
+export const modelSchema = z.discriminatedUnion('kind', [mlpSchema, convSchema]);
 
 export const trainSchema = z
   .object({
@@ -75,7 +102,11 @@ export const runConfigSchema = z
     model: modelSchema,
     train: trainSchema.default({}),
   })
-  .strict();
+  .strict()
+  .refine((c) => (c.model.kind === 'conv') === (c.data.view === 'image'), {
+    message: 'a conv model takes data.view: image, an mlp data.view: flat',
+    path: ['data', 'view'],
+  });
 
 /** A sweep: dotted config path -> the values it takes. Runs are the cartesian product. */
 export const sweepSchema = z.record(z.string(), z.array(z.unknown()).min(1));
@@ -117,12 +148,13 @@ export const claimSchema = z
   .refine((c) => c.status !== 'known-deviation' || Boolean(c.reason), { message: 'a known-deviation needs a reason', path: ['reason'] });
 
 /** The file a user writes: a run config plus an optional sweep and the claims its results should bear out. */
-export const experimentSchema = runConfigSchema.extend({ sweep: sweepSchema.optional(), expect: z.array(claimSchema).optional() }).strict();
+export const experimentSchema = runConfigSchema.innerType().extend({ sweep: sweepSchema.optional(), expect: z.array(claimSchema).optional() }).strict();
 
 export type Claim = z.infer<typeof claimSchema>;
 
 export type DataConfig = z.infer<typeof dataSchema>;
 export type MlpConfig = z.infer<typeof mlpSchema>;
+export type ConvConfig = z.infer<typeof convSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type TrainConfig = z.infer<typeof trainSchema>;
 export type RunConfig = z.infer<typeof runConfigSchema>;

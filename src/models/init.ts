@@ -7,9 +7,9 @@ import { variableFrom } from '../util/variables';
  * Glorot/Xavier uniform (Glorot & Bengio 2010; Keras' default for Dense):
  * W ~ U(-l, l) with l = sqrt(6 / (fanIn + fanOut)).
  */
-export function glorotUniform(fanIn: number, fanOut: number, rng: Rng): Float32Array {
+export function glorotUniform(fanIn: number, fanOut: number, rng: Rng, count = fanIn * fanOut): Float32Array {
   const limit = Math.sqrt(6 / (fanIn + fanOut));
-  const w = new Float32Array(fanIn * fanOut);
+  const w = new Float32Array(count);
   for (let i = 0; i < w.length; i++) w[i] = (2 * rng() - 1) * limit;
   return w;
 }

@@ -21,7 +21,8 @@ interface Hidden {
   norm?: NormLayer;
 }
 
-export function buildMlp({ config, inputDims, classes, seed }: BuildOptions<MlpConfig>): Model {
+export function buildMlp({ config, inputShape, classes, seed }: BuildOptions<MlpConfig>): Model {
+  const inputDims = inputShape.reduce((a, b) => a * b, 1);
   const rng = rngFor(seed, 'init');
   const makeNorm = NORMS[config.norm];
   const widths = [inputDims, ...config.hidden];
@@ -47,7 +48,7 @@ export function buildMlp({ config, inputDims, classes, seed }: BuildOptions<MlpC
     trainable: [...hidden.flatMap((h) => [h.kernel, ...(h.bias ? [h.bias] : []), ...(h.norm?.trainable ?? [])]), outKernel, outBias],
     state: hidden.flatMap((h) => h.norm?.state ?? []),
     logits(x, training) {
-      let h = x; // [batch, inputs]
+      let h = tf.reshape(x, [-1, inputDims]) as tf.Tensor2D; // [batch, inputs]
       for (const layer of hidden) {
         let a: tf.Tensor2D = tf.matMul(h, layer.kernel); // [batch, units] summed inputs
         if (layer.bias) a = tf.add<tf.Tensor2D>(a, layer.bias);

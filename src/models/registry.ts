@@ -1,5 +1,6 @@
 // Model builders by `model.kind`; typed over MODEL_KINDS so the schema and the registry cannot drift.
 import type { ModelConfig, ModelKind } from '../config/schema';
+import { buildConv } from './conv';
 import { buildMlp } from './mlp';
 import type { BuildOptions, Model } from './types';
 
@@ -7,6 +8,7 @@ type Builders = { [K in ModelKind]: (opts: BuildOptions<Extract<ModelConfig, { k
 
 export const MODELS: Builders = {
   mlp: buildMlp,
+  conv: buildConv,
 };
 
 export function buildModel(opts: BuildOptions<ModelConfig>): Model {

@@ -6,13 +6,14 @@ export interface Model {
   readonly trainable: tf.Variable[];
   /** State that is not trained (batch norm's running averages). */
   readonly state: tf.Variable[];
-  /** [batch, inputs] -> [batch, classes] unnormalized log-probabilities. */
-  logits(x: tf.Tensor2D, training: boolean): tf.Tensor2D;
+  /** [batch, ...inputShape] -> [batch, classes] unnormalized log-probabilities. */
+  logits(x: tf.Tensor, training: boolean): tf.Tensor2D;
 }
 
 export interface BuildOptions<C> {
   config: C;
-  inputDims: number;
+  /** One example's shape: [784] (data.view flat) or [28, 28, 1] (image). */
+  inputShape: number[];
   classes: number;
   /** Seeds the weight initialization (train.seed). */
   seed: number;

@@ -46,9 +46,12 @@ export function createBatchNorm(opts: NormOptions): NormLayer {
     epsilon: opts.epsilon,
     momentum: opts.momentum,
   };
+  // Statistics per unit (channel) over the batch and all positions: [batch, P*units] is seen as [batch*P, units].
+  const positions = opts.positions ?? 1;
+  const apply = (x: tf.Tensor2D, training: boolean) => (training ? batchNormTrain(x, s) : batchNormEval(x, s));
   return {
     trainable: [s.gain, s.bias],
     state: [s.runningMean, s.runningVariance],
-    apply: (x, training) => (training ? batchNormTrain(x, s) : batchNormEval(x, s)),
+    apply: (x, training) => (positions === 1 ? apply(x, training) : tf.reshape(apply(tf.reshape(x, [-1, opts.units]), training), x.shape)),
   };
 }

@@ -12,9 +12,12 @@ export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, 
 export function createLayerNorm(opts: NormOptions): NormLayer {
   const gain = variableFrom(`${opts.name}/gain`, () => tf.fill<tf.Rank.R1>([opts.units], opts.gainInit));
   const bias = variableFrom(`${opts.name}/bias`, () => tf.fill<tf.Rank.R1>([opts.units], opts.biasInit));
+  const positions = opts.positions ?? 1;
+  // Statistics over all of an example's positions and units; gain and bias repeat over the positions.
+  const perColumn = (v: tf.Tensor1D) => (positions === 1 ? v : tf.tile(v, [positions]));
   return {
     trainable: [gain, bias],
     state: [],
-    apply: (x) => layerNorm(x, gain, bias, opts.epsilon),
+    apply: (x) => layerNorm(x, perColumn(gain), perColumn(bias), opts.epsilon),
   };
 }

@@ -10,6 +10,11 @@ export interface NormOptions {
   biasInit: number;
   /** Batch norm's running-average momentum. */
   momentum: number;
+  /**
+   * Positions sharing each unit's gain and bias (a convnet's height * width; 1 for a dense layer). Inputs are
+   * [batch, positions * units] with the unit (channel) index fastest, as an NHWC tensor flattened per example.
+   */
+  positions?: number;
 }
 
 export interface NormLayer {
@@ -17,6 +22,6 @@ export interface NormLayer {
   readonly trainable: tf.Variable[];
   /** Non-trained state (batch norm's running averages). */
   readonly state: tf.Variable[];
-  /** [batch, units] -> [batch, units]. */
+  /** [batch, positions * units] -> the same shape. */
   apply(x: tf.Tensor2D, training: boolean): tf.Tensor2D;
 }

@@ -1,7 +1,7 @@
 // Trains one run: seeded model and shuffles, Adam, per-epoch evaluation; stops on a non-finite loss or a stop request.
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../config/schema';
-import { CLASSES, type Dataset, type Split } from '../data/types';
+import { CLASSES, IMAGE_SIDE, type Dataset, type Split } from '../data/types';
 import { meanNll, nllAndErrorSums } from '../metrics/classification';
 import { buildModel } from '../models/registry';
 import { disposeModel, type Model } from '../models/types';
@@ -103,7 +103,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config, data } = opts;
   const started = performance.now();
   const since = () => (performance.now() - started) / 1000;
-  const model = buildModel({ config: config.model, inputDims: data.dims, classes: CLASSES, seed: config.train.seed });
+  const inputShape = config.data.view === 'image' ? [IMAGE_SIDE, IMAGE_SIDE, 1] : [data.dims];
+  const model = buildModel({ config: config.model, inputShape, classes: CLASSES, seed: config.train.seed });
   // Adam with the usual constants (Kingma & Ba 2015): beta1 0.9, beta2 0.999, epsilon 1e-8.
   const optimizer = new Adam({ learningRate: config.train.learningRate });
   const trainSet = toDevice(data.train, data.dims);

@@ -34,6 +34,9 @@ function inputsOf<A>(k: JsKernel<A>, inputs: tf.NamedTensorInfoMap): tf.TensorIn
   });
 }
 
+/** tfjs callers of a one-output kernel (e.g. the conv2d gradient) expect the output itself, not a list. */
+const single = (outs: tf.TensorInfo[]) => (outs.length === 1 ? outs[0] : outs);
+
 function wasmKernelFunc<A>(k: JsKernel<A>): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const be = backend as unknown as WasmBackendLike;
@@ -42,7 +45,7 @@ function wasmKernelFunc<A>(k: JsKernel<A>): tf.KernelFunc {
     const outs = k.outputShapes(shapes, attrs as unknown as A).map((s) => be.makeOutput(s, 'float32'));
     // Views are taken after every allocation: growing the wasm memory detaches earlier views.
     k.compute(ins.map((t) => be.typedArrayFromHeap(t)), outs.map((t) => be.typedArrayFromHeap(t)), shapes, attrs as unknown as A);
-    return outs;
+    return single(outs);
   };
 }
 
@@ -54,19 +57,19 @@ function cpuKernelFunc<A>(k: JsKernel<A>): tf.KernelFunc {
     const outShapes = k.outputShapes(shapes, attrs as unknown as A);
     const outs = outShapes.map((s) => new Float32Array(size(s)));
     k.compute(ins.map((t) => be.readSync(t.dataId) as Float32Array), outs, shapes, attrs as unknown as A);
-    return outs.map((values, i) => be.makeTensorInfo(outShapes[i], 'float32', values));
+    return single(outs.map((values, i) => be.makeTensorInfo(outShapes[i], 'float32', values)));
   };
 }
 
-export function registerJsKernel<A>(k: JsKernel<A>): void {
-  for (const backendName of JS_KERNEL_BACKENDS) {
+export function registerJsKernel<A>(k: JsKernel<A>, backends: readonly string[] = JS_KERNEL_BACKENDS): void {
+  for (const backendName of backends) {
     if (tf.getKernel(k.name, backendName)) continue;
     tf.registerKernel({ kernelName: k.name, backendName, kernelFunc: backendName === 'wasm' ? wasmKernelFunc(k) : cpuKernelFunc(k) });
   }
 }
 
-export function unregisterJsKernel(name: string): void {
-  for (const backendName of JS_KERNEL_BACKENDS) if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
+export function unregisterJsKernel(name: string, backends: readonly string[] = JS_KERNEL_BACKENDS): void {
+  for (const backendName of backends) if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
 }
 
 /** True when the current backend has kernel `name` (otherwise callers take their composite path). */
@@ -74,6 +77,8 @@ export function hasKernel(name: string): boolean {
   return Boolean(tf.getKernel(name, tf.getBackend()));
 }
 
+/** Runs kernel `name`; always returns the list of outputs. */
 export function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: object): tf.Tensor[] {
-  return tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  const out = tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
+  return Array.isArray(out) ? out : [out];
 }

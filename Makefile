@@ -1,8 +1,10 @@
-# ln-repro: `make run` installs, builds and runs configs/mnist-bs4.yaml; `make test` runs the tests.
+# ln-repro: `make run` installs, builds and runs configs/mnist-bs4.yaml; `make test` runs the tests;
+# `make regress` runs the CI-sized ablations (configs/ci/) and checks the paper's claims on them.
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
+CI_OUT := results/ci
 
-.PHONY: all install build run test data clean
+.PHONY: all install build run test regress data clean
 
 all: build
 
@@ -22,6 +24,14 @@ run: build
 
 test: build
 	npm test
+
+# Every CI config, then every claim; fails when a run fails or a claim fails (or a known deviation XPASSes).
+# Runs finished earlier with the same config are not rerun (delete results/ci to start over).
+regress: build
+	@status=0; \
+	for config in configs/ci/*.yaml; do ./bin/ln-repro run "$$config" --out $(CI_OUT) --no-check || status=1; done; \
+	./bin/ln-repro check $(CI_OUT)/ci-* || status=1; \
+	exit $$status
 
 # Full MNIST (IDX files) into data/mnist, SHA-256 checked; needs internet.
 data:

@@ -89,6 +89,9 @@ describe('config: one fixture per error class', () => {
     ['bad-name.yaml', ['name', 'folder']],
     ['bad-sweep-key.yaml', ['sweep', 'model.nrom', 'did you mean "model.norm"']],
     ['bad-sweep-value.yaml', ['sweep.model.norm', '"group"']],
+    ['conv-flat.yaml', ['data.view', 'a conv model takes data.view: image']],
+    ['bad-claim.yaml', ['expect[0].metric', 'test_error | test_nll | train_nll', '"test_eror"', 'did you mean "test_error"']],
+    ['bad-claim-path.yaml', ['expect[0] (c1)', 'model.nrom', 'did you mean "model.norm"']],
   ];
   for (const [name, parts] of cases) it(name, () => assertRejects(fixture(name), parts));
 

@@ -1,25 +1,37 @@
-// `ln-repro check`: the verdict on each claim of an experiment folder; no logic of its own.
+// `ln-repro check`: the verdict on each claim of one or more experiment folders; no logic of its own.
 import { Command } from 'commander';
 import { checkExperiment } from '../experiments/check';
 import { loadExperimentFolder } from '../experiments/folder';
 
 export function checkCommand(): Command {
   return new Command('check')
-    .description("check an experiment's claims (its config's expect: list) against its results")
-    .argument('<dir>', 'an experiment folder, <out>/<name>')
-    .option('--json <file>', 'also write the verdicts as JSON (they are always written to <dir>/check.json)')
+    .description("check experiments' claims (their configs' expect: lists) against their results")
+    .argument('<dir...>', 'one or more experiment folders, <out>/<name>')
+    .option('--json <file>', 'also write the verdicts as JSON (one folder only; they are always written to <dir>/check.json)')
     .addHelpText(
       'after',
-      '\nExample:\n  $ ln-repro check results/ci-batch-size --json verdicts.json\n\nVerdicts: PASS, FAIL, XFAIL (a known deviation, still failing), XPASS (a known deviation that now holds), MISSING.\nExit codes: 0 no claim fails, 1 a claim fails or XPASSes, 2 runs missing or bad input.',
+      '\nExample:\n  $ ln-repro check results/ci/ci-batch-size --json verdicts.json\n  $ ln-repro check results/ci/*\n\n' +
+        'Verdicts: PASS, FAIL, XFAIL (a known deviation, still failing), XPASS (a known deviation that now holds), MISSING.\n' +
+        'Exit codes: 0 no claim fails, 1 a claim fails or XPASSes, 2 runs missing or bad input.',
     )
-    .action((dir: string, opts: { json?: string }) => {
-      const experiment = loadExperimentFolder(dir);
-      if (experiment.claims.length === 0) {
-        console.log(`${dir}: the experiment has no claims (no expect: list)`);
-        return;
+    .action((dirs: string[], opts: { json?: string }) => {
+      let exitCode = 0;
+      let passed = 0;
+      let failed = 0;
+      for (const dir of dirs) {
+        const experiment = loadExperimentFolder(dir);
+        if (experiment.claims.length === 0) {
+          console.log(`${dir}: no claims (no expect: list)`);
+          continue;
+        }
+        console.log(`${dir}:`);
+        const outcome = checkExperiment(dir, experiment, dirs.length === 1 ? opts.json : undefined);
+        outcome.lines.forEach((l) => console.log(l));
+        passed += outcome.results.filter((r) => r.verdict === 'PASS' || r.verdict === 'XFAIL').length;
+        failed += outcome.results.filter((r) => r.verdict === 'FAIL' || r.verdict === 'XPASS' || r.verdict === 'MISSING').length;
+        exitCode = Math.max(exitCode, outcome.exitCode);
       }
-      const outcome = checkExperiment(dir, experiment, opts.json);
-      outcome.lines.forEach((l) => console.log(l));
-      process.exitCode = outcome.exitCode;
+      if (dirs.length > 1) console.log(`checks: ${passed} passed, ${failed} failed`);
+      process.exitCode = exitCode;
     });
 }

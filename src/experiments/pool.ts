@@ -36,13 +36,13 @@ function recordCrash(o: PoolOptions, run: RunSpec, how: string): RunOutcome {
   return { runId: run.runId, status: 'failed' };
 }
 
-export function runPool(o: PoolOptions): Promise<RunOutcome[]> {
+/** Resolves when every worker has ended; each run's outcome goes to `onOutcome` as it ends. */
+export function runPool(o: PoolOptions): Promise<void> {
   const pending = [...o.queue];
-  const outcomes: RunOutcome[] = [];
   const workers = new Set<ChildProcess>();
   return new Promise((resolve) => {
     const finishIfIdle = () => {
-      if (workers.size === 0) resolve(outcomes);
+      if (workers.size === 0) resolve();
     };
     const next = (child: ChildProcess, inFlight: { run?: RunSpec }) => {
       const item = o.shouldStop() ? undefined : pending.shift();
@@ -59,18 +59,22 @@ export function runPool(o: PoolOptions): Promise<RunOutcome[]> {
         else if (m.type === 'event') o.emit(m.event);
         else if (m.type === 'done') {
           inFlight.run = undefined;
-          outcomes.push(m.outcome);
           o.onOutcome(m.outcome);
           next(child, inFlight);
         } else o.emit({ kind: 'log', line: `worker error: ${m.message.split('\n')[0]}` });
       });
       child.on('exit', (code, signal) => {
         workers.delete(child);
+        const how = signal ? `signal ${signal}` : `exit code ${code}`;
+        const fail = (run: RunSpec, why: string) => {
+          o.onOutcome(recordCrash(o, run, why));
+        };
         if (inFlight.run) {
-          const outcome = recordCrash(o, inFlight.run, signal ? `signal ${signal}` : `exit code ${code}`);
-          outcomes.push(outcome);
-          o.onOutcome(outcome);
+          fail(inFlight.run, how);
           if (pending.length > 0 && !o.shouldStop()) spawn();
+        } else if (pending.length > 0 && !o.shouldStop() && workers.size === 0) {
+          // The last worker died between runs (it could not start): nobody is left to take the queue.
+          for (const [run] of pending.splice(0)) fail(run, `no worker could take it; the last one ended with ${how}`);
         }
         finishIfIdle();
       });

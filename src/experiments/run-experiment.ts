@@ -75,9 +75,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]>
       onOutcome(await runOne({ experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, run, index, total, data, emit, shouldStop: o.shouldStop }));
     }
   } else {
-    await runPool({ jobs: o.jobs, experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, queue: todo, total, emit, onOutcome: () => {}, shouldStop: o.shouldStop, stopRequested: o.stopRequested }).then((results) =>
-      results.forEach(onOutcome),
-    );
+    await runPool({ jobs: o.jobs, experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, queue: todo, total, emit, onOutcome, shouldStop: o.shouldStop, stopRequested: o.stopRequested });
   }
   writeSummary(expDir, experiment.runs);
   const order = new Map(experiment.runs.map((r, i) => [r.runId, i]));

@@ -56,5 +56,11 @@ process.on('SIGTERM', () => (stopRequested = true));
 let queue = Promise.resolve();
 process.on('message', (m: ToWorker) => {
   if (m.type === 'stop') stopRequested = true;
-  queue = queue.then(() => handle(m)).catch((err: Error) => void send({ type: 'error', message: err.stack ?? String(err) }));
+  queue = queue
+    .then(() => handle(m))
+    .catch((err: Error) => {
+      // The parent records the run in flight as failed when this process ends; runOne itself catches training errors.
+      send({ type: 'error', message: err.stack ?? String(err) });
+      process.exit(1);
+    });
 });

@@ -1,19 +1,14 @@
 // The small convnet of SPEC 6.7 / the conv baseline: per block conv (same padding) -> norm -> activation ->
 // 2x2 max pool, then dense -> softmax. Norms see each example's [height, width, channels] activations.
 import * as tf from '@tensorflow/tfjs';
-import type { Activation, ConvConfig } from '../config/schema';
+import type { ConvConfig } from '../config/schema';
 import { rngFor } from '../data/rng';
-import { NORMS } from '../norm/registry';
+import { buildNorm } from '../norm/registry';
 import type { NormLayer } from '../norm/types';
 import { variableFrom } from '../util/variables';
+import { activation } from './activations';
 import { denseKernel, glorotUniform, zerosVariable } from './init';
 import type { BuildOptions, Model } from './types';
-
-const ACTIVATE: Record<Activation, (x: tf.Tensor) => tf.Tensor> = {
-  relu: (x) => tf.relu(x),
-  tanh: (x) => tf.tanh(x),
-  sigmoid: (x) => tf.sigmoid(x),
-};
 
 interface Block {
   /** [k, k, in, out] */
@@ -27,21 +22,20 @@ export function buildConv({ config, inputShape, classes, seed }: BuildOptions<Co
   const [height, width, inChannels] = inputShape;
   const rng = rngFor(seed, 'init');
   const k = config.kernelSize;
-  const makeNorm = NORMS[config.norm];
   let [h, w, c] = [height, width, inChannels];
   const blocks: Block[] = config.channels.map((out, i) => {
     const name = `conv${i + 1}`;
     // Glorot uniform with the receptive field in the fans (Keras' conv default).
     const values = glorotUniform(k * k * c, k * k * out, rng, k * k * c * out);
     const filter = variableFrom(`${name}/filter`, () => tf.tensor4d(values, [k, k, c, out]));
-    const norm = makeNorm?.({ name: `${name}/${config.norm}`, units: out, positions: h * w, epsilon: config.epsilon, gainInit: config.gainInit, biasInit: config.biasInit, momentum: config.bnMomentum });
+    const norm = buildNorm(config, { name, units: out, positions: h * w });
     [h, w, c] = [Math.floor(h / 2), Math.floor(w / 2), out]; // after the 2x2 pool
     return norm ? { filter, norm } : { filter, bias: zerosVariable(`${name}/bias`, out) };
   });
   const features = h * w * c;
   const outKernel = denseKernel('output/kernel', features, classes, rng);
   const outBias = zerosVariable('output/bias', classes);
-  const activate = ACTIVATE[config.activation];
+  const activate = activation(config.activation);
 
   return {
     trainable: [...blocks.flatMap((b) => [b.filter, ...(b.bias ? [b.bias] : []), ...(b.norm?.trainable ?? [])]), outKernel, outBias],
@@ -52,7 +46,7 @@ export function buildConv({ config, inputShape, classes, seed }: BuildOptions<Co
         let z = tf.conv2d(a, block.filter, 1, 'same'); // [batch, h, w, out]
         if (block.bias) z = tf.add(z, block.bias);
         if (block.norm) z = tf.reshape(block.norm.apply(tf.reshape(z, [z.shape[0], -1]) as tf.Tensor2D, training), z.shape);
-        a = tf.maxPool(activate(z) as tf.Tensor4D, 2, 2, 'valid');
+        a = tf.maxPool(activate(z), 2, 2, 'valid');
       }
       return tf.add(tf.matMul(tf.reshape(a, [-1, features]) as tf.Tensor2D, outKernel), outBias); // [batch, classes]
     },

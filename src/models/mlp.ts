@@ -1,18 +1,13 @@
 // The permutation-invariant MNIST MLP of SPEC section 3 (paper 6.6): dense -> norm -> activation per hidden
 // layer, then dense -> softmax, never normalized.
 import * as tf from '@tensorflow/tfjs';
-import type { Activation, MlpConfig } from '../config/schema';
+import type { MlpConfig } from '../config/schema';
 import { rngFor } from '../data/rng';
-import { NORMS } from '../norm/registry';
+import { buildNorm } from '../norm/registry';
 import type { NormLayer } from '../norm/types';
+import { activation } from './activations';
 import { denseKernel, zerosVariable } from './init';
 import type { BuildOptions, Model } from './types';
-
-const ACTIVATE: Record<Activation, (x: tf.Tensor2D) => tf.Tensor2D> = {
-  relu: (x) => tf.relu(x),
-  tanh: (x) => tf.tanh(x),
-  sigmoid: (x) => tf.sigmoid(x),
-};
 
 interface Hidden {
   kernel: tf.Variable<tf.Rank.R2>;
@@ -24,25 +19,16 @@ interface Hidden {
 export function buildMlp({ config, inputShape, classes, seed }: BuildOptions<MlpConfig>): Model {
   const inputDims = inputShape.reduce((a, b) => a * b, 1);
   const rng = rngFor(seed, 'init');
-  const makeNorm = NORMS[config.norm];
   const widths = [inputDims, ...config.hidden];
   const hidden: Hidden[] = config.hidden.map((units, i) => {
     const name = `hidden${i + 1}`;
     const kernel = denseKernel(`${name}/kernel`, widths[i], units, rng);
-    if (!makeNorm) return { kernel, bias: zerosVariable(`${name}/bias`, units) };
-    const norm = makeNorm({
-      name: `${name}/${config.norm}`,
-      units,
-      epsilon: config.epsilon,
-      gainInit: config.gainInit,
-      biasInit: config.biasInit,
-      momentum: config.bnMomentum,
-    });
-    return { kernel, norm };
+    const norm = buildNorm(config, { name, units });
+    return norm ? { kernel, norm } : { kernel, bias: zerosVariable(`${name}/bias`, units) };
   });
   const outKernel = denseKernel('output/kernel', widths[widths.length - 1], classes, rng);
   const outBias = zerosVariable('output/bias', classes);
-  const activate = ACTIVATE[config.activation];
+  const activate = activation(config.activation);
 
   return {
     trainable: [...hidden.flatMap((h) => [h.kernel, ...(h.bias ? [h.bias] : []), ...(h.norm?.trainable ?? [])]), outKernel, outBias],

@@ -3,8 +3,11 @@ import { z } from 'zod';
 
 /** Names shared by the schema, the CLI and the registries (registries are typed `Record<...>` over these). */
 export const NORM_KINDS = ['none', 'layer', 'batch'] as const;
-export const MODEL_KINDS = ['mlp', 'conv'] as const;
-export const DATA_VIEWS = ['flat', 'image'] as const;
+export const MODEL_KINDS = ['mlp', 'conv', 'rnn'] as const;
+export const DATA_VIEWS = ['flat', 'image', 'rows', 'pixels'] as const;
+export const CELLS = ['lstm', 'gru'] as const;
+export type DataView = (typeof DATA_VIEWS)[number];
+export type CellKind = (typeof CELLS)[number];
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
 export const DATA_SOURCES = ['bundled', 'idx'] as const;
 export const OPTIMIZERS = ['adam'] as const;
@@ -30,7 +33,10 @@ export const dataSchema = z
     seed: seed.default(0),
     /** Apply one fixed, seeded permutation to the pixels of every image. */
     permute: z.boolean().default(false),
-    /** What the model sees: `flat` vectors of 784 pixels (MLP) or `image`s of 28x28x1 (convnet). */
+    /**
+     * What the model sees: `flat` vectors of 784 pixels (mlp), `image`s of 28x28x1 (conv), or sequences for an
+     * rnn: `rows` (28 steps of 28 pixels) or `pixels` (784 steps of 1 pixel).
+     */
     view: z.enum(DATA_VIEWS).default('flat'),
   })
   .strict();
@@ -78,7 +84,28 @@ export const convSchema = z
   })
   .strict();
 
-export const modelSchema = z.discriminatedUnion('kind', [mlpSchema, convSchema]);
+/**
+ * A recurrent classifier for sequential MNIST: one LSTM or GRU layer read over the steps of the data view,
+ * then dense -> softmax on the last hidden state. `norm: layer` gives the LN-LSTM / LN-GRU of SPEC section 2,
+ * `norm: batch` the BN-LSTM of Cooijmans et al. (LSTM only). `gainInit` unset means 1 for layer norm and 0.1
+ * for batch norm (Cooijmans et al.: gamma 1 saturates tanh).
+ */
+export const rnnSchema = z
+  .object({
+    kind: z.literal('rnn'),
+    cell: z.enum(CELLS).default('lstm'),
+    hidden: positiveInt.default(100),
+    /** Initial bias of the LSTM forget gate (1 keeps the cell's memory at the start of training). */
+    forgetBias: z.number().default(1),
+    ...normFields,
+    gainInit: z.number().optional(),
+  })
+  .strict();
+
+export const modelSchema = z.discriminatedUnion('kind', [mlpSchema, convSchema, rnnSchema]);
+
+/** The data view each model kind reads. */
+const VIEWS_OF: Record<ModelKind, readonly DataView[]> = { mlp: ['flat'], conv: ['image'], rnn: ['rows', 'pixels'] };
 
 export const trainSchema = z
   .object({
@@ -92,7 +119,7 @@ export const trainSchema = z
   .strict();
 
 /** One run's config: what the model builder, data loader and trainer receive. */
-export const runConfigSchema = z
+const runConfigObject = z
   .object({
     name: z
       .string()
@@ -102,11 +129,18 @@ export const runConfigSchema = z
     model: modelSchema,
     train: trainSchema.default({}),
   })
-  .strict()
-  .refine((c) => (c.model.kind === 'conv') === (c.data.view === 'image'), {
-    message: 'a conv model takes data.view: image, an mlp data.view: flat',
+  .strict();
+
+export const runConfigSchema = runConfigObject
+  .refine((c) => VIEWS_OF[c.model.kind].includes(c.data.view), {
+    message: 'mlp takes data.view flat, conv image, rnn rows or pixels',
     path: ['data', 'view'],
-  });
+  })
+  .refine((c) => !(c.model.kind === 'rnn' && c.model.cell === 'gru' && c.model.norm === 'batch'), {
+    message: 'batch norm is implemented for the LSTM cell only (BN-LSTM, Cooijmans et al.)',
+    path: ['model', 'norm'],
+  })
+  .transform((c) => (c.model.kind === 'rnn' && c.model.gainInit === undefined ? { ...c, model: { ...c.model, gainInit: c.model.norm === 'batch' ? 0.1 : 1 } } : c));
 
 /** A sweep: dotted config path -> the values it takes. Runs are the cartesian product. */
 export const sweepSchema = z.record(z.string(), z.array(z.unknown()).min(1));
@@ -148,13 +182,14 @@ export const claimSchema = z
   .refine((c) => c.status !== 'known-deviation' || Boolean(c.reason), { message: 'a known-deviation needs a reason', path: ['reason'] });
 
 /** The file a user writes: a run config plus an optional sweep and the claims its results should bear out. */
-export const experimentSchema = runConfigSchema.innerType().extend({ sweep: sweepSchema.optional(), expect: z.array(claimSchema).optional() }).strict();
+export const experimentSchema = runConfigObject.extend({ sweep: sweepSchema.optional(), expect: z.array(claimSchema).optional() }).strict();
 
 export type Claim = z.infer<typeof claimSchema>;
 
 export type DataConfig = z.infer<typeof dataSchema>;
 export type MlpConfig = z.infer<typeof mlpSchema>;
 export type ConvConfig = z.infer<typeof convSchema>;
+export type RnnConfig = z.infer<typeof rnnSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type TrainConfig = z.infer<typeof trainSchema>;
 export type RunConfig = z.infer<typeof runConfigSchema>;

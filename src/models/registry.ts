@@ -2,6 +2,7 @@
 import type { ModelConfig, ModelKind } from '../config/schema';
 import { buildConv } from './conv';
 import { buildMlp } from './mlp';
+import { buildRnn } from './rnn';
 import type { BuildOptions, Model } from './types';
 
 type Builders = { [K in ModelKind]: (opts: BuildOptions<Extract<ModelConfig, { kind: K }>>) => Model };
@@ -9,6 +10,7 @@ type Builders = { [K in ModelKind]: (opts: BuildOptions<Extract<ModelConfig, { k
 export const MODELS: Builders = {
   mlp: buildMlp,
   conv: buildConv,
+  rnn: buildRnn,
 };
 
 export function buildModel(opts: BuildOptions<ModelConfig>): Model {

@@ -1,7 +1,7 @@
 // Trains one run: seeded model and shuffles, Adam, per-epoch evaluation; stops on a non-finite loss or a stop request.
 import * as tf from '@tensorflow/tfjs';
-import type { RunConfig } from '../config/schema';
-import { CLASSES, IMAGE_SIDE, type Dataset, type Split } from '../data/types';
+import type { DataView, RunConfig } from '../config/schema';
+import { CLASSES, IMAGE_SIDE, PIXELS, type Dataset, type Split } from '../data/types';
 import { meanNll, nllAndErrorSums } from '../metrics/classification';
 import { buildModel } from '../models/registry';
 import { disposeModel, type Model } from '../models/types';
@@ -54,6 +54,14 @@ export interface TrainOptions {
 
 const EVAL_BATCH = 1000;
 
+/** One example's shape for each data view (the device keeps images as flat rows; models reshape). */
+const INPUT_SHAPES: Record<DataView, number[]> = {
+  flat: [PIXELS],
+  image: [IMAGE_SIDE, IMAGE_SIDE, 1],
+  rows: [IMAGE_SIDE, IMAGE_SIDE], // 28 steps of 28 pixels
+  pixels: [PIXELS, 1], // 784 steps of 1 pixel
+};
+
 interface DeviceSplit {
   images: tf.Tensor2D; // [n, dims]
   labels: tf.Tensor1D; // [n] int32
@@ -103,7 +111,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config, data } = opts;
   const started = performance.now();
   const since = () => (performance.now() - started) / 1000;
-  const inputShape = config.data.view === 'image' ? [IMAGE_SIDE, IMAGE_SIDE, 1] : [data.dims];
+  const inputShape = INPUT_SHAPES[config.data.view];
   const model = buildModel({ config: config.model, inputShape, classes: CLASSES, seed: config.train.seed });
   // Adam with the usual constants (Kingma & Ba 2015): beta1 0.9, beta2 0.999, epsilon 1e-8.
   const optimizer = new Adam({ learningRate: config.train.learningRate });

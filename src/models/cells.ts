@@ -1,0 +1,136 @@
+// Recurrent cells of SPEC section 2: LSTM, LN-LSTM, BN-LSTM (Cooijmans et al.), GRU, LN-GRU.
+// Layer norm's statistics are recomputed at every step, with one gain/bias set shared over time.
+//
+// h_0 = 0 makes W_h h_0 exactly zero at t = 1: layer norm then sees a - mu = 0 and returns its bias, with
+// no division by zero because epsilon sits inside the square root; the gradient into W_h from that step is
+// zero (it is multiplied by h_0). So h_0 stays 0, as in the authors' code.
+import * as tf from '@tensorflow/tfjs';
+import type { RnnConfig } from '../config/schema';
+import type { Rng } from '../data/rng';
+import { layerNorm } from '../norm/layer-norm';
+import { RecurrentBatchNorm } from '../norm/recurrent-batch-norm';
+import { variableFrom } from '../util/variables';
+import { glorotUniform } from './init';
+
+export interface CellState {
+  h: tf.Tensor2D; // [batch, hidden]
+  c?: tf.Tensor2D; // [batch, hidden], LSTM only
+}
+
+export interface Cell {
+  /** Trained parameters by role (e.g. `W_x`, `ln_h/gain`): tests map them onto a float64 reference. */
+  readonly params: Record<string, tf.Variable>;
+  /** Non-trained state (batch norm's per-step running averages), read when disposing. */
+  state(): tf.Variable[];
+  /** One step: x_t [batch, inputs] at step t (0-based). */
+  step(x: tf.Tensor2D, s: CellState, t: number, training: boolean): CellState;
+  initial(batch: number): CellState;
+}
+
+export interface CellOptions {
+  config: RnnConfig;
+  inputs: number;
+  rng: Rng;
+  name: string;
+}
+
+function weight(name: string, rows: number, cols: number, rng: Rng): tf.Variable<tf.Rank.R2> {
+  const values = glorotUniform(rows, cols, rng);
+  return variableFrom(name, () => tf.tensor2d(values, [rows, cols]));
+}
+
+function vector(name: string, values: number[] | Float32Array): tf.Variable<tf.Rank.R1> {
+  return variableFrom(name, () => tf.tensor1d(values));
+}
+
+const fill = (n: number, v: number) => new Float32Array(n).fill(v);
+
+/** Layer norm parameters [units] and the op using them. */
+function lnParams(params: Record<string, tf.Variable>, role: string, units: number, o: CellOptions) {
+  const gain = vector(`${o.name}/${role}/gain`, fill(units, o.config.gainInit!));
+  const bias = vector(`${o.name}/${role}/bias`, fill(units, o.config.biasInit));
+  params[`${role}/gain`] = gain;
+  params[`${role}/bias`] = bias;
+  return (x: tf.Tensor2D) => layerNorm(x, gain, bias, o.config.epsilon);
+}
+
+/** LSTM, with layer norm or recurrent batch norm on W_h h, W_x x and the cell (gate order f, i, o, g). */
+export function createLstm(o: CellOptions): Cell {
+  const H = o.config.hidden;
+  const params: Record<string, tf.Variable> = {
+    W_x: weight(`${o.name}/W_x`, o.inputs, 4 * H, o.rng),
+    W_h: weight(`${o.name}/W_h`, H, 4 * H, o.rng),
+    b: vector(`${o.name}/b`, Float32Array.from({ length: 4 * H }, (_, j) => (j < H ? o.config.forgetBias : 0))),
+  };
+  const norm = o.config.norm;
+  let nh = (a: tf.Tensor2D, _t: number, _tr: boolean) => a;
+  let nx = nh;
+  let nc = nh;
+  const bns: RecurrentBatchNorm[] = [];
+  if (norm === 'layer') {
+    const [h, x, c] = [lnParams(params, 'ln_h', 4 * H, o), lnParams(params, 'ln_x', 4 * H, o), lnParams(params, 'ln_c', H, o)];
+    [nh, nx, nc] = [(a) => h(a), (a) => x(a), (a) => c(a)];
+  } else if (norm === 'batch') {
+    const make = (role: string, units: number, trainBias: boolean) => {
+      const bn = new RecurrentBatchNorm({ name: `${o.name}/${role}`, units, epsilon: o.config.epsilon, momentum: o.config.bnMomentum, gainInit: o.config.gainInit!, trainBias });
+      bn.trainable.forEach((v, k) => (params[`${role}/${k === 0 ? 'gain' : 'bias'}`] = v));
+      bns.push(bn);
+      return (a: tf.Tensor2D, t: number, training: boolean) => bn.apply(a, t, training);
+    };
+    [nh, nx, nc] = [make('bn_h', 4 * H, false), make('bn_x', 4 * H, false), make('bn_c', H, true)];
+  }
+  return {
+    params,
+    state: () => bns.flatMap((b) => b.state),
+    initial: (batch) => ({ h: tf.zeros([batch, H]), c: tf.zeros([batch, H]) }),
+    step(x, s, t, training) {
+      const gates = tf.add(tf.add(nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training), nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training)), params.b) as tf.Tensor2D;
+      const [f, i, og, g] = tf.split(gates, 4, 1);
+      const c = tf.add(tf.mul(tf.sigmoid(f), s.c!), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
+      const h = tf.mul(tf.sigmoid(og), tf.tanh(nc(c, t, training))) as tf.Tensor2D;
+      return { h, c };
+    },
+  };
+}
+
+/**
+ * GRU: (z, r) = sigmoid(W_h h + W_x x + b_zr); htilde = tanh(W x + r * (U h) + b_n); h' = (1 - z) h + z htilde.
+ * LN-GRU (SPEC section 2): (z, r) = LN(W_h h) + LN(W_x x); htilde = tanh(LN(W x) + sigmoid(r) * LN(U h)),
+ * the norms' biases in place of b_zr and b_n.
+ */
+export function createGru(o: CellOptions): Cell {
+  const H = o.config.hidden;
+  const params: Record<string, tf.Variable> = {
+    W_x: weight(`${o.name}/W_x`, o.inputs, 2 * H, o.rng), // to (z, r)
+    W_h: weight(`${o.name}/W_h`, H, 2 * H, o.rng),
+    W: weight(`${o.name}/W`, o.inputs, H, o.rng), // to the candidate
+    U: weight(`${o.name}/U`, H, H, o.rng),
+  };
+  const layer = o.config.norm === 'layer';
+  const id = (a: tf.Tensor2D) => a;
+  let [nh, nx, nw, nu] = [id, id, id, id];
+  if (layer) {
+    [nh, nx, nw, nu] = [lnParams(params, 'ln_h', 2 * H, o), lnParams(params, 'ln_x', 2 * H, o), lnParams(params, 'ln_w', H, o), lnParams(params, 'ln_u', H, o)];
+  } else {
+    params.b_zr = vector(`${o.name}/b_zr`, fill(2 * H, 0));
+    params.b_n = vector(`${o.name}/b_n`, fill(H, 0));
+  }
+  return {
+    params,
+    state: () => [],
+    initial: (batch) => ({ h: tf.zeros([batch, H]) }),
+    step(x, s) {
+      let zr: tf.Tensor = tf.add(nh(tf.matMul(s.h, params.W_h as tf.Tensor2D)), nx(tf.matMul(x, params.W_x as tf.Tensor2D)));
+      if (!layer) zr = tf.add(zr, params.b_zr);
+      const [z, r] = tf.split(tf.sigmoid(zr), 2, 1);
+      let pre: tf.Tensor = tf.add(nw(tf.matMul(x, params.W as tf.Tensor2D)), tf.mul(r, nu(tf.matMul(s.h, params.U as tf.Tensor2D))));
+      if (!layer) pre = tf.add(pre, params.b_n);
+      const h = tf.add(tf.mul(tf.sub(1, z), s.h), tf.mul(z, tf.tanh(pre))) as tf.Tensor2D;
+      return { h };
+    },
+  };
+}
+
+export function createCell(o: CellOptions): Cell {
+  return o.config.cell === 'lstm' ? createLstm(o) : createGru(o);
+}

@@ -1,0 +1,33 @@
+// A recurrent classifier for sequential MNIST (SPEC section 3, Cooijmans et al. Table 1): one LSTM or GRU
+// layer over the steps of the data view (rows: 28 x 28 pixels; pixels: 784 x 1), dense -> softmax on the last h.
+import * as tf from '@tensorflow/tfjs';
+import type { RnnConfig } from '../config/schema';
+import { rngFor } from '../data/rng';
+import { createCell } from './cells';
+import { denseKernel, zerosVariable } from './init';
+import type { BuildOptions, Model } from './types';
+
+export function buildRnn({ config, inputShape, classes, seed }: BuildOptions<RnnConfig>): Model {
+  const [steps, inputs] = inputShape; // [T, D]
+  const rng = rngFor(seed, 'init');
+  const cell = createCell({ config, inputs, rng, name: `rnn/${config.cell}` });
+  const outKernel = denseKernel('output/kernel', config.hidden, classes, rng);
+  const outBias = zerosVariable('output/bias', classes);
+  return {
+    trainable: [...Object.values(cell.params), outKernel, outBias],
+    // A getter: batch norm creates each step's running averages the first time it trains that step.
+    get state() {
+      return cell.state();
+    },
+    logits(x, training) {
+      const batch = x.shape[0];
+      const seq = tf.reshape(x, [batch, steps, inputs]);
+      let s = cell.initial(batch);
+      for (let t = 0; t < steps; t++) {
+        const xt = tf.reshape(tf.slice(seq, [0, t, 0], [batch, 1, inputs]), [batch, inputs]) as tf.Tensor2D;
+        s = cell.step(xt, s, t, training);
+      }
+      return tf.add(tf.matMul(s.h, outKernel), outBias); // [batch, classes]
+    },
+  };
+}

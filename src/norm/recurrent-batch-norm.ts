@@ -1,0 +1,57 @@
+// Batch norm inside a recurrence (Cooijmans et al. 2016): one gain and bias shared over time, statistics and
+// running averages kept separately for each time step; at evaluation, steps beyond the longest trained one
+// reuse the last step's averages.
+import * as tf from '@tensorflow/tfjs';
+import { variableFrom } from '../util/variables';
+import { batchNormEval, batchNormTrain, type BatchNormState } from './batch-norm';
+
+export interface RecurrentBatchNormOptions {
+  name: string;
+  units: number;
+  epsilon: number;
+  momentum: number;
+  gainInit: number;
+  /** False: the bias stays at zero (the LSTM's own bias carries the shift), as for the gate terms in Cooijmans et al. */
+  trainBias: boolean;
+}
+
+export class RecurrentBatchNorm {
+  readonly gain: tf.Variable<tf.Rank.R1>;
+  readonly bias: tf.Variable<tf.Rank.R1>;
+  private readonly steps: BatchNormState[] = [];
+
+  constructor(private readonly opts: RecurrentBatchNormOptions) {
+    this.gain = variableFrom(`${opts.name}/gain`, () => tf.fill<tf.Rank.R1>([opts.units], opts.gainInit));
+    this.bias = variableFrom(`${opts.name}/bias`, () => tf.zeros<tf.Rank.R1>([opts.units]), opts.trainBias);
+  }
+
+  get trainable(): tf.Variable[] {
+    return this.opts.trainBias ? [this.gain, this.bias] : [this.gain];
+  }
+
+  get state(): tf.Variable[] {
+    return this.opts.trainBias ? this.steps.flatMap((s) => [s.runningMean, s.runningVariance]) : [this.bias, ...this.steps.flatMap((s) => [s.runningMean, s.runningVariance])];
+  }
+
+  private stepState(t: number): BatchNormState {
+    while (this.steps.length <= t) {
+      const k = this.steps.length;
+      this.steps.push({
+        gain: this.gain,
+        bias: this.bias,
+        runningMean: variableFrom(`${this.opts.name}/t${k}/running_mean`, () => tf.zeros<tf.Rank.R1>([this.opts.units]), false),
+        runningVariance: variableFrom(`${this.opts.name}/t${k}/running_variance`, () => tf.ones<tf.Rank.R1>([this.opts.units]), false),
+        epsilon: this.opts.epsilon,
+        momentum: this.opts.momentum,
+      });
+    }
+    return this.steps[t];
+  }
+
+  /** x [batch, units] at time step t (0-based). */
+  apply(x: tf.Tensor2D, t: number, training: boolean): tf.Tensor2D {
+    if (training) return batchNormTrain(x, this.stepState(t));
+    if (this.steps.length === 0) throw new Error(`${this.opts.name}: evaluated before any training step`);
+    return batchNormEval(x, this.steps[Math.min(t, this.steps.length - 1)]);
+  }
+}

@@ -1,0 +1,154 @@
+// Recurrent cells against independent float64 references (SPEC section 2): one step's values, and gradients
+// through time for every parameter against central finite differences of the reference.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
+import { rnnSchema } from '../src/config/schema';
+import { rngFor } from '../src/data/rng';
+import { createCell, type Cell, type CellState } from '../src/models/cells';
+import { finiteDifference, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
+
+type M = number[][];
+const EPS = 1e-5;
+const matmul = (a: M, b: M): M => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
+const add = (a: M, b: M | number[]): M => a.map((row, i) => row.map((v, j) => v + (Array.isArray(b[0]) ? (b as M)[i][j] : (b as number[])[j])));
+const mul = (a: M, b: M): M => a.map((row, i) => row.map((v, j) => v * b[i][j]));
+const map = (a: M, f: (v: number) => number): M => a.map((row) => row.map(f));
+const sig = (v: number) => 1 / (1 + Math.exp(-v));
+const cols = (a: M, from: number, to: number): M => a.map((row) => row.slice(from, to));
+/** Layer norm per row: biased variance, eps inside the square root. */
+function ln(a: M, gain: number[], bias: number[]): M {
+  return a.map((row) => {
+    const mu = row.reduce((s, v) => s + v, 0) / row.length;
+    const sd = Math.sqrt(row.reduce((s, v) => s + (v - mu) ** 2, 0) / row.length + EPS);
+    return row.map((v, j) => (gain[j] * (v - mu)) / sd + bias[j]);
+  });
+}
+/** Batch norm per column (training mode). */
+function bn(a: M, gain: number[], bias: number[]): M {
+  const n = a.length;
+  const mu = a[0].map((_, j) => a.reduce((s, r) => s + r[j], 0) / n);
+  const sd = a[0].map((_, j) => Math.sqrt(a.reduce((s, r) => s + (r[j] - mu[j]) ** 2, 0) / n + EPS));
+  return a.map((row) => row.map((v, j) => (gain[j] * (v - mu[j])) / sd[j] + bias[j]));
+}
+
+type P = Record<string, number[] | M>;
+const v = (p: P, k: string) => p[k] as number[];
+const m = (p: P, k: string) => p[k] as M;
+
+function lstmRef(p: P, norm: string, x: M, s: { h: M; c: M }) {
+  const H = s.h[0].length;
+  const nrm = (role: string, a: M) => (norm === 'layer' ? ln(a, v(p, `${role}/gain`), v(p, `${role}/bias`)) : norm === 'batch' ? bn(a, v(p, `${role}/gain`), p[`${role}/bias`] ? v(p, `${role}/bias`) : a[0].map(() => 0)) : a);
+  const gates = add(add(nrm(norm === 'layer' ? 'ln_h' : 'bn_h', matmul(s.h, m(p, 'W_h'))), nrm(norm === 'layer' ? 'ln_x' : 'bn_x', matmul(x, m(p, 'W_x')))), v(p, 'b'));
+  const [f, i, o, g] = [0, 1, 2, 3].map((k) => cols(gates, k * H, (k + 1) * H));
+  const c = add(mul(map(f, sig), s.c), mul(map(i, sig), map(g, Math.tanh)));
+  const h = mul(map(o, sig), map(nrm(norm === 'layer' ? 'ln_c' : 'bn_c', c), Math.tanh));
+  return { h, c };
+}
+
+function gruRef(p: P, norm: string, x: M, s: { h: M }) {
+  const H = s.h[0].length;
+  const layer = norm === 'layer';
+  const nrm = (role: string, a: M) => (layer ? ln(a, v(p, `${role}/gain`), v(p, `${role}/bias`)) : a);
+  let zr = add(nrm('ln_h', matmul(s.h, m(p, 'W_h'))), nrm('ln_x', matmul(x, m(p, 'W_x'))));
+  if (!layer) zr = add(zr, v(p, 'b_zr'));
+  zr = map(zr, sig);
+  const [z, r] = [cols(zr, 0, H), cols(zr, H, 2 * H)];
+  let pre = add(nrm('ln_w', matmul(x, m(p, 'W'))), mul(r, nrm('ln_u', matmul(s.h, m(p, 'U')))));
+  if (!layer) pre = add(pre, v(p, 'b_n'));
+  const h = add(mul(map(z, (e) => 1 - e), s.h), mul(z, map(pre, Math.tanh)));
+  return { h };
+}
+
+const [B, D, H, T] = [3, 3, 2, 3];
+
+function makeCell(cell: 'lstm' | 'gru', norm: 'none' | 'layer' | 'batch'): Cell {
+  const config = rnnSchema.parse({ kind: 'rnn', cell, hidden: H, norm, gainInit: 0.7, biasInit: 0.1 });
+  return createCell({ config, inputs: D, rng: rngFor(7, 'test'), name: `${cell}-${norm}` });
+}
+
+async function paramsOf(cell: Cell): Promise<P> {
+  const out: P = {};
+  for (const [k, variable] of Object.entries(cell.params)) out[k] = (await variable.array()) as number[] | M;
+  return out;
+}
+
+/** Loss = sum of w * h_T after T steps, as the reference computes it from parameters `p`. */
+function refLoss(cellKind: string, norm: string, p: P, xs: M[], w: M): number {
+  let s: { h: M; c: M } = { h: xs[0].map(() => Array(H).fill(0)), c: xs[0].map(() => Array(H).fill(0)) };
+  for (const x of xs) s = cellKind === 'lstm' ? lstmRef(p, norm, x, s) : { ...gruRef(p, norm, x, s), c: s.c };
+  return mul(s.h, w).flat().reduce((a, b) => a + b, 0);
+}
+
+const CASES = [
+  ['lstm', 'none'],
+  ['lstm', 'layer'],
+  ['lstm', 'batch'],
+  ['gru', 'none'],
+  ['gru', 'layer'],
+] as const;
+
+for (const backend of TEST_BACKENDS) {
+  describe(`recurrent cells [${backend}]`, () => {
+    before(async () => {
+      await useBackend(backend);
+      enableFastPaths();
+    });
+    after(() => disableFastPaths());
+
+    it('BN-LSTM keeps statistics per step and reuses the last trained step beyond it at evaluation', async () => {
+      const cell = makeCell('lstm', 'batch');
+      const x = tf.tensor2d(randomMatrix(B, D, 40));
+      const s = { h: tf.tensor2d(randomMatrix(B, H, 41)), c: tf.tensor2d(randomMatrix(B, H, 42)) };
+      assert.throws(() => cell.step(x, s, 0, false), /evaluated before any training step/);
+      cell.step(x, s, 0, true);
+      cell.step(tf.mul(x, 3) as tf.Tensor2D, s, 1, true); // step 1 sees other statistics than step 0
+      const at = async (t: number) => (await cell.step(x, s, t, false).h.array()) as M;
+      assert.deepEqual(await at(7), await at(1), 'beyond the longest trained step: the last step');
+      assert.notDeepEqual(await at(0), await at(1), 'statistics differ per step');
+      assert.equal(cell.state().length, 3 * 2 * 2 + 2, 'mean and variance per step for 3 norms, and 2 fixed zero biases');
+      tf.dispose([...Object.values(cell.params), ...cell.state()]);
+    });
+
+    for (const [kind, norm] of CASES) {
+      it(`${norm === 'none' ? '' : norm === 'layer' ? 'LN-' : 'BN-'}${kind.toUpperCase()}: one step and gradients through ${T} steps match float64`, async () => {
+        const cell = makeCell(kind, norm);
+        const p = await paramsOf(cell);
+        const xs = Array.from({ length: T }, (_, t) => randomMatrix(B, D, 10 + t));
+        const w = randomMatrix(B, H, 20);
+        // One step from a non-zero state.
+        const h0 = randomMatrix(B, H, 30, 0.5);
+        const c0 = randomMatrix(B, H, 31, 0.5);
+        const s0: CellState = { h: tf.tensor2d(h0), c: tf.tensor2d(c0) };
+        const one = cell.step(tf.tensor2d(xs[0]), s0, 0, true);
+        const ref = kind === 'lstm' ? lstmRef(p, norm, xs[0], { h: h0, c: c0 }) : gruRef(p, norm, xs[0], { h: h0 });
+        const got = (await one.h.array()) as M;
+        got.flat().forEach((g, i) => assert.ok(Math.abs(g - ref.h.flat()[i]) < 1e-5, `h[${i}]: ${g} vs ${ref.h.flat()[i]}`));
+        // Gradients through time, from h_0 = 0 (the case SPEC section 2 warns about for layer norm).
+        const names = Object.keys(cell.params);
+        const { grads } = tf.variableGrads(() => {
+          let s = cell.initial(B);
+          xs.forEach((x, t) => (s = cell.step(tf.tensor2d(x), s, t, true)));
+          return tf.sum(tf.mul(s.h, tf.tensor2d(w))) as tf.Scalar;
+        }, Object.values(cell.params));
+        let worst = 0;
+        for (const name of names) {
+          const shape = cell.params[name].shape;
+          const flat = (p[name] as number[] | M).flat() as number[];
+          const fd = finiteDifference((q) => {
+            const value = shape.length === 2 ? Array.from({ length: shape[0] }, (_, r) => q.slice(r * shape[1], (r + 1) * shape[1])) : q;
+            return refLoss(kind, norm, { ...p, [name]: value }, xs, w);
+          }, flat);
+          const g = Array.from(await grads[cell.params[name].name].data());
+          const scale = Math.max(1e-3, ...fd.map(Math.abs));
+          const err = Math.max(...g.map((e, i) => Math.abs(e - fd[i]))) / scale;
+          assert.ok(err < 2e-3, `${name}: relative error ${err} (analytic ${g.slice(0, 4)}, finite differences ${fd.slice(0, 4)})`);
+          worst = Math.max(worst, err);
+        }
+        assert.ok(Number.isFinite(worst));
+        tf.dispose([...Object.values(cell.params), ...cell.state()]);
+      });
+    }
+  });
+}

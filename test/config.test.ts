@@ -89,7 +89,7 @@ describe('config: one fixture per error class', () => {
     ['bad-name.yaml', ['name', 'folder']],
     ['bad-sweep-key.yaml', ['sweep', 'model.nrom', 'did you mean "model.norm"']],
     ['bad-sweep-value.yaml', ['sweep.model.norm', '"group"']],
-    ['conv-flat.yaml', ['data.view', 'a conv model takes data.view: image']],
+    ['conv-flat.yaml', ['data.view', 'conv image']],
     ['bad-claim.yaml', ['expect[0].metric', 'test_error | test_nll | train_nll', '"test_eror"', 'did you mean "test_error"']],
     ['bad-claim-path.yaml', ['expect[0] (c1)', 'model.nrom', 'did you mean "model.norm"']],
   ];

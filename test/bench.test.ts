@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths } from '../src/backend/fast';
-import { mlpStepCase, normCase } from '../src/bench/cases';
+import { cellStepCase, mlpStepCase, normCase } from '../src/bench/cases';
 import { formatRow } from '../src/bench/run-bench';
 import { useBackend } from './helpers';
 
@@ -23,6 +23,14 @@ describe('bench cases [wasm]', () => {
       assert.equal(row.ratio, row.stock_ms / row.ours_ms);
     }
     assert.equal(tf.memory().numTensors, tensors);
+  });
+
+  it('a cell_step row compares the normalized LSTM step with the plain one', () => {
+    const row = cellStepCase('layer', 4, ONCE);
+    assert.equal(row.case, 'cell_step');
+    assert.ok((row.plain_ms ?? 0) > 0 && row.ours_ms > 0);
+    assert.equal(row.overhead, row.ours_ms / row.plain_ms!);
+    assert.match(formatRow(row), /^cell_step batch 4, LN-LSTM +ours +\d+\.\d\d ms +plain LSTM +\d+\.\d\d ms +cost \d+\.\d\dx$/);
   });
 
   it('an mlp_step row has a floor and a readable line', () => {

@@ -1,7 +1,7 @@
 // Benchmark cases: ours (fast paths on) against the stock tfjs equivalent (fast paths off), in one process.
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../backend/fast';
-import { mlpSchema, type NormKind } from '../config/schema';
+import { mlpSchema, runConfigSchema, type NormKind } from '../config/schema';
 import { rngFor } from '../data/rng';
 import { meanNll } from '../metrics/classification';
 import { buildModel } from '../models/registry';
@@ -13,7 +13,7 @@ import { variableFrom } from '../util/variables';
 import { medianMs, type Repeats } from './timing';
 
 export interface BenchRow {
-  case: 'ln' | 'bn' | 'mlp_step';
+  case: 'ln' | 'bn' | 'mlp_step' | 'cell_step';
   shape?: number[];
   batch?: number;
   norm?: NormKind;
@@ -23,6 +23,9 @@ export interface BenchRow {
   ratio: number;
   /** mlp_step only: the step's eight matrix products alone, untransposed and on the fastest path. */
   floor_ms?: number;
+  /** cell_step only: the plain LSTM's step, and ours_ms / plain_ms (the normalized cell's cost). */
+  plain_ms?: number;
+  overhead?: number;
 }
 
 const EPSILON = 1e-5;
@@ -122,4 +125,26 @@ export function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): Be
   enableFastPaths();
   tf.dispose([x, y]);
   return row({ case: 'mlp_step', batch, norm, ours_ms: oursMs, stock_ms: stockMs, floor_ms: floor });
+}
+
+/** One training step (28 steps forward, backward through time, Adam) of a 100-unit LSTM on 28-pixel rows. */
+function lstmStepMs(norm: NormKind, batch: number, repeats: Repeats): number {
+  const config = runConfigSchema.parse({ name: 'bench', data: { train: 1, test: 1, view: 'rows' }, model: { kind: 'rnn', cell: 'lstm', hidden: 100, norm } }).model;
+  const model = buildModel({ config, inputShape: [28, 28], classes: CLASSES, seed: 1 });
+  const adam = new Adam({ learningRate: 1e-3 });
+  const x = random([batch, 28 * 28], 5);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % CLASSES), 'int32'), CLASSES);
+  const ms = medianMs(() => void adam.minimize(() => meanNll(model.logits(x, true), y as tf.Tensor2D), model.trainable), repeats);
+  adam.dispose();
+  disposeModel(model);
+  tf.dispose([x, y]);
+  return ms;
+}
+
+/** An LN-LSTM or BN-LSTM training step against the plain LSTM's, same sizes, fast paths on. */
+export function cellStepCase(norm: 'layer' | 'batch', batch: number, repeats: Repeats): BenchRow {
+  enableFastPaths();
+  const plain = lstmStepMs('none', batch, repeats);
+  const ours = lstmStepMs(norm, batch, repeats);
+  return { case: 'cell_step', batch, norm, ours_ms: ours, stock_ms: plain, ratio: plain / ours, plain_ms: plain, overhead: ours / plain };
 }

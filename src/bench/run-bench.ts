@@ -1,6 +1,6 @@
 // `ln-repro bench`: every case in one process, the table and the JSON record.
 import type { NormKind } from '../config/schema';
-import { mlpStepCase, normCase, type BenchRow } from './cases';
+import { cellStepCase, mlpStepCase, normCase, type BenchRow } from './cases';
 import type { Repeats } from './timing';
 
 export const NORM_SHAPES: [number, number][] = [
@@ -9,6 +9,7 @@ export const NORM_SHAPES: [number, number][] = [
   [1024, 1000],
 ];
 export const STEP_BATCHES = [4, 128];
+export const CELL_BATCH = 64;
 const NORMS: NormKind[] = ['none', 'layer', 'batch'];
 
 export interface BenchPlan {
@@ -35,10 +36,14 @@ export function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void = () =>
   for (const shape of NORM_SHAPES) add(normCase('ln', shape, plan.norm));
   for (const shape of NORM_SHAPES) add(normCase('bn', shape, plan.norm));
   for (const batch of STEP_BATCHES) for (const norm of NORMS) add(mlpStepCase(norm, batch, plan.step));
+  for (const norm of ['layer', 'batch'] as const) add(cellStepCase(norm, CELL_BATCH, plan.step));
   return rows;
 }
 
 export function formatRow(r: BenchRow): string {
+  if (r.case === 'cell_step') {
+    return `cell_step batch ${r.batch}, ${r.norm === 'layer' ? 'LN' : 'BN'}-LSTM`.padEnd(34) + ` ours ${r.ours_ms.toFixed(2).padStart(8)} ms  plain LSTM ${r.plain_ms!.toFixed(2).padStart(8)} ms  cost ${r.overhead!.toFixed(2)}x`;
+  }
   const what = r.case === 'mlp_step' ? `batch ${r.batch}, norm ${r.norm}` : `[${r.shape?.join(',')}]`;
   const floor = r.floor_ms === undefined ? '' : `  floor ${r.floor_ms.toFixed(2)} ms (ours/floor ${(r.ours_ms / r.floor_ms).toFixed(2)})`;
   return `${r.case.padEnd(9)} ${what.padEnd(24)} ours ${r.ours_ms.toFixed(2).padStart(8)} ms  stock ${r.stock_ms.toFixed(2).padStart(8)} ms  ratio ${r.ratio.toFixed(1).padStart(5)}${floor}`;

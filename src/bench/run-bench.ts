@@ -23,7 +23,7 @@ export interface BenchPlan {
  */
 export function planFor(quick: boolean): BenchPlan {
   return quick
-    ? { norm: { warmup: 2, warmupMs: 300, reps: 9, minReps: 1, budgetMs: 1500 }, step: { warmup: 2, warmupMs: 300, reps: 7, minReps: 3, budgetMs: 2000 } }
+    ? { norm: { warmup: 2, warmupMs: 300, reps: 9, minReps: 1, budgetMs: 1500 }, step: { warmup: 2, warmupMs: 300, reps: 11, minReps: 3, budgetMs: 2500 } }
     : { norm: { warmup: 3, warmupMs: 1000, reps: 31, minReps: 3, budgetMs: 8000 }, step: { warmup: 3, warmupMs: 1000, reps: 21, minReps: 5, budgetMs: 10000 } };
 }
 

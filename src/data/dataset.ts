@@ -53,6 +53,16 @@ function permutePixels(split: Split, perm: Int32Array): Split {
   return { ...split, images };
 }
 
+/** A loader that loads each distinct data section once (runs of a sweep share their data). */
+export function cachedLoader(): (cfg: DataConfig) => Dataset {
+  const cache = new Map<string, Dataset>();
+  return (cfg) => {
+    const key = JSON.stringify(cfg);
+    if (!cache.has(key)) cache.set(key, loadDataset(cfg));
+    return cache.get(key)!;
+  };
+}
+
 export function loadDataset(cfg: DataConfig): Dataset {
   const data = cfg.source === 'bundled' ? fromBundled(cfg) : fromIdx(cfg);
   if (!cfg.permute) return data;

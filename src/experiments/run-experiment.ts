@@ -2,9 +2,8 @@
 // rebuilding summary.csv after every run.
 import type { BackendName } from '../backend/select';
 import type { Experiment } from '../config/load';
-import type { DataConfig } from '../config/schema';
 import type { RunSpec } from '../config/sweep';
-import { loadDataset } from '../data/dataset';
+import { cachedLoader } from '../data/dataset';
 import type { Dataset } from '../data/types';
 import { writeYaml } from '../metrics/files';
 import { experimentDir, runPaths } from './layout';
@@ -20,7 +19,7 @@ export interface ExperimentOptions {
   backend: BackendName;
   progress: Progress;
   /** From loadAllData(experiment.runs); used when jobs is 1. */
-  data: Map<string, Dataset>;
+  data: (cfg: RunSpec['config']['data']) => Dataset;
   /** Worker processes; 1 runs in this process. */
   jobs: number;
   shard?: Shard;
@@ -31,19 +30,14 @@ export interface ExperimentOptions {
   stopRequested: Promise<void>;
 }
 
-const dataKey = (cfg: DataConfig) => JSON.stringify(cfg);
-
 /**
  * Loads the data of every distinct `data` section, before anything is written: missing or corrupt data is a
- * user error that must leave no half-written experiment behind.
+ * user error that must leave no half-written experiment behind. Returns the loader, holding them.
  */
-export function loadAllData(runs: readonly RunSpec[]): Map<string, Dataset> {
-  const cache = new Map<string, Dataset>();
-  for (const run of runs) {
-    const key = dataKey(run.config.data);
-    if (!cache.has(key)) cache.set(key, loadDataset(run.config.data));
-  }
-  return cache;
+export function loadAllData(runs: readonly RunSpec[]): (cfg: RunSpec['config']['data']) => Dataset {
+  const load = cachedLoader();
+  for (const run of runs) load(run.config.data);
+  return load;
 }
 
 function skippedOutcome(expDir: string, run: RunSpec): RunOutcome {
@@ -71,7 +65,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]>
   if (o.jobs <= 1) {
     for (const [run, index] of todo) {
       if (o.shouldStop()) break;
-      const data = o.data.get(dataKey(run.config.data))!;
+      const data = o.data(run.config.data);
       onOutcome(await runOne({ experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, run, index, total, data, emit, shouldStop: o.shouldStop }));
     }
   } else {

@@ -2,22 +2,14 @@
 // Started by pool.ts with child_process.fork; a crash here fails only the run in flight.
 import { enableFastPaths } from '../backend/fast';
 import { selectBackend } from '../backend/select';
-import type { DataConfig } from '../config/schema';
-import { loadDataset } from '../data/dataset';
-import type { Dataset } from '../data/types';
+import { cachedLoader } from '../data/dataset';
 import type { FromWorker, ToWorker, WorkerInit } from './messages';
 import { runOne } from './run-one';
 
 const send = (m: FromWorker): void => void process.send!(m);
-const datasets = new Map<string, Dataset>();
+const dataFor = cachedLoader();
 let init: WorkerInit | undefined;
 let stopRequested = false;
-
-function dataFor(cfg: DataConfig): Dataset {
-  const key = JSON.stringify(cfg);
-  if (!datasets.has(key)) datasets.set(key, loadDataset(cfg));
-  return datasets.get(key)!;
-}
 
 async function handle(m: ToWorker): Promise<void> {
   if (m.type === 'init') {

@@ -10,7 +10,7 @@ import { createBatchNorm } from '../norm/batch-norm';
 import { createLayerNorm } from '../norm/layer-norm';
 import { Adam } from '../train/adam';
 import { variableFrom } from '../util/variables';
-import { medianMs, type Repeats } from './timing';
+import { interleavedMediansMs, medianMs, type Repeats } from './timing';
 
 export interface BenchRow {
   case: 'ln' | 'bn' | 'mlp_step' | 'cell_step';
@@ -82,7 +82,7 @@ function stockMlp(norm: NormKind): tf.Sequential {
 }
 
 /** The eight products of one step (3 forward, 3 weight gradients, 2 input gradients), operands pre-transposed. */
-function floorMs(batch: number, repeats: Repeats): number {
+function floorProducts(batch: number): { run: () => void; dispose: () => void } {
   const [h1w, h2w] = HIDDEN;
   const t = (shape: number[], seed: number) => random(shape, 100 + seed);
   const ops: [tf.Tensor, tf.Tensor][] = [
@@ -95,9 +95,7 @@ function floorMs(batch: number, repeats: Repeats): number {
     [t([batch, h2w], 13), t([h2w, h1w], 14)], // dy2 W2^T
     [t([INPUTS, batch], 15), t([batch, h1w], 16)], // x^T dy1
   ];
-  const ms = medianMs(() => tf.tidy(() => ops.forEach(([a, b]) => tf.matMul(a, b))), repeats);
-  tf.dispose(ops.flat());
-  return ms;
+  return { run: () => tf.tidy(() => ops.forEach(([a, b]) => void tf.matMul(a, b))), dispose: () => tf.dispose(ops.flat()) };
 }
 
 /** One training step (forward, backward, Adam update) of the 784-1000-1000-10 MLP. */
@@ -114,15 +112,19 @@ export function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): Be
   stock.dispose();
   stockOpt.dispose();
 
-  enableFastPaths();
   const model = buildModel({ config: mlpSchema.parse({ kind: 'mlp', hidden: HIDDEN, norm, epsilon: EPSILON, bnMomentum: MOMENTUM }), inputShape: [INPUTS], classes: CLASSES, seed: 1 });
   const adam = new Adam({ learningRate: 1e-3 });
-  const oursMs = medianMs(() => void adam.minimize(() => meanNll(model.logits(x as tf.Tensor2D, true), y as tf.Tensor2D), model.trainable), repeats);
+  const products = floorProducts(batch);
+  const [oursMs, floor] = interleavedMediansMs(
+    { setup: enableFastPaths, run: () => void adam.minimize(() => meanNll(model.logits(x as tf.Tensor2D, true), y as tf.Tensor2D), model.trainable) },
+    // Untransposed products already take XNNPACK: the floor is the stock kernel at its best.
+    { setup: disableFastPaths, run: products.run },
+    repeats,
+  );
+  enableFastPaths();
   adam.dispose();
   disposeModel(model);
-  disableFastPaths(); // untransposed products already take XNNPACK; the floor is the stock kernel at its best
-  const floor = floorMs(batch, repeats);
-  enableFastPaths();
+  products.dispose();
   tf.dispose([x, y]);
   return row({ case: 'mlp_step', batch, norm, ours_ms: oursMs, stock_ms: stockMs, floor_ms: floor });
 }

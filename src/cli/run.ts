@@ -16,7 +16,7 @@ interface RunOptions {
   set: string[];
   out: string;
   backend: BackendRequest;
-  jobs: string;
+  jobs?: string;
   shard?: string;
   force: boolean;
   check: boolean;
@@ -32,7 +32,7 @@ export function runCommand(): Command {
     .option('--set <path=value>', 'override a config key by dotted path (repeatable), e.g. --set train.epochs=1', collect, [])
     .option('--out <dir>', 'results root; runs go to <dir>/<name>/<runId>/', 'results')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
-    .option('--jobs <n>', 'runs in parallel, each in its own worker process', String(availableParallelism()))
+    .option('--jobs <n>', 'runs in parallel, each in its own worker process (default: CPU cores; 1 on the tensorflow backend)')
     .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the runs (1-based), e.g. for a job array')
     .option('--force', 'rerun runs already finished with the same config', false)
     .option('--no-check', "do not check the config's claims at the end (ln-repro check does it later)")
@@ -51,18 +51,21 @@ Exit codes: 0 all runs complete (and the config's claims hold), 1 a run failed o
     });
 }
 
-function parseJobs(text: string): number {
+/** Default: one run per core on cpu/wasm (each runs on one core); one on a GPU, which runs share badly. */
+function parseJobs(text: string | undefined, backend: string): number {
+  if (text === undefined) return backend === 'tensorflow' ? 1 : availableParallelism();
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new UserError(`--jobs ${text}: expected a whole number >= 1`);
   return n;
 }
 
 async function run(file: string, opts: RunOptions): Promise<number> {
-  const jobs = parseJobs(opts.jobs);
+  if (opts.jobs !== undefined) parseJobs(opts.jobs, ''); // a bad --jobs is reported before any work
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const experiment = loadExperiment({ file, sets: opts.set });
   const data = loadAllData(experiment.runs);
   const backend = await selectBackend(opts.backend);
+  const jobs = parseJobs(opts.jobs, backend.name);
   enableFastPaths();
   const progress = makeProgress({ quiet: opts.quiet, tty: Boolean(process.stderr.isTTY) });
   const log = (line: string) => progress.event({ kind: 'log', line });

@@ -9,7 +9,7 @@ import { readRecord } from './plan';
 export function summaryRows(expDir: string, runs: readonly RunSpec[]): Record<string, unknown>[] {
   return runs.map((run) => {
     const rec = readRecord(runPaths(expDir, run.runId).run);
-    const final: Partial<Record<string, number>> = { ...(rec?.final ?? {}) };
+    const final = (rec?.final ?? {}) as Partial<Record<string, number>>;
     return {
       run_id: run.runId,
       ...run.swept,

@@ -1,6 +1,7 @@
 // Config loading: valid, partial and invalid fixtures; --set overrides; sweep expansion and run ids.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadExperiment } from '../src/config/load';
 import { runIdOf, sweepCombinations } from '../src/config/sweep';
@@ -96,6 +97,24 @@ describe('config: one fixture per error class', () => {
   for (const [name, parts] of cases) it(name, () => assertRejects(fixture(name), parts));
 
   it('a missing file', () => assertRejects(fixture('no-such-file.yaml'), ['cannot read config', 'ENOENT']));
+});
+
+describe('shipped configs', () => {
+  const configs = join(__dirname, '..', '..', 'configs');
+  const files = readdirSync(configs, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml'));
+
+  it('are all found', () => assert.ok(files.length >= 10, files.join(', ')));
+  for (const f of files) {
+    it(`${f} is valid, opens with its command, and states every numerically sensitive value`, () => {
+      const file = join(configs, f);
+      const exp = loadExperiment({ file });
+      assert.ok(exp.runs.length >= 1);
+      const text = readFileSync(file, 'utf8');
+      assert.match(text, /^# ln-repro run /, 'the first line is the command that runs it');
+      assert.match(text, /Expected runtime/);
+      for (const key of ['epsilon:', 'bnMomentum:', 'learningRate:', 'seed:']) assert.ok(text.includes(key), `${f} states ${key}`);
+    });
+  }
 });
 
 describe('sweep expansion', () => {

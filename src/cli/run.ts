@@ -51,21 +51,20 @@ Exit codes: 0 all runs complete (and the config's claims hold), 1 a run failed o
     });
 }
 
-/** Default: one run per core on cpu/wasm (each runs on one core); one on a GPU, which runs share badly. */
-function parseJobs(text: string | undefined, backend: string): number {
-  if (text === undefined) return backend === 'tensorflow' ? 1 : availableParallelism();
+function parseJobs(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new UserError(`--jobs ${text}: expected a whole number >= 1`);
   return n;
 }
 
 async function run(file: string, opts: RunOptions): Promise<number> {
-  if (opts.jobs !== undefined) parseJobs(opts.jobs, ''); // a bad --jobs is reported before any work
+  const requestedJobs = opts.jobs === undefined ? undefined : parseJobs(opts.jobs);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const experiment = loadExperiment({ file, sets: opts.set });
   const data = loadAllData(experiment.runs);
   const backend = await selectBackend(opts.backend);
-  const jobs = parseJobs(opts.jobs, backend.name);
+  // Default: one run per core on cpu/wasm (each runs on one core); one on a GPU, which runs share badly.
+  const jobs = requestedJobs ?? (backend.name === 'tensorflow' ? 1 : availableParallelism());
   enableFastPaths();
   const progress = makeProgress({ quiet: opts.quiet, tty: Boolean(process.stderr.isTTY) });
   const log = (line: string) => progress.event({ kind: 'log', line });

@@ -54,8 +54,8 @@ export function readRecord(path: string): RunRecord | undefined {
 /** Statuses that are results: rerunning the same config would give the same. */
 const FINISHED = new Set(['complete', 'diverged']);
 
-/** A run is done when its folder records a finished status for the same resolved config. */
-export function isDone(expDir: string, run: RunSpec): boolean {
+/** The run's record when its folder records a finished status for the same resolved config, else undefined. */
+export function finishedRecord(expDir: string, run: RunSpec): RunRecord | undefined {
   const rec = readRecord(runPaths(expDir, run.runId).run);
-  return rec !== undefined && FINISHED.has(rec.status) && rec.config_hash === configHash(run.config);
+  return rec !== undefined && FINISHED.has(rec.status) && rec.config_hash === configHash(run.config) ? rec : undefined;
 }

@@ -6,8 +6,8 @@ import type { RunSpec } from '../config/sweep';
 import { cachedLoader } from '../data/dataset';
 import type { Dataset } from '../data/types';
 import { writeYaml } from '../metrics/files';
-import { experimentDir, runPaths } from './layout';
-import { isDone, readRecord, shardOf, type Shard } from './plan';
+import { experimentDir } from './layout';
+import { finishedRecord, shardOf, type Shard } from './plan';
 import { runPool } from './pool';
 import type { Progress } from './progress';
 import { runOne, type RunOutcome } from './run-one';
@@ -40,22 +40,22 @@ export function loadAllData(runs: readonly RunSpec[]): (cfg: RunSpec['config']['
   return load;
 }
 
-function skippedOutcome(expDir: string, run: RunSpec): RunOutcome {
-  const rec = readRecord(runPaths(expDir, run.runId).run)!;
-  return { runId: run.runId, status: rec.status, final: rec.final ?? undefined, skipped: true };
-}
-
 export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]> {
   const { experiment, progress } = o;
   const expDir = experimentDir(o.outRoot, experiment.name);
   writeYaml(`${expDir}/experiment.yaml`, experiment.source);
   const indexed = experiment.runs.map((run, i) => [run, i + 1] as [RunSpec, number]);
   const mine = o.shard ? shardOf(indexed, o.shard) : indexed;
-  const done = o.force ? [] : mine.filter(([run]) => isDone(expDir, run));
-  const todo = mine.filter((item) => !done.includes(item));
+  const outcomes: RunOutcome[] = [];
+  const todo: [RunSpec, number][] = [];
+  for (const item of mine) {
+    const rec = o.force ? undefined : finishedRecord(expDir, item[0]);
+    if (rec) outcomes.push({ runId: rec.run_id, status: rec.status, final: rec.final ?? undefined, skipped: true });
+    else todo.push(item);
+  }
+  const done = outcomes.length;
   const shardText = o.shard ? ` in shard ${o.shard.index}/${o.shard.count}` : '';
-  progress.event({ kind: 'log', line: `${mine.length} run(s)${shardText}: ${todo.length} to run, ${done.length} already done${done.length ? ' (--force reruns them)' : ''}` });
-  const outcomes: RunOutcome[] = done.map(([run]) => skippedOutcome(expDir, run));
+  progress.event({ kind: 'log', line: `${mine.length} run(s)${shardText}: ${todo.length} to run, ${done} already done${done ? ' (--force reruns them)' : ''}` });
   const onOutcome = (outcome: RunOutcome) => {
     outcomes.push(outcome);
     writeSummary(expDir, experiment.runs);

@@ -32,9 +32,7 @@ async function handle(m: ToWorker): Promise<void> {
       shouldStop: () => stopRequested,
     });
     send({ type: 'done', outcome });
-  } else if (m.type === 'stop') {
-    stopRequested = true;
-  } else {
+  } else if (m.type === 'exit') {
     process.disconnect();
   }
 }
@@ -47,7 +45,10 @@ process.on('SIGTERM', () => (stopRequested = true));
 // Messages are handled one at a time, in order; `stop` must not wait behind a run, so it is applied at once.
 let queue = Promise.resolve();
 process.on('message', (m: ToWorker) => {
-  if (m.type === 'stop') stopRequested = true;
+  if (m.type === 'stop') {
+    stopRequested = true;
+    return;
+  }
   queue = queue
     .then(() => handle(m))
     .catch((err: Error) => {

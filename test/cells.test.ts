@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
 import { rnnSchema } from '../src/config/schema';
 import { rngFor } from '../src/data/rng';
-import { createCell, type Cell, type CellState } from '../src/models/cells';
+import { createCell, unroll, type Cell, type CellState } from '../src/models/cells';
 import { finiteDifference, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
 
 type M = number[][];
@@ -81,6 +81,28 @@ function refLoss(cellKind: string, norm: string, p: P, xs: M[], w: M): number {
   return mul(s.h, w).flat().reduce((a, b) => a + b, 0);
 }
 
+/**
+ * refLoss for variable-length sequences, formulated independently of masks: at step t the reference cell runs
+ * on the sub-batch of sequences still going (so batch norm's statistics are theirs alone) and only their rows
+ * of the state are replaced.
+ */
+function refLossVariable(cellKind: string, norm: string, p: P, xs: M[], w: M, lengths: number[]): number {
+  let s: { h: M; c: M } = { h: xs[0].map(() => Array(H).fill(0)), c: xs[0].map(() => Array(H).fill(0)) };
+  xs.forEach((x, t) => {
+    const live = lengths.map((len, b) => (len > t ? b : -1)).filter((b) => b >= 0);
+    if (live.length === 0) return;
+    const sub = { h: live.map((b) => s.h[b]), c: live.map((b) => s.c[b]) };
+    const xsub = live.map((b) => x[b]);
+    const next = cellKind === 'lstm' ? lstmRef(p, norm, xsub, sub) : { ...gruRef(p, norm, xsub, sub), c: sub.c };
+    s = { h: s.h.map((row) => [...row]), c: s.c.map((row) => [...row]) };
+    live.forEach((b, k) => {
+      s.h[b] = next.h[k];
+      s.c[b] = next.c[k];
+    });
+  });
+  return mul(s.h, w).flat().reduce((a, b) => a + b, 0);
+}
+
 const CASES = [
   ['lstm', 'none'],
   ['lstm', 'layer'],
@@ -148,6 +170,47 @@ for (const backend of TEST_BACKENDS) {
         }
         assert.ok(Number.isFinite(worst));
         tf.dispose([...Object.values(cell.params), ...cell.state()]);
+      });
+
+      it(`${norm === 'none' ? '' : norm === 'layer' ? 'LN-' : 'BN-'}${kind.toUpperCase()}: padded steps of shorter sequences leave the state unchanged and enter no statistics`, async () => {
+        const lengths = [3, 1, 3, 2];
+        const batch = lengths.length;
+        const xs = Array.from({ length: T }, (_, t) => randomMatrix(batch, D, 50 + t));
+        // Padding filled with large garbage: if any of it leaked into a state or a statistic, the results would move.
+        const garbage = xs.map((x, t) => x.map((row, b) => (lengths[b] > t ? row : row.map((v) => 40 + 25 * v))));
+        const w = randomMatrix(batch, H, 60);
+        const run = async (inputs: M[]) => {
+          const cell = makeCell(kind, norm);
+          const p = await paramsOf(cell);
+          const { value, grads } = tf.variableGrads(() => {
+            const s = unroll(cell, (t) => tf.tensor2d(inputs[t]), T, batch, true, lengths);
+            return tf.sum(tf.mul(s.h, tf.tensor2d(w))) as tf.Scalar;
+          }, Object.values(cell.params));
+          const out = {
+            p,
+            loss: (await value.data())[0],
+            grads: Object.fromEntries(await Promise.all(Object.entries(cell.params).map(async ([k, v]) => [k, Array.from(await grads[v.name].data())] as const))),
+            state: await Promise.all(cell.state().map(async (v) => Array.from(await v.data()))),
+          };
+          tf.dispose([...Object.values(cell.params), ...cell.state(), value, ...Object.values(grads)]);
+          return out;
+        };
+        const clean = await run(xs);
+        const noisy = await run(garbage);
+        assert.equal(noisy.loss, clean.loss, 'garbage in the padding changed the output');
+        assert.deepEqual(noisy.grads, clean.grads, 'garbage in the padding changed a gradient');
+        assert.deepEqual(noisy.state, clean.state, 'garbage in the padding changed a running average');
+        const ref = refLossVariable(kind, norm, clean.p, xs, w, lengths);
+        assert.ok(Math.abs(clean.loss - ref) < 1e-4 * Math.max(1, Math.abs(ref)), `loss ${clean.loss} vs float64 ${ref}`);
+        for (const [name, g] of Object.entries(clean.grads)) {
+          const value = clean.p[name];
+          const rows = Array.isArray(value[0]) ? (value as M).length : 0;
+          const flat = (value as number[] | M).flat() as number[];
+          const fd = finiteDifference((q) => refLossVariable(kind, norm, { ...clean.p, [name]: rows ? Array.from({ length: rows }, (_, r) => q.slice((r * q.length) / rows, ((r + 1) * q.length) / rows)) : q }, xs, w, lengths), flat);
+          const scale = Math.max(1e-3, ...fd.map(Math.abs));
+          const err = Math.max(...g.map((e, i) => Math.abs(e - fd[i]))) / scale;
+          assert.ok(err < 2e-3, `${name}: relative error ${err} (analytic ${g.slice(0, 4)}, finite differences ${fd.slice(0, 4)})`);
+        }
       });
     }
   });

@@ -75,6 +75,32 @@ describe('ln-repro run', () => {
     }
   });
 
+  it('runs every retrieval model of configs/retrieval.yaml and writes recall@K and mean rank', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ln-repro-retrieval-'));
+    const r = cli(['run', 'configs/retrieval.yaml', '--set', 'train.epochs=1', '--set', 'data.train=500', '--set', 'data.test=200', '--out', out, '--quiet']);
+    assert.ok(r.code === 0 || r.code === 1, r.stderr); // 1 only if a claim fails at this tiny size
+    const exp = join(out, 'retrieval');
+    const runs = readFileSync(join(exp, 'summary.csv'), 'utf8').trim().split('\n').slice(1);
+    assert.equal(runs.length, 12, 'GRU and LN-GRU, two losses, three seeds');
+    for (const loss of ['contrastive', 'order']) {
+      for (const norm of ['none', 'layer']) {
+        for (const seed of [1, 2, 3]) {
+          const dir = join(exp, `loss=${loss},norm=${norm},seed=${seed}`);
+          assert.equal(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status, 'complete');
+          const [header, row] = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
+          assert.equal(header, 'epoch,step,train_nll,test_nll,test_error,seconds,caption_r1,caption_r5,caption_r10,caption_mean_rank,image_r1,image_r5,image_r10,image_mean_rank');
+          const v = Object.fromEntries(header.split(',').map((k, i) => [k, row.split(',')[i]]));
+          assert.equal(v.test_error, '', 'no classification error for retrieval');
+          for (const dirn of ['caption', 'image']) {
+            const [r1, r5, r10, rank] = ['r1', 'r5', 'r10', 'mean_rank'].map((k) => Number(v[`${dirn}_${k}`]));
+            assert.ok(0 <= r1 && r1 <= r5 && r5 <= r10 && r10 <= 100, `${dir} ${dirn}: ${r1} ${r5} ${r10}`);
+            assert.ok(rank >= 1 && rank <= 200, `${dir} ${dirn} mean rank ${rank}`);
+          }
+        }
+      }
+    }
+  });
+
   it('exits 2 on a misspelt key, naming the file and the key, and writes nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ln-repro-bad-'));
     const file = join(dir, 'typo.yaml');

@@ -2,7 +2,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { runConfigSchema, type RunConfig } from '../src/config/schema';
+import { runConfigSchema, type MlpConfig, type RunConfig } from '../src/config/schema';
 import { loadDataset } from '../src/data/dataset';
 import { meanNll, nllAndErrorSums } from '../src/metrics/classification';
 import { train } from '../src/train/loop';
@@ -72,7 +72,7 @@ for (const backend of TEST_BACKENDS) {
 
     it('builds the MLP of the config: no dense bias where a norm follows, softmax layer never normalized', () => {
       const shapes = (norm: 'none' | 'layer' | 'batch') => {
-        const m = buildModel({ config: tinyConfig({ norm }).model, inputShape: [784], classes: 10, seed: 1 });
+        const m = buildModel({ config: tinyConfig({ norm }).model as MlpConfig, inputShape: [784], classes: 10, seed: 1 });
         const out = { trainable: m.trainable.map((v) => `${v.name.replace(/_\d+$/, '')}:${v.shape}`), state: m.state.length };
         disposeModel(m);
         return out;

@@ -3,8 +3,9 @@ import { z } from 'zod';
 
 /** Names shared by the schema, the CLI and the registries (registries are typed `Record<...>` over these). */
 export const NORM_KINDS = ['none', 'layer', 'batch'] as const;
-export const MODEL_KINDS = ['mlp', 'conv', 'rnn'] as const;
-export const DATA_VIEWS = ['flat', 'image', 'rows', 'pixels'] as const;
+export const MODEL_KINDS = ['mlp', 'conv', 'rnn', 'retrieval'] as const;
+export const DATA_VIEWS = ['flat', 'image', 'rows', 'pixels', 'strips'] as const;
+export const RANKING_LOSSES = ['contrastive', 'order'] as const;
 export const CELLS = ['lstm', 'gru'] as const;
 export type DataView = (typeof DATA_VIEWS)[number];
 export type CellKind = (typeof CELLS)[number];
@@ -14,6 +15,7 @@ export const OPTIMIZERS = ['adam'] as const;
 
 export type NormKind = (typeof NORM_KINDS)[number];
 export type ModelKind = (typeof MODEL_KINDS)[number];
+export type RankingLoss = (typeof RANKING_LOSSES)[number];
 export type Activation = (typeof ACTIVATIONS)[number];
 
 const positiveInt = z.number().int().positive();
@@ -35,9 +37,13 @@ export const dataSchema = z
     permute: z.boolean().default(false),
     /**
      * What the model sees: `flat` vectors of 784 pixels (mlp), `image`s of 28x28x1 (conv), or sequences for an
-     * rnn: `rows` (28 steps of 28 pixels) or `pixels` (784 steps of 1 pixel).
+     * rnn: `rows` (28 steps of 28 pixels) or `pixels` (784 steps of 1 pixel); `strips` of 1 to maxDigits
+     * digits side by side with captions naming them, for retrieval (train and test then count strips).
      */
     view: z.enum(DATA_VIEWS).default('flat'),
+    /** Strips only: digits per strip, drawn uniformly from minDigits..maxDigits (defaults 1 and 3). */
+    minDigits: positiveInt.optional(),
+    maxDigits: positiveInt.max(10).optional(),
   })
   .strict();
 
@@ -102,10 +108,36 @@ export const rnnSchema = z
   })
   .strict();
 
-export const modelSchema = z.discriminatedUnion('kind', [mlpSchema, convSchema, rnnSchema]);
+/**
+ * Caption-image retrieval (SPEC 6.1, after Vendrov et al.'s order embeddings): a linear map (or, with
+ * `imageHidden`, a small relu MLP) of a strip's pixels and a GRU or LSTM over learned word embeddings of its
+ * caption, both into an `embedDim`-dimensional joint space (the recurrent state is the caption's embedding).
+ * Norm settings apply to the sentence encoder's cell, as in the paper.
+ */
+export const retrievalSchema = z
+  .object({
+    kind: z.literal('retrieval'),
+    cell: z.enum(CELLS).default('gru'),
+    /** Joint space dimension, also the recurrent state size (Vendrov et al.: 1024). */
+    embedDim: positiveInt.default(128),
+    /** Word embedding size (Vendrov et al.: 300, for a vocabulary of thousands; ours has ten words). */
+    wordDim: positiveInt.default(32),
+    /** Hidden widths of the image encoder before its linear map into the joint space ([] = linear). */
+    imageHidden: z.array(positiveInt).default([]),
+    /** `contrastive`: symmetric pairwise ranking on cosine similarity; `order`: Vendrov et al.'s order violations. */
+    loss: z.enum(RANKING_LOSSES).default('order'),
+    /** Ranking margin; unset means 0.05 for order (Vendrov et al.) and 0.2 for contrastive (Kiros et al.'s VSE). */
+    margin: z.number().positive().optional(),
+    forgetBias: z.number().default(1),
+    ...normFields,
+    gainInit: z.number().optional(),
+  })
+  .strict();
+
+export const modelSchema = z.discriminatedUnion('kind', [mlpSchema, convSchema, rnnSchema, retrievalSchema]);
 
 /** The data view each model kind reads. */
-const VIEWS_OF: Record<ModelKind, readonly DataView[]> = { mlp: ['flat'], conv: ['image'], rnn: ['rows', 'pixels'] };
+const VIEWS_OF: Record<ModelKind, readonly DataView[]> = { mlp: ['flat'], conv: ['image'], rnn: ['rows', 'pixels'], retrieval: ['strips'] };
 
 export const trainSchema = z
   .object({
@@ -115,6 +147,8 @@ export const trainSchema = z
     epochs: positiveInt.default(10),
     /** Seeds weight initialization and the per-epoch shuffles. */
     seed: seed.default(1),
+    /** Rescale the gradients when their global L2 norm exceeds this (Vendrov et al.: 2). Unset: no clipping. */
+    clipNorm: z.number().positive().optional(),
   })
   .strict();
 
@@ -133,19 +167,35 @@ const runConfigObject = z
 
 export const runConfigSchema = runConfigObject
   .refine((c) => VIEWS_OF[c.model.kind].includes(c.data.view), {
-    message: 'mlp takes data.view flat, conv image, rnn rows or pixels',
+    message: 'mlp takes data.view flat, conv image, rnn rows or pixels, retrieval strips',
     path: ['data', 'view'],
   })
-  .refine((c) => !(c.model.kind === 'rnn' && c.model.cell === 'gru' && c.model.norm === 'batch'), {
+  .refine((c) => !((c.model.kind === 'rnn' || c.model.kind === 'retrieval') && c.model.cell === 'gru' && c.model.norm === 'batch'), {
     message: 'batch norm is implemented for the LSTM cell only (BN-LSTM, Cooijmans et al.)',
     path: ['model', 'norm'],
   })
-  .transform((c) => (c.model.kind === 'rnn' && c.model.gainInit === undefined ? { ...c, model: { ...c.model, gainInit: c.model.norm === 'batch' ? 0.1 : 1 } } : c));
+  .refine((c) => c.data.view === 'strips' || (c.data.minDigits === undefined && c.data.maxDigits === undefined), {
+    message: 'minDigits and maxDigits apply to data.view strips only',
+    path: ['data', 'view'],
+  })
+  .refine((c) => (c.data.minDigits ?? 1) <= (c.data.maxDigits ?? 3), {
+    message: 'minDigits must not exceed maxDigits (defaults 1 and 3)',
+    path: ['data', 'minDigits'],
+  })
+  .transform((c) => {
+    let { data, model } = c;
+    if ((model.kind === 'rnn' || model.kind === 'retrieval') && model.gainInit === undefined) model = { ...model, gainInit: model.norm === 'batch' ? 0.1 : 1 };
+    if (model.kind === 'retrieval' && model.margin === undefined) model = { ...model, margin: model.loss === 'order' ? 0.05 : 0.2 };
+    if (data.view === 'strips') data = { ...data, minDigits: data.minDigits ?? 1, maxDigits: data.maxDigits ?? 3 };
+    return { ...c, data, model };
+  });
 
 /** A sweep: dotted config path -> the values it takes. Runs are the cartesian product. */
 export const sweepSchema = z.record(z.string(), z.array(z.unknown()).min(1));
 
-export const CLAIM_METRICS = ['test_error', 'test_nll', 'train_nll'] as const;
+/** Columns of metrics.csv a retrieval run adds after the common ones: recall@K in percent and mean rank. */
+export const RETRIEVAL_METRICS = ['caption_r1', 'caption_r5', 'caption_r10', 'caption_mean_rank', 'image_r1', 'image_r5', 'image_r10', 'image_mean_rank'] as const;
+export const CLAIM_METRICS = ['test_error', 'test_nll', 'train_nll', ...RETRIEVAL_METRICS] as const;
 
 /** Runs whose config has these values (dotted path -> value), e.g. { model.norm: layer }. */
 const selector = z.record(z.string(), z.unknown());
@@ -190,6 +240,7 @@ export type DataConfig = z.infer<typeof dataSchema>;
 export type MlpConfig = z.infer<typeof mlpSchema>;
 export type ConvConfig = z.infer<typeof convSchema>;
 export type RnnConfig = z.infer<typeof rnnSchema>;
+export type RetrievalConfig = z.infer<typeof retrievalSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type TrainConfig = z.infer<typeof trainSchema>;
 export type RunConfig = z.infer<typeof runConfigSchema>;

@@ -82,7 +82,7 @@ class Evaluation {
 
   private metricOf(run: RunResult): number | undefined {
     const row = this.claim.epoch === 'last' ? run.rows[run.rows.length - 1] : run.rows.find((r) => r.epoch === this.claim.epoch);
-    return row?.[this.claim.metric];
+    return row?.[this.claim.metric] ?? undefined; // empty cells (e.g. test_error of a retrieval run) are null
   }
 
   /** Mean of the metric over the runs matching `sel` (over seeds and any other unselected key). */

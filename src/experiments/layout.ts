@@ -1,8 +1,6 @@
 // Where results go: <out>/<name>/<runId>/{config.yaml, metrics.csv, run.json} and <out>/<name>/summary.csv.
 import { join } from 'node:path';
-import type { EpochMetrics } from '../train/loop';
-
-export const METRIC_COLUMNS = ['epoch', 'step', 'train_nll', 'test_nll', 'test_error', 'seconds'] as const;
+import type { EpochMetrics } from '../train/metrics';
 
 export type RunStatus = 'running' | 'complete' | 'diverged' | 'interrupted' | 'failed';
 

@@ -25,13 +25,21 @@ export interface Progress {
   stop(): void;
 }
 
-const fmt = (x: number) => x.toFixed(4);
+const fmt = (x: number | null | undefined) => (x === undefined || x === null ? '-' : x.toFixed(4));
+const pct = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(1));
+
+/** A retrieval row's recall@1/5/10 (percent) and mean rank in one direction, e.g. `caption R@1/5/10 12.3/40.1/60.2 rank 9.8`. */
+function recallText(row: EpochMetrics, dir: 'caption' | 'image'): string {
+  return `${dir} R@1/5/10 ${pct(row[`${dir}_r1`])}/${pct(row[`${dir}_r5`])}/${pct(row[`${dir}_r10`])} rank ${pct(row[`${dir}_mean_rank`])}`;
+}
+
+const isRetrieval = (row: EpochMetrics | undefined) => row?.caption_r1 !== undefined;
 
 export function epochLine(run: RunInfo, row: EpochMetrics): string {
-  return (
-    `[${run.index}/${run.total} ${run.runId}] epoch ${row.epoch}/${run.epochs} step ${row.step} ` +
-    `train_nll ${fmt(row.train_nll)} test_nll ${fmt(row.test_nll)} test_error ${fmt(row.test_error)} (${row.seconds.toFixed(1)} s)`
-  );
+  const test = isRetrieval(row)
+    ? `train_loss ${fmt(row.train_nll)} ${recallText(row, 'caption')} ${recallText(row, 'image')}`
+    : `train_nll ${fmt(row.train_nll)} test_nll ${fmt(row.test_nll)} test_error ${fmt(row.test_error)}`;
+  return `[${run.index}/${run.total} ${run.runId}] epoch ${row.epoch}/${run.epochs} step ${row.step} ${test} (${row.seconds.toFixed(1)} s)`;
 }
 
 /** A run that ended before it reported its start (its worker died first). */
@@ -45,10 +53,13 @@ function endLine(run: RunInfo, status: RunStatus, message?: string): string {
 /** The closing table: each run's status and final metrics. */
 export function resultTable(outcomes: readonly { runId: string; status: string; final?: EpochMetrics }[]): string[] {
   const width = Math.max(6, ...outcomes.map((o) => o.runId.length));
-  const cell = (x: number | undefined) => (x === undefined ? '-' : fmt(x)).padStart(10);
+  const columns: (keyof EpochMetrics)[] = outcomes.some((o) => isRetrieval(o.final))
+    ? ['caption_r1', 'caption_r10', 'image_r1', 'image_r10', 'train_nll']
+    : ['test_error', 'test_nll', 'train_nll'];
+  const cell = (x: number | null | undefined) => fmt(x).padStart(11);
   return [
-    `${'run'.padEnd(width)}  ${'status'.padEnd(11)} ${'test_error'.padStart(10)} ${'test_nll'.padStart(10)} ${'train_nll'.padStart(10)}`,
-    ...outcomes.map((o) => `${o.runId.padEnd(width)}  ${o.status.padEnd(11)} ${cell(o.final?.test_error)} ${cell(o.final?.test_nll)} ${cell(o.final?.train_nll)}`),
+    `${'run'.padEnd(width)}  ${'status'.padEnd(11)} ${columns.map((c) => String(c).padStart(11)).join(' ')}`,
+    ...outcomes.map((o) => `${o.runId.padEnd(width)}  ${o.status.padEnd(11)} ${columns.map((c) => cell(o.final?.[c])).join(' ')}`),
   ];
 }
 

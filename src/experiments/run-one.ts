@@ -6,7 +6,8 @@ import type { Dataset } from '../data/types';
 import { writeCsv, writeJson, writeYaml } from '../metrics/files';
 import { stepsPerEpoch } from '../train/batches';
 import { train, type EpochMetrics } from '../train/loop';
-import { experimentDir, METRIC_COLUMNS, runPaths, type RunRecord, type RunStatus } from './layout';
+import { metricColumns } from '../train/metrics';
+import { experimentDir, runPaths, type RunRecord, type RunStatus } from './layout';
 import { configHash } from './plan';
 import type { ProgressEvent } from './progress';
 
@@ -64,6 +65,7 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
   writeYaml(paths.config, run.config);
   writeJson(paths.run, record);
   const cfg = run.config.train;
+  const columns = metricColumns(run.config);
   o.emit({ kind: 'start', run: { runId: run.runId, index: o.index, total: o.total, epochs: cfg.epochs, stepsPerEpoch: stepsPerEpoch(data.train.count, cfg.batchSize) } });
   let rows: readonly EpochMetrics[] = [];
   try {
@@ -74,7 +76,7 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
       onStep: (info) => o.emit({ kind: 'step', runId: run.runId, info }),
       onEpoch: (all) => {
         rows = all;
-        writeCsv(paths.metrics, METRIC_COLUMNS, all as unknown as Record<string, unknown>[]);
+        writeCsv(paths.metrics, columns, all as unknown as Record<string, unknown>[]);
         o.emit({ kind: 'epoch', runId: run.runId, row: all[all.length - 1] });
       },
     });
@@ -88,7 +90,7 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
   } catch (err) {
     Object.assign(record, { status: 'failed', message: (err as Error).stack ?? String(err) });
   }
-  if (rows.length === 0) writeCsv(paths.metrics, METRIC_COLUMNS, []);
+  if (rows.length === 0) writeCsv(paths.metrics, columns, []);
   const final = rows[rows.length - 1];
   Object.assign(record, { ended: new Date().toISOString(), wall_seconds: (performance.now() - t0) / 1000, epochs_completed: rows.length, final: final ?? null });
   writeJson(paths.run, record);

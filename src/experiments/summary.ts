@@ -2,19 +2,21 @@
 import { join } from 'node:path';
 import type { RunSpec } from '../config/sweep';
 import { writeCsv } from '../metrics/files';
-import { METRIC_COLUMNS, runPaths } from './layout';
+import { metricColumns } from '../train/metrics';
+import { runPaths } from './layout';
 import { readRecord } from './plan';
 
 /** Rows for `runs`, in run order; a run with no readable run.json is `missing`. */
 export function summaryRows(expDir: string, runs: readonly RunSpec[]): Record<string, unknown>[] {
   return runs.map((run) => {
+    const columns = metricColumns(run.config);
     const rec = readRecord(runPaths(expDir, run.runId).run);
     const final = (rec?.final ?? {}) as Partial<Record<string, number>>;
     return {
       run_id: run.runId,
       ...run.swept,
       status: rec?.status ?? 'missing',
-      ...Object.fromEntries(METRIC_COLUMNS.map((c) => [c, final[c] ?? null])),
+      ...Object.fromEntries(columns.map((c) => [c, final[c] ?? null])),
       examples_per_second: rec?.examples_per_second ?? null,
     };
   });
@@ -23,6 +25,7 @@ export function summaryRows(expDir: string, runs: readonly RunSpec[]): Record<st
 export function writeSummary(expDir: string, runs: readonly RunSpec[]): string {
   const path = join(expDir, 'summary.csv');
   const sweptKeys = runs.length > 0 ? Object.keys(runs[0].swept) : [];
-  writeCsv(path, ['run_id', ...sweptKeys, 'status', ...METRIC_COLUMNS, 'examples_per_second'], summaryRows(expDir, runs));
+  const columns = runs.length > 0 ? metricColumns(runs[0].config) : [];
+  writeCsv(path, ['run_id', ...sweptKeys, 'status', ...columns, 'examples_per_second'], summaryRows(expDir, runs));
   return path;
 }

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RnnConfig } from '../config/schema';
 import type { Rng } from '../data/rng';
 import { layerNorm } from '../norm/layer-norm';
-import { RecurrentBatchNorm } from '../norm/recurrent-batch-norm';
+import { RecurrentBatchNorm, type StepMask } from '../norm/recurrent-batch-norm';
 import { variableFrom } from '../util/variables';
 import { glorotUniform } from './init';
 
@@ -22,13 +22,16 @@ export interface Cell {
   readonly params: Record<string, tf.Variable>;
   /** Non-trained state (batch norm's per-step running averages), read when disposing. */
   state(): tf.Variable[];
-  /** One step: x_t [batch, inputs] at step t (0-based). */
-  step(x: tf.Tensor2D, s: CellState, t: number, training: boolean): CellState;
+  /**
+   * One step: x_t [batch, inputs] at step t (0-based). `mask` (variable-length batches) keeps padded rows out
+   * of batch statistics; leaving their state unchanged is `unroll`'s job.
+   */
+  step(x: tf.Tensor2D, s: CellState, t: number, training: boolean, mask?: StepMask): CellState;
   initial(batch: number): CellState;
 }
 
 export interface CellOptions {
-  config: RnnConfig;
+  config: Pick<RnnConfig, 'cell' | 'hidden' | 'forgetBias' | 'norm' | 'epsilon' | 'gainInit' | 'biasInit' | 'bnMomentum'>;
   inputs: number;
   rng: Rng;
   name: string;
@@ -63,7 +66,7 @@ export function createLstm(o: CellOptions): Cell {
     b: vector(`${o.name}/b`, Float32Array.from({ length: 4 * H }, (_, j) => (j < H ? o.config.forgetBias : 0))),
   };
   const norm = o.config.norm;
-  let nh = (a: tf.Tensor2D, _t: number, _tr: boolean) => a;
+  let nh = (a: tf.Tensor2D, _t: number, _tr: boolean, _m?: StepMask) => a;
   let nx = nh;
   let nc = nh;
   const bns: RecurrentBatchNorm[] = [];
@@ -75,7 +78,7 @@ export function createLstm(o: CellOptions): Cell {
       const bn = new RecurrentBatchNorm({ name: `${o.name}/${role}`, units, epsilon: o.config.epsilon, momentum: o.config.bnMomentum, gainInit: o.config.gainInit!, trainBias });
       bn.trainable.forEach((v, k) => (params[`${role}/${k === 0 ? 'gain' : 'bias'}`] = v));
       bns.push(bn);
-      return (a: tf.Tensor2D, t: number, training: boolean) => bn.apply(a, t, training);
+      return (a: tf.Tensor2D, t: number, training: boolean, m?: StepMask) => bn.apply(a, t, training, m);
     };
     [nh, nx, nc] = [make('bn_h', 4 * H, false), make('bn_x', 4 * H, false), make('bn_c', H, true)];
   }
@@ -83,11 +86,11 @@ export function createLstm(o: CellOptions): Cell {
     params,
     state: () => bns.flatMap((b) => b.state),
     initial: (batch) => ({ h: tf.zeros([batch, H]), c: tf.zeros([batch, H]) }),
-    step(x, s, t, training) {
-      const gates = tf.add(tf.add(nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training), nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training)), params.b) as tf.Tensor2D;
+    step(x, s, t, training, mask) {
+      const gates = tf.add(tf.add(nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training, mask), nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training, mask)), params.b) as tf.Tensor2D;
       const [f, i, og, g] = tf.split(gates, 4, 1);
       const c = tf.add(tf.mul(tf.sigmoid(f), s.c!), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
-      const h = tf.mul(tf.sigmoid(og), tf.tanh(nc(c, t, training))) as tf.Tensor2D;
+      const h = tf.mul(tf.sigmoid(og), tf.tanh(nc(c, t, training, mask))) as tf.Tensor2D;
       return { h, c };
     },
   };
@@ -133,4 +136,32 @@ export function createGru(o: CellOptions): Cell {
 
 export function createCell(o: CellOptions): Cell {
   return o.config.cell === 'lstm' ? createLstm(o) : createGru(o);
+}
+
+/** The value of `next` where mask is 1, of `prev` where it is 0 (mask [batch, 1]). */
+function keep(mask: tf.Tensor2D, next: tf.Tensor2D, prev: tf.Tensor2D): tf.Tensor2D {
+  return tf.add(prev, tf.mul(mask, tf.sub(next, prev))) as tf.Tensor2D;
+}
+
+/**
+ * Runs `cell` over `steps` steps of a batch of `batch` sequences (`input(t)` gives x_t [batch, inputs]).
+ * With `lengths`, sequence b has lengths[b] real steps and padding after them: at a padded step its state is
+ * left unchanged and it enters no batch statistics, so the returned state is each sequence's state after its
+ * last real step. Steps past the longest sequence are not run.
+ */
+export function unroll(cell: Cell, input: (t: number) => tf.Tensor2D, steps: number, batch: number, training: boolean, lengths?: ArrayLike<number>): CellState {
+  let s = cell.initial(batch);
+  const longest = lengths ? Math.min(steps, Math.max(0, ...Array.from(lengths))) : steps;
+  for (let t = 0; t < longest; t++) {
+    const live = lengths ? Array.from(lengths, (len) => (len > t ? 1 : 0)) : undefined;
+    const count = live ? live.reduce((a: number, b) => a + b, 0) : batch;
+    if (!live || count === batch) {
+      s = cell.step(input(t), s, t, training);
+      continue;
+    }
+    const mask = tf.tensor2d(live, [batch, 1]);
+    const next = cell.step(input(t), s, t, training, { mask, live: count });
+    s = { h: keep(mask, next.h, s.h), c: next.c && s.c ? keep(mask, next.c, s.c) : undefined };
+  }
+  return s;
 }

@@ -5,7 +5,11 @@ import { buildMlp } from './mlp';
 import { buildRnn } from './rnn';
 import type { BuildOptions, Model } from './types';
 
-type Builders = { [K in ModelKind]: (opts: BuildOptions<Extract<ModelConfig, { kind: K }>>) => Model };
+/** Model kinds that classify (retrieval has its own model, src/models/retrieval.ts). */
+export type ClassifierKind = Exclude<ModelKind, 'retrieval'>;
+type ClassifierConfig = Extract<ModelConfig, { kind: ClassifierKind }>;
+
+type Builders = { [K in ClassifierKind]: (opts: BuildOptions<Extract<ModelConfig, { kind: K }>>) => Model };
 
 export const MODELS: Builders = {
   mlp: buildMlp,
@@ -13,7 +17,7 @@ export const MODELS: Builders = {
   rnn: buildRnn,
 };
 
-export function buildModel(opts: BuildOptions<ModelConfig>): Model {
-  const build = MODELS[opts.config.kind] as (o: BuildOptions<ModelConfig>) => Model;
+export function buildModel(opts: BuildOptions<ClassifierConfig>): Model {
+  const build = MODELS[opts.config.kind] as (o: BuildOptions<ClassifierConfig>) => Model;
   return build(opts);
 }

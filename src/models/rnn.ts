@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RnnConfig } from '../config/schema';
 import { rngFor } from '../data/rng';
-import { createCell } from './cells';
+import { createCell, unroll } from './cells';
 import { denseKernel, zerosVariable } from './init';
 import type { BuildOptions, Model } from './types';
 
@@ -22,11 +22,7 @@ export function buildRnn({ config, inputShape, classes, seed }: BuildOptions<Rnn
     logits(x, training) {
       const batch = x.shape[0];
       const seq = tf.reshape(x, [batch, steps, inputs]);
-      let s = cell.initial(batch);
-      for (let t = 0; t < steps; t++) {
-        const xt = tf.reshape(tf.slice(seq, [0, t, 0], [batch, 1, inputs]), [batch, inputs]) as tf.Tensor2D;
-        s = cell.step(xt, s, t, training);
-      }
+      const s = unroll(cell, (t) => tf.reshape(tf.slice(seq, [0, t, 0], [batch, 1, inputs]), [batch, inputs]) as tf.Tensor2D, steps, batch, training);
       return tf.add(tf.matMul(s.h, outKernel), outBias); // [batch, classes]
     },
   };

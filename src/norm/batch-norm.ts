@@ -29,6 +29,24 @@ export function batchNormTrain(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
   return normalizeScaleShift({ x, gain: s.gain, bias: s.bias, axis: 0, epsilon: s.epsilon, onStats: updateRunning });
 }
 
+/**
+ * Training on the live rows of x only (mask [batch, 1]: 1 live, 0 padding; `live` of them): the statistics
+ * and running averages come from the live rows; padded rows are normalized with them but enter nothing.
+ * Composite ops with tfjs autodiff (only padded recurrent batches take this path).
+ */
+export function batchNormTrainMasked(x: tf.Tensor2D, s: BatchNormState, mask: tf.Tensor2D, live: number): tf.Tensor2D {
+  if (live < 1) throw new Error('batchNormTrainMasked: no live rows');
+  const mean = tf.div(tf.sum(tf.mul(x, mask), 0), live);
+  const centered = tf.sub(x, mean);
+  const variance = tf.div(tf.sum(tf.mul(tf.square(centered), mask), 0), live);
+  tf.tidy(() => {
+    const unbiased = tf.mul(variance, live > 1 ? live / (live - 1) : 1);
+    s.runningMean.assign(tf.add(tf.mul(s.runningMean, s.momentum), tf.mul(mean, 1 - s.momentum)));
+    s.runningVariance.assign(tf.add(tf.mul(s.runningVariance, s.momentum), tf.mul(unbiased, 1 - s.momentum)));
+  });
+  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, s.epsilon))), s.gain), s.bias) as tf.Tensor2D;
+}
+
 /** Evaluation: g * (x - running_mean) / sqrt(running_var + eps) + b. */
 export function batchNormEval(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
   return tf.tidy(() => {

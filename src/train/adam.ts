@@ -10,6 +10,8 @@ export interface AdamOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** Rescale the gradients to this global L2 norm when theirs is larger (unset: no clipping). */
+  clipNorm?: number;
 }
 
 interface Slots {
@@ -22,6 +24,7 @@ export class Adam {
   private readonly beta1: number;
   private readonly beta2: number;
   private readonly epsilon: number;
+  private readonly clipNorm?: number;
   private readonly slots = new Map<tf.Variable, Slots>();
   private step = 0;
 
@@ -30,13 +33,16 @@ export class Adam {
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.epsilon = opts.epsilon ?? 1e-8;
+    this.clipNorm = opts.clipNorm;
   }
 
   /** Gradients of `loss` for `vars`, then one update; returns the loss before the update. */
   minimize(loss: () => tf.Scalar, vars: tf.Variable[]): number {
     return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(loss, vars);
-      this.apply(vars.map((v) => [v, grads[v.name]]));
+      let pairs: [tf.Variable, tf.Tensor][] = vars.map((v) => [v, grads[v.name]]);
+      if (this.clipNorm !== undefined) pairs = clipByGlobalNorm(pairs, this.clipNorm);
+      this.apply(pairs);
       return value.dataSync()[0];
     });
   }
@@ -80,6 +86,13 @@ export class Adam {
     for (const { m, v } of this.slots.values()) tf.dispose([m, v]);
     this.slots.clear();
   }
+}
+
+/** g * clip / max(||g||, clip), ||g|| the L2 norm of all gradients together (no read-back to JS). */
+export function clipByGlobalNorm(pairs: [tf.Variable, tf.Tensor][], clip: number): [tf.Variable, tf.Tensor][] {
+  const norm = tf.sqrt(tf.addN(pairs.map(([, g]) => tf.sum(tf.square(g)))));
+  const scale = tf.div(clip, tf.maximum(norm, clip));
+  return pairs.map(([v, g]) => [v, tf.mul(g, scale)]);
 }
 
 function composite(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, a: AdamAttrs): tf.Tensor[] {

@@ -1,0 +1,78 @@
+// Classification of MNIST digits (MLP on flat pixels, convnet on images, RNN on rows or pixels): softmax
+// cross-entropy, test NLL and error.
+import * as tf from '@tensorflow/tfjs';
+import type { DataView, RunConfig } from '../config/schema';
+import { CLASSES, IMAGE_SIDE, PIXELS, type Dataset, type Split } from '../data/types';
+import { meanNll, nllAndErrorSums } from '../metrics/classification';
+import { buildModel } from '../models/registry';
+import { disposeModel, type Model } from '../models/types';
+import type { Task } from './types';
+
+const EVAL_BATCH = 1000;
+
+/** One example's shape for each data view (the device keeps images as flat rows; models reshape). */
+export const INPUT_SHAPES: Record<Exclude<DataView, 'strips'>, number[]> = {
+  flat: [PIXELS],
+  image: [IMAGE_SIDE, IMAGE_SIDE, 1],
+  rows: [IMAGE_SIDE, IMAGE_SIDE], // 28 steps of 28 pixels
+  pixels: [PIXELS, 1], // 784 steps of 1 pixel
+};
+
+export interface DeviceSplit {
+  images: tf.Tensor2D; // [n, dims]
+  labels: tf.Tensor1D; // [n] int32
+}
+
+export function toDevice(split: Split, dims: number): DeviceSplit {
+  return {
+    images: tf.tensor2d(split.images, [split.count, dims]),
+    labels: tf.tensor1d(Int32Array.from(split.labels), 'int32'),
+  };
+}
+
+/** Test NLL and error with the model in evaluation mode (batch norm uses its running averages). */
+export function evaluate(model: Model, split: DeviceSplit): { nll: number; error: number } {
+  const n = split.labels.shape[0];
+  let nll = 0;
+  let errors = 0;
+  for (let start = 0; start < n; start += EVAL_BATCH) {
+    const size = Math.min(EVAL_BATCH, n - start);
+    const sums = tf.tidy(() => {
+      const logits = model.logits(tf.slice(split.images, [start, 0], [size, -1]), false);
+      const s = nllAndErrorSums(logits, tf.slice(split.labels, [start], [size]));
+      return tf.stack([s.nll, s.errors]);
+    });
+    const [batchNll, batchErrors] = sums.dataSync();
+    sums.dispose();
+    nll += batchNll;
+    errors += batchErrors;
+  }
+  return { nll: nll / n, error: errors / n };
+}
+
+export function createClassification(config: Readonly<RunConfig>, data: Dataset): Task {
+  const { model: modelConfig, data: dataConfig } = config;
+  if (modelConfig.kind === 'retrieval' || dataConfig.view === 'strips') throw new Error('classification: not a classification config');
+  const model = buildModel({ config: modelConfig, inputShape: INPUT_SHAPES[dataConfig.view], classes: CLASSES, seed: config.train.seed });
+  const train = toDevice(data.train, data.dims);
+  const test = toDevice(data.test, data.dims);
+  return {
+    trainable: model.trainable,
+    trainCount: data.train.count,
+    objective(batch) {
+      const idx = tf.tensor1d(batch, 'int32');
+      const x = tf.gather(train.images, idx) as tf.Tensor2D;
+      const y = tf.oneHot(tf.gather(train.labels, idx), CLASSES) as tf.Tensor2D;
+      return meanNll(model.logits(x, true), y);
+    },
+    perExample: (value) => value,
+    evaluate() {
+      const r = evaluate(model, test);
+      return { test_nll: r.nll, test_error: r.error };
+    },
+    dispose() {
+      disposeModel(model);
+      tf.dispose([train.images, train.labels, test.images, test.labels]);
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Caption-image retrieval on digit strips (SPEC 6.1): a ranking loss over the pairs of each mini-batch;
+// evaluation ranks all N test captions for each test image and all N test images for each caption.
+import * as tf from '@tensorflow/tfjs';
+import type { RunConfig } from '../config/schema';
+import { buildStrips, type Strips } from '../data/strips';
+import type { Dataset } from '../data/types';
+import { rankingLoss, retrievalMetrics } from '../metrics/retrieval';
+import { buildRetrieval } from '../models/retrieval';
+import type { Task } from './types';
+
+const EVAL_BATCH = 500;
+
+/** The rows `batch` of a [count, width] row-major array. */
+function rowsOf<T extends Int32Array | Float32Array>(a: T, width: number, batch: ArrayLike<number>): T {
+  const out = new (a.constructor as new (n: number) => T)(batch.length * width);
+  for (let i = 0; i < batch.length; i++) out.set(a.subarray(batch[i] * width, (batch[i] + 1) * width), i * width);
+  return out;
+}
+
+/** [B, B] 1 where pairs i and j of the batch have the same caption. */
+function sameCaption(captions: readonly string[], batch: ArrayLike<number>): tf.Tensor2D {
+  const n = batch.length;
+  const m = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m[i * n + j] = captions[batch[i]] === captions[batch[j]] ? 1 : 0;
+  return tf.tensor2d(m, [n, n]);
+}
+
+export function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Task {
+  if (config.model.kind !== 'retrieval' || config.data.view !== 'strips') throw new Error('retrieval: not a retrieval config');
+  const cfg = config.model;
+  const strip = { minDigits: config.data.minDigits!, maxDigits: config.data.maxDigits!, seed: config.data.seed };
+  const train = buildStrips(data.train, { ...strip, purpose: 'train' });
+  const test = buildStrips(data.test, { ...strip, purpose: 'test' });
+  const pixels = train.images.length / train.count;
+  const model = buildRetrieval({ config: cfg, inputDims: pixels, seed: config.train.seed });
+  const trainImages = tf.tensor2d(train.images, [train.count, pixels]);
+  const testImages = tf.tensor2d(test.images, [test.count, pixels]);
+  const lengthsOf = (s: Strips, batch: ArrayLike<number>) => Int32Array.from(batch, (i) => s.lengths[i]);
+  return {
+    trainable: model.trainable,
+    trainCount: train.count,
+    objective(batch) {
+      const images = model.embedImages(tf.gather(trainImages, tf.tensor1d(batch, 'int32')) as tf.Tensor2D, true);
+      const captions = model.embedCaptions(rowsOf(train.tokens, train.maxDigits, batch), lengthsOf(train, batch), train.maxDigits, true);
+      return rankingLoss(images, captions, sameCaption(train.captions, batch), cfg.loss, cfg.margin!);
+    },
+    perExample: (value, batchSize) => value / batchSize,
+    evaluate() {
+      const parts: { images: tf.Tensor2D; captions: tf.Tensor2D }[] = [];
+      for (let start = 0; start < test.count; start += EVAL_BATCH) {
+        const idx = Int32Array.from({ length: Math.min(EVAL_BATCH, test.count - start) }, (_, i) => start + i);
+        parts.push(
+          tf.tidy(() => ({
+            images: model.embedImages(tf.slice(testImages, [start, 0], [idx.length, -1]), false),
+            captions: model.embedCaptions(rowsOf(test.tokens, test.maxDigits, idx), lengthsOf(test, idx), test.maxDigits, false),
+          })),
+        );
+      }
+      const images = tf.concat(parts.map((p) => p.images)) as tf.Tensor2D;
+      const captions = tf.concat(parts.map((p) => p.captions)) as tf.Tensor2D;
+      try {
+        return retrievalMetrics(images, captions, test.captions, cfg.loss);
+      } finally {
+        tf.dispose([images, captions, ...parts.flatMap((p) => [p.images, p.captions])]);
+      }
+    },
+    dispose() {
+      tf.dispose([...model.trainable, ...model.state, trainImages, testImages]);
+    },
+  };
+}

@@ -1,0 +1,19 @@
+// What the training loop needs of a task: trainable variables, the objective of a mini-batch, test metrics.
+// Classification (MLP, convnet, sequential MNIST) and caption-image retrieval implement it.
+import type * as tf from '@tensorflow/tfjs';
+import type { TestMetrics } from '../train/metrics';
+
+export interface Task {
+  /** Everything the optimizer updates. */
+  readonly trainable: tf.Variable[];
+  /** Training examples (pairs, for retrieval) per epoch. */
+  readonly trainCount: number;
+  /** The training objective on the training examples at `batch` (called under the optimizer's gradient tape). */
+  objective(batch: Int32Array): tf.Scalar;
+  /** The per-example training loss that metrics.csv's train_nll reports for a batch whose objective was `value`. */
+  perExample(value: number, batchSize: number): number;
+  /** Test metrics, the model in evaluation mode. */
+  evaluate(): TestMetrics;
+  /** Frees the model (trained and untrained variables) and the data on the device. */
+  dispose(): void;
+}

@@ -75,6 +75,24 @@ describe('config: --set overrides', () => {
   it('rejects an assignment without =', () => assertRejects(file, ['expected path=value'], ['train.epochs']));
 });
 
+describe('config: retrieval', () => {
+  const retrieval = join(__dirname, '..', '..', 'configs', 'retrieval.yaml');
+  it('fills the strip and margin defaults that depend on other keys', () => {
+    const runs = loadExperiment({ file: retrieval, sets: ['data.minDigits=2', 'sweep.train.seed=[1]'] }).runs;
+    const byLoss = (loss: string) => runs.find((r) => r.swept['model.loss'] === loss)!.config;
+    const margin = (loss: string) => (byLoss(loss).model as { margin?: number }).margin;
+    assert.equal(margin('order'), 0.05);
+    assert.equal(margin('contrastive'), 0.2);
+    assert.deepEqual([byLoss('order').data.minDigits, byLoss('order').data.maxDigits], [2, 3]);
+  });
+  const mlp = fixture('valid-full.yaml');
+  it('rejects strips for a classifier', () => assertRejects(mlp, ['data.view', 'retrieval strips'], ['data.view=strips']));
+  it('rejects digit counts outside strips', () => assertRejects(mlp, ['data.view', 'strips only'], ['data.maxDigits=2']));
+  it('rejects more minimum digits than maximum', () => assertRejects(retrieval, ['data.minDigits', 'must not exceed'], ['data.minDigits=4']));
+  it('rejects batch norm on a GRU encoder', () => assertRejects(retrieval, ['model.norm', 'LSTM cell only'], ['model.norm=batch']));
+  it('rejects a misspelt retrieval key', () => assertRejects(retrieval, ['model.embedDims', 'did you mean "model.embedDim"'], ['model.embedDims=8']));
+});
+
 describe('config: one fixture per error class', () => {
   const cases: [string, (string | RegExp)[]][] = [
     ['invalid-yaml.yaml', ['YAML syntax error', /invalid-yaml\.yaml:\d+:\d+/]],

@@ -101,6 +101,15 @@ describe('ln-repro run', () => {
     }
   });
 
+  it('runs every experiment of a file of several, each into its own folder', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ln-repro-two-'));
+    const r = cli(['run', 'test/fixtures/two-experiments.yaml', '--out', out, '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const [name, runs] of [['two-a', 2], ['two-b', 1]] as const) {
+      assert.equal(readFileSync(join(out, name, 'summary.csv'), 'utf8').trim().split('\n').length, runs + 1, name);
+    }
+  });
+
   it('exits 2 on a misspelt key, naming the file and the key, and writes nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ln-repro-bad-'));
     const file = join(dir, 'typo.yaml');

@@ -1,9 +1,10 @@
 // Config loading: valid, partial and invalid fixtures; --set overrides; sweep expansion and run ids.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadExperiment } from '../src/config/load';
+import { loadExperiment, loadExperiments } from '../src/config/load';
 import { runIdOf, sweepCombinations } from '../src/config/sweep';
 import { UserError } from '../src/errors';
 
@@ -75,6 +76,24 @@ describe('config: --set overrides', () => {
   it('rejects an assignment without =', () => assertRejects(file, ['expected path=value'], ['train.epochs']));
 });
 
+describe('config: several experiments in one file', () => {
+  const two = fixture('two-experiments.yaml');
+  it('loads each YAML document as an experiment, --set applying to every one', () => {
+    const exps = loadExperiments({ file: two, sets: ['train.epochs=2'] });
+    assert.deepEqual(exps.map((e) => e.name), ['two-a', 'two-b']);
+    assert.deepEqual(exps.map((e) => e.runs.length), [2, 1]);
+    assert.ok(exps.every((e) => e.runs.every((r) => r.config.train.epochs === 2)));
+    assert.throws(() => loadExperiment({ file: two }), /expected one experiment, found 2/);
+  });
+  it('names the experiment an error is in', () => assertRejects(two, ['(experiment 2: two-b)', 'model.hidden', 'expected number'], ['model.hidden=[4]']));
+  it('rejects two experiments of one name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ln-repro-two-'));
+    const file = join(dir, 'same.yaml');
+    writeFileSync(file, readFileSync(two, 'utf8').replace('name: two-b', 'name: two-a'));
+    assertRejects(file, ['two experiments share the name "two-a"']);
+  });
+});
+
 describe('config: retrieval', () => {
   const retrieval = join(__dirname, '..', '..', 'configs', 'retrieval.yaml');
   it('fills the strip and margin defaults that depend on other keys', () => {
@@ -125,7 +144,8 @@ describe('shipped configs', () => {
   for (const f of files) {
     it(`${f} is valid, opens with its command, and states every numerically sensitive value`, () => {
       const file = join(configs, f);
-      const exp = loadExperiment({ file });
+      const exps = loadExperiments({ file });
+      const exp = { runs: exps.flatMap((e) => e.runs) };
       assert.ok(exp.runs.length >= 1);
       const text = readFileSync(file, 'utf8');
       assert.match(text, /^# ln-repro run /, 'the first line is the command that runs it');

@@ -3,12 +3,12 @@ import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { enableFastPaths } from '../backend/fast';
 import { BACKENDS, selectBackend, type BackendRequest } from '../backend/select';
-import { loadExperiment } from '../config/load';
+import { loadExperiments, type Experiment } from '../config/load';
 import { UserError } from '../errors';
 import { checkExperiment } from '../experiments/check';
 import { experimentDir } from '../experiments/layout';
 import { parseShard } from '../experiments/plan';
-import { makeProgress, resultTable } from '../experiments/progress';
+import { makeProgress, resultTable, type Progress } from '../experiments/progress';
 import { loadAllData, runExperiment } from '../experiments/run-experiment';
 import { onInterrupt } from './interrupt';
 
@@ -28,7 +28,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function runCommand(): Command {
   return new Command('run')
     .description('train every run of an experiment config and write its metrics')
-    .argument('<config>', 'experiment YAML file, e.g. configs/mnist-bs4.yaml')
+    .argument('<config>', 'experiment YAML file, e.g. configs/mnist-bs4.yaml (several experiments: YAML documents separated by ---)')
     .option('--set <path=value>', 'override a config key by dotted path (repeatable), e.g. --set train.epochs=1', collect, [])
     .option('--out <dir>', 'results root; runs go to <dir>/<name>/<runId>/', 'results')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
@@ -60,8 +60,8 @@ function parseJobs(text: string): number {
 async function run(file: string, opts: RunOptions): Promise<number> {
   const requestedJobs = opts.jobs === undefined ? undefined : parseJobs(opts.jobs);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
-  const experiment = loadExperiment({ file, sets: opts.set });
-  const data = loadAllData(experiment.runs);
+  const experiments = loadExperiments({ file, sets: opts.set });
+  const data = loadAllData(experiments.flatMap((e) => e.runs));
   const backend = await selectBackend(opts.backend);
   // Default: one run per core on cpu/wasm (each runs on one core); one on a GPU, which runs share badly.
   const jobs = requestedJobs ?? (backend.name === 'tensorflow' ? 1 : availableParallelism());
@@ -70,37 +70,59 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const log = (line: string) => progress.event({ kind: 'log', line });
   const skipped = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   log(`backend: ${backend.name}${skipped ? ` (not available: ${skipped})` : ''}`);
-  log(`${experiment.name}: ${experiment.runs.length} run(s) -> ${experimentDir(opts.out, experiment.name)}${jobs > 1 ? ` (${jobs} jobs)` : ''}`);
   const interrupt = onInterrupt(() => log('interrupted: finishing the current step (Ctrl-C again to quit at once)'));
   try {
-    const outcomes = await runExperiment({
-      experiment,
-      outRoot: opts.out,
-      backend: backend.name,
-      progress,
-      data,
-      jobs,
-      shard,
-      force: opts.force,
-      shouldStop: interrupt.requested,
-      stopRequested: interrupt.signalled,
-    });
-    for (const line of resultTable(outcomes.map((o) => ({ ...o, status: o.skipped ? `${o.status}*` : o.status })))) log(line);
-    if (outcomes.some((o) => o.skipped)) log('* finished earlier with the same config, not rerun (--force reruns)');
-    const dir = experimentDir(opts.out, experiment.name);
-    log(`results: ${dir}/summary.csv`);
-    if (interrupt.requested()) return 130;
-    const runsOk = outcomes.every((o) => o.status === 'complete');
-    if (experiment.claims.length === 0 || !opts.check) return runsOk ? 0 : 1;
-    if (shard) {
-      log(`claims: not checked in a shard; after every shard has run: ln-repro summary ${dir} && ln-repro check ${dir}`);
-      return runsOk ? 0 : 1;
+    let code = 0;
+    for (const experiment of experiments) {
+      if (interrupt.requested()) break;
+      code = Math.max(code, await runOneExperiment(experiment, { opts, backend: backend.name, jobs, shard, data, progress, interrupt }));
     }
-    const check = checkExperiment(dir, experiment);
-    check.lines.forEach(log);
-    return runsOk && check.exitCode === 0 ? 0 : 1;
+    return interrupt.requested() ? 130 : code;
   } finally {
     interrupt.dispose();
     progress.stop();
   }
+}
+
+interface Context {
+  opts: RunOptions;
+  backend: Parameters<typeof runExperiment>[0]['backend'];
+  jobs: number;
+  shard: ReturnType<typeof parseShard> | undefined;
+  data: ReturnType<typeof loadAllData>;
+  progress: Progress;
+  interrupt: ReturnType<typeof onInterrupt>;
+}
+
+/** One experiment of the file: its runs, result table and claims; returns its exit code (0 or 1). */
+async function runOneExperiment(experiment: Experiment, c: Context): Promise<number> {
+  const { opts, progress, interrupt } = c;
+  const log = (line: string) => progress.event({ kind: 'log', line });
+  const dir = experimentDir(opts.out, experiment.name);
+  log(`${experiment.name}: ${experiment.runs.length} run(s) -> ${dir}${c.jobs > 1 ? ` (${c.jobs} jobs)` : ''}`);
+  const outcomes = await runExperiment({
+    experiment,
+    outRoot: opts.out,
+    backend: c.backend,
+    progress,
+    data: c.data,
+    jobs: c.jobs,
+    shard: c.shard,
+    force: opts.force,
+    shouldStop: interrupt.requested,
+    stopRequested: interrupt.signalled,
+  });
+  for (const line of resultTable(outcomes.map((o) => ({ ...o, status: o.skipped ? `${o.status}*` : o.status })))) log(line);
+  if (outcomes.some((o) => o.skipped)) log('* finished earlier with the same config, not rerun (--force reruns)');
+  log(`results: ${dir}/summary.csv`);
+  if (interrupt.requested()) return 1;
+  const runsOk = outcomes.every((o) => o.status === 'complete');
+  if (experiment.claims.length === 0 || !opts.check) return runsOk ? 0 : 1;
+  if (c.shard) {
+    log(`claims: not checked in a shard; after every shard has run: ln-repro summary ${dir} && ln-repro check ${dir}`);
+    return runsOk ? 0 : 1;
+  }
+  const check = checkExperiment(dir, experiment);
+  check.lines.forEach(log);
+  return runsOk && check.exitCode === 0 ? 0 : 1;
 }

@@ -23,18 +23,36 @@ function fail(file: string, lines: string[]): never {
   throw new UserError(unique.length === 1 ? `${file}: ${unique[0]}` : `${file}: invalid config:\n${unique.map((l) => `  - ${l}`).join('\n')}`);
 }
 
+/**
+ * The experiments of a YAML file: one mapping, or several YAML documents separated by `---` lines (one
+ * experiment each, e.g. the MLP and LSTM halves of an ablation). Documents holding only comments are skipped.
+ */
+export function parseYamlDocuments(file: string, text: string): Record<string, unknown>[] {
+  const docs = YAML.parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const out: Record<string, unknown>[] = [];
+  for (const doc of list) {
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0];
+      const pos = e.linePos?.[0];
+      throw new UserError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+    }
+    const value: unknown = doc.toJS();
+    if (value === null && list.length > 1) continue;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new UserError(`${file}: expected a YAML mapping with keys name, data, model, train, found ${show(value)}`);
+    }
+    out.push(value as Record<string, unknown>);
+  }
+  if (out.length === 0) throw new UserError(`${file}: expected a YAML mapping with keys name, data, model, train, found no document`);
+  return out;
+}
+
+/** A file holding exactly one experiment (a run folder's experiment.yaml). */
 export function parseYaml(file: string, text: string): Record<string, unknown> {
-  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const pos = e.linePos?.[0];
-    throw new UserError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
-  }
-  const value: unknown = doc.toJS();
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UserError(`${file}: expected a YAML mapping with keys name, data, model, train, found ${show(value)}`);
-  }
-  return value as Record<string, unknown>;
+  const docs = parseYamlDocuments(file, text);
+  if (docs.length > 1) throw new UserError(`${file}: expected one experiment, found ${docs.length} YAML documents`);
+  return docs[0];
 }
 
 function checkPath(file: string, what: string, path: Path, schema: z.ZodTypeAny): z.ZodTypeAny {
@@ -150,7 +168,11 @@ function resolveRuns(file: string, base: Record<string, unknown>, sweep: Sweep):
   return runs;
 }
 
-export function loadExperiment(opts: { file: string; sets?: readonly string[] }): Experiment {
+/**
+ * Every experiment of a config file, all validated before any is returned. `sets` apply to each; messages about
+ * the k-th of several experiments name it as `<file> (experiment k: <name>)`.
+ */
+export function loadExperiments(opts: { file: string; sets?: readonly string[] }): Experiment[] {
   const { file } = opts;
   let text: string;
   try {
@@ -158,7 +180,22 @@ export function loadExperiment(opts: { file: string; sets?: readonly string[] })
   } catch (err) {
     throw new UserError(`${file}: cannot read config (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return resolveExperiment(file, applyOverrides(file, parseYaml(file, text), opts.sets ?? []));
+  const docs = parseYamlDocuments(file, text);
+  const experiments = docs.map((doc, i) => {
+    const label = docs.length === 1 ? file : `${file} (experiment ${i + 1}${typeof doc.name === 'string' ? `: ${doc.name}` : ''})`;
+    return resolveExperiment(label, applyOverrides(label, doc, opts.sets ?? []));
+  });
+  const names = experiments.map((e) => e.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new UserError(`${file}: two experiments share the name "${dup}" (each writes to <out>/<name>/)`);
+  return experiments;
+}
+
+/** The experiment of a file that holds one. */
+export function loadExperiment(opts: { file: string; sets?: readonly string[] }): Experiment {
+  const all = loadExperiments(opts);
+  if (all.length > 1) throw new UserError(`${opts.file}: expected one experiment, found ${all.length}`);
+  return all[0];
 }
 
 /** Validates an experiment given as an object (`file` names where it came from, for messages). */

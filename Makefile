@@ -25,12 +25,14 @@ run: build
 test: build
 	npm test
 
-# Every CI config, then every claim; fails when a run fails or a claim fails (or a known deviation XPASSes).
+# Every CI config (each writes its report), then every claim, then Table 1's invariances (claim 8); fails when a
+# run fails, a claim fails (or a known deviation XPASSes) or a layer/batch-norm invariance disagrees with the paper.
 # Runs finished earlier with the same config are not rerun (delete results/ci to start over).
 regress: build
 	@status=0; \
 	for config in configs/ci/*.yaml; do ./bin/ln-repro run "$$config" --out $(CI_OUT) --no-check || status=1; done; \
 	./bin/ln-repro check $(CI_OUT)/ci-* || status=1; \
+	./bin/ln-repro invariance --json $(CI_OUT)/invariance.json || status=1; \
 	exit $$status
 
 # Full MNIST (IDX files) into data/mnist, SHA-256 checked; needs internet.

@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors';
 import { benchCommand } from './bench';
 import { checkCommand } from './check';
+import { invarianceCommand } from './invariance';
+import { reportCommand } from './report';
 import { runCommand } from './run';
 import { summaryCommand } from './summary';
 
@@ -17,6 +19,8 @@ export function program(): Command {
     .addCommand(runCommand().exitOverride())
     .addCommand(summaryCommand().exitOverride())
     .addCommand(checkCommand().exitOverride())
+    .addCommand(reportCommand().exitOverride())
+    .addCommand(invarianceCommand().exitOverride())
     .addCommand(benchCommand().exitOverride())
     .addHelpText('after', '\nExample:\n  $ ln-repro run configs/mnist-bs4.yaml');
 }

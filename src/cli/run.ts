@@ -10,6 +10,7 @@ import { experimentDir } from '../experiments/layout';
 import { parseShard } from '../experiments/plan';
 import { makeProgress, resultTable, type Progress } from '../experiments/progress';
 import { loadAllData, runExperiment } from '../experiments/run-experiment';
+import { writeReport } from '../report/report';
 import { onInterrupt } from './interrupt';
 
 interface RunOptions {
@@ -20,6 +21,7 @@ interface RunOptions {
   shard?: string;
   force: boolean;
   check: boolean;
+  report: boolean;
   quiet: boolean;
 }
 
@@ -36,6 +38,7 @@ export function runCommand(): Command {
     .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the runs (1-based), e.g. for a job array')
     .option('--force', 'rerun runs already finished with the same config', false)
     .option('--no-check', "do not check the config's claims at the end (ln-repro check does it later)")
+    .option('--no-report', 'do not write report.md and figures at the end (ln-repro report does it later)')
     .option('--quiet', 'print nothing but errors', false)
     .addHelpText(
       'after',
@@ -117,12 +120,19 @@ async function runOneExperiment(experiment: Experiment, c: Context): Promise<num
   log(`results: ${dir}/summary.csv`);
   if (interrupt.requested()) return 1;
   const runsOk = outcomes.every((o) => o.status === 'complete');
-  if (experiment.claims.length === 0 || !opts.check) return runsOk ? 0 : 1;
   if (c.shard) {
-    log(`claims: not checked in a shard; after every shard has run: ln-repro summary ${dir} && ln-repro check ${dir}`);
+    log(`claims: not checked in a shard, nor the report written; after every shard has run: ln-repro summary ${dir} && ln-repro check ${dir} && ln-repro report ${dir}`);
     return runsOk ? 0 : 1;
   }
-  const check = checkExperiment(dir, experiment);
-  check.lines.forEach(log);
-  return runsOk && check.exitCode === 0 ? 0 : 1;
+  let code = runsOk ? 0 : 1;
+  if (experiment.claims.length > 0 && opts.check) {
+    const check = checkExperiment(dir, experiment);
+    check.lines.forEach(log);
+    if (check.exitCode !== 0) code = 1;
+  }
+  if (opts.report && outcomes.some((o) => o.final)) {
+    const report = await writeReport(dir);
+    log(`report: ${dir}/report.md (${report.figures.map((f) => f.png).join(', ')})`);
+  }
+  return code;
 }

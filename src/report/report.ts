@@ -1,0 +1,217 @@
+// `ln-repro report`: report.md and its figures (SVG and PNG) in an experiment folder, from its run folders:
+// learning curves, sweep plots, retrieval recall, the claims' verdicts, final metrics, provenance and config.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { getAt, parsePath } from '../config/paths';
+import { RETRIEVAL_METRICS, type RunConfig } from '../config/schema';
+import type { Experiment } from '../config/load';
+import { UserError } from '../errors';
+import { evaluateClaim, readRunResults, type ClaimResult, type RunResult } from '../experiments/claims';
+import { loadExperimentFolder } from '../experiments/folder';
+import { runPaths, type RunRecord } from '../experiments/layout';
+import { readRecord } from '../experiments/plan';
+import { writeAtomic } from '../metrics/files';
+import { learningCurves, recallBars, sweepPlot, type MeasureAxis, type Spec } from './figures';
+import { toPng, toSvg } from './render';
+import { band, curvePoints, describeKeys, factorKeys, finalPoints, NORM_LABELS, SEED_KEYS, type Measure } from './series';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { version } = require('../../../package.json') as { version: string };
+
+export interface ReportFigure {
+  name: string;
+  title: string;
+  svg: string;
+  png: string;
+}
+
+export interface ReportOutcome {
+  markdown: string;
+  figures: ReportFigure[];
+  claims: ClaimResult[];
+}
+
+const CLASSIFICATION_CURVES: MeasureAxis[] = [
+  { measure: 'train_nll', title: 'train NLL (nats, log scale)', log: true },
+  { measure: 'test_error', title: 'test error (fraction)' },
+];
+const RETRIEVAL_CURVES: MeasureAxis[] = [
+  { measure: 'train_nll', title: 'train ranking loss per pair (log scale)', log: true },
+  { measure: 'caption_r1', title: 'caption R@1 (%)', domain: [0, 100] },
+  { measure: 'image_r1', title: 'image R@1 (%)', domain: [0, 100] },
+];
+const isRetrieval = (config: Readonly<RunConfig>) => config.model.kind === 'retrieval';
+
+/** Batch sizes on a log2 axis (as the paper's batch-size comparisons), other positive numbers spanning 8x or more on log10. */
+function logBaseFor(key: string, xs: number[]): number | undefined {
+  if (xs.some((x) => x <= 0)) return undefined;
+  if (key.endsWith('batchSize')) return 2;
+  return Math.max(...xs) / Math.min(...xs) >= 8 ? 10 : undefined;
+}
+
+/** How many seeds each line or row averages, and over which swept keys (none: one run each). */
+function seedsOf(swept: readonly string[], runs: readonly RunResult[]): { count: number; keys: string[] } {
+  const keys = swept.filter((k) => SEED_KEYS.includes(k));
+  const count = keys.map((k) => new Set(runs.map((r) => JSON.stringify(getAt(r.config, parsePath(k))))).size).reduce((a, b) => a * b, 1);
+  return { count, keys };
+}
+
+function seedNote(swept: readonly string[], runs: readonly RunResult[]): string {
+  const { count, keys } = seedsOf(swept, runs);
+  return keys.length === 0 ? 'one run per line' : `mean over ${count} seeds (${keys.join(', ')}); band: min to max`;
+}
+
+/** The figure specs this experiment's results call for, by file name. */
+export function figureSpecs(experiment: Experiment, runs: readonly RunResult[]): { name: string; title: string; spec: Spec }[] {
+  const swept = Object.keys(experiment.sweep);
+  const factors = factorKeys(swept);
+  const retrieval = isRetrieval(runs[0].config);
+  const note = seedNote(swept, runs);
+  const out = [];
+  const curves = retrieval ? RETRIEVAL_CURVES : CLASSIFICATION_CURVES;
+  out.push({ name: 'curves', title: 'Learning curves', spec: learningCurves(experiment.name, curvePoints(runs, factors, curves.map((c) => c.measure as Measure)), curves, note) });
+  if (retrieval) {
+    out.push({ name: 'recall', title: 'Retrieval recall@K', spec: recallBars(experiment.name, finalPoints(runs, factors, [...RETRIEVAL_METRICS]), `final epoch; ${note}`) });
+  }
+  for (const key of factors) {
+    const xs = [...new Set(runs.map((r) => getAt(r.config, parsePath(key))))];
+    if (xs.length < 2 || !xs.every((x) => typeof x === 'number')) continue;
+    const others = factors.filter((k) => k !== key);
+    const axis: MeasureAxis = retrieval ? { measure: 'caption_r1', title: 'caption R@1 (%)' } : { measure: 'test_error', title: 'test error (fraction)' };
+    const xTitle = key.split('.').pop()!;
+    const spec = sweepPlot(experiment.name, finalPoints(runs, others, [axis.measure as Measure], key), axis, xTitle, logBaseFor(key, xs as number[]), `final epoch; ${note}`);
+    out.push({ name: `sweep-${xTitle}`, title: `Final ${axis.title.replace(/ \(.*\)$/, '')} against ${xTitle}`, spec });
+  }
+  return out;
+}
+
+const fmt = (x: number | undefined, digits = 4) => (x === undefined ? '-' : x.toFixed(digits));
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function claimTable(claims: readonly ClaimResult[]): string[] {
+  if (claims.length === 0) return ['This experiment states no claims (no `expect:` list).'];
+  return [
+    '| verdict | claim | paper | metric (epoch) | a | b | holds if |',
+    '|---|---|---|---|---|---|---|',
+    ...claims.map((c) => {
+      const side = c.kind === 'spread' ? 'spread' : c.kind === 'degradation' ? 'change' : 'mean';
+      const note = c.status === 'known-deviation' ? `<br>known deviation: ${c.reason}` : '';
+      const missing = c.missing.length ? `<br>missing: ${c.missing.join('; ')}` : '';
+      return `| **${c.verdict}** | ${cell(c.id)}: ${cell(c.claim)}${cell(note)}${cell(missing)} | ${cell(c.paper)} | ${c.metric} (${c.epoch}) | ${side} ${fmt(c.lhs)} | ${side} ${fmt(c.rhs)} | a ${c.relation} b${c.margin ? ` by > ${c.margin}` : ''} |`;
+    }),
+  ];
+}
+
+function finalTable(runs: readonly RunResult[], factors: readonly string[], measures: readonly string[]): string[] {
+  const groups = new Map<string, RunResult[]>();
+  for (const r of runs) {
+    const key = `${describeKeys(r.config, factors)}|${NORM_LABELS[r.config.model.norm]}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const head = [...(factors.length ? [factors.map((k) => k.split('.').pop()).join(', ')] : []), 'norm', 'runs complete', ...measures];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const [key, group] of groups) {
+    const [factor, norm] = key.split('|');
+    const complete = group.filter((r) => r.status === 'complete' && r.rows.length > 0);
+    const values = measures.map((m) => {
+      const vs = complete.map((r) => r.rows[r.rows.length - 1][m as Measure]).filter((v): v is number => typeof v === 'number');
+      if (vs.length === 0) return '-';
+      const b = band(vs);
+      const sd = vs.length > 1 ? Math.sqrt(vs.reduce((a, v) => a + (v - b.mean) ** 2, 0) / (vs.length - 1)) : 0;
+      const digits = m.startsWith('caption') || m.startsWith('image') ? 2 : 4;
+      return `${b.mean.toFixed(digits)} ± ${sd.toFixed(digits)}`;
+    });
+    lines.push(`| ${[...(factors.length ? [factor] : []), norm, `${complete.length}/${group.length}`, ...values].join(' | ')} |`);
+  }
+  return lines;
+}
+
+function duration(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds - 60 * m);
+  return m > 0 ? `${m} min ${s} s` : `${s} s`;
+}
+
+function provenance(dir: string, experiment: Experiment, records: (RunRecord | undefined)[]): string[] {
+  const present = records.filter((r): r is RunRecord => r !== undefined);
+  const statuses = new Map<string, number>();
+  for (const r of records) statuses.set(r?.status ?? 'missing', (statuses.get(r?.status ?? 'missing') ?? 0) + 1);
+  const list = (xs: (string | null | undefined)[]) => [...new Set(xs.filter(Boolean))].join(', ') || '-';
+  const starts = present.map((r) => Date.parse(r.started)).filter(Number.isFinite);
+  const ends = present.map((r) => (r.ended ? Date.parse(r.ended) : NaN)).filter(Number.isFinite);
+  const summed = present.reduce((a, r) => a + (r.wall_seconds ?? 0), 0);
+  const span = starts.length && ends.length ? (Math.max(...ends) - Math.min(...starts)) / 1000 : undefined;
+  return [
+    '| | |',
+    '|---|---|',
+    `| folder | \`${dir}\` |`,
+    `| runs | ${experiment.runs.length} (${[...statuses].map(([s, n]) => `${n} ${s}`).join(', ')}) |`,
+    `| backend | ${list(present.map((r) => r.backend))} |`,
+    `| tfjs / Node.js | ${list(present.map((r) => r.tfjs_version))} / ${list(present.map((r) => r.node_version))} |`,
+    `| data | ${list(present.map((r) => r.data))} |`,
+    `| wall time | ${span === undefined ? '-' : `${duration(span)} from the first start to the last end`}; ${duration(summed)} summed over runs |`,
+    `| runs started | ${starts.length ? `${new Date(Math.min(...starts)).toISOString()} to ${new Date(Math.max(...starts)).toISOString()}` : '-'} |`,
+  ];
+}
+
+/** Builds the report of experiment folder `dir` and writes report.md and the figures into it. */
+export async function writeReport(dir: string): Promise<ReportOutcome> {
+  const experiment = loadExperimentFolder(dir);
+  const runs = readRunResults(dir, experiment.runs);
+  const withRows = runs.filter((r) => r.rows.length > 0);
+  if (withRows.length === 0) {
+    throw new UserError(`${dir}: no run has metrics yet (no rows in any <runId>/metrics.csv); run the experiment first (ln-repro run)`);
+  }
+  const records = experiment.runs.map((r) => readRecord(runPaths(dir, r.runId).run));
+  const claims = experiment.claims.map((c) => evaluateClaim(c, runs));
+  const figures: ReportFigure[] = [];
+  for (const f of figureSpecs(experiment, withRows)) {
+    const svg = await toSvg(f.spec);
+    writeAtomic(join(dir, `${f.name}.svg`), svg);
+    writeAtomic(join(dir, `${f.name}.png`), toPng(svg));
+    figures.push({ name: f.name, title: f.title, svg: `${f.name}.svg`, png: `${f.name}.png` });
+  }
+  const factors = factorKeys(Object.keys(experiment.sweep));
+  const measures = isRetrieval(runs[0].config) ? ['train_nll', ...RETRIEVAL_METRICS] : ['test_error', 'test_nll', 'train_nll'];
+  const first = runs[0].config;
+  const seeds = seedsOf(Object.keys(experiment.sweep), runs);
+  const md = [
+    `# ${experiment.name}: report`,
+    '',
+    ...(first.description ? [first.description, ''] : []),
+    `Generated ${new Date().toISOString()} by ln-repro ${version} (\`ln-repro report ${dir}\`).`,
+    '',
+    ...provenance(dir, experiment, records),
+    '',
+    '## Claims',
+    '',
+    ...claimTable(claims),
+    '',
+    '## Figures',
+    '',
+    ...figures.flatMap((f) => [`### ${f.title}`, '', `![${f.title}](${f.png})`, '', `Vector version: [${f.svg}](${f.svg}).`, '']),
+    '## Final metrics',
+    '',
+    `Last epoch of each run; ${seeds.keys.length ? `mean ± standard deviation over the ${seeds.count} seeds of a row (${seeds.keys.join(', ')})` : 'one run per row'}.`,
+    '',
+    ...finalTable(runs, factors, measures),
+    '',
+    '## Config',
+    '',
+    'The experiment as run (`experiment.yaml`, after `--set`):',
+    '',
+    '```yaml',
+    readFileSync(join(dir, 'experiment.yaml'), 'utf8').trimEnd(),
+    '```',
+    '',
+    `The resolved config of the first run, every default filled in (each run's own is \`<runId>/config.yaml\`):`,
+    '',
+    '```yaml',
+    YAML.stringify(first).trimEnd(),
+    '```',
+    '',
+  ].join('\n');
+  writeAtomic(join(dir, 'report.md'), md);
+  return { markdown: md, figures, claims };
+}

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 CI_OUT := results/ci
 
-.PHONY: all install build run test regress data clean
+.PHONY: all install build run test regress reference data clean
 
 all: build
 
@@ -34,6 +34,17 @@ regress: build
 	./bin/ln-repro check $(CI_OUT)/ci-* || status=1; \
 	./bin/ln-repro invariance --json $(CI_OUT)/invariance.json || status=1; \
 	exit $$status
+
+# Refresh results/reference/ from a finished `make regress`: each CI experiment's summary.csv, check.json,
+# report.md and figures, the check output and the invariance table (small files only; committed).
+reference:
+	rm -rf results/reference/ci-*
+	for dir in $(CI_OUT)/ci-*; do \
+	  name=$$(basename $$dir); mkdir -p results/reference/$$name; \
+	  cp $$dir/summary.csv $$dir/check.json $$dir/report.md $$dir/*.png $$dir/*.svg results/reference/$$name/; \
+	done
+	./bin/ln-repro check $(CI_OUT)/ci-* > results/reference/check.txt || true
+	cp $(CI_OUT)/invariance.json results/reference/invariance.json
 
 # Full MNIST (IDX files) into data/mnist, SHA-256 checked; needs internet.
 data:

@@ -41,6 +41,7 @@ describe('ln-repro run', () => {
     assert.equal(summary[0], 'run_id,model.norm,status,epoch,step,train_nll,test_nll,test_error,seconds,examples_per_second');
     assert.deepEqual(summary.slice(1).map((l) => l.split(',').slice(0, 3).join(',')), ['norm=none,none,complete', 'norm=layer,layer,complete', 'norm=batch,batch,complete']);
     assert.ok(!readFileSync(join(exp, 'summary.csv'), 'utf8').includes('.tmp-'));
+    for (const f of ['report.md', 'curves.svg', 'curves.png']) assert.ok(existsSync(join(exp, f)), `run writes ${f}`);
   });
 
   it('gives identical metrics.csv (apart from seconds) for identical runs', () => {

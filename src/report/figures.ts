@@ -101,7 +101,7 @@ export function sweepPlot(name: string, points: readonly FinalPoint[], axis: Mea
     field: 'x',
     type: 'quantitative',
     title: xLogBase ? `${xTitle} (log${xLogBase === 2 ? '2' : ''} scale)` : xTitle,
-    scale: xLogBase ? { type: 'log', base: xLogBase } : { zero: false },
+    scale: xLogBase ? { type: 'log', base: xLogBase, nice: false, padding: 12 } : { zero: false, nice: false, padding: 12 },
     axis: { values: xs },
   };
   const scale = axis.domain ? { domain: axis.domain, zero: false } : { zero: false };

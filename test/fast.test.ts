@@ -3,10 +3,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
+import { disableFastPaths, enableFastPaths, wasmHeap } from '../src/backend/fast';
 import { strategyCosts } from '../src/backend/kernels/wasm-fixes';
 import { normalizeScaleShift } from '../src/norm/normalize';
 import { Adam } from '../src/train/adam';
+import { useSimdAdam } from '../src/backend/kernels/adam';
 import { maxRelError, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
 
 const flat = async (t: tf.Tensor) => Array.from(await t.data());
@@ -87,6 +88,37 @@ for (const backend of TEST_BACKENDS) {
       assert.ok(maxRelError(fast[0], init[0].flat()) > 1e-3, 'the parameters moved');
       tf.dispose(stockVars);
     });
+
+    if (backend === 'wasm') {
+      it('Adam on wasm: the SIMD loop equals the JavaScript loop, for sizes with and without a remainder of 4', async () => {
+        enableFastPaths();
+        const heap = wasmHeap();
+        assert.ok(heap, 'the wasm backend exports its memory');
+        const update = async (simd: boolean, size: number, gradScale = 1) => {
+          assert.equal(useSimdAdam(simd ? heap : undefined), simd, 'WebAssembly SIMD is available');
+          const adam = new Adam({ learningRate: 0.01 });
+          const v = tf.variable(tf.tensor1d(randomMatrix(1, size, 30 + size)[0]));
+          for (let s = 0; s < 3; s++) tf.tidy(() => adam.apply([[v, tf.tensor1d(randomMatrix(1, size, 40 + s, gradScale)[0])]]));
+          const out = Array.from(await v.data());
+          adam.dispose();
+          v.dispose();
+          return out;
+        };
+        for (const size of [1, 3, 4, 7, 1001, 4096]) {
+          const js = await update(false, size);
+          const simd = await update(true, size);
+          assert.ok(scaledError(simd, js) < 1e-6, `size ${size}: ${scaledError(simd, js)}`);
+        }
+        // Gradients so small that their squares (and soon the moments) would be subnormal: taken as zero by
+        // the SIMD loop, which changes the parameters by far less than float32 resolution.
+        for (const scale of [1e-20, 1e-30, 1e-40]) {
+          const js = await update(false, 1001, scale);
+          const simd = await update(true, 1001, scale);
+          assert.ok(simd.every(Number.isFinite));
+          assert.ok(scaledError(simd, js) < 1e-6, `gradients x${scale}: ${scaledError(simd, js)}`);
+        }
+      });
+    }
 
     it('leaks no tensors', () => {
       enableFastPaths();

@@ -1,5 +1,6 @@
 // One fused Adam update per variable: one pass over param, grad and both moments instead of ~10 kernels.
 import type { JsKernel } from './js-kernel';
+import { instantiateSimdAdam, type SimdAdam, type WasmMemory } from './simd-adam';
 
 export const ADAM = 'LnReproAdam';
 
@@ -11,6 +12,31 @@ export interface AdamAttrs {
   /** 1 - beta1^t and 1 - beta2^t at this step t (bias corrections). */
   correction1: number;
   correction2: number;
+}
+
+const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+
+let simd: { memory: WasmMemory; run: SimdAdam } | undefined;
+/** One instance per memory, kept across on/off switches so that V8 optimizes its code once. */
+const instances = new WeakMap<WasmMemory, SimdAdam>();
+
+/**
+ * Runs the update as a WebAssembly SIMD loop on tensors living in `memory` (the wasm backend's heap), or,
+ * with no memory, always as the JavaScript loop. The SIMD loop works in float32 (the JavaScript loop in
+ * float64, rounded to float32 when stored) and takes terms that would be subnormal as zero: they agree to
+ * about 1e-7 relative. False when SIMD is unavailable.
+ */
+export function useSimdAdam(memory: WasmMemory | undefined): boolean {
+  simd = undefined;
+  if (!memory) return false;
+  let run = instances.get(memory);
+  if (!run) {
+    run = instantiateSimdAdam(memory);
+    if (!run) return false;
+    instances.set(memory, run);
+  }
+  simd = { memory, run };
+  return true;
 }
 
 /**
@@ -29,7 +55,16 @@ export const adamKernel: JsKernel<AdamAttrs> = {
     const a2 = 1 - beta2;
     const step = learningRate / correction1;
     const c2 = 1 / correction2;
-    for (let i = 0; i < p.length; i++) {
+    let start = 0;
+    const heap = simd?.memory.buffer;
+    if (simd && [p, g, m, v, pOut].every((a) => a.buffer === heap)) {
+      // Thresholds below which a term would be a subnormal float32 (see simd-adam.ts), with 1% to spare.
+      const tiny = 1.01 * FLOAT32_MIN_NORMAL;
+      const [tgm, tgv, tm, tv] = [tiny / a1, Math.sqrt(tiny / a2), tiny / Math.min(1, step, beta1), tiny / beta2];
+      simd.run(p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, pOut.byteOffset, p.length, beta1, a1, beta2, a2, step, c2, epsilon, tgm, tgv, tm, tv);
+      start = p.length - (p.length % 4); // the SIMD loop does four at a time; the rest here
+    }
+    for (let i = start; i < p.length; i++) {
       const gi = g[i];
       const mi = beta1 * m[i] + a1 * gi;
       const vi = beta2 * v[i] + a2 * gi * gi;

@@ -131,8 +131,14 @@ async function runOneExperiment(experiment: Experiment, c: Context): Promise<num
     if (check.exitCode !== 0) code = 1;
   }
   if (opts.report && outcomes.some((o) => o.final)) {
-    const report = await writeReport(dir);
-    log(`report: ${dir}/report.md (${report.figures.map((f) => f.png).join(', ')})`);
+    try {
+      const report = await writeReport(dir);
+      log(`report: ${dir}/report.md (${report.figures.map((f) => f.png).join(', ')})`);
+    } catch (err) {
+      // The runs' results stand; the report can be made again with ln-repro report.
+      log(`report: not written (${(err as Error).message}); try: ln-repro report ${dir}`);
+      code = 1;
+    }
   }
   return code;
 }

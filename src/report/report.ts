@@ -104,15 +104,17 @@ function claimTable(claims: readonly ClaimResult[]): string[] {
 }
 
 function finalTable(runs: readonly RunResult[], factors: readonly string[], measures: readonly string[]): string[] {
-  const groups = new Map<string, RunResult[]>();
+  const groups = new Map<string, { factor: string; norm: string; runs: RunResult[] }>();
   for (const r of runs) {
-    const key = `${describeKeys(r.config, factors)}|${NORM_LABELS[r.config.model.norm]}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const factor = describeKeys(r.config, factors);
+    const norm = NORM_LABELS[r.config.model.norm];
+    const key = JSON.stringify([factor, norm]);
+    if (!groups.has(key)) groups.set(key, { factor, norm, runs: [] });
+    groups.get(key)!.runs.push(r);
   }
   const head = [...(factors.length ? [factors.map((k) => k.split('.').pop()).join(', ')] : []), 'norm', 'runs complete', ...measures];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
-  for (const [key, group] of groups) {
-    const [factor, norm] = key.split('|');
+  for (const { factor, norm, runs: group } of groups.values()) {
     const complete = group.filter((r) => r.status === 'complete' && r.rows.length > 0);
     const values = measures.map((m) => {
       const vs = complete.map((r) => r.rows[r.rows.length - 1][m as Measure]).filter((v): v is number => typeof v === 'number');
@@ -122,7 +124,7 @@ function finalTable(runs: readonly RunResult[], factors: readonly string[], meas
       const digits = m.startsWith('caption') || m.startsWith('image') ? 2 : 4;
       return `${b.mean.toFixed(digits)} ± ${sd.toFixed(digits)}`;
     });
-    lines.push(`| ${[...(factors.length ? [factor] : []), norm, `${complete.length}/${group.length}`, ...values].join(' | ')} |`);
+    lines.push(`| ${[...(factors.length ? [cell(factor)] : []), norm, `${complete.length}/${group.length}`, ...values].join(' | ')} |`);
   }
   return lines;
 }

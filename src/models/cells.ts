@@ -1,12 +1,16 @@
 // Recurrent cells of SPEC section 2: LSTM, LN-LSTM, BN-LSTM (Cooijmans et al.), GRU, LN-GRU.
 // Layer norm's statistics are recomputed at every step, with one gain/bias set shared over time.
 //
-// h_0 = 0 makes W_h h_0 exactly zero at t = 1: layer norm then sees a - mu = 0 and returns its bias, with
-// no division by zero because epsilon sits inside the square root; the gradient into W_h from that step is
-// zero (it is multiplied by h_0). So h_0 stays 0, as in the authors' code.
+// The initial state (SPEC section 2 on h_0 = 0): with h_0 = 0, W_h h_0 is exactly zero, and layer norm of an
+// all-zero vector returns its bias but has a Jacobian of g / sqrt(eps) (316x for eps 1e-5). Where the input
+// is zero too (the blank top rows of an MNIST digit), the whole state stays exactly zero step after step, and
+// the gradient is multiplied by ~300 at every such step: 1e31 after the first rows of sequential MNIST, then
+// overflow. So h_0 is a small fixed random vector (uniform in +-0.1, seeded by train.seed, not trained), the
+// "small noisy h_0" of SPEC section 2, the same for every cell kind (plain cells included, so that the models
+// compared differ only in their norms); c_0 = 0.
 import * as tf from '@tensorflow/tfjs';
 import type { RnnConfig } from '../config/schema';
-import type { Rng } from '../data/rng';
+import { rngFor, type Rng } from '../data/rng';
 import { layerNorm } from '../norm/layer-norm';
 import { RecurrentBatchNorm, type StepMask } from '../norm/recurrent-batch-norm';
 import { variableFrom } from '../util/variables';
@@ -17,7 +21,12 @@ export interface CellState {
   c?: tf.Tensor2D; // [batch, hidden], LSTM only
 }
 
+/** Half-width of the uniform distribution of h_0's entries. */
+export const H0_SCALE = 0.1;
+
 export interface Cell {
+  /** [hidden] the initial hidden state, the same for every sequence. */
+  readonly h0: Float32Array;
   /** Trained parameters by role (e.g. `W_x`, `ln_h/gain`): tests map them onto a float64 reference. */
   readonly params: Record<string, tf.Variable>;
   /** Non-trained state (batch norm's per-step running averages), read when disposing. */
@@ -35,6 +44,19 @@ export interface CellOptions {
   inputs: number;
   rng: Rng;
   name: string;
+  /** Seeds h_0 (train.seed); its own stream, so the weights do not depend on it. */
+  seed?: number;
+}
+
+/** h_0: H values uniform in [-H0_SCALE, H0_SCALE], from the (seed, 'initial-state') stream. */
+export function initialHidden(hidden: number, seed = 0): Float32Array {
+  const rng = rngFor(seed, 'initial-state');
+  return Float32Array.from({ length: hidden }, () => (2 * rng() - 1) * H0_SCALE);
+}
+
+/** [batch, H] copies of h_0. */
+function tiled(h0: Float32Array, batch: number): tf.Tensor2D {
+  return tf.tidy(() => tf.tile(tf.tensor2d(h0, [1, h0.length]), [batch, 1]) as tf.Tensor2D);
 }
 
 function weight(name: string, rows: number, cols: number, rng: Rng): tf.Variable<tf.Rank.R2> {
@@ -82,10 +104,12 @@ export function createLstm(o: CellOptions): Cell {
     };
     [nh, nx, nc] = [make('bn_h', 4 * H, false), make('bn_x', 4 * H, false), make('bn_c', H, true)];
   }
+  const h0 = initialHidden(H, o.seed);
   return {
     params,
+    h0,
     state: () => bns.flatMap((b) => b.state),
-    initial: (batch) => ({ h: tf.zeros([batch, H]), c: tf.zeros([batch, H]) }),
+    initial: (batch) => ({ h: tiled(h0, batch), c: tf.zeros([batch, H]) }),
     step(x, s, t, training, mask) {
       const gates = tf.add(tf.add(nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training, mask), nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training, mask)), params.b) as tf.Tensor2D;
       const [f, i, og, g] = tf.split(gates, 4, 1);
@@ -118,10 +142,12 @@ export function createGru(o: CellOptions): Cell {
     params.b_zr = vector(`${o.name}/b_zr`, fill(2 * H, 0));
     params.b_n = vector(`${o.name}/b_n`, fill(H, 0));
   }
+  const h0 = initialHidden(H, o.seed);
   return {
     params,
+    h0,
     state: () => [],
-    initial: (batch) => ({ h: tf.zeros([batch, H]) }),
+    initial: (batch) => ({ h: tiled(h0, batch) }),
     step(x, s) {
       let zr: tf.Tensor = tf.add(nh(tf.matMul(s.h, params.W_h as tf.Tensor2D)), nx(tf.matMul(x, params.W_x as tf.Tensor2D)));
       if (!layer) zr = tf.add(zr, params.b_zr);

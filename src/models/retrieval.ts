@@ -52,7 +52,7 @@ export function buildRetrieval({ config, inputDims, seed }: RetrievalBuildOption
   const widths = [inputDims, ...config.imageHidden, D];
   const imageLayers = widths.slice(1).map((units, i) => ({ kernel: denseKernel(`image${i + 1}/kernel`, widths[i], units, rng), bias: zerosVariable(`image${i + 1}/bias`, units) }));
   const words = denseKernel('words/embedding', WORDS.length, config.wordDim, rng);
-  const cell = createCell({ config: { ...config, hidden: D }, inputs: config.wordDim, rng, name: `sentence/${config.cell}` });
+  const cell = createCell({ config: { ...config, hidden: D }, inputs: config.wordDim, rng, name: `sentence/${config.cell}`, seed });
   const order = config.loss === 'order';
   return {
     trainable: [...imageLayers.flatMap((l) => [l.kernel, l.bias]), words, ...Object.values(cell.params)],

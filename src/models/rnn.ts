@@ -10,7 +10,7 @@ import type { BuildOptions, Model } from './types';
 export function buildRnn({ config, inputShape, classes, seed }: BuildOptions<RnnConfig>): Model {
   const [steps, inputs] = inputShape; // [T, D]
   const rng = rngFor(seed, 'init');
-  const cell = createCell({ config, inputs, rng, name: `rnn/${config.cell}` });
+  const cell = createCell({ config, inputs, rng, name: `rnn/${config.cell}`, seed });
   const outKernel = denseKernel('output/kernel', config.hidden, classes, rng);
   const outBias = zerosVariable('output/bias', classes);
   return {

@@ -26,6 +26,13 @@ export function program(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // Output piped into a reader that stops early (`ln-repro check ... | head`): stop quietly, not with a stack.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   try {
     await program().parseAsync(argv);
   } catch (err) {

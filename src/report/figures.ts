@@ -67,6 +67,18 @@ function epochTicks(epochs: number[]): number[] {
   return ticks;
 }
 
+/** A line per norm (mean, with points) over its min-max band, on x: the body of every line figure. */
+function bandAndLine(x: Spec, scale: Spec, title: string, color: Spec, pointSize: number): Spec {
+  return {
+    width: WIDTH,
+    height: HEIGHT,
+    layer: [
+      { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale, title }, y2: { field: 'hi' }, color } },
+      { mark: { type: 'line', point: { size: pointSize }, strokeWidth: 2 }, encoding: { x, y: { field: 'mean', type: 'quantitative', scale, title }, color } },
+    ],
+  };
+}
+
 /** One row per measure (train NLL, test error, ...), one column per panel, one line per norm with its min-max band. */
 export function learningCurves(name: string, points: readonly CurvePoint[], measures: readonly MeasureAxis[], subtitle: string): Spec {
   const color = normColor(unique(points.map((p) => p.norm)));
@@ -78,15 +90,7 @@ export function learningCurves(name: string, points: readonly CurvePoint[], meas
       const scale = log ? { type: 'log' } : m.domain ? { domain: m.domain, zero: false } : { zero: false };
       const title = log || !m.log ? m.title : m.title.replace(', log scale', '');
       const x = { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { nice: false }, axis: { values: epochTicks(values.map((v) => v.epoch)), format: 'd' } };
-      const spec = {
-        width: WIDTH,
-        height: HEIGHT,
-        layer: [
-          { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale, title }, y2: { field: 'hi' }, color } },
-          { mark: { type: 'line', point: { size: 25 }, strokeWidth: 2 }, encoding: { x, y: { field: 'mean', type: 'quantitative', scale, title }, color } },
-        ],
-      };
-      return maybeFacet(values, spec);
+      return maybeFacet(values, bandAndLine(x, scale, title, color, 25));
     })
     .filter((r): r is Spec => r !== undefined);
   return figure(`${name}: learning curves`, subtitle, { vconcat: rows, resolve: { scale: { color: 'shared' } }, config: LINE_CONFIG });
@@ -105,14 +109,7 @@ export function sweepPlot(name: string, points: readonly FinalPoint[], axis: Mea
     axis: { values: xs },
   };
   const scale = axis.domain ? { domain: axis.domain, zero: false } : { zero: false };
-  const spec = {
-    width: WIDTH,
-    height: HEIGHT,
-    layer: [
-      { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale, title: axis.title }, y2: { field: 'hi' }, color } },
-      { mark: { type: 'line', point: { size: 30 }, strokeWidth: 2 }, encoding: { x, y: { field: 'mean', type: 'quantitative', scale, title: axis.title }, color } },
-    ],
-  };
+  const spec = bandAndLine(x, scale, axis.title, color, 30);
   return figure(`${name}: final ${axis.title.replace(/ \(.*\)$/, '')} against ${xTitle}`, subtitle, { ...maybeFacet(values, spec), config: LINE_CONFIG });
 }
 

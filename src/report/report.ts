@@ -7,14 +7,14 @@ import { getAt, parsePath } from '../config/paths';
 import { RETRIEVAL_METRICS, type RunConfig } from '../config/schema';
 import type { Experiment } from '../config/load';
 import { UserError } from '../errors';
-import { evaluateClaim, readRunResults, type ClaimResult, type RunResult } from '../experiments/claims';
+import { evaluateClaim, readRunResults, stats, type ClaimResult, type RunResult } from '../experiments/claims';
 import { loadExperimentFolder } from '../experiments/folder';
 import { runPaths, type RunRecord } from '../experiments/layout';
 import { readRecord } from '../experiments/plan';
 import { writeAtomic } from '../metrics/files';
 import { learningCurves, recallBars, sweepPlot, type MeasureAxis, type Spec } from './figures';
 import { toPng, toSvg } from './render';
-import { band, curvePoints, describeKeys, factorKeys, finalPoints, NORM_LABELS, SEED_KEYS, type Measure } from './series';
+import { curvePoints, describeKeys, factorKeys, finalPoints, NORM_LABELS, SEED_KEYS, type Measure } from './series';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../../package.json') as { version: string };
@@ -119,10 +119,9 @@ function finalTable(runs: readonly RunResult[], factors: readonly string[], meas
     const values = measures.map((m) => {
       const vs = complete.map((r) => r.rows[r.rows.length - 1][m as Measure]).filter((v): v is number => typeof v === 'number');
       if (vs.length === 0) return '-';
-      const b = band(vs);
-      const sd = vs.length > 1 ? Math.sqrt(vs.reduce((a, v) => a + (v - b.mean) ** 2, 0) / (vs.length - 1)) : 0;
+      const { mean, std } = stats(vs);
       const digits = m.startsWith('caption') || m.startsWith('image') ? 2 : 4;
-      return `${b.mean.toFixed(digits)} ± ${sd.toFixed(digits)}`;
+      return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
     });
     lines.push(`| ${[...(factors.length ? [cell(factor)] : []), norm, `${complete.length}/${group.length}`, ...values].join(' | ')} |`);
   }

@@ -120,6 +120,22 @@ for (const backend of TEST_BACKENDS) {
       });
     }
 
+    it('Adam: a tensor cloned from a moment keeps its values after later steps (no in-place update)', async () => {
+      enableFastPaths();
+      const v = tf.variable(tf.ones([9]), true, `alias-${backend}`);
+      const adam = new Adam({ learningRate: 0.1 });
+      const momentOf = () => Object.values(tf.engine().state.registeredVariables).find((x) => x.name.startsWith(`alias-${backend}/adam_m`))!;
+      tf.tidy(() => adam.apply([[v, tf.fill([9], 1)]]));
+      const before = tf.clone(momentOf()); // shares the buffer on cpu and wasm (Identity does not copy)
+      const expected = await flat(before);
+      assert.ok(Math.abs(expected[0] - 0.1) < 1e-6, 'm after one step is (1 - beta1) g');
+      tf.tidy(() => adam.apply([[v, tf.fill([9], 1)]]));
+      assert.deepEqual(await flat(before), expected);
+      assert.ok(Math.abs((await flat(momentOf()))[0] - 0.19) < 1e-6, 'the moment itself moved');
+      tf.dispose([before, v]);
+      adam.dispose();
+    });
+
     it('leaks no tensors', () => {
       enableFastPaths();
       const x = tf.variable(tf.tensor2d(randomMatrix(8, 16, 9)));
@@ -165,24 +181,34 @@ describe('wasm kernel fixes equal the stock kernels', () => {
     });
   }
 
-  for (const activation of ['linear', 'relu'] as const) {
-    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
-      it(`fused matMul with bias and ${activation}, transposeA=${tA} transposeB=${tB}`, async () => {
-        const a = rnd(tA ? [30, 6] : [6, 30], 3);
-        const b = rnd(tB ? [20, 30] : [30, 20], 4);
-        const bias = rnd([20], 5);
-        // The reference is unfused: on its slow (transposed or batched) path stock wasm's fused kernel adds the
-        // bias once per block of k, at a wrong index, so it cannot serve as one (our fix avoids that path).
-        const [reference] = await plainAndFast(() => {
-          const product = tf.add(tf.matMul(a, b, tA, tB), bias);
-          return activation === 'relu' ? tf.relu(product) : product;
-        });
-        enableFastPaths();
-        const fast = [await flat(tf.fused.matMul({ a, b, transposeA: tA, transposeB: tB, bias, activation }))];
-        assertClose(fast, reference);
-        tf.dispose([a, b, bias]);
-      });
-    }
+  // The reference is unfused: on its slow (transposed or batched) path stock wasm's fused kernel adds the bias
+  // once per block of k, at a wrong index, and gets relu wrong, so it cannot serve as one.
+  const activations: Record<string, (x: tf.Tensor, alpha: tf.Tensor) => tf.Tensor> = {
+    linear: (x) => x,
+    relu: tf.relu,
+    relu6: tf.relu6,
+    elu: tf.elu,
+    sigmoid: tf.sigmoid,
+    leakyrelu: (x) => tf.leakyRelu(x, 0.3),
+    prelu: (x, alpha) => tf.prelu(x, alpha),
+  };
+  const fusedCases: [string, boolean, boolean, number][] = [];
+  for (const activation of ['linear', 'relu']) for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) fusedCases.push([activation, tA, tB, 1]);
+  for (const activation of Object.keys(activations)) fusedCases.push([activation, false, false, 2], [activation, true, true, 2]); // batched
+  for (const [activation, tA, tB, batch] of fusedCases) {
+    it(`fused matMul with bias and ${activation}, transposeA=${tA} transposeB=${tB}${batch > 1 ? `, batch ${batch}` : ''}`, async () => {
+      const lead = batch > 1 ? [batch] : [];
+      const a = rnd([...lead, ...(tA ? [30, 6] : [6, 30])], 3);
+      const b = rnd([...lead, ...(tB ? [20, 30] : [30, 20])], 4);
+      const bias = rnd([20], 5);
+      const alpha = rnd([20], 6);
+      const [reference] = await plainAndFast(() => activations[activation](tf.add(tf.matMul(a, b, tA, tB), bias), alpha));
+      enableFastPaths();
+      const act = activation as tf.fused.Activation;
+      const fast = [await flat(tf.fused.matMul({ a, b, transposeA: tA, transposeB: tB, bias, activation: act, preluActivationWeights: alpha, leakyreluAlpha: 0.3 }))];
+      assertClose(fast, reference);
+      tf.dispose([a, b, bias, alpha]);
+    });
   }
 
   it('matMul gradients (which ask for transposed products) are unchanged', async () => {

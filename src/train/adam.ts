@@ -61,11 +61,7 @@ export class Adam {
     tf.tidy(() => {
       for (const [param, grad] of pairs) {
         const { m, v } = this.slotsOf(param);
-        if (fused) {
-          param.assign(runKernel(ADAM, { param, grad, m, v }, attrs)[0]); // m and v are updated in place
-          continue;
-        }
-        const [p2, m2, v2] = composite(param, grad, m, v, attrs);
+        const [p2, m2, v2] = fused ? runKernel(ADAM, { param, grad, m, v }, attrs) : composite(param, grad, m, v, attrs);
         param.assign(p2);
         m.assign(m2);
         v.assign(v2);

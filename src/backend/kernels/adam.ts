@@ -42,34 +42,34 @@ export function useSimdAdam(memory: WasmMemory | undefined): boolean {
 /**
  * Kingma & Ba (2015), in the form tfjs' AdamOptimizer computes it:
  *   m' = b1 m + (1 - b1) g;  v' = b2 v + (1 - b2) g^2;  p' = p - lr * (m' / c1) / (sqrt(v' / c2) + eps).
- * Inputs param, grad, m, v (same shape); output the new param in a new buffer (the wasm backend caches packed
- * weights by buffer, so parameters must never change in place). m and v are updated in place: they are the
- * optimizer's own slot variables, which nothing else reads, and this saves two of seven memory streams.
+ * Inputs param, grad, m, v (same shape); outputs p', m', v', each in a new buffer. Nothing is updated in place:
+ * the wasm backend caches packed weights by buffer, and its Identity (as cpu's) shares buffers, so a tensor
+ * cloned from a moment would change with it.
  */
 export const adamKernel: JsKernel<AdamAttrs> = {
   name: ADAM,
   inputs: ['param', 'grad', 'm', 'v'],
-  outputShapes: ([p]) => [p],
-  compute([p, g, m, v], [pOut], _shapes, { learningRate, beta1, beta2, epsilon, correction1, correction2 }) {
+  outputShapes: ([p]) => [p, p, p],
+  compute([p, g, m, v], [pOut, mOut, vOut], _shapes, { learningRate, beta1, beta2, epsilon, correction1, correction2 }) {
     const a1 = 1 - beta1;
     const a2 = 1 - beta2;
     const step = learningRate / correction1;
     const c2 = 1 / correction2;
     let start = 0;
     const heap = simd?.memory.buffer;
-    if (simd && [p, g, m, v, pOut].every((a) => a.buffer === heap)) {
+    if (simd && [p, g, m, v, pOut, mOut, vOut].every((a) => a.buffer === heap)) {
       // Thresholds below which a term would be a subnormal float32 (see simd-adam.ts), with 1% to spare.
       const tiny = 1.01 * FLOAT32_MIN_NORMAL;
       const [tgm, tgv, tm, tv] = [tiny / a1, Math.sqrt(tiny / a2), tiny / Math.min(1, step, beta1), tiny / beta2];
-      simd.run(p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, pOut.byteOffset, p.length, beta1, a1, beta2, a2, step, c2, epsilon, tgm, tgv, tm, tv);
+      simd.run(p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, mOut.byteOffset, vOut.byteOffset, pOut.byteOffset, p.length, beta1, a1, beta2, a2, step, c2, epsilon, tgm, tgv, tm, tv);
       start = p.length - (p.length % 4); // the SIMD loop does four at a time; the rest here
     }
     for (let i = start; i < p.length; i++) {
       const gi = g[i];
       const mi = beta1 * m[i] + a1 * gi;
       const vi = beta2 * v[i] + a2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
+      mOut[i] = mi;
+      vOut[i] = vi;
       pOut[i] = p[i] - (step * mi) / (Math.sqrt(vi * c2) + epsilon);
     }
   },

@@ -4,13 +4,14 @@
 // WebAssembly text format alongside), and instantiated on the memory of tfjs' wasm module, so it reads and
 // writes tensors where they are, with no copy.
 //
-// (func $adam (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $out i32) (param $n i32)
+// (func $adam (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $mout i32) (param $vout i32)
+//             (param $out i32) (param $n i32)
 //             (param $b1 f32) (param $a1 f32) (param $b2 f32) (param $a2 f32) (param $step f32) (param $c2 f32)
 //             (param $eps f32) (param $tgm f32) (param $tgv f32) (param $tm f32) (param $tv f32)
 //   for each i < n rounded down to a multiple of 4, four lanes at a time (byte offsets):
 //     gm = |g| >= tgm ? g : 0;  gv = |g| >= tgv ? g : 0
 //     m' = b1 m + a1 gm, then 0 where |m'| < tm;  v' = b2 v + (a2 gv) gv, then 0 where v' < tv
-//     out = p - step m' / (sqrt(c2 v') + eps)
+//     mout = m';  vout = v';  out = p - step m' / (sqrt(c2 v') + eps)
 // The caller does the last n mod 4 elements.
 //
 // Denormals: x86 computes with subnormal float32 operands or results about a hundred times slower, and
@@ -51,10 +52,11 @@ const ge = simd(0x46); // f32x4.ge: all ones where a >= b
 const and = simd(0x4e); // v128.and
 const i32add = [0x6a];
 
-// Locals: parameters 0-16, then $i, $end (i32) and fifteen v128 (eleven splatted constants, four values).
-const [P, G, M, V, OUT, N, B1, A1, B2, A2, STEP, C2, EPS, TGM, TGV, TM, TV] = Array.from({ length: 17 }, (_, k) => k);
-const [I, END] = [17, 18];
-const [vB1, vA1, vB2, vA2, vSTEP, vC2, vEPS, vTGM, vTGV, vTM, vTV, vG, vGM, vGV, vM, vV] = Array.from({ length: 16 }, (_, k) => 19 + k);
+// Locals: parameters 0-18, then $i, $end (i32) and sixteen v128 (eleven splatted constants, five values).
+const PARAMS = 19;
+const [P, G, M, V, MOUT, VOUT, OUT, N, B1, A1, B2, A2, STEP, C2, EPS, TGM, TGV, TM, TV] = Array.from({ length: PARAMS }, (_, k) => k);
+const [I, END] = [PARAMS, PARAMS + 1];
+const [vB1, vA1, vB2, vA2, vSTEP, vC2, vEPS, vTGM, vTGV, vTM, vTV, vG, vGM, vGV, vM, vV] = Array.from({ length: 16 }, (_, k) => PARAMS + 2 + k);
 const V128_LOCALS = 16;
 const at = (base: number) => [...get(base), ...get(I), ...i32add]; // base + i
 
@@ -73,8 +75,8 @@ function body(): number[] {
     ...get(vM), ...get(vM), ...abs, ...get(vTM), ...ge, ...and, ...set(vM),
     ...at(V), ...load, ...get(vB2), ...mul, ...get(vA2), ...get(vGV), ...mul, ...get(vGV), ...mul, ...add, ...set(vV),
     ...get(vV), ...get(vV), ...get(vTV), ...ge, ...and, ...set(vV),
-    ...at(M), ...get(vM), ...store,
-    ...at(V), ...get(vV), ...store,
+    ...at(MOUT), ...get(vM), ...store,
+    ...at(VOUT), ...get(vV), ...store,
     ...at(OUT),
     ...at(P), ...load,
     ...get(vSTEP), ...get(vM), ...mul,
@@ -94,7 +96,7 @@ function body(): number[] {
 
 /** The module's bytes: one function `adam`, importing its memory as env.memory. */
 export function adamModuleBytes(): Uint8Array {
-  const type = [0x01, 0x60, ...uleb(17), ...Array(6).fill(I32), ...Array(11).fill(F32), 0x00];
+  const type = [0x01, 0x60, ...uleb(PARAMS), ...Array(8).fill(I32), ...Array(11).fill(F32), 0x00];
   const imports = [0x01, ...name('env'), ...name('memory'), 0x02, 0x00, 0x01]; // memory, min 1 page, no max
   const functions = [0x01, 0x00];
   const exports = [0x01, ...name('adam'), 0x00, 0x00];
@@ -110,7 +112,7 @@ export function adamModuleBytes(): Uint8Array {
 }
 
 export type SimdAdam = (
-  p: number, g: number, m: number, v: number, out: number, n: number,
+  p: number, g: number, m: number, v: number, mOut: number, vOut: number, out: number, n: number,
   b1: number, a1: number, b2: number, a2: number, step: number, c2: number, eps: number,
   tgm: number, tgv: number, tm: number, tv: number,
 ) => void;

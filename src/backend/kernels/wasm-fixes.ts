@@ -10,8 +10,10 @@
 //   direct:  op(A) op(B)            (transpose what is flagged, pack op(B))
 //   swapped: (op(B)^T op(A)^T)^T    (transpose what is not flagged, pack op(A)^T, transpose the result)
 // whichever moves fewer elements, and call the stock kernel untransposed. Besides speed this fixes results:
-// the stock slow loop's fused bias is added once per block of k and read at a wrong index, so a transposed
-// _FusedMatMul with a bias was wrong. Batched (batch > 1) products still take the stock loop.
+// the stock slow loop's fused bias is added once per block of k and read at a wrong index, and its fused relu
+// is wrong too, so a transposed or batched _FusedMatMul with a bias or relu was wrong. Batched (batch > 1)
+// products still take the stock loop, and a batched _FusedMatMul runs unfused there: product, then bias, then
+// activation, each with the stock kernel.
 import * as tf from '@tensorflow/tfjs';
 
 const originals = new Map<string, tf.KernelConfig>();
@@ -49,6 +51,35 @@ export function strategyCosts(m: number, k: number, n: number, transposeA: boole
 
 type Args = Parameters<tf.KernelFunc>[0];
 
+interface FusedAttrs extends MatMulAttrs {
+  activation?: string;
+  leakyreluAlpha?: number;
+}
+
+/** The stock kernel for each activation a _FusedMatMul can apply ('linear' needs none). */
+const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu' };
+
+/** A _FusedMatMul as three stock kernels: BatchMatMul, Add of the bias, the activation. */
+function unfusedMatMul(args: Args): tf.TensorInfo {
+  const backend = args.backend as tf.KernelBackend;
+  const { transposeA, transposeB, activation = 'linear', leakyreluAlpha } = args.attrs as unknown as FusedAttrs;
+  const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const run = (name: string, inputs: Record<string, tf.TensorInfo | undefined>, attrs: object = {}) =>
+    tf.getKernel(name, 'wasm').kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+  let out = run('BatchMatMul', { a, b }, { transposeA, transposeB });
+  const then = (next: tf.TensorInfo) => {
+    backend.disposeData(out.dataId);
+    out = next;
+  };
+  if (bias) then(run('Add', { a: out, b: bias }));
+  if (activation !== 'linear') {
+    const kernel = ACTIVATION_KERNELS[activation];
+    if (!kernel) throw new Error(`_FusedMatMul: unknown activation ${activation}`);
+    then(run(kernel, kernel === 'Prelu' ? { x: out, alpha: preluActivationWeights } : { x: out }, { alpha: leakyreluAlpha }));
+  }
+  return out;
+}
+
 function untransposed(original: tf.KernelConfig, args: Args, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
   const attrs = { ...args.attrs, transposeA: false, transposeB: false };
   return original.kernelFunc({ ...args, inputs: { ...args.inputs, a, b }, attrs }) as tf.TensorInfo;
@@ -60,8 +91,8 @@ function wrap(original: tf.KernelConfig): tf.KernelConfig {
     const backend = args.backend as tf.KernelBackend;
     const a = args.inputs.a as tf.TensorInfo;
     const b = args.inputs.b as tf.TensorInfo;
-    // Batched products (batch > 1) take the slow loop whatever the flags: leave them as they are.
-    if (batchOf(a) !== 1 || batchOf(b) !== 1) return original.kernelFunc(args);
+    // Batched products (batch > 1) take the slow loop whatever the flags: leave them to it, unfused.
+    if (batchOf(a) !== 1 || batchOf(b) !== 1) return original.kernelName === '_FusedMatMul' ? unfusedMatMul(args) : original.kernelFunc(args);
     const [m, k] = transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
     const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
     const cost = strategyCosts(m, k, n, transposeA, transposeB);

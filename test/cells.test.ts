@@ -4,9 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
-import { rnnSchema } from '../src/config/schema';
+import { rnnSchema, type BnStatistics } from '../src/config/schema';
 import { rngFor } from '../src/data/rng';
 import { createCell, unroll, type Cell, type CellState } from '../src/models/cells';
+import { beginPopulationPass } from '../src/norm/population';
 import { finiteDifference, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
 
 type M = number[][];
@@ -63,8 +64,8 @@ function gruRef(p: P, norm: string, x: M, s: { h: M }) {
 
 const [B, D, H, T] = [3, 3, 2, 3];
 
-function makeCell(cell: 'lstm' | 'gru', norm: 'none' | 'layer' | 'batch'): Cell {
-  const config = rnnSchema.parse({ kind: 'rnn', cell, hidden: H, norm, gainInit: 0.7, biasInit: 0.1 });
+function makeCell(cell: 'lstm' | 'gru', norm: 'none' | 'layer' | 'batch', bnStats: BnStatistics = 'population'): Cell {
+  const config = rnnSchema.parse({ kind: 'rnn', cell, hidden: H, norm, gainInit: 0.7, biasInit: 0.1, bnStats });
   return createCell({ config, inputs: D, rng: rngFor(7, 'test'), name: `${cell}-${norm}` });
 }
 
@@ -120,19 +121,23 @@ for (const backend of TEST_BACKENDS) {
     });
     after(() => disableFastPaths());
 
-    it('BN-LSTM keeps statistics per step and reuses the last trained step beyond it at evaluation', async () => {
-      const cell = makeCell('lstm', 'batch');
-      const x = tf.tensor2d(randomMatrix(B, D, 40));
-      const s = { h: tf.tensor2d(randomMatrix(B, H, 41)), c: tf.tensor2d(randomMatrix(B, H, 42)) };
-      assert.throws(() => cell.step(x, s, 0, false), /evaluated before any training step/);
-      cell.step(x, s, 0, true);
-      cell.step(tf.mul(x, 3) as tf.Tensor2D, s, 1, true); // step 1 sees other statistics than step 0
-      const at = async (t: number) => (await cell.step(x, s, t, false).h.array()) as M;
-      assert.deepEqual(await at(7), await at(1), 'beyond the longest trained step: the last step');
-      assert.notDeepEqual(await at(0), await at(1), 'statistics differ per step');
-      assert.equal(cell.state().length, 3 * 2 * 2 + 2, 'mean and variance per step for 3 norms, and 2 fixed zero biases');
-      tf.dispose([...Object.values(cell.params), ...cell.state()]);
-    });
+    for (const stats of ['population', 'running'] as const) {
+      it(`BN-LSTM (${stats}) keeps statistics per step and reuses the last trained step beyond it at evaluation`, async () => {
+        const cell = makeCell('lstm', 'batch', stats);
+        const x = tf.tensor2d(randomMatrix(B, D, 40));
+        const s = { h: tf.tensor2d(randomMatrix(B, H, 41)), c: tf.tensor2d(randomMatrix(B, H, 42)) };
+        assert.throws(() => cell.step(x, s, 0, false), /evaluated before any training step/);
+        const pass = stats === 'population' ? beginPopulationPass() : undefined;
+        cell.step(x, s, 0, true);
+        cell.step(tf.mul(x, 3) as tf.Tensor2D, s, 1, true); // step 1 sees other statistics than step 0
+        pass?.commit();
+        const at = async (t: number) => (await cell.step(x, s, t, false).h.array()) as M;
+        assert.deepEqual(await at(7), await at(1), 'beyond the longest trained step: the last step');
+        assert.notDeepEqual(await at(0), await at(1), 'statistics differ per step');
+        assert.equal(cell.state().length, 3 * 2 * 2 + 2, 'mean and variance per step for 3 norms, and 2 fixed zero biases');
+        tf.dispose([...Object.values(cell.params), ...cell.state()]);
+      });
+    }
 
     it('LN-LSTM and LN-GRU keep gradients bounded over leading all-zero inputs (blank MNIST rows), thanks to h_0 != 0', async () => {
       for (const kind of ['lstm', 'gru'] as const) {
@@ -197,13 +202,16 @@ for (const backend of TEST_BACKENDS) {
         // Padding filled with large garbage: if any of it leaked into a state or a statistic, the results would move.
         const garbage = xs.map((x, t) => x.map((row, b) => (lengths[b] > t ? row : row.map((v) => 40 + 25 * v))));
         const w = randomMatrix(batch, H, 60);
-        const run = async (inputs: M[]) => {
-          const cell = makeCell(kind, norm);
+        // Batch norm's statistics: running averages moved by this training step, or population statistics of a pass.
+        const run = async (inputs: M[], stats: BnStatistics = 'population') => {
+          const cell = makeCell(kind, norm, stats);
           const p = await paramsOf(cell);
+          const pass = stats === 'population' ? beginPopulationPass() : undefined;
           const { value, grads } = tf.variableGrads(() => {
             const s = unroll(cell, (t) => tf.tensor2d(inputs[t]), T, batch, true, lengths);
             return tf.sum(tf.mul(s.h, tf.tensor2d(w))) as tf.Scalar;
           }, Object.values(cell.params));
+          pass?.commit();
           const out = {
             p,
             loss: (await value.data())[0],
@@ -217,7 +225,14 @@ for (const backend of TEST_BACKENDS) {
         const noisy = await run(garbage);
         assert.equal(noisy.loss, clean.loss, 'garbage in the padding changed the output');
         assert.deepEqual(noisy.grads, clean.grads, 'garbage in the padding changed a gradient');
-        assert.deepEqual(noisy.state, clean.state, 'garbage in the padding changed a running average');
+        for (const stats of norm === 'batch' ? (['population', 'running'] as const) : []) {
+          const [c, n] = [await run(xs, stats), await run(garbage, stats)];
+          assert.deepEqual(n.state, c.state, `garbage in the padding changed a statistic (${stats})`);
+          // Everything moved from its initial 0 or 1 but the two fixed zero biases and (population) the step-0
+          // variance of W_h h_0, exactly 0 since h_0 is the same for every sequence.
+          const moved = c.state.filter((v) => v.some((e) => e !== 0 && e !== 1)).length;
+          assert.ok(moved >= c.state.length - 3, `${moved} of ${c.state.length} statistics moved (${stats})`);
+        }
         const ref = refLossVariable(kind, norm, clean.p, xs, w, lengths);
         assert.ok(Math.abs(clean.loss - ref) < 1e-4 * Math.max(1, Math.abs(ref)), `loss ${clean.loss} vs float64 ${ref}`);
         for (const [name, g] of Object.entries(clean.grads)) {

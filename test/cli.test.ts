@@ -123,6 +123,15 @@ describe('ln-repro run', () => {
     assert.equal(existsSync(out), false, 'nothing written');
   });
 
+  it('exits 2 on batch norm at batch size 1, naming train.batchSize, and writes nothing', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ln-repro-bs1-')), 'out');
+    const r = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'train.batchSize=1', '--out', out]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /configs\/mnist-bs4\.yaml: train\.batchSize: batch norm needs at least 2 examples per batch .*found 1/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(existsSync(out), false, 'nothing written');
+  });
+
   it('exits 2 on missing IDX data and says to run make data, writing nothing', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'ln-repro-idx-')), 'out');
     const r = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'data.source=idx', '--set', 'data.dir=/nonexistent', '--out', out]);

@@ -36,7 +36,7 @@ describe('config: valid files', () => {
       name: 'partial',
       description: '',
       data: { source: 'bundled', dir: 'data/mnist', train: 40, test: 20, seed: 0, permute: false, view: 'flat' },
-      model: { kind: 'mlp', hidden: [1000, 1000], activation: 'relu', norm: 'none', epsilon: 1e-5, gainInit: 1, biasInit: 0, bnMomentum: 0.9 },
+      model: { kind: 'mlp', hidden: [1000, 1000], activation: 'relu', norm: 'none', epsilon: 1e-5, gainInit: 1, biasInit: 0, bnStats: 'population', bnMomentum: 0.9 },
       train: { optimizer: 'adam', learningRate: 1e-3, batchSize: 128, epochs: 10, seed: 1 },
     });
     assert.ok(Object.isFrozen(exp.runs[0].config.model), 'resolved configs are frozen');
@@ -112,6 +112,34 @@ describe('config: retrieval', () => {
   it('rejects a misspelt retrieval key', () => assertRejects(retrieval, ['model.embedDims', 'did you mean "model.embedDim"'], ['model.embedDims=8']));
 });
 
+describe('config: batch norm and batches of one', () => {
+  const file = fixture('valid-full.yaml'); // sweeps model.norm over none, layer, batch and train.seed over 1, 2
+  const ids = (sets: string[]) => loadExperiment({ file, sets }).runs.map((r) => r.runId);
+
+  it('rejects batch norm at batch size 1, naming train.batchSize and why', () =>
+    assertRejects(file, ['train.batchSize', 'batch norm needs at least 2 examples per batch', 'found 1'], ['train.batchSize=1']));
+  it('rejects batch norm on a single training example', () => assertRejects(file, ['data.train', 'at least 2 training examples'], ['data.train=1', 'model.norm=batch']));
+  it('accepts batch size 1 without batch norm', () => assert.deepEqual(ids(['train.batchSize=1', 'model.norm=layer']), ['norm=layer,seed=1', 'norm=layer,seed=2']));
+
+  it('exclude: removes the matching sweep points before validation; the other runs keep their ids', () => {
+    const all = ids(['sweep.train.batchSize=[8,1]', 'model.norm=layer']);
+    assert.deepEqual(all, ['norm=layer,seed=1,batchSize=8', 'norm=layer,seed=1,batchSize=1', 'norm=layer,seed=2,batchSize=8', 'norm=layer,seed=2,batchSize=1']);
+    const kept = ids(['sweep.train.batchSize=[8,1]', 'exclude=[{train.batchSize: 1, model.norm: batch}]']);
+    assert.equal(kept.length, 10);
+    assert.ok(!kept.includes('norm=batch,seed=1,batchSize=1') && kept.includes('norm=layer,seed=1,batchSize=1') && kept.includes('norm=batch,seed=2,batchSize=8'));
+    assert.deepEqual(kept.filter((id) => id.startsWith('norm=layer')), all, 'ids do not change');
+    const exp = loadExperiment({ file, sets: ['exclude=[{model.norm: none}, {model.norm: batch, train.seed: 2}]'] });
+    assert.deepEqual(exp.runs.map((r) => r.runId), ['norm=layer,seed=1', 'norm=layer,seed=2', 'norm=batch,seed=1']);
+    assert.deepEqual(exp.exclude, [{ 'model.norm': 'none' }, { 'model.norm': 'batch', 'train.seed': 2 }]);
+  });
+  it('exclude: an entry that matches nothing (e.g. after --set narrowed the sweep) removes nothing', () =>
+    assert.deepEqual(ids(['model.norm=layer', 'exclude=[{model.norm: batch}]']), ['norm=layer,seed=1', 'norm=layer,seed=2']));
+  it('exclude: rejects a key that is not swept', () => assertRejects(file, ['exclude[0].train.batchSize', 'not a swept key', 'model.norm, train.seed'], ['exclude=[{train.batchSize: 1}]']));
+  it('exclude: rejects an empty entry', () => assertRejects(file, ['exclude[0]', 'empty entry'], ['exclude=[{}]']));
+  it('exclude: rejects excluding every point', () => assertRejects(file, ['every point of the sweep is excluded'], ['exclude=[{train.seed: 1}, {train.seed: 2}]']));
+  it('exclude: rejects a list of the wrong shape', () => assertRejects(file, ['exclude[0]', 'expected object'], ['exclude=[1]']));
+});
+
 describe('config: one fixture per error class', () => {
   const cases: [string, (string | RegExp)[]][] = [
     ['invalid-yaml.yaml', ['YAML syntax error', /invalid-yaml\.yaml:\d+:\d+/]],
@@ -150,7 +178,7 @@ describe('shipped configs', () => {
       const text = readFileSync(file, 'utf8');
       assert.match(text, /^# ln-repro run /, 'the first line is the command that runs it');
       assert.match(text, /Expected runtime/);
-      for (const key of ['epsilon:', 'bnMomentum:', 'learningRate:', 'seed:']) assert.ok(text.includes(key), `${f} states ${key}`);
+      for (const key of ['epsilon:', 'bnStats:', 'bnMomentum:', 'learningRate:', 'seed:']) assert.ok(text.includes(key), `${f} states ${key}`);
     });
   }
 });

@@ -41,7 +41,7 @@ for (const backend of TEST_BACKENDS) {
     const [b, p, c] = [3, 4, 5]; // batch, positions, channels
     const x = () => randomMatrix(b, p * c, 3, 2, 1);
     const gain = randomMatrix(1, c, 4, 0.5, 1)[0];
-    const opts = { name: 'n', units: c, positions: p, epsilon: 1e-5, gainInit: 1, biasInit: 0, momentum: 0.9 };
+    const opts = { name: 'n', units: c, positions: p, epsilon: 1e-5, gainInit: 1, biasInit: 0, statistics: 'population' as const, momentum: 0.9 };
 
     it('layer norm: per example over all positions and channels, gain per channel', async () => {
       await useBackend(backend);

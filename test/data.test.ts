@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { loadDataset } from '../src/data/dataset';
 import { IdxError, loadIdxSplit, parseIdxImages, parseIdxLabels } from '../src/data/idx';
 import { UserError } from '../src/errors';
-import { epochBatches } from '../src/train/batches';
+import { epochBatches, stepsPerEpoch } from '../src/train/batches';
 
 function idxImages(count: number, fill: (i: number, p: number) => number, rows = 28, cols = 28): Buffer {
   const buf = Buffer.alloc(16 + count * rows * cols);
@@ -133,5 +133,17 @@ describe('epoch shuffles', () => {
     assert.deepEqual(e1.flatMap((b) => Array.from(b)).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.notDeepEqual(epochBatches(10, 4, 1, 2), e1);
     assert.deepEqual(epochBatches(10, 4, 1, 1), e1);
+  });
+
+  it('fold a last batch of one example into the batch before, and say so in the step count', () => {
+    const sizes = (count: number, batchSize: number) => epochBatches(count, batchSize, 1, 1).map((b) => b.length);
+    assert.deepEqual(sizes(9, 4), [4, 5]);
+    assert.deepEqual(sizes(129, 128), [129]);
+    assert.deepEqual(sizes(10, 3), [3, 3, 4]);
+    assert.deepEqual(sizes(8, 4), [4, 4]);
+    assert.deepEqual(sizes(3, 1), [1, 1, 1], 'batch size 1 asks for batches of one');
+    assert.deepEqual(sizes(1, 4), [1], 'a single example has no batch to join');
+    assert.deepEqual(epochBatches(9, 4, 1, 1).flatMap((b) => Array.from(b)).sort(), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const [count, batchSize] of [[9, 4], [129, 128], [10, 3], [8, 4], [3, 1]]) assert.equal(stepsPerEpoch(count, batchSize), sizes(count, batchSize).length);
   });
 });

@@ -95,6 +95,12 @@ describe('claims on synthetic results', () => {
     assert.ok(Math.abs(vsGroup.lhs! - 0.003) < 1e-12 && Math.abs(vsGroup.rhs! - 0.06) < 1e-12);
     assert.equal(evaluateClaim(claim({ spread: { ...spread, bound: 0.01 } }), results).verdict, 'PASS');
     assert.equal(evaluateClaim(claim({ spread: { ...spread, bound: 0.001 } }), results).verdict, 'FAIL');
+    // Over listed values only (e.g. the batch sizes both norms ran), and MISSING where one has no run.
+    const listed = evaluateClaim(claim({ spread: { ...spread, values: [0.1, 0.3], b: { 'model.norm': 'batch' } } }), results);
+    assert.ok(Math.abs(listed.lhs! - 0.001) < 1e-12 && Math.abs(listed.rhs! - 0.02) < 1e-12);
+    const absent = evaluateClaim(claim({ spread: { ...spread, values: [0.1, 10], bound: 1 } }), results);
+    assert.equal(absent.verdict, 'MISSING');
+    assert.match(absent.missing.join(), /no run has model.norm="layer",model.gainInit=10/);
   });
 
   it('known deviations: XFAIL while they fail, XPASS once they hold', () => {

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { layerNorm, createLayerNorm } from '../src/norm/layer-norm';
 import { createBatchNorm } from '../src/norm/batch-norm';
 import { normalizeScaleShift } from '../src/norm/normalize';
+import { beginPopulationPass, collectingPopulation } from '../src/norm/population';
 import { finiteDifference, maxRelError, randomMatrix, reshape, TEST_BACKENDS, toRows, useBackend } from './helpers';
 import { normalizeRef, weightedSum } from './reference';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
@@ -74,7 +75,7 @@ for (const backend of TEST_BACKENDS) for (const [mode, setMode] of MODES) {
     });
 
     it('computes the same thing in training and evaluation, each example on its own', async () => {
-      const ln = createLayerNorm({ name: 'ln', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, momentum: 0.9 });
+      const ln = createLayerNorm({ name: 'ln', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, statistics: 'population', momentum: 0.9 });
       const x = tf.tensor2d(randomMatrix(ROWS, COLS, 5));
       const train = await toRows(ln.apply(x, true));
       assert.deepEqual(await toRows(ln.apply(x, false)), train);
@@ -87,7 +88,7 @@ for (const backend of TEST_BACKENDS) for (const [mode, setMode] of MODES) {
     before(setup);
 
     it('normalizes each unit over the batch in training (float64 reference)', async () => {
-      const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, momentum: 0.9 });
+      const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, statistics: 'population', momentum: 0.9 });
       const x = randomMatrix(ROWS, COLS, 6, 2, -1);
       const y = await toRows(bn.apply(tf.tensor2d(x), true));
       assert.ok(maxRelError(y, normalizeRef(x, Array(COLS).fill(1), Array(COLS).fill(0), 0, EPS)) < 1e-5);
@@ -98,7 +99,7 @@ for (const backend of TEST_BACKENDS) for (const [mode, setMode] of MODES) {
 
     it('moves running averages by the momentum in training and uses them in evaluation', async () => {
       const m = 0.9;
-      const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, momentum: m });
+      const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, statistics: 'running', momentum: m });
       const x = randomMatrix(ROWS, COLS, 7, 2, 1);
       const trainOut = await toRows(bn.apply(tf.tensor2d(x), true));
       const mean = x[0].map((_, j) => x.reduce((s, r) => s + r[j], 0) / ROWS);
@@ -113,6 +114,61 @@ for (const backend of TEST_BACKENDS) for (const [mode, setMode] of MODES) {
       assert.ok(maxRelError(evalOut, trainOut) > 0.1, 'evaluation must not use batch statistics');
       // Evaluation leaves the running averages alone.
       assert.ok(maxRelError(Array.from(await bn.state[0].data()), runMean) < 1e-6);
+      // A batch of one has no variance: it moves nothing.
+      tf.dispose(bn.apply(tf.tensor2d([x[0]]), true));
+      assert.ok(maxRelError(Array.from(await bn.state[1].data()), runVar) < 1e-6);
+      [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
+    });
+
+    it('population statistics: training steps leave them alone; a pass pools its batches (float64 reference)', async () => {
+      const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, statistics: 'population', momentum: 0.9 });
+      const batches = [randomMatrix(5, COLS, 30, 2, 1), randomMatrix(3, COLS, 31, 1, -2), randomMatrix(1, COLS, 32, 3, 4), randomMatrix(6, COLS, 33, 0.5)];
+      const read = async () => [Array.from(await bn.state[0].data()), Array.from(await bn.state[1].data())];
+      for (const b of batches) tf.dispose(bn.apply(tf.tensor2d(b), true));
+      assert.deepEqual(await read(), [Array(COLS).fill(0), Array(COLS).fill(1)], 'no pass yet: initial statistics');
+
+      const pass = beginPopulationPass();
+      assert.ok(collectingPopulation());
+      for (const b of batches) tf.tidy(() => void bn.apply(tf.tensor2d(b), true));
+      assert.deepEqual(await read(), [Array(COLS).fill(0), Array(COLS).fill(1)], 'nothing is written before commit');
+      assert.equal(pass.commit(), 1);
+      assert.ok(!collectingPopulation());
+
+      // Reference: mean over all 15 examples; variance = sum_b sum_i (x_bi - mean_b)^2 / sum_b (n_b - 1).
+      const all = batches.flat();
+      const mean = all[0].map((_, j) => all.reduce((acc, r) => acc + r[j], 0) / all.length);
+      const squares = (b: number[][], j: number) => {
+        const mb = b.reduce((acc, r) => acc + r[j], 0) / b.length;
+        return b.reduce((acc, r) => acc + (r[j] - mb) ** 2, 0);
+      };
+      const variance = mean.map((_, j) => batches.reduce((acc, b) => acc + squares(b, j), 0) / batches.reduce((acc, b) => acc + b.length - 1, 0));
+      const [popMean, popVar] = await read();
+      assert.ok(maxRelError(popMean, mean) < 1e-5, `mean ${popMean} vs ${mean}`);
+      assert.ok(maxRelError(popVar, variance) < 1e-5, `variance ${popVar} vs ${variance}`);
+      // Not the variance of all examples pooled together (the batches have different means).
+      const total = mean.map((mu, j) => all.reduce((acc, r) => acc + (r[j] - mu) ** 2, 0) / (all.length - 1));
+      assert.ok(maxRelError(popVar, total) > 0.1);
+      const x = randomMatrix(4, COLS, 34);
+      const evalOut = await toRows(bn.apply(tf.tensor2d(x), false));
+      assert.ok(maxRelError(evalOut, x.map((r) => r.map((v, j) => (v - mean[j]) / Math.sqrt(variance[j] + EPS)))) < 1e-5);
+      [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
+    });
+
+    it('population statistics: an ended pass writes nothing, and a norm that saw only batches of one keeps its variance', async () => {
+      const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, statistics: 'population', momentum: 0.9 });
+      const read = async () => [Array.from(await bn.state[0].data()), Array.from(await bn.state[1].data())];
+      const interrupted = beginPopulationPass();
+      tf.tidy(() => void bn.apply(tf.tensor2d(randomMatrix(4, COLS, 40)), true));
+      interrupted.end();
+      assert.ok(!collectingPopulation());
+      assert.deepEqual(await read(), [Array(COLS).fill(0), Array(COLS).fill(1)]);
+      const singles = [randomMatrix(1, COLS, 41), randomMatrix(1, COLS, 42)];
+      const pass = beginPopulationPass();
+      for (const b of singles) tf.tidy(() => void bn.apply(tf.tensor2d(b), true));
+      pass.commit();
+      const [mean, variance] = await read();
+      assert.ok(maxRelError(mean, singles[0][0].map((v, j) => (v + singles[1][0][j]) / 2)) < 1e-5);
+      assert.deepEqual(variance, Array(COLS).fill(1));
       [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
     });
   });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { UserError } from '../errors';
 import { formatPath, parsePath, schemaAt, setAt, unwrap, type Path } from './paths';
 import { describeError, show } from './report';
-import { claimSchema, experimentSchema, runConfigSchema, sweepSchema, type Claim, type Sweep } from './schema';
+import { claimSchema, excludeSchema, experimentSchema, runConfigSchema, sweepSchema, type Claim, type Exclusion, type Sweep } from './schema';
 import { deepFreeze, runIdOf, sweepCombinations, type RunSpec } from './sweep';
 
 export interface Experiment {
@@ -14,6 +14,8 @@ export interface Experiment {
   /** The experiment as given (after --set), with its sweep: what `experiment.yaml` records. */
   readonly source: Readonly<Record<string, unknown>>;
   readonly sweep: Readonly<Sweep>;
+  /** Sweep points left out (partial assignments of swept keys); `runs` holds the others. */
+  readonly exclude: readonly Exclusion[];
   readonly runs: readonly RunSpec[];
   readonly claims: readonly Claim[];
 }
@@ -126,6 +128,32 @@ function checkSweep(file: string, raw: unknown): Sweep {
   return parsed.data;
 }
 
+/** The exclude list: each entry a non-empty map of swept keys to values. */
+function checkExclude(file: string, raw: unknown, sweep: Sweep): Exclusion[] {
+  if (raw === undefined || raw === null) return [];
+  const schema = z.object({ exclude: excludeSchema });
+  const parsed = schema.safeParse({ exclude: raw });
+  if (!parsed.success) fail(file, describeError(parsed.error, { exclude: raw }, schema));
+  parsed.data.exclude.forEach((entry, i) => {
+    const keys = Object.keys(entry);
+    if (keys.length === 0) throw new UserError(`${file}: exclude[${i}]: an empty entry would exclude every run; name swept keys and values`);
+    for (const key of keys) {
+      if (!(key in sweep)) {
+        const swept = Object.keys(sweep);
+        throw new UserError(`${file}: exclude[${i}].${key}: not a swept key (exclude removes sweep points; swept keys: ${swept.length ? swept.join(', ') : 'none'})`);
+      }
+    }
+  });
+  return parsed.data.exclude;
+}
+
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** True when a sweep point has every value of some exclude entry. */
+function excluded(point: Record<string, unknown>, exclude: readonly Exclusion[]): boolean {
+  return exclude.some((entry) => Object.entries(entry).every(([key, value]) => sameValue(point[key], value)));
+}
+
 function checkClaims(file: string, raw: unknown): Claim[] {
   if (raw === undefined || raw === null) return [];
   const schema = z.object({ expect: z.array(claimSchema) });
@@ -144,11 +172,16 @@ function checkClaims(file: string, raw: unknown): Claim[] {
   return claims;
 }
 
-/** Validates every sweep point; errors at a swept path name the sweep entry that caused them. */
-function resolveRuns(file: string, base: Record<string, unknown>, sweep: Sweep): RunSpec[] {
+/**
+ * Validates every sweep point but the excluded ones (which keep no run; the others keep their ids); errors at
+ * a swept path name the sweep entry that caused them.
+ */
+function resolveRuns(file: string, base: Record<string, unknown>, sweep: Sweep, exclude: readonly Exclusion[]): RunSpec[] {
   const runs: RunSpec[] = [];
   const errors: string[] = [];
-  for (const swept of sweepCombinations(sweep)) {
+  const points = sweepCombinations(sweep).filter((point) => !excluded(point, exclude));
+  if (points.length === 0) throw new UserError(`${file}: exclude: every point of the sweep is excluded; nothing would run`);
+  for (const swept of points) {
     let raw: unknown = base;
     for (const [key, value] of Object.entries(swept)) raw = setAt(raw, parsePath(key), value);
     const parsed = runConfigSchema.safeParse(raw);
@@ -201,8 +234,9 @@ export function loadExperiment(opts: { file: string; sets?: readonly string[] })
 /** Validates an experiment given as an object (`file` names where it came from, for messages). */
 export function resolveExperiment(file: string, source: Record<string, unknown>): Experiment {
   const sweep = checkSweep(file, source.sweep);
-  const { sweep: _sweep, expect: _expect, ...base } = source;
-  const runs = resolveRuns(file, base, sweep);
+  const exclude = checkExclude(file, source.exclude, sweep);
+  const { sweep: _sweep, exclude: _exclude, expect: _expect, ...base } = source;
+  const runs = resolveRuns(file, base, sweep, exclude);
   const claims = checkClaims(file, source.expect);
-  return deepFreeze({ file, name: runs[0].config.name, source, sweep, runs, claims });
+  return deepFreeze({ file, name: runs[0].config.name, source, sweep, exclude, runs, claims });
 }

@@ -12,6 +12,9 @@ export type CellKind = (typeof CELLS)[number];
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
 export const DATA_SOURCES = ['bundled', 'idx'] as const;
 export const OPTIMIZERS = ['adam'] as const;
+/** What batch norm evaluates with: population statistics (Ioffe & Szegedy's inference rule) or running averages. */
+export const BN_STATISTICS = ['population', 'running'] as const;
+export type BnStatistics = (typeof BN_STATISTICS)[number];
 
 export type NormKind = (typeof NORM_KINDS)[number];
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -47,33 +50,35 @@ export const dataSchema = z
   })
   .strict();
 
+/** Normalization settings shared by every model kind. */
+const normFields = {
+  /** Normalization of every hidden layer's summed inputs (never the softmax layer). */
+  norm: z.enum(NORM_KINDS).default('none'),
+  /** Added to the variance inside the square root (layer and batch norm). Authors' code: 1e-5. */
+  epsilon: z.number().positive().default(1e-5),
+  /** Initial value of the per-unit gain g (paper: 1). */
+  gainInit: z.number().default(1),
+  /** Initial value of the per-unit bias b of the norm (paper: 0). */
+  biasInit: z.number().default(0),
+  /**
+   * What batch norm evaluates with. `population`: after each epoch, one training-mode pass over the training
+   * set with the current weights averages the mini-batch means and unbiased variances (Ioffe & Szegedy's
+   * inference rule); `running`: exponential running averages updated at every training step with bnMomentum.
+   */
+  bnStats: z.enum(BN_STATISTICS).default('population'),
+  /** Batch norm running averages (bnStats running): running = momentum * running + (1 - momentum) * batch. */
+  bnMomentum: z.number().min(0).max(1).default(0.9),
+};
+
 export const mlpSchema = z
   .object({
     kind: z.literal('mlp'),
     /** Widths of the hidden layers. */
     hidden: z.array(positiveInt).min(1).default([1000, 1000]),
     activation: z.enum(ACTIVATIONS).default('relu'),
-    /** Normalization of every hidden layer's summed inputs (never the softmax layer). */
-    norm: z.enum(NORM_KINDS).default('none'),
-    /** Added to the variance inside the square root (layer and batch norm). Authors' code: 1e-5. */
-    epsilon: z.number().positive().default(1e-5),
-    /** Initial value of the per-unit gain g (paper: 1). */
-    gainInit: z.number().default(1),
-    /** Initial value of the per-unit bias b of the norm (paper: 0). */
-    biasInit: z.number().default(0),
-    /** Batch norm running averages: running = momentum * running + (1 - momentum) * batch. */
-    bnMomentum: z.number().min(0).max(1).default(0.9),
+    ...normFields,
   })
   .strict();
-
-/** Normalization settings shared by every model kind. */
-const normFields = {
-  norm: z.enum(NORM_KINDS).default('none'),
-  epsilon: z.number().positive().default(1e-5),
-  gainInit: z.number().default(1),
-  biasInit: z.number().default(0),
-  bnMomentum: z.number().min(0).max(1).default(0.9),
-};
 
 /**
  * A small convnet (SPEC 6.7): per entry of `channels`, conv (kernelSize, stride 1, same padding) -> norm ->
@@ -174,6 +179,15 @@ export const runConfigSchema = runConfigObject
     message: 'batch norm is implemented for the LSTM cell only (BN-LSTM, Cooijmans et al.)',
     path: ['model', 'norm'],
   })
+  // PyTorch refuses the same in training ("Expected more than 1 value per channel when training").
+  .refine((c) => c.model.norm !== 'batch' || c.train.batchSize >= 2, {
+    message: 'batch norm needs at least 2 examples per batch (a batch of one has variance 0: training maps every unit to its bias, and evaluation divides by sqrt(epsilon)); PyTorch refuses it too',
+    path: ['train', 'batchSize'],
+  })
+  .refine((c) => c.model.norm !== 'batch' || c.data.train >= 2, {
+    message: 'batch norm needs at least 2 training examples (a batch of one has no variance)',
+    path: ['data', 'train'],
+  })
   .refine((c) => c.data.view === 'strips' || (c.data.minDigits === undefined && c.data.maxDigits === undefined), {
     message: 'minDigits and maxDigits apply to data.view strips only',
     path: ['data', 'view'],
@@ -206,9 +220,13 @@ const margin = z.number().nonnegative().default(0);
 const compareSchema = z.object({ a: selector, b: selector, relation, margin }).strict();
 /** The change of the metric from key=from to key=to, group a's change relation group b's. */
 const degradationSchema = z.object({ key: z.string(), from: z.unknown(), to: z.unknown(), a: selector, b: selector, relation, margin }).strict();
-/** Max minus min over the values of `key` of group a's means, relation group b's (or a fixed bound). */
+/**
+ * Max minus min over the values of `key` of group a's means, relation group b's (or a fixed bound); over the
+ * listed `values` only, when given (so that both groups spread over the same points), else over every value the
+ * group's runs take.
+ */
 const spreadSchema = z
-  .object({ key: z.string(), a: selector, b: selector.optional(), bound: z.number().optional(), relation, margin })
+  .object({ key: z.string(), values: z.array(z.unknown()).min(2).optional(), a: selector, b: selector.optional(), bound: z.number().optional(), relation, margin })
   .strict()
   .refine((s) => (s.b === undefined) !== (s.bound === undefined), { message: 'give exactly one of b (a group) and bound (a number)' });
 
@@ -231,8 +249,16 @@ export const claimSchema = z
   .refine((c) => [c.compare, c.degradation, c.spread].filter(Boolean).length === 1, { message: 'give exactly one of compare, degradation, spread' })
   .refine((c) => c.status !== 'known-deviation' || Boolean(c.reason), { message: 'a known-deviation needs a reason', path: ['reason'] });
 
-/** The file a user writes: a run config plus an optional sweep and the claims its results should bear out. */
-export const experimentSchema = runConfigObject.extend({ sweep: sweepSchema.optional(), expect: z.array(claimSchema).optional() }).strict();
+/** Sweep points to leave out: each entry a partial assignment of swept keys (dotted path -> value). */
+export const excludeSchema = z.array(z.record(z.string(), z.unknown()));
+
+/**
+ * The file a user writes: a run config plus an optional sweep (minus the points `exclude` names) and the claims
+ * its results should bear out.
+ */
+export const experimentSchema = runConfigObject
+  .extend({ sweep: sweepSchema.optional(), exclude: excludeSchema.optional(), expect: z.array(claimSchema).optional() })
+  .strict();
 
 export type Claim = z.infer<typeof claimSchema>;
 
@@ -245,3 +271,4 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 export type TrainConfig = z.infer<typeof trainSchema>;
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type Sweep = z.infer<typeof sweepSchema>;
+export type Exclusion = z.infer<typeof excludeSchema>[number];

@@ -101,9 +101,10 @@ class Evaluation {
     return this.groups[name].mean;
   }
 
-  /** Max minus min, over the values `key` takes among the group's runs, of the group mean at each value. */
-  spread(sel: Selector, key: string): number {
-    const values = [...new Map(this.runs.filter((r) => matches(r, sel)).map((r) => [JSON.stringify(getAt(r.config, parsePath(key))), getAt(r.config, parsePath(key))])).values()];
+  /** Max minus min, over `values` of `key` (default: those the group's runs take), of the group mean at each. */
+  spread(sel: Selector, key: string, listed?: readonly unknown[]): number {
+    const taken = () => [...new Map(this.runs.filter((r) => matches(r, sel)).map((r) => [JSON.stringify(getAt(r.config, parsePath(key))), getAt(r.config, parsePath(key))])).values()];
+    const values = listed ?? taken();
     if (values.length < 2) this.missing.push(`${describe(sel)}: ${key} takes ${values.length} value(s), a spread needs 2`);
     const means = values.map((v) => this.group({ ...sel, [key]: v }));
     return Math.max(...means) - Math.min(...means);
@@ -133,8 +134,8 @@ export function evaluateClaim(claim: Claim, runs: readonly RunResult[]): ClaimRe
   } else {
     kind = 'spread';
     const s = claim.spread!;
-    lhs = e.spread(s.a, s.key);
-    rhs = s.b ? e.spread(s.b, s.key) : s.bound!;
+    lhs = e.spread(s.a, s.key, s.values);
+    rhs = s.b ? e.spread(s.b, s.key, s.values) : s.bound!;
   }
   const ok = holds(lhs, spec.relation, rhs, spec.margin);
   const expected = claim.status === 'expected';

@@ -19,6 +19,8 @@ export interface RunRecord {
   ended: string | null;
   wall_seconds: number | null;
   train_seconds: number | null;
+  /** Seconds in batch norm's population passes (model.bnStats population), null for other runs. */
+  population_seconds: number | null;
   examples_per_second: number | null;
   epochs_completed: number;
   steps: number;

@@ -48,6 +48,7 @@ export function newRecord(o: Pick<RunOneOptions, 'experiment' | 'run' | 'backend
     ended: null,
     wall_seconds: null,
     train_seconds: null,
+    population_seconds: null,
     examples_per_second: null,
     epochs_completed: 0,
     steps: 0,
@@ -85,6 +86,7 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
       message: result.message ?? null,
       steps: result.steps,
       train_seconds: result.trainSeconds,
+      population_seconds: result.populationSeconds,
       examples_per_second: result.trainSeconds > 0 ? result.examples / result.trainSeconds : null,
     });
   } catch (err) {

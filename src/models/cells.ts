@@ -40,7 +40,7 @@ export interface Cell {
 }
 
 export interface CellOptions {
-  config: Pick<RnnConfig, 'cell' | 'hidden' | 'forgetBias' | 'norm' | 'epsilon' | 'gainInit' | 'biasInit' | 'bnMomentum'>;
+  config: Pick<RnnConfig, 'cell' | 'hidden' | 'forgetBias' | 'norm' | 'epsilon' | 'gainInit' | 'biasInit' | 'bnStats' | 'bnMomentum'>;
   inputs: number;
   rng: Rng;
   name: string;
@@ -97,7 +97,7 @@ export function createLstm(o: CellOptions): Cell {
     [nh, nx, nc] = [(a) => h(a), (a) => x(a), (a) => c(a)];
   } else if (norm === 'batch') {
     const make = (role: string, units: number, trainBias: boolean) => {
-      const bn = new RecurrentBatchNorm({ name: `${o.name}/${role}`, units, epsilon: o.config.epsilon, momentum: o.config.bnMomentum, gainInit: o.config.gainInit!, trainBias });
+      const bn = new RecurrentBatchNorm({ name: `${o.name}/${role}`, units, epsilon: o.config.epsilon, statistics: o.config.bnStats, momentum: o.config.bnMomentum, gainInit: o.config.gainInit!, trainBias });
       bn.trainable.forEach((v, k) => (params[`${role}/${k === 0 ? 'gain' : 'bias'}`] = v));
       bns.push(bn);
       return (a: tf.Tensor2D, t: number, training: boolean, m?: StepMask) => bn.apply(a, t, training, m);

@@ -1,37 +1,60 @@
-// Batch normalization (Ioffe & Szegedy 2015): mini-batch statistics in training, running averages at test.
+// Batch normalization (Ioffe & Szegedy 2015): mini-batch statistics in training; in evaluation, population
+// statistics (model.bnStats population, the default: see population.ts) or exponential running averages
+// (bnStats running, the Keras/PyTorch approximation, updated at every training step with bnMomentum).
 import * as tf from '@tensorflow/tfjs';
+import type { BnStatistics } from '../config/schema';
 import { normalizeScaleShift } from './normalize';
+import { addBatchStatistics, collectingPopulation, type PopulationTarget } from './population';
 import type { NormLayer, NormOptions } from './types';
 import { variableFrom } from '../util/variables';
 
-export interface BatchNormState {
+export interface BatchNormState extends PopulationTarget {
   gain: tf.Variable<tf.Rank.R1>;
   bias: tf.Variable<tf.Rank.R1>;
-  /** [units] running mean and (unbiased) variance, updated in training forward passes. */
-  runningMean: tf.Variable<tf.Rank.R1>;
-  runningVariance: tf.Variable<tf.Rank.R1>;
+  /**
+   * [units] the mean and (unbiased) variance evaluation normalizes with: written by a population pass, or
+   * moved toward each training batch's statistics (running). They start at 0 and 1.
+   */
+  mean: tf.Variable<tf.Rank.R1>;
+  variance: tf.Variable<tf.Rank.R1>;
   epsilon: number;
+  statistics: BnStatistics;
   momentum: number;
 }
 
+/** The [units] evaluation statistics, at their initial values 0 and 1. */
+export function evaluationStatistics(name: string, units: number): PopulationTarget {
+  return {
+    mean: variableFrom(`${name}/mean`, () => tf.zeros<tf.Rank.R1>([units]), false),
+    variance: variableFrom(`${name}/variance`, () => tf.ones<tf.Rank.R1>([units]), false),
+  };
+}
+
 /**
- * Training: normalizes x [batch, units] with the batch's mean and biased variance, and moves the running
- * averages toward the batch's mean and unbiased variance (var * n / (n - 1), as Ioffe & Szegedy's inference rule).
+ * What a training batch of n examples does with its statistics (mean and biased variance): during a population
+ * pass, add them to it; with running averages, move them toward the batch's mean and unbiased variance
+ * (var * n / (n - 1), Ioffe & Szegedy's inference rule); otherwise nothing. A batch of one carries no variance
+ * and moves nothing (configs cannot ask for one; the late steps of masked sequences can hold one live row).
  */
+function recordStatistics(s: BatchNormState, mean: tf.Tensor, variance: tf.Tensor, n: number): void {
+  if (collectingPopulation()) return addBatchStatistics(s, mean, variance, n);
+  if (s.statistics !== 'running' || n < 2) return;
+  tf.tidy(() => {
+    const unbiased = tf.mul(tf.reshape(variance, [-1]), n / (n - 1));
+    s.mean.assign(tf.add(tf.mul(s.mean, s.momentum), tf.mul(tf.reshape(mean, [-1]), 1 - s.momentum)));
+    s.variance.assign(tf.add(tf.mul(s.variance, s.momentum), tf.mul(unbiased, 1 - s.momentum)));
+  });
+}
+
+/** Training: normalizes x [batch, units] with the batch's mean and biased variance. */
 export function batchNormTrain(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
   const n = x.shape[0];
-  const updateRunning = (mean: tf.Tensor, variance: tf.Tensor) =>
-    tf.tidy(() => {
-      const unbiased = tf.mul(tf.reshape(variance, [-1]), n > 1 ? n / (n - 1) : 1);
-      s.runningMean.assign(tf.add(tf.mul(s.runningMean, s.momentum), tf.mul(tf.reshape(mean, [-1]), 1 - s.momentum)));
-      s.runningVariance.assign(tf.add(tf.mul(s.runningVariance, s.momentum), tf.mul(unbiased, 1 - s.momentum)));
-    });
-  return normalizeScaleShift({ x, gain: s.gain, bias: s.bias, axis: 0, epsilon: s.epsilon, onStats: updateRunning });
+  return normalizeScaleShift({ x, gain: s.gain, bias: s.bias, axis: 0, epsilon: s.epsilon, onStats: (mean, variance) => recordStatistics(s, mean, variance, n) });
 }
 
 /**
  * Training on the live rows of x only (mask [batch, 1]: 1 live, 0 padding; `live` of them): the statistics
- * and running averages come from the live rows; padded rows are normalized with them but enter nothing.
+ * come from the live rows; padded rows are normalized with them but enter nothing.
  * Composite ops with tfjs autodiff (only padded recurrent batches take this path).
  */
 export function batchNormTrainMasked(x: tf.Tensor2D, s: BatchNormState, mask: tf.Tensor2D, live: number): tf.Tensor2D {
@@ -39,19 +62,15 @@ export function batchNormTrainMasked(x: tf.Tensor2D, s: BatchNormState, mask: tf
   const mean = tf.div(tf.sum(tf.mul(x, mask), 0), live);
   const centered = tf.sub(x, mean);
   const variance = tf.div(tf.sum(tf.mul(tf.square(centered), mask), 0), live);
-  tf.tidy(() => {
-    const unbiased = tf.mul(variance, live > 1 ? live / (live - 1) : 1);
-    s.runningMean.assign(tf.add(tf.mul(s.runningMean, s.momentum), tf.mul(mean, 1 - s.momentum)));
-    s.runningVariance.assign(tf.add(tf.mul(s.runningVariance, s.momentum), tf.mul(unbiased, 1 - s.momentum)));
-  });
+  recordStatistics(s, mean, variance, live);
   return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, s.epsilon))), s.gain), s.bias) as tf.Tensor2D;
 }
 
-/** Evaluation: g * (x - running_mean) / sqrt(running_var + eps) + b. */
+/** Evaluation: g * (x - mean) / sqrt(variance + eps) + b with the evaluation statistics. */
 export function batchNormEval(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
   return tf.tidy(() => {
-    const scale = tf.mul(s.gain, tf.rsqrt(tf.add(s.runningVariance, s.epsilon)));
-    return tf.add(tf.mul(tf.sub(x, s.runningMean), scale), s.bias);
+    const scale = tf.mul(s.gain, tf.rsqrt(tf.add(s.variance, s.epsilon)));
+    return tf.add(tf.mul(tf.sub(x, s.mean), scale), s.bias);
   });
 }
 
@@ -59,9 +78,9 @@ export function createBatchNorm(opts: NormOptions): NormLayer {
   const s: BatchNormState = {
     gain: variableFrom(`${opts.name}/gain`, () => tf.fill<tf.Rank.R1>([opts.units], opts.gainInit)),
     bias: variableFrom(`${opts.name}/bias`, () => tf.fill<tf.Rank.R1>([opts.units], opts.biasInit)),
-    runningMean: variableFrom(`${opts.name}/running_mean`, () => tf.zeros<tf.Rank.R1>([opts.units]), false),
-    runningVariance: variableFrom(`${opts.name}/running_variance`, () => tf.ones<tf.Rank.R1>([opts.units]), false),
+    ...evaluationStatistics(opts.name, opts.units),
     epsilon: opts.epsilon,
+    statistics: opts.statistics,
     momentum: opts.momentum,
   };
   // Statistics per unit (channel) over the batch and all positions: [batch, P*units] is seen as [batch*P, units].
@@ -69,7 +88,7 @@ export function createBatchNorm(opts: NormOptions): NormLayer {
   const apply = (x: tf.Tensor2D, training: boolean) => (training ? batchNormTrain(x, s) : batchNormEval(x, s));
   return {
     trainable: [s.gain, s.bias],
-    state: [s.runningMean, s.runningVariance],
+    state: [s.mean, s.variance],
     apply: (x, training) => (positions === 1 ? apply(x, training) : tf.reshape(apply(tf.reshape(x, [-1, opts.units]), training), x.shape)),
   };
 }

@@ -1,9 +1,10 @@
-// Batch norm inside a recurrence (Cooijmans et al. 2016): one gain and bias shared over time, statistics and
-// running averages kept separately for each time step; at evaluation, steps beyond the longest trained one
-// reuse the last step's averages.
+// Batch norm inside a recurrence (Cooijmans et al. 2016): one gain and bias shared over time, batch statistics
+// and evaluation statistics (population or running averages, see batch-norm.ts) kept separately for each time
+// step; at evaluation, steps beyond the longest trained one reuse the last step's.
 import * as tf from '@tensorflow/tfjs';
+import type { BnStatistics } from '../config/schema';
 import { variableFrom } from '../util/variables';
-import { batchNormEval, batchNormTrain, batchNormTrainMasked, type BatchNormState } from './batch-norm';
+import { batchNormEval, batchNormTrain, batchNormTrainMasked, evaluationStatistics, type BatchNormState } from './batch-norm';
 
 /** Which rows of a batch are live at one step of variable-length sequences: mask [batch, 1] of 1/0, `live` ones. */
 export interface StepMask {
@@ -15,6 +16,7 @@ export interface RecurrentBatchNormOptions {
   name: string;
   units: number;
   epsilon: number;
+  statistics: BnStatistics;
   momentum: number;
   gainInit: number;
   /** False: the bias stays at zero (the LSTM's own bias carries the shift), as for the gate terms in Cooijmans et al. */
@@ -36,7 +38,8 @@ export class RecurrentBatchNorm {
   }
 
   get state(): tf.Variable[] {
-    return this.opts.trainBias ? this.steps.flatMap((s) => [s.runningMean, s.runningVariance]) : [this.bias, ...this.steps.flatMap((s) => [s.runningMean, s.runningVariance])];
+    const perStep = this.steps.flatMap((s) => [s.mean, s.variance]);
+    return this.opts.trainBias ? perStep : [this.bias, ...perStep];
   }
 
   private stepState(t: number): BatchNormState {
@@ -45,9 +48,9 @@ export class RecurrentBatchNorm {
       this.steps.push({
         gain: this.gain,
         bias: this.bias,
-        runningMean: variableFrom(`${this.opts.name}/t${k}/running_mean`, () => tf.zeros<tf.Rank.R1>([this.opts.units]), false),
-        runningVariance: variableFrom(`${this.opts.name}/t${k}/running_variance`, () => tf.ones<tf.Rank.R1>([this.opts.units]), false),
+        ...evaluationStatistics(`${this.opts.name}/t${k}`, this.opts.units),
         epsilon: this.opts.epsilon,
+        statistics: this.opts.statistics,
         momentum: this.opts.momentum,
       });
     }

@@ -12,7 +12,7 @@ export const NORMS: Record<NormKind, ((opts: NormOptions) => NormLayer) | null> 
 };
 
 /** The normalization keys every model kind shares. */
-export type NormSettings = Pick<MlpConfig, 'norm' | 'epsilon' | 'gainInit' | 'biasInit' | 'bnMomentum'>;
+export type NormSettings = Pick<MlpConfig, 'norm' | 'epsilon' | 'gainInit' | 'biasInit' | 'bnStats' | 'bnMomentum'>;
 
 /** The norm layer a model config asks for at one layer, or undefined for `norm: none`. */
 export function buildNorm(settings: NormSettings, at: { name: string; units: number; positions?: number }): NormLayer | undefined {
@@ -23,6 +23,7 @@ export function buildNorm(settings: NormSettings, at: { name: string; units: num
     epsilon: settings.epsilon,
     gainInit: settings.gainInit,
     biasInit: settings.biasInit,
+    statistics: settings.bnStats,
     momentum: settings.bnMomentum,
   });
 }

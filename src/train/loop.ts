@@ -1,7 +1,10 @@
 // Trains one run: seeded model and shuffles, Adam, per-epoch evaluation; stops on a non-finite loss or a stop request.
+import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../config/schema';
 import type { Dataset } from '../data/types';
+import { beginPopulationPass } from '../norm/population';
 import { createTask } from '../tasks/registry';
+import type { Task } from '../tasks/types';
 import { Adam } from './adam';
 import { epochBatches, stepsPerEpoch } from './batches';
 import type { EpochMetrics } from './metrics';
@@ -17,6 +20,8 @@ export interface TrainResult {
   /** Training examples processed and the seconds spent in training steps (evaluation excluded). */
   examples: number;
   trainSeconds: number;
+  /** Seconds spent in batch norm's population passes (null without them). */
+  populationSeconds: number | null;
   message?: string;
 }
 
@@ -42,6 +47,41 @@ export interface TrainOptions {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const YIELD_EVERY_MS = 50;
 
+/** Yields to the event loop when YIELD_EVERY_MS have passed since it last did. */
+function yielder(): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last <= YIELD_EVERY_MS) return;
+    await yieldToEventLoop();
+    last = performance.now();
+  };
+}
+
+/** True when evaluation uses batch norm's population statistics, which a pass after each epoch computes. */
+export function usesPopulationPass(config: Readonly<RunConfig>): boolean {
+  return config.model.norm === 'batch' && config.model.bnStats === 'population';
+}
+
+/**
+ * Batch norm's population statistics for the current weights (src/norm/population.ts): the objective of every
+ * batch of the epoch, in training mode, with no gradient and no update. False when stopped before the end
+ * (the statistics are then left as they were).
+ */
+async function populationPass(task: Task, batches: readonly Int32Array[], pause: () => Promise<void>, shouldStop?: () => boolean): Promise<boolean> {
+  const pass = beginPopulationPass();
+  try {
+    for (const batch of batches) {
+      tf.tidy(() => void task.objective(batch));
+      await pause();
+      if (shouldStop?.()) return false;
+    }
+    pass.commit();
+    return true;
+  } finally {
+    pass.end();
+  }
+}
+
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config, data } = opts;
   const started = performance.now();
@@ -50,8 +90,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // Adam with the usual constants (Kingma & Ba 2015): beta1 0.9, beta2 0.999, epsilon 1e-8.
   const optimizer = new Adam({ learningRate: config.train.learningRate, clipNorm: config.train.clipNorm });
   const perEpoch = stepsPerEpoch(task.trainCount, config.train.batchSize);
-  const result: TrainResult = { status: 'complete', rows: [], steps: 0, examples: 0, trainSeconds: 0 };
-  let lastYield = performance.now();
+  const population = usesPopulationPass(config);
+  const result: TrainResult = { status: 'complete', rows: [], steps: 0, examples: 0, trainSeconds: 0, populationSeconds: population ? 0 : null };
+  const pause = yielder();
   try {
     for (let epoch = 1; epoch <= config.train.epochs && result.status === 'complete'; epoch++) {
       let lossSum = 0;
@@ -72,15 +113,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         lossSum += loss * batches[i].length;
         seen += batches[i].length;
         opts.onStep?.({ epoch, step: i + 1, stepsPerEpoch: perEpoch, loss });
-        if (performance.now() - lastYield > YIELD_EVERY_MS) {
-          await yieldToEventLoop();
-          lastYield = performance.now();
-        }
-        if (opts.shouldStop?.()) {
-          result.status = 'interrupted';
-          result.message = `stopped at epoch ${epoch}, step ${result.steps}; only complete epochs are recorded`;
-          break;
-        }
+        await pause();
+        if (opts.shouldStop?.()) break;
+      }
+      if (result.status === 'complete' && population && !opts.shouldStop?.()) {
+        const t0 = performance.now();
+        await populationPass(task, batches, pause, opts.shouldStop);
+        result.populationSeconds! += (performance.now() - t0) / 1000;
+      }
+      if (result.status === 'complete' && opts.shouldStop?.()) {
+        result.status = 'interrupted';
+        result.message = `stopped at epoch ${epoch}, step ${result.steps}; only complete epochs are recorded`;
       }
       if (result.status !== 'complete') break;
       result.rows.push({ epoch, step: result.steps, train_nll: lossSum / seen, ...task.evaluate(), seconds: since() });

@@ -40,25 +40,26 @@ export interface Timed {
 }
 
 /**
- * Medians of two calls measured in alternation (a, b, a, b, ...), so that a spell of load on a shared machine
- * falls on both and their ratio stays meaningful. Warm-up as in medianMs, for each.
+ * Medians of several calls measured in alternation (a, b, c, a, b, c, ...), so that a spell of load on a shared
+ * machine falls on all of them and their ratios stay meaningful. Warm-up as in medianMs, for each; the time
+ * budget is shared (budgetMs per call).
  */
-export function interleavedMediansMs(a: Timed, b: Timed, r: Repeats): [number, number] {
-  for (const t of [a, b]) {
+export function interleavedMediansMs(calls: readonly Timed[], r: Repeats): number[] {
+  for (const t of calls) {
     t.setup();
     warmUp(t.run, r);
   }
-  const times: [number[], number[]] = [[], []];
+  const times: number[][] = calls.map(() => []);
   const start = performance.now();
-  while (times[0].length < r.reps && (times[0].length < r.minReps || performance.now() - start < 2 * r.budgetMs)) {
-    [a, b].forEach((t, k) => {
+  while (times[0].length < r.reps && (times[0].length < r.minReps || performance.now() - start < calls.length * r.budgetMs)) {
+    calls.forEach((t, k) => {
       t.setup();
       const t0 = performance.now();
       t.run();
       times[k].push(performance.now() - t0);
     });
   }
-  return [median(times[0]), median(times[1])];
+  return times.map(median);
 }
 
 function median(values: number[]): number {

@@ -13,11 +13,16 @@ interface BenchOptions {
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('time our layer norm, batch norm and MLP training step against stock TensorFlow.js, in one process')
+    .description('time our layer norm, batch norm and MLP training step against plain tfjs ops and tf.layers, in one process')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
     .option('--quick', 'fewer repetitions (within a minute on 2 cores)', false)
     .option('--json <file>', 'also write the results as JSON')
-    .addHelpText('after', '\nExample:\n  $ ln-repro bench --quick --json bench.json\n\nratio = stock_ms / ours_ms (higher is better); times are medians after warm-up.')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ ln-repro bench --quick --json bench.json\n\n' +
+        'composite: the same computation written plainly with tfjs ops and autodiff (our fast paths off); tf.layers: the\n' +
+        "stock layers. Each ratio is that time / ours (higher: ours is faster); times are medians after warm-up.",
+    )
     .action(async (opts: BenchOptions) => {
       const backend = await selectBackend(opts.backend);
       const started = performance.now();

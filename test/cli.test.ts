@@ -36,6 +36,9 @@ describe('ln-repro run', () => {
       assert.equal(rec.backend, 'wasm');
       assert.equal(rec.tfjs_version, '4.22.0');
       assert.ok(rec.examples_per_second > 0);
+      assert.equal(cfg.model.bnStats, 'population', 'the resolved config records what batch norm evaluates with');
+      if (norm === 'batch') assert.ok(rec.population_seconds > 0, 'run.json records the population passes');
+      else assert.equal(rec.population_seconds, null);
     }
     const summary = readFileSync(join(exp, 'summary.csv'), 'utf8').trim().split('\n');
     assert.equal(summary[0], 'run_id,model.norm,status,epoch,step,train_nll,test_nll,test_error,seconds,examples_per_second');

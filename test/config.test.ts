@@ -36,7 +36,7 @@ describe('config: valid files', () => {
       name: 'partial',
       description: '',
       data: { source: 'bundled', dir: 'data/mnist', train: 40, test: 20, seed: 0, permute: false, view: 'flat' },
-      model: { kind: 'mlp', hidden: [1000, 1000], activation: 'relu', norm: 'none', epsilon: 1e-5, gainInit: 1, biasInit: 0, bnStats: 'population', bnMomentum: 0.9 },
+      model: { kind: 'mlp', hidden: [1000, 1000], activation: 'relu', norm: 'none', epsilon: 1e-5, gainInit: 1, biasInit: 0, bnStats: 'population', bnStatsBatch: 5000, bnMomentum: 0.9 },
       train: { optimizer: 'adam', learningRate: 1e-3, batchSize: 128, epochs: 10, seed: 1 },
     });
     assert.ok(Object.isFrozen(exp.runs[0].config.model), 'resolved configs are frozen');
@@ -178,7 +178,7 @@ describe('shipped configs', () => {
       const text = readFileSync(file, 'utf8');
       assert.match(text, /^# ln-repro run /, 'the first line is the command that runs it');
       assert.match(text, /Expected runtime/);
-      for (const key of ['epsilon:', 'bnStats:', 'bnMomentum:', 'learningRate:', 'seed:']) assert.ok(text.includes(key), `${f} states ${key}`);
+      for (const key of ['epsilon:', 'bnStats:', 'bnStatsBatch:', 'bnMomentum:', 'learningRate:', 'seed:']) assert.ok(text.includes(key), `${f} states ${key}`);
     });
   }
 });

@@ -154,6 +154,34 @@ for (const backend of TEST_BACKENDS) for (const [mode, setMode] of MODES) {
       [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
     });
 
+    it('population statistics: a unit that took one value in every example evaluates to its bias, as in training', async () => {
+      // Column 0 is the same in every example (a blank MNIST row's W_h h); evaluation sees it off by a rounding
+      // difference, which g / sqrt(eps) would turn into 3e-5 * 316 ~ 0.01 without the rule.
+      const bias = randomMatrix(1, COLS, 50)[0];
+      const constant = 0.7310586;
+      const batches = [randomMatrix(5, COLS, 51), randomMatrix(4, COLS, 52)].map((b) => b.map((row) => [constant, ...row.slice(1)]));
+      for (const statistics of ['population', 'running'] as const) {
+        const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, statistics, momentum: 0.9 });
+        bn.trainable[1].assign(tf.tensor1d(bias));
+        const pass = statistics === 'population' ? beginPopulationPass() : undefined;
+        for (const b of batches) tf.dispose(bn.apply(tf.tensor2d(b), true));
+        pass?.commit();
+        const x = randomMatrix(3, COLS, 53).map((row) => [constant * (1 + 3e-5), ...row.slice(1)]);
+        const y = await toRows(bn.apply(tf.tensor2d(x), false));
+        const [mean, variance] = [Array.from(await bn.state[0].data()), Array.from(await bn.state[1].data())];
+        const plain = x.map((row) => row.map((v, j) => (v - mean[j]) / Math.sqrt(variance[j] + EPS) + bias[j]));
+        if (statistics === 'population') {
+          assert.ok(variance[0] <= (1e-6 * mean[0]) ** 2, `the constant unit's variance ${variance[0]} is at most rounding`);
+          assert.deepEqual(y.map((row) => row[0]), [bias[0], bias[0], bias[0]].map(Math.fround), 'the constant unit gives its bias');
+          assert.ok(Math.abs(plain[0][0] - bias[0]) > 1e-3, 'the plain formula would not');
+          assert.ok(maxRelError(y.map((row) => row.slice(1)), plain.map((row) => row.slice(1))) < 1e-5, 'other units as usual');
+        } else {
+          assert.ok(maxRelError(y, plain) < 1e-5, 'running averages: the plain formula');
+        }
+        [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
+      }
+    });
+
     it('population statistics: an ended pass writes nothing, and a norm that saw only batches of one keeps its variance', async () => {
       const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, statistics: 'population', momentum: 0.9 });
       const read = async () => [Array.from(await bn.state[0].data()), Array.from(await bn.state[1].data())];

@@ -66,6 +66,12 @@ const normFields = {
    * inference rule); `running`: exponential running averages updated at every training step with bnMomentum.
    */
   bnStats: z.enum(BN_STATISTICS).default('population'),
+  /**
+   * Examples per batch of the population pass (the last may be smaller): large, so that each batch's statistics
+   * are those of the whole population, as in Cooijmans et al.'s evaluation (5000); train.batchSize gives Ioffe &
+   * Szegedy's Algorithm 2 literally.
+   */
+  bnStatsBatch: positiveInt.min(2).default(5000),
   /** Batch norm running averages (bnStats running): running = momentum * running + (1 - momentum) * batch. */
   bnMomentum: z.number().min(0).max(1).default(0.9),
 };

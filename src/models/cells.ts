@@ -169,6 +169,11 @@ function keep(mask: tf.Tensor2D, next: tf.Tensor2D, prev: tf.Tensor2D): tf.Tenso
   return tf.add(prev, tf.mul(mask, tf.sub(next, prev))) as tf.Tensor2D;
 }
 
+/** True while tfjs records operations for a gradient (their intermediate tensors must live until the backward pass). */
+function recordingGradients(): boolean {
+  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
+}
+
 /**
  * Runs `cell` over `steps` steps of a batch of `batch` sequences (`input(t)` gives x_t [batch, inputs]).
  * With `lengths`, sequence b has lengths[b] real steps and padding after them: at a padded step its state is
@@ -178,16 +183,20 @@ function keep(mask: tf.Tensor2D, next: tf.Tensor2D, prev: tf.Tensor2D): tf.Tenso
 export function unroll(cell: Cell, input: (t: number) => tf.Tensor2D, steps: number, batch: number, training: boolean, lengths?: ArrayLike<number>): CellState {
   let s = cell.initial(batch);
   const longest = lengths ? Math.min(steps, Math.max(0, ...Array.from(lengths))) : steps;
-  for (let t = 0; t < longest; t++) {
+  const advance = (t: number, prev: CellState): CellState => {
     const live = lengths ? Array.from(lengths, (len) => (len > t ? 1 : 0)) : undefined;
     const count = live ? live.reduce((a: number, b) => a + b, 0) : batch;
-    if (!live || count === batch) {
-      s = cell.step(input(t), s, t, training);
-      continue;
-    }
+    if (!live || count === batch) return cell.step(input(t), prev, t, training);
     const mask = tf.tensor2d(live, [batch, 1]);
-    const next = cell.step(input(t), s, t, training, { mask, live: count });
-    s = { h: keep(mask, next.h, s.h), c: next.c && s.c ? keep(mask, next.c, s.c) : undefined };
+    const next = cell.step(input(t), prev, t, training, { mask, live: count });
+    return next.c && prev.c ? { h: keep(mask, next.h, prev.h), c: keep(mask, next.c, prev.c) } : { h: keep(mask, next.h, prev.h) };
+  };
+  // Without a gradient to record (evaluation, batch norm's population pass) each step frees its intermediates:
+  // a forward pass over thousands of sequences then holds two states per step, not every gate of every step.
+  const recording = recordingGradients();
+  for (let t = 0; t < longest; t++) {
+    const prev = s;
+    s = recording ? advance(t, prev) : (tf.tidy(() => advance(t, prev) as unknown as tf.TensorContainer) as unknown as CellState);
   }
   return s;
 }

@@ -66,10 +66,27 @@ export function batchNormTrainMasked(x: tf.Tensor2D, s: BatchNormState, mask: tf
   return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, s.epsilon))), s.gain), s.bias) as tf.Tensor2D;
 }
 
-/** Evaluation: g * (x - mean) / sqrt(variance + eps) + b with the evaluation statistics. */
+/** Population spread (standard deviation / |mean|) at or below which a unit counts as constant: ~8 float32 ulps. */
+export const CONSTANT_SPREAD = 1e-6;
+
+/**
+ * Evaluation: g * (x - mean) / sqrt(variance + eps) + b with the evaluation statistics.
+ *
+ * With population statistics, a unit whose spread is within float32 rounding of its mean (variance 0, in
+ * practice) took one value in every training example, and training mode mapped it to b; evaluation does the
+ * same. Computed as above, x - mean is there a rounding difference between two ways of computing the same value,
+ * multiplied by g / sqrt(eps) (316 g), and in a BN-LSTM such units follow each other over the blank first rows of
+ * every digit (416 of 8,064 unit-steps in a trained ci-gain-init-lstm model), so the rounding grew step after
+ * step: predictions on the training set agreed with training mode (whole set as one batch) for 73.5% of the
+ * digits, 94.9% with these units at b.
+ */
 export function batchNormEval(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
   return tf.tidy(() => {
-    const scale = tf.mul(s.gain, tf.rsqrt(tf.add(s.variance, s.epsilon)));
+    let scale = tf.mul(s.gain, tf.rsqrt(tf.add(s.variance, s.epsilon)));
+    if (s.statistics === 'population') {
+      const constant = tf.lessEqual(s.variance, tf.mul(tf.square(s.mean), CONSTANT_SPREAD ** 2));
+      scale = tf.where(constant, tf.zerosLike(scale), scale);
+    }
     return tf.add(tf.mul(tf.sub(x, s.mean), scale), s.bias);
   });
 }

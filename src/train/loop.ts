@@ -64,8 +64,8 @@ export function usesPopulationPass(config: Readonly<RunConfig>): boolean {
 
 /**
  * Batch norm's population statistics for the current weights (src/norm/population.ts): the objective of every
- * batch of the epoch, in training mode, with no gradient and no update. False when stopped before the end
- * (the statistics are then left as they were).
+ * batch of the training set (model.bnStatsBatch examples each, in the epoch's order), in training mode, with no
+ * gradient and no update. False when stopped before the end (the statistics are then left as they were).
  */
 async function populationPass(task: Task, batches: readonly Int32Array[], pause: () => Promise<void>, shouldStop?: () => boolean): Promise<boolean> {
   const pass = beginPopulationPass();
@@ -118,7 +118,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       if (result.status === 'complete' && population && !opts.shouldStop?.()) {
         const t0 = performance.now();
-        await populationPass(task, batches, pause, opts.shouldStop);
+        const passBatches = epochBatches(task.trainCount, config.model.bnStatsBatch, config.train.seed, epoch);
+        await populationPass(task, passBatches, pause, opts.shouldStop);
         result.populationSeconds! += (performance.now() - t0) / 1000;
       }
       if (result.status === 'complete' && opts.shouldStop?.()) {

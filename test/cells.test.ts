@@ -7,7 +7,7 @@ import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
 import { rnnSchema, type BnStatistics } from '../src/config/schema';
 import { rngFor } from '../src/data/rng';
 import { createCell, unroll, type Cell, type CellState } from '../src/models/cells';
-import { beginPopulationPass } from '../src/norm/population';
+import { collectPopulationStatistics } from '../src/norm/population';
 import { finiteDifference, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
 
 type M = number[][];
@@ -127,10 +127,12 @@ for (const backend of TEST_BACKENDS) {
         const x = tf.tensor2d(randomMatrix(B, D, 40));
         const s = { h: tf.tensor2d(randomMatrix(B, H, 41)), c: tf.tensor2d(randomMatrix(B, H, 42)) };
         assert.throws(() => cell.step(x, s, 0, false), /evaluated before any training step/);
-        const pass = stats === 'population' ? beginPopulationPass() : undefined;
-        cell.step(x, s, 0, true);
-        cell.step(tf.mul(x, 3) as tf.Tensor2D, s, 1, true); // step 1 sees other statistics than step 0
-        pass?.commit();
+        const trainTwoSteps = () => {
+          cell.step(x, s, 0, true);
+          cell.step(tf.mul(x, 3) as tf.Tensor2D, s, 1, true); // step 1 sees other statistics than step 0
+        };
+        if (stats === 'population') collectPopulationStatistics(trainTwoSteps);
+        else trainTwoSteps();
         const at = async (t: number) => (await cell.step(x, s, t, false).h.array()) as M;
         assert.deepEqual(await at(7), await at(1), 'beyond the longest trained step: the last step');
         assert.notDeepEqual(await at(0), await at(1), 'statistics differ per step');
@@ -206,12 +208,15 @@ for (const backend of TEST_BACKENDS) {
         const run = async (inputs: M[], stats: BnStatistics = 'population') => {
           const cell = makeCell(kind, norm, stats);
           const p = await paramsOf(cell);
-          const pass = stats === 'population' ? beginPopulationPass() : undefined;
-          const { value, grads } = tf.variableGrads(() => {
-            const s = unroll(cell, (t) => tf.tensor2d(inputs[t]), T, batch, true, lengths);
-            return tf.sum(tf.mul(s.h, tf.tensor2d(w))) as tf.Scalar;
-          }, Object.values(cell.params));
-          pass?.commit();
+          const step = () =>
+            tf.variableGrads(() => {
+              const s = unroll(cell, (t) => tf.tensor2d(inputs[t]), T, batch, true, lengths);
+              return tf.sum(tf.mul(s.h, tf.tensor2d(w))) as tf.Scalar;
+            }, Object.values(cell.params));
+          let result: ReturnType<typeof step> | undefined;
+          if (stats === 'population') collectPopulationStatistics(() => (result = step()));
+          else result = step();
+          const { value, grads } = result!;
           const out = {
             p,
             loss: (await value.data())[0],

@@ -135,6 +135,8 @@ describe('config: batch norm and batches of one', () => {
   it('exclude: an entry that matches nothing (e.g. after --set narrowed the sweep) removes nothing', () =>
     assert.deepEqual(ids(['model.norm=layer', 'exclude=[{model.norm: batch}]']), ['norm=layer,seed=1', 'norm=layer,seed=2']));
   it('exclude: rejects a key that is not swept', () => assertRejects(file, ['exclude[0].train.batchSize', 'not a swept key', 'model.norm, train.seed'], ['exclude=[{train.batchSize: 1}]']));
+  it('exclude: rejects a value the key cannot take (a typo would silently exclude nothing)', () =>
+    assertRejects(file, ['exclude[0].model.norm', 'none | layer | batch', '"bacth"', 'did you mean "batch"'], ['exclude=[{model.norm: bacth}]']));
   it('exclude: rejects an empty entry', () => assertRejects(file, ['exclude[0]', 'empty entry'], ['exclude=[{}]']));
   it('exclude: rejects excluding every point', () => assertRejects(file, ['every point of the sweep is excluded'], ['exclude=[{train.seed: 1}, {train.seed: 2}]']));
   it('exclude: rejects a list of the wrong shape', () => assertRejects(file, ['exclude[0]', 'expected object'], ['exclude=[1]']));

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { layerNorm, createLayerNorm } from '../src/norm/layer-norm';
 import { createBatchNorm } from '../src/norm/batch-norm';
 import { normalizeScaleShift } from '../src/norm/normalize';
-import { beginPopulationPass, collectingPopulation } from '../src/norm/population';
+import { beginPopulationPass, collectingPopulation, collectPopulationStatistics } from '../src/norm/population';
 import { finiteDifference, maxRelError, randomMatrix, reshape, TEST_BACKENDS, toRows, useBackend } from './helpers';
 import { normalizeRef, weightedSum } from './reference';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
@@ -163,9 +163,9 @@ for (const backend of TEST_BACKENDS) for (const [mode, setMode] of MODES) {
       for (const statistics of ['population', 'running'] as const) {
         const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, statistics, momentum: 0.9 });
         bn.trainable[1].assign(tf.tensor1d(bias));
-        const pass = statistics === 'population' ? beginPopulationPass() : undefined;
-        for (const b of batches) tf.dispose(bn.apply(tf.tensor2d(b), true));
-        pass?.commit();
+        const train = () => batches.forEach((b) => tf.dispose(bn.apply(tf.tensor2d(b), true)));
+        if (statistics === 'population') collectPopulationStatistics(train);
+        else train();
         const x = randomMatrix(3, COLS, 53).map((row) => [constant * (1 + 3e-5), ...row.slice(1)]);
         const y = await toRows(bn.apply(tf.tensor2d(x), false));
         const [mean, variance] = [Array.from(await bn.state[0].data()), Array.from(await bn.state[1].data())];
@@ -182,7 +182,7 @@ for (const backend of TEST_BACKENDS) for (const [mode, setMode] of MODES) {
       }
     });
 
-    it('population statistics: an ended pass writes nothing, and a norm that saw only batches of one keeps its variance', async () => {
+    it('population statistics: an ended pass writes nothing; a norm that saw only batches of one evaluates to its bias', async () => {
       const bn = createBatchNorm({ name: 'bn', units: COLS, epsilon: EPS, gainInit: 1, biasInit: 0, statistics: 'population', momentum: 0.9 });
       const read = async () => [Array.from(await bn.state[0].data()), Array.from(await bn.state[1].data())];
       const interrupted = beginPopulationPass();
@@ -190,13 +190,21 @@ for (const backend of TEST_BACKENDS) for (const [mode, setMode] of MODES) {
       interrupted.end();
       assert.ok(!collectingPopulation());
       assert.deepEqual(await read(), [Array(COLS).fill(0), Array(COLS).fill(1)]);
+      assert.throws(() => collectPopulationStatistics(() => {
+        tf.tidy(() => void bn.apply(tf.tensor2d(randomMatrix(4, COLS, 40)), true));
+        throw new Error('failed mid-pass');
+      }), /failed mid-pass/);
+      assert.ok(!collectingPopulation(), 'a pass that throws ends');
+      assert.deepEqual(await read(), [Array(COLS).fill(0), Array(COLS).fill(1)]);
+      // Training mode maps a batch of one to the bias (variance 0): so does evaluation afterwards.
       const singles = [randomMatrix(1, COLS, 41), randomMatrix(1, COLS, 42)];
-      const pass = beginPopulationPass();
-      for (const b of singles) tf.tidy(() => void bn.apply(tf.tensor2d(b), true));
-      pass.commit();
+      const trained = await toRows(bn.apply(tf.tensor2d(singles[0]), true));
+      assert.deepEqual(trained, [Array(COLS).fill(0)]);
+      collectPopulationStatistics(() => singles.forEach((b) => tf.tidy(() => void bn.apply(tf.tensor2d(b), true))));
       const [mean, variance] = await read();
       assert.ok(maxRelError(mean, singles[0][0].map((v, j) => (v + singles[1][0][j]) / 2)) < 1e-5);
-      assert.deepEqual(variance, Array(COLS).fill(1));
+      assert.deepEqual(variance, Array(COLS).fill(0));
+      assert.deepEqual(await toRows(bn.apply(tf.tensor2d(singles[1]), false)), [Array(COLS).fill(0)]);
       [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
     });
   });

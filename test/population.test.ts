@@ -13,7 +13,7 @@ import { INPUT_SHAPES } from '../src/tasks/classification';
 import { buildModel } from '../src/models/registry';
 import { buildRetrieval } from '../src/models/retrieval';
 import { disposeModel } from '../src/models/types';
-import { beginPopulationPass } from '../src/norm/population';
+import { collectingPopulation, collectPopulationStatistics } from '../src/norm/population';
 import { Adam } from '../src/train/adam';
 import { train } from '../src/train/loop';
 import { TEST_BACKENDS, useBackend } from './helpers';
@@ -65,9 +65,7 @@ for (const backend of TEST_BACKENDS) {
         for (let i = 0; i < 5; i++) adam.minimize(() => meanNll(m.logits(x, true), y), m.trainable); // weights away from init
         const training = await tf.tidy(() => m.logits(x, true)).data();
         const stale = await tf.tidy(() => m.logits(x, false)).data(); // statistics still at 0 and 1
-        const pass = beginPopulationPass();
-        tf.tidy(() => void m.logits(x, true));
-        assert.ok(pass.commit() > 0);
+        assert.ok(collectPopulationStatistics(() => tf.tidy(() => void m.logits(x, true))) > 0);
         const evaluation = await tf.tidy(() => m.logits(x, false)).data();
         const gap = relativeGap(evaluation, training);
         assert.ok(gap < 0.02, `evaluation vs training mode: ${gap}`);
@@ -84,9 +82,7 @@ for (const backend of TEST_BACKENDS) {
       const m = buildRetrieval({ config: config.model as RetrievalConfig, inputDims: strips.images.length / strips.count, seed: 4 });
       const captions = (training: boolean) => tf.tidy(() => m.embedCaptions(strips.tokens, strips.lengths, strips.maxDigits, training));
       const training = await captions(true).data(); // (in population mode training steps leave the statistics alone)
-      const pass = beginPopulationPass();
-      tf.dispose(captions(true));
-      assert.equal(pass.commit(), 3 * strips.maxDigits, 'three norms (W_h h, W_x x, c) at each of the steps');
+      assert.equal(collectPopulationStatistics(() => tf.dispose(captions(true))), 3 * strips.maxDigits, 'three norms (W_h h, W_x x, c) at each of the steps');
       const gap = relativeGap(await captions(false).data(), training);
       assert.ok(gap < 0.02, `evaluation vs training mode: ${gap}`);
       tf.dispose(m.trainable);
@@ -110,9 +106,7 @@ for (const backend of TEST_BACKENDS) {
           tf.dispose([xb, yb]);
         }
         if (stats === 'population') {
-          const pass = beginPopulationPass();
-          tf.tidy(() => void m.logits(tf.slice(x, [0, 0], [384, -1]), true)); // one batch: bnStatsBatch >= data.train
-          pass.commit();
+          collectPopulationStatistics(() => tf.tidy(() => void m.logits(tf.slice(x, [0, 0], [384, -1]), true))); // one batch: bnStatsBatch >= data.train
         }
         const [training, evaluation] = [m.logits(x, true), m.logits(x, false)];
         results[stats] = relativeGap(await evaluation.data(), await training.data());
@@ -145,13 +139,29 @@ for (const backend of TEST_BACKENDS) {
       assert.equal(layer.populationSeconds, null, 'no pass without batch norm');
     });
 
-    it('the training loop: a stop during the pass ends the run as interrupted without recording the epoch', async () => {
-      const config = configOf({ kind: 'mlp', hidden: [16, 12] }, 'flat'); // 10 steps per epoch
+    it('the training loop: a stop during the pass ends the run as interrupted and ends the pass', async () => {
+      // 10 training steps (checks 1-10), then a pass of 4 batches of 50: checks 11 and 12 follow its first two.
+      const config = configOf({ kind: 'mlp', hidden: [16, 12], bnStatsBatch: 50 }, 'flat');
       let checks = 0;
-      const r = await train({ config, data: loadDataset(config.data), shouldStop: () => ++checks > 12 }); // in the pass
+      const r = await train({ config, data: loadDataset(config.data), shouldStop: () => ++checks > 11 });
       assert.equal(r.status, 'interrupted');
+      assert.equal(checks, 12, 'stopped inside the pass, after its second batch');
       assert.equal(r.steps, 10);
       assert.equal(r.rows.length, 0);
+      assert.ok(r.populationSeconds! > 0, 'the time of the partial pass is counted');
+      assert.ok(!collectingPopulation(), 'the pass ended');
+    });
+
+    it('the training loop: retrieval with a BN-LSTM sentence encoder, the pass over captions only', async () => {
+      // The pass runs the encoder on all 200 pairs at once (bnStatsBatch 5000); a ranking loss over them all
+      // would be [200, 200, embedDim] (the order loss), and at 5,000 pairs 12.8 GB.
+      const config = configOf({ kind: 'retrieval', cell: 'lstm', embedDim: 12, wordDim: 6 }, 'strips', 'population', { train: { epochs: 1 } });
+      const before = tf.memory().numTensors;
+      const r = await train({ config, data: loadDataset(config.data) });
+      assert.equal(r.status, 'complete');
+      assert.ok(r.populationSeconds! > 0);
+      assert.ok(Number.isFinite(r.rows[0].caption_r1 as number));
+      assert.equal(tf.memory().numTensors, before);
     });
   });
 }

@@ -15,7 +15,7 @@ export function benchCommand(): Command {
   return new Command('bench')
     .description('time our layer norm, batch norm and MLP training step against plain tfjs ops and tf.layers, in one process')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
-    .option('--quick', 'fewer repetitions (within a minute on 2 cores)', false)
+    .option('--quick', 'fewer repetitions (about a minute on 2 cores)', false)
     .option('--json <file>', 'also write the results as JSON')
     .addHelpText(
       'after',

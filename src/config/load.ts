@@ -128,7 +128,7 @@ function checkSweep(file: string, raw: unknown): Sweep {
   return parsed.data;
 }
 
-/** The exclude list: each entry a non-empty map of swept keys to values. */
+/** The exclude list: each entry a non-empty map of swept keys to values each key can take (typos are errors). */
 function checkExclude(file: string, raw: unknown, sweep: Sweep): Exclusion[] {
   if (raw === undefined || raw === null) return [];
   const schema = z.object({ exclude: excludeSchema });
@@ -142,6 +142,9 @@ function checkExclude(file: string, raw: unknown, sweep: Sweep): Exclusion[] {
         const swept = Object.keys(sweep);
         throw new UserError(`${file}: exclude[${i}].${key}: not a swept key (exclude removes sweep points; swept keys: ${swept.length ? swept.join(', ') : 'none'})`);
       }
+      const target = schemaAt(runConfigSchema, parsePath(key));
+      const value = target.ok ? target.schema.safeParse(entry[key]) : undefined;
+      if (value && !value.success) fail(file, describeError(value.error, entry[key], target.ok ? target.schema : z.never()).map((l) => `exclude[${i}].${key}${l.replace(/^\(top level\)/, '')}`));
     }
   });
   return parsed.data.exclude;

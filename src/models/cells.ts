@@ -13,6 +13,7 @@ import type { RnnConfig } from '../config/schema';
 import { rngFor, type Rng } from '../data/rng';
 import { layerNorm } from '../norm/layer-norm';
 import { RecurrentBatchNorm, type StepMask } from '../norm/recurrent-batch-norm';
+import { tidyUnlessRecording } from '../util/gradients';
 import { variableFrom } from '../util/variables';
 import { glorotUniform } from './init';
 
@@ -169,11 +170,6 @@ function keep(mask: tf.Tensor2D, next: tf.Tensor2D, prev: tf.Tensor2D): tf.Tenso
   return tf.add(prev, tf.mul(mask, tf.sub(next, prev))) as tf.Tensor2D;
 }
 
-/** True while tfjs records operations for a gradient (their intermediate tensors must live until the backward pass). */
-function recordingGradients(): boolean {
-  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
-}
-
 /**
  * Runs `cell` over `steps` steps of a batch of `batch` sequences (`input(t)` gives x_t [batch, inputs]).
  * With `lengths`, sequence b has lengths[b] real steps and padding after them: at a padded step its state is
@@ -193,10 +189,9 @@ export function unroll(cell: Cell, input: (t: number) => tf.Tensor2D, steps: num
   };
   // Without a gradient to record (evaluation, batch norm's population pass) each step frees its intermediates:
   // a forward pass over thousands of sequences then holds two states per step, not every gate of every step.
-  const recording = recordingGradients();
   for (let t = 0; t < longest; t++) {
     const prev = s;
-    s = recording ? advance(t, prev) : (tf.tidy(() => advance(t, prev) as unknown as tf.TensorContainer) as unknown as CellState);
+    s = tidyUnlessRecording(() => advance(t, prev) as unknown as tf.TensorContainer) as unknown as CellState;
   }
   return s;
 }

@@ -5,6 +5,7 @@ import type { ConvConfig } from '../config/schema';
 import { rngFor } from '../data/rng';
 import { buildNorm } from '../norm/registry';
 import type { NormLayer } from '../norm/types';
+import { tidyUnlessRecording } from '../util/gradients';
 import { variableFrom } from '../util/variables';
 import { activation } from './activations';
 import { denseKernel, glorotUniform, zerosVariable } from './init';
@@ -43,10 +44,14 @@ export function buildConv({ config, inputShape, classes, seed }: BuildOptions<Co
     logits(x, training) {
       let a = tf.reshape(x, [-1, height, width, inChannels]) as tf.Tensor4D; // [batch, h, w, c]
       for (const block of blocks) {
-        let z = tf.conv2d(a, block.filter, 1, 'same'); // [batch, h, w, out]
-        if (block.bias) z = tf.add(z, block.bias);
-        if (block.norm) z = tf.reshape(block.norm.apply(tf.reshape(z, [z.shape[0], -1]) as tf.Tensor2D, training), z.shape);
-        a = tf.maxPool(activate(z), 2, 2, 'valid');
+        const input = a;
+        // Without a gradient to record (evaluation, batch norm's population pass) each block frees its intermediates.
+        a = tidyUnlessRecording(() => {
+          let z = tf.conv2d(input, block.filter, 1, 'same'); // [batch, h, w, out]
+          if (block.bias) z = tf.add(z, block.bias);
+          if (block.norm) z = tf.reshape(block.norm.apply(tf.reshape(z, [z.shape[0], -1]) as tf.Tensor2D, training), z.shape);
+          return tf.maxPool(activate(z), 2, 2, 'valid');
+        });
       }
       return tf.add(tf.matMul(tf.reshape(a, [-1, features]) as tf.Tensor2D, outKernel), outBias); // [batch, classes]
     },

@@ -5,6 +5,7 @@ import type { MlpConfig } from '../config/schema';
 import { rngFor } from '../data/rng';
 import { buildNorm } from '../norm/registry';
 import type { NormLayer } from '../norm/types';
+import { tidyUnlessRecording } from '../util/gradients';
 import { activation } from './activations';
 import { denseKernel, zerosVariable } from './init';
 import type { BuildOptions, Model } from './types';
@@ -36,10 +37,14 @@ export function buildMlp({ config, inputShape, classes, seed }: BuildOptions<Mlp
     logits(x, training) {
       let h = tf.reshape(x, [-1, inputDims]) as tf.Tensor2D; // [batch, inputs]
       for (const layer of hidden) {
-        let a: tf.Tensor2D = tf.matMul(h, layer.kernel); // [batch, units] summed inputs
-        if (layer.bias) a = tf.add<tf.Tensor2D>(a, layer.bias);
-        if (layer.norm) a = layer.norm.apply(a, training);
-        h = activate(a);
+        const input = h;
+        // Without a gradient to record (evaluation, batch norm's population pass) each layer frees its intermediates.
+        h = tidyUnlessRecording(() => {
+          let a: tf.Tensor2D = tf.matMul(input, layer.kernel); // [batch, units] summed inputs
+          if (layer.bias) a = tf.add<tf.Tensor2D>(a, layer.bias);
+          if (layer.norm) a = layer.norm.apply(a, training);
+          return activate(a);
+        });
       }
       return tf.add(tf.matMul(h, outKernel), outBias); // [batch, classes]
     },

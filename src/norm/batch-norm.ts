@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BnStatistics } from '../config/schema';
 import { normalizeScaleShift } from './normalize';
-import { addBatchStatistics, collectingPopulation, type PopulationTarget } from './population';
+import { addBatchStatistics, collectingPopulation, type BatchStatistics, type PopulationTarget } from './population';
 import type { NormLayer, NormOptions } from './types';
 import { variableFrom } from '../util/variables';
 
@@ -36,12 +36,13 @@ export function evaluationStatistics(name: string, units: number): PopulationTar
  * (var * n / (n - 1), Ioffe & Szegedy's inference rule); otherwise nothing. A batch of one carries no variance
  * and moves nothing (configs cannot ask for one; the late steps of masked sequences can hold one live row).
  */
-function recordStatistics(s: BatchNormState, mean: tf.Tensor, variance: tf.Tensor, n: number): void {
-  if (collectingPopulation()) return addBatchStatistics(s, mean, variance, n);
+function recordStatistics(s: BatchNormState, batch: BatchStatistics): void {
+  if (collectingPopulation()) return addBatchStatistics(s, batch);
+  const n = batch.count;
   if (s.statistics !== 'running' || n < 2) return;
   tf.tidy(() => {
-    const unbiased = tf.mul(tf.reshape(variance, [-1]), n / (n - 1));
-    s.mean.assign(tf.add(tf.mul(s.mean, s.momentum), tf.mul(tf.reshape(mean, [-1]), 1 - s.momentum)));
+    const unbiased = tf.mul(tf.reshape(batch.variance, [-1]), n / (n - 1));
+    s.mean.assign(tf.add(tf.mul(s.mean, s.momentum), tf.mul(tf.reshape(batch.mean, [-1]), 1 - s.momentum)));
     s.variance.assign(tf.add(tf.mul(s.variance, s.momentum), tf.mul(unbiased, 1 - s.momentum)));
   });
 }
@@ -49,7 +50,7 @@ function recordStatistics(s: BatchNormState, mean: tf.Tensor, variance: tf.Tenso
 /** Training: normalizes x [batch, units] with the batch's mean and biased variance. */
 export function batchNormTrain(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
   const n = x.shape[0];
-  return normalizeScaleShift({ x, gain: s.gain, bias: s.bias, axis: 0, epsilon: s.epsilon, onStats: (mean, variance) => recordStatistics(s, mean, variance, n) });
+  return normalizeScaleShift({ x, gain: s.gain, bias: s.bias, axis: 0, epsilon: s.epsilon, onStats: (mean, variance) => recordStatistics(s, { mean, variance, count: n }) });
 }
 
 /**
@@ -62,7 +63,7 @@ export function batchNormTrainMasked(x: tf.Tensor2D, s: BatchNormState, mask: tf
   const mean = tf.div(tf.sum(tf.mul(x, mask), 0), live);
   const centered = tf.sub(x, mean);
   const variance = tf.div(tf.sum(tf.mul(tf.square(centered), mask), 0), live);
-  recordStatistics(s, mean, variance, live);
+  recordStatistics(s, { mean, variance, count: live });
   return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, s.epsilon))), s.gain), s.bias) as tf.Tensor2D;
 }
 

@@ -19,7 +19,7 @@ export interface NormalizeArgs {
   epsilon: number;
   /**
    * Receives the statistics ([batch,1] or [1,units]: mean and biased variance) while they are alive;
-   * batch norm updates its running averages here.
+   * batch norm records them here (running averages, or a population pass).
    */
   onStats?: (mean: tf.Tensor, variance: tf.Tensor) => void;
 }

@@ -10,7 +10,7 @@
 //   variance = sum_b n_b var_b / sum_b (n_b - 1)             (var_b the biased batch variance)
 // i.e. the average of the unbiased batch variances n_b / (n_b - 1) var_b weighted by their degrees of freedom
 // n_b - 1: Ioffe & Szegedy's E_B[m / (m - 1) sigma_B^2] when every batch holds m examples, and a batch of one
-// (which has no variance) counts for the mean only.
+// (which has no variance) counts for the mean only. The batches are large (model.bnStatsBatch): see README.
 import * as tf from '@tensorflow/tfjs';
 
 /** The statistics a batch norm evaluates with, [units] each: what a pass overwrites. */
@@ -34,13 +34,21 @@ export function collectingPopulation(): boolean {
   return active !== undefined;
 }
 
-/** Adds one mini-batch's statistics of `target`: mean and biased variance ([units] or [1, units]) over n examples. */
-export function addBatchStatistics(target: PopulationTarget, mean: tf.Tensor, biasedVariance: tf.Tensor, n: number): void {
+/** One mini-batch's statistics of a norm's input: mean and biased variance, [units] or [1, units], over `count` examples. */
+export interface BatchStatistics {
+  mean: tf.Tensor;
+  variance: tf.Tensor;
+  count: number;
+}
+
+/** Adds one mini-batch's statistics of `target` to the running pass. */
+export function addBatchStatistics(target: PopulationTarget, batch: BatchStatistics): void {
   if (!active) throw new Error('addBatchStatistics: no population pass is running');
+  const n = batch.count;
   const prev = active.get(target);
   const [weightedMean, weightedVariance] = tf.tidy(() => {
-    const m = tf.mul(tf.reshape(mean, [-1]), n) as tf.Tensor1D;
-    const v = tf.mul(tf.reshape(biasedVariance, [-1]), n) as tf.Tensor1D;
+    const m = tf.mul(tf.reshape(batch.mean, [-1]), n) as tf.Tensor1D;
+    const v = tf.mul(tf.reshape(batch.variance, [-1]), n) as tf.Tensor1D;
     return prev ? [tf.add(prev.weightedMean, m) as tf.Tensor1D, tf.add(prev.weightedVariance, v) as tf.Tensor1D] : [m, v];
   });
   active.set(target, {
@@ -61,7 +69,8 @@ export interface PopulationPass {
 
 /**
  * Starts collecting. A norm that saw no batch keeps its statistics; one that saw only batches of one example
- * (possible at the late steps of masked sequences) gets the population mean and keeps its variance.
+ * (possible at the late steps of masked sequences) gets their mean and variance 0: training mode mapped each of
+ * those examples to the bias, and evaluation then does the same (batchNormEval, constant units).
  */
 export function beginPopulationPass(): PopulationPass {
   if (active) throw new Error('beginPopulationPass: a pass is already running');
@@ -78,7 +87,7 @@ export function beginPopulationPass(): PopulationPass {
       tf.tidy(() => {
         for (const [target, s] of sums) {
           target.mean.assign(tf.div(s.weightedMean, s.examples));
-          if (s.degreesOfFreedom > 0) target.variance.assign(tf.div(s.weightedVariance, s.degreesOfFreedom));
+          target.variance.assign(s.degreesOfFreedom > 0 ? tf.div(s.weightedVariance, s.degreesOfFreedom) : tf.zerosLike(target.variance));
         }
       });
       end();
@@ -86,4 +95,15 @@ export function beginPopulationPass(): PopulationPass {
     },
     end,
   };
+}
+
+/** Runs `forward` (training-mode forward passes) as a population pass and commits it; returns the norms updated. */
+export function collectPopulationStatistics(forward: () => void): number {
+  const pass = beginPopulationPass();
+  try {
+    forward();
+    return pass.commit();
+  } finally {
+    pass.end();
+  }
 }

@@ -65,6 +65,9 @@ export function createClassification(config: Readonly<RunConfig>, data: Dataset)
       const y = tf.oneHot(tf.gather(train.labels, idx), CLASSES) as tf.Tensor2D;
       return meanNll(model.logits(x, true), y);
     },
+    forward(batch) {
+      tf.tidy(() => void model.logits(tf.gather(train.images, tf.tensor1d(batch, 'int32')), true));
+    },
     perExample: (value) => value,
     evaluate() {
       const r = evaluate(model, test);

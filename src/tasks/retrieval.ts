@@ -44,6 +44,11 @@ export function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Tas
       const captions = model.embedCaptions(rowsOf(train.tokens, train.maxDigits, batch), lengthsOf(train, batch), train.maxDigits, true);
       return rankingLoss(images, captions, sameCaption(train.captions, batch), cfg.loss, cfg.margin!);
     },
+    // Only the sentence encoder can hold a batch norm (the image encoder has none); the ranking loss over all
+    // pairs of a batch of 5,000 would not fit in memory ([B, B, embedDim] for the order loss).
+    forward(batch) {
+      tf.tidy(() => void model.embedCaptions(rowsOf(train.tokens, train.maxDigits, batch), lengthsOf(train, batch), train.maxDigits, true));
+    },
     perExample: (value, batchSize) => value / batchSize,
     evaluate() {
       const parts: { images: tf.Tensor2D; captions: tf.Tensor2D }[] = [];

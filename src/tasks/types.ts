@@ -10,6 +10,11 @@ export interface Task {
   readonly trainCount: number;
   /** The training objective on the training examples at `batch` (called under the optimizer's gradient tape). */
   objective(batch: Int32Array): tf.Scalar;
+  /**
+   * The model's forward pass in training mode on the training examples at `batch`, without the loss (batch
+   * norm's population pass: thousands of examples at once, where a loss over all pairs would not fit).
+   */
+  forward(batch: Int32Array): void;
   /** The per-example training loss that metrics.csv's train_nll reports for a batch whose objective was `value`. */
   perExample(value: number, batchSize: number): number;
   /** Test metrics, the model in evaluation mode. */

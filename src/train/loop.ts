@@ -1,12 +1,11 @@
 // Trains one run: seeded model and shuffles, Adam, per-epoch evaluation; stops on a non-finite loss or a stop request.
-import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../config/schema';
 import type { Dataset } from '../data/types';
 import { beginPopulationPass } from '../norm/population';
 import { createTask } from '../tasks/registry';
 import type { Task } from '../tasks/types';
 import { Adam } from './adam';
-import { epochBatches, stepsPerEpoch } from './batches';
+import { epochBatches } from './batches';
 import type { EpochMetrics } from './metrics';
 
 export type { EpochMetrics } from './metrics';
@@ -62,72 +61,95 @@ export function usesPopulationPass(config: Readonly<RunConfig>): boolean {
   return config.model.norm === 'batch' && config.model.bnStats === 'population';
 }
 
+/** What one epoch's training steps and population pass share. */
+interface EpochContext {
+  opts: TrainOptions;
+  task: Task;
+  optimizer: Adam;
+  result: TrainResult;
+  pause: () => Promise<void>;
+  epoch: number;
+}
+
 /**
- * Batch norm's population statistics for the current weights (src/norm/population.ts): the objective of every
- * batch of the training set (model.bnStatsBatch examples each, in the epoch's order), in training mode, with no
+ * One epoch's training steps; returns the mean training loss per example, or undefined when the run ended
+ * (`result.status` says why).
+ */
+async function trainEpoch(c: EpochContext): Promise<number | undefined> {
+  const { opts, task, optimizer, result, epoch } = c;
+  const { train: cfg } = opts.config;
+  const batches = epochBatches(task.trainCount, cfg.batchSize, cfg.seed, epoch);
+  let lossSum = 0;
+  let seen = 0;
+  for (let i = 0; i < batches.length; i++) {
+    const t0 = performance.now();
+    const batch = batches[i];
+    const loss = task.perExample(optimizer.minimize(() => task.objective(batch), task.trainable), batch.length);
+    result.trainSeconds += (performance.now() - t0) / 1000;
+    result.steps += 1;
+    result.examples += batch.length;
+    if (!Number.isFinite(loss)) {
+      result.status = 'diverged';
+      result.message = `non-finite training loss (${loss}) at epoch ${epoch}, step ${result.steps}`;
+      return undefined;
+    }
+    lossSum += loss * batch.length;
+    seen += batch.length;
+    opts.onStep?.({ epoch, step: i + 1, stepsPerEpoch: batches.length, loss });
+    await c.pause();
+    if (opts.shouldStop?.()) return interrupted(c);
+  }
+  return lossSum / seen;
+}
+
+function interrupted({ result, epoch }: EpochContext): undefined {
+  result.status = 'interrupted';
+  result.message = `stopped at epoch ${epoch}, step ${result.steps}; only complete epochs are recorded`;
+  return undefined;
+}
+
+/**
+ * Batch norm's population statistics for the current weights (src/norm/population.ts): the model's forward pass
+ * over the training set in training mode (model.bnStatsBatch examples at a time, in the epoch's order), with no
  * gradient and no update. False when stopped before the end (the statistics are then left as they were).
  */
-async function populationPass(task: Task, batches: readonly Int32Array[], pause: () => Promise<void>, shouldStop?: () => boolean): Promise<boolean> {
+async function populationPass(c: EpochContext): Promise<boolean> {
+  const { opts, task, result } = c;
+  const t0 = performance.now();
   const pass = beginPopulationPass();
   try {
-    for (const batch of batches) {
-      tf.tidy(() => void task.objective(batch));
-      await pause();
-      if (shouldStop?.()) return false;
+    for (const batch of epochBatches(task.trainCount, opts.config.model.bnStatsBatch, opts.config.train.seed, c.epoch)) {
+      task.forward(batch);
+      await c.pause();
+      if (opts.shouldStop?.()) return false;
     }
     pass.commit();
     return true;
   } finally {
     pass.end();
+    result.populationSeconds = (result.populationSeconds ?? 0) + (performance.now() - t0) / 1000;
   }
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config, data } = opts;
   const started = performance.now();
-  const since = () => (performance.now() - started) / 1000;
   const task = createTask(config, data);
   // Adam with the usual constants (Kingma & Ba 2015): beta1 0.9, beta2 0.999, epsilon 1e-8.
   const optimizer = new Adam({ learningRate: config.train.learningRate, clipNorm: config.train.clipNorm });
-  const perEpoch = stepsPerEpoch(task.trainCount, config.train.batchSize);
   const population = usesPopulationPass(config);
   const result: TrainResult = { status: 'complete', rows: [], steps: 0, examples: 0, trainSeconds: 0, populationSeconds: population ? 0 : null };
   const pause = yielder();
   try {
-    for (let epoch = 1; epoch <= config.train.epochs && result.status === 'complete'; epoch++) {
-      let lossSum = 0;
-      let seen = 0;
-      const batches = epochBatches(task.trainCount, config.train.batchSize, config.train.seed, epoch);
-      for (let i = 0; i < batches.length; i++) {
-        const t0 = performance.now();
-        const batch = batches[i];
-        const loss = task.perExample(optimizer.minimize(() => task.objective(batch), task.trainable), batch.length);
-        result.trainSeconds += (performance.now() - t0) / 1000;
-        result.steps += 1;
-        result.examples += batches[i].length;
-        if (!Number.isFinite(loss)) {
-          result.status = 'diverged';
-          result.message = `non-finite training loss (${loss}) at epoch ${epoch}, step ${result.steps}`;
-          break;
-        }
-        lossSum += loss * batches[i].length;
-        seen += batches[i].length;
-        opts.onStep?.({ epoch, step: i + 1, stepsPerEpoch: perEpoch, loss });
-        await pause();
-        if (opts.shouldStop?.()) break;
+    for (let epoch = 1; epoch <= config.train.epochs; epoch++) {
+      const c: EpochContext = { opts, task, optimizer, result, pause, epoch };
+      const trainNll = await trainEpoch(c);
+      if (trainNll === undefined) break;
+      if (population && !(await populationPass(c))) {
+        interrupted(c);
+        break;
       }
-      if (result.status === 'complete' && population && !opts.shouldStop?.()) {
-        const t0 = performance.now();
-        const passBatches = epochBatches(task.trainCount, config.model.bnStatsBatch, config.train.seed, epoch);
-        await populationPass(task, passBatches, pause, opts.shouldStop);
-        result.populationSeconds! += (performance.now() - t0) / 1000;
-      }
-      if (result.status === 'complete' && opts.shouldStop?.()) {
-        result.status = 'interrupted';
-        result.message = `stopped at epoch ${epoch}, step ${result.steps}; only complete epochs are recorded`;
-      }
-      if (result.status !== 'complete') break;
-      result.rows.push({ epoch, step: result.steps, train_nll: lossSum / seen, ...task.evaluate(), seconds: since() });
+      result.rows.push({ epoch, step: result.steps, train_nll: trainNll, ...task.evaluate(), seconds: (performance.now() - started) / 1000 });
       opts.onEpoch?.(result.rows);
     }
   } finally {

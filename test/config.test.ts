@@ -134,6 +134,13 @@ describe('config: batch norm and batches of one', () => {
   });
   it('exclude: an entry that matches nothing (e.g. after --set narrowed the sweep) removes nothing', () =>
     assert.deepEqual(ids(['model.norm=layer', 'exclude=[{model.norm: batch}]']), ['norm=layer,seed=1', 'norm=layer,seed=2']));
+  it('configs/mnist-batch-sweep.yaml runs every batch size but 1 for batch norm, and compares spreads over 4-128', () => {
+    const exp = loadExperiment({ file: join(__dirname, '..', '..', 'configs', 'mnist-batch-sweep.yaml') });
+    assert.equal(exp.runs.length, 5 * 3 * 3 - 3);
+    assert.ok(!exp.runs.some((r) => r.config.model.norm === 'batch' && r.config.train.batchSize === 1));
+    assert.equal(exp.runs.filter((r) => r.config.train.batchSize === 1).length, 6);
+    assert.deepEqual(exp.claims.find((c) => c.id === 'ln-robust-to-batch-size')?.spread?.values, [4, 16, 64, 128]);
+  });
   it('exclude: rejects a key that is not swept', () => assertRejects(file, ['exclude[0].train.batchSize', 'not a swept key', 'model.norm, train.seed'], ['exclude=[{train.batchSize: 1}]']));
   it('exclude: rejects a value the key cannot take (a typo would silently exclude nothing)', () =>
     assertRejects(file, ['exclude[0].model.norm', 'none | layer | batch', '"bacth"', 'did you mean "batch"'], ['exclude=[{model.norm: bacth}]']));

@@ -35,7 +35,7 @@ describe('config: valid files', () => {
     assert.deepEqual(exp.runs[0].config, {
       name: 'partial',
       description: '',
-      data: { source: 'bundled', dir: 'data/mnist', train: 40, test: 20, seed: 0, permute: false, view: 'flat' },
+      data: { source: 'bundled', dir: 'data/mnist', train: 400, test: 200, seed: 0, permute: false, view: 'flat' },
       model: { kind: 'mlp', hidden: [1000, 1000], activation: 'relu', norm: 'none', epsilon: 1e-5, gainInit: 1, biasInit: 0, bnStats: 'population', bnStatsBatch: 5000, bnMomentum: 0.9 },
       train: { optimizer: 'adam', learningRate: 1e-3, batchSize: 128, epochs: 10, seed: 1 },
     });

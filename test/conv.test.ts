@@ -70,7 +70,7 @@ for (const backend of TEST_BACKENDS) {
       it(`${norm}: logits, finite non-zero gradients for every variable, no leaks`, async () => {
         await useBackend(backend);
         enableFastPaths();
-        const config = runConfigSchema.parse({ name: 't', data: { train: 8, test: 4, view: 'image' }, model: { kind: 'conv', channels: [4, 6], kernelSize: 3, norm } }).model as ConvConfig;
+        const config = runConfigSchema.parse({ name: 't', data: { train: 8, test: 4, view: 'image' }, model: { kind: 'conv', channels: [4, 6], kernelSize: 3, norm }, train: { batchSize: 8 } }).model as ConvConfig;
         const model = buildModel({ config, inputShape: [28, 28, 1], classes: 10, seed: 1 });
         const x = tf.tensor2d(randomMatrix(3, 784, 5, 0.5, 0.5));
         const y = tf.oneHot(tf.tensor1d([1, 2, 3], 'int32'), 10);

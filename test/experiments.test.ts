@@ -27,7 +27,7 @@ describe('shards', () => {
 
 describe('config hash', () => {
   it('ignores key order and changes with any value', () => {
-    const a = runConfigSchema.parse({ name: 'x', data: { train: 10, test: 5 }, model: { kind: 'mlp' } });
+    const a = runConfigSchema.parse({ name: 'x', data: { train: 200, test: 5 }, model: { kind: 'mlp' } });
     const reordered = JSON.parse(JSON.stringify({ train: a.train, model: a.model, data: a.data, description: a.description, name: a.name }));
     assert.equal(configHash(reordered), configHash(a));
     assert.notEqual(configHash({ ...a, train: { ...a.train, seed: 2 } }), configHash(a));
@@ -37,7 +37,7 @@ describe('config hash', () => {
 function run(runId: string, values: { norm: string; batchSize: number; seed: number; gainInit?: number }, errors: number[], status = 'complete'): RunResult {
   const config = runConfigSchema.parse({
     name: 'synthetic',
-    data: { train: 10, test: 5 },
+    data: { train: 200, test: 5 },
     model: { kind: 'mlp', norm: values.norm, gainInit: values.gainInit ?? 1 },
     train: { batchSize: values.batchSize, seed: values.seed },
   });

@@ -98,7 +98,7 @@ describe('report aggregation', () => {
   const run = (norm: string, seed: number, batchSize: number, errors: number[]): RunResult => ({
     runId: `${norm}-${seed}-${batchSize}`,
     status: 'complete',
-    config: runConfigSchema.parse({ name: 'x', data: { train: 8, test: 1 }, model: { kind: 'mlp', norm }, train: { seed, batchSize } }),
+    config: runConfigSchema.parse({ name: 'x', data: { train: 200, test: 1 }, model: { kind: 'mlp', norm }, train: { seed, batchSize } }),
     rows: errors.map((e, i) => ({ epoch: i + 1, step: i + 1, train_nll: 1, test_nll: 1, test_error: e, seconds: 1 })),
   });
   const runs = [run('layer', 1, 4, [0.3, 0.2]), run('layer', 2, 4, [0.5, 0.1]), run('batch', 1, 4, [0.4, 0.4]), run('layer', 1, 16, [0.9, 0.8])];

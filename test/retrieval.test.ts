@@ -176,7 +176,7 @@ for (const backend of TEST_BACKENDS) {
     });
 
     it('embeds strips and captions into unit vectors (non-negative for order), a caption independently of its batch', async () => {
-      const config = runConfigSchema.parse({ name: 't', data: { train: 1, test: 1, view: 'strips' }, model: { kind: 'retrieval', norm: 'layer', embedDim: 6, wordDim: 4 } }).model as RetrievalConfig;
+      const config = runConfigSchema.parse({ name: 't', data: { train: 200, test: 1, view: 'strips' }, model: { kind: 'retrieval', norm: 'layer', embedDim: 6, wordDim: 4 } }).model as RetrievalConfig;
       const model = buildRetrieval({ config, inputDims: 10, seed: 1 });
       const tokens = Int32Array.from([3, 1, 4, 2, -1, -1, 7, 7, -1]);
       const lengths = Int32Array.from([3, 1, 2]);

@@ -182,7 +182,7 @@ export function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): Be
 
 /** One training step (28 steps forward, backward through time, Adam) of a 100-unit LSTM on 28-pixel rows. */
 function lstmStepMs(norm: NormKind, batch: number, repeats: Repeats): number {
-  const config = runConfigSchema.parse({ name: 'bench', data: { train: 64, test: 1, view: 'rows' }, model: { kind: 'rnn', cell: 'lstm', hidden: 100, norm } }).model as RnnConfig;
+  const config = runConfigSchema.parse({ name: 'bench', data: { train: 128, test: 1, view: 'rows' }, model: { kind: 'rnn', cell: 'lstm', hidden: 100, norm } }).model as RnnConfig;
   const model = buildModel({ config, inputShape: [28, 28], classes: CLASSES, seed: 1 });
   const adam = new Adam({ learningRate: 1e-3 });
   const x = random([batch, 28 * 28], 5);

@@ -64,7 +64,7 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const requestedJobs = opts.jobs === undefined ? undefined : parseJobs(opts.jobs);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const experiments = loadExperiments({ file, sets: opts.set });
-  const data = loadAllData(experiments.flatMap((e) => e.runs));
+  const data = loadAllData(experiments);
   const backend = await selectBackend(opts.backend);
   // Default: one run per core on cpu/wasm (each runs on one core); one on a GPU, which runs share badly.
   const jobs = requestedJobs ?? (backend.name === 'tensorflow' ? 1 : availableParallelism());

@@ -39,7 +39,13 @@ export function parseYamlDocuments(file: string, text: string): Record<string, u
       const pos = e.linePos?.[0];
       throw new UserError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
     }
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (err) {
+      // e.g. "Excessive alias count": a YAML alias bomb (the yaml package stops at 100 alias expansions).
+      throw new UserError(`${file}: cannot read this YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
     if (value === null && list.length > 1) continue;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new UserError(`${file}: expected a YAML mapping with keys name, data, model, train, found ${show(value)}`);

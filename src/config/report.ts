@@ -1,16 +1,35 @@
 // Turns zod issues into messages a user can act on: file, dotted path, what was expected, what was found.
 import { z } from 'zod';
-import { formatPath, getAt, keysOf, schemaAt, suggestKey, type Path } from './paths';
+import { formatPath, getAt, keysOf, schemaAt, suggestKey, unwrap, type Path } from './paths';
 
 /** Short rendering of a value found in the config. */
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // As YAML writes them (JSON would print null): what the user wrote.
+  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function didYouMean(suggestion: string | undefined): string {
   return suggestion ? ` (did you mean "${suggestion}"?)` : '';
+}
+
+/**
+ * For a discriminated union (model: kind) and the object found, the option its discriminator picks, and which
+ * other options have a given key, so that a key of another model kind is named as such.
+ */
+function variantOf(schema: z.ZodTypeAny, found: unknown, path: Path) {
+  const s = unwrap(schema);
+  if (!(s instanceof z.ZodDiscriminatedUnion) || typeof found !== 'object' || found === null) return undefined;
+  const discriminator = s.discriminator as string;
+  const value = (found as Record<string, unknown>)[discriminator];
+  const options = s.options as z.ZodObject<z.ZodRawShape>[];
+  const valueOf = (o: z.ZodObject<z.ZodRawShape>) => (o.shape[discriminator] as z.ZodLiteral<string>).value;
+  const option = options.find((o) => valueOf(o) === value);
+  if (!option) return undefined;
+  const kindsWith = (key: string) => options.filter((o) => o !== option && key in o.shape).map(valueOf);
+  return { discriminator: formatPath([...path, discriminator]), value: String(value), option, kindsWith };
 }
 
 /** One line per problem, without the file prefix. `raw` is the object that was validated. */
@@ -21,14 +40,23 @@ export function describeIssue(issue: z.ZodIssue, raw: unknown, schema: z.ZodType
   switch (issue.code) {
     case 'unrecognized_keys': {
       const lookup = schemaAt(schema, path);
-      const candidates = lookup.ok ? keysOf(lookup.schema) : [];
-      return issue.keys.map(
-        (key) => `${formatPath([...path, key])}: unknown key${didYouMean(suggestKey(key, candidates))}; valid keys here: ${candidates.join(', ')}`,
-      );
+      const variant = lookup.ok ? variantOf(lookup.schema, found, path) : undefined;
+      const candidates = variant ? keysOf(variant.option) : lookup.ok ? keysOf(lookup.schema) : [];
+      return issue.keys.map((key) => {
+        const at = formatPath([...path, key]);
+        const elsewhere = variant ? variant.kindsWith(key) : [];
+        if (variant && elsewhere.length > 0) {
+          return `${at}: ${key} is a key of ${variant.discriminator} ${elsewhere.join(', ')}, not of ${variant.discriminator} ${variant.value}; valid keys here: ${candidates.join(', ')}`;
+        }
+        return `${at}: unknown key${didYouMean(suggestKey(key, candidates))}; valid keys here: ${candidates.join(', ')}`;
+      });
     }
     case 'invalid_type':
       if (found === undefined) return [`${where}: missing; expected ${issue.expected}`];
+      if (issue.expected === 'number' && Number.isNaN(found)) return [`${where}: expected a finite number, found ${show(found)}`];
       return [`${where}: expected ${issue.expected}, found ${show(found)}`];
+    case 'not_finite':
+      return [`${where}: expected a finite number, found ${show(found)}`];
     case 'invalid_enum_value':
       return [
         `${where}: expected one of ${issue.options.map(String).join(' | ')}, found ${show(found)}${didYouMean(
@@ -47,7 +75,8 @@ export function describeIssue(issue: z.ZodIssue, raw: unknown, schema: z.ZodType
       return [`${where}: expected ${what}${op} ${String(bound)}, found ${show(found)}`];
     }
     default:
-      return [`${where}: ${issue.message}, found ${show(found)}`];
+      // A check on a defaulted key (nothing written in the file) says what it found in its message.
+      return [found === undefined ? `${where}: ${issue.message}` : `${where}: ${issue.message}, found ${show(found)}`];
   }
 }
 

@@ -21,6 +21,8 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
 export type RankingLoss = (typeof RANKING_LOSSES)[number];
 export type Activation = (typeof ACTIVATIONS)[number];
 
+/** A finite number: YAML's .inf and .nan are not numbers any key can use (a saved config must load again). */
+const finite = () => z.number().finite();
 const positiveInt = z.number().int().positive();
 const seed = z.number().int().nonnegative();
 
@@ -55,11 +57,11 @@ const normFields = {
   /** Normalization of every hidden layer's summed inputs (never the softmax layer). */
   norm: z.enum(NORM_KINDS).default('none'),
   /** Added to the variance inside the square root (layer and batch norm). Authors' code: 1e-5. */
-  epsilon: z.number().positive().default(1e-5),
+  epsilon: finite().positive().default(1e-5),
   /** Initial value of the per-unit gain g (paper: 1). */
-  gainInit: z.number().default(1),
+  gainInit: finite().default(1),
   /** Initial value of the per-unit bias b of the norm (paper: 0). */
-  biasInit: z.number().default(0),
+  biasInit: finite().default(0),
   /**
    * What batch norm evaluates with. `population`: after each epoch, one training-mode pass over the training
    * set with the current weights averages the mini-batch means and unbiased variances (Ioffe & Szegedy's
@@ -73,7 +75,7 @@ const normFields = {
    */
   bnStatsBatch: positiveInt.min(2).default(5000),
   /** Batch norm running averages (bnStats running): running = momentum * running + (1 - momentum) * batch. */
-  bnMomentum: z.number().min(0).max(1).default(0.9),
+  bnMomentum: finite().min(0).max(1).default(0.9),
 };
 
 export const mlpSchema = z
@@ -113,9 +115,9 @@ export const rnnSchema = z
     cell: z.enum(CELLS).default('lstm'),
     hidden: positiveInt.default(100),
     /** Initial bias of the LSTM forget gate (1 keeps the cell's memory at the start of training). */
-    forgetBias: z.number().default(1),
+    forgetBias: finite().default(1),
     ...normFields,
-    gainInit: z.number().optional(),
+    gainInit: finite().optional(),
   })
   .strict();
 
@@ -138,10 +140,10 @@ export const retrievalSchema = z
     /** `contrastive`: symmetric pairwise ranking on cosine similarity; `order`: Vendrov et al.'s order violations. */
     loss: z.enum(RANKING_LOSSES).default('order'),
     /** Ranking margin; unset means 0.05 for order (Vendrov et al.) and 0.2 for contrastive (Kiros et al.'s VSE). */
-    margin: z.number().positive().optional(),
-    forgetBias: z.number().default(1),
+    margin: finite().positive().optional(),
+    forgetBias: finite().default(1),
     ...normFields,
-    gainInit: z.number().optional(),
+    gainInit: finite().optional(),
   })
   .strict();
 
@@ -153,22 +155,23 @@ const VIEWS_OF: Record<ModelKind, readonly DataView[]> = { mlp: ['flat'], conv: 
 export const trainSchema = z
   .object({
     optimizer: z.enum(OPTIMIZERS).default('adam'),
-    learningRate: z.number().positive().default(1e-3),
+    learningRate: finite().positive().default(1e-3),
     batchSize: positiveInt.default(128),
     epochs: positiveInt.default(10),
     /** Seeds weight initialization and the per-epoch shuffles. */
     seed: seed.default(1),
     /** Rescale the gradients when their global L2 norm exceeds this (Vendrov et al.: 2). Unset: no clipping. */
-    clipNorm: z.number().positive().optional(),
+    clipNorm: finite().positive().optional(),
   })
   .strict();
 
 /** One run's config: what the model builder, data loader and trainer receive. */
 const runConfigObject = z
   .object({
+    // One folder under --out: no separators, and no leading dot (".", ".." and hidden folders).
     name: z
       .string()
-      .regex(/^[A-Za-z0-9._-]+$/, 'a name of letters, digits, ".", "_" or "-" (it names a folder)'),
+      .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'a name of letters, digits, ".", "_" or "-", not starting with "." (it names one folder under --out)'),
     description: z.string().default(''),
     data: dataSchema,
     model: modelSchema,
@@ -189,6 +192,14 @@ export const runConfigSchema = runConfigObject
   .refine((c) => c.model.norm !== 'batch' || c.train.batchSize >= 2, {
     message: 'batch norm needs at least 2 examples per batch (a batch of one has variance 0: training maps every unit to its bias, and evaluation divides by sqrt(epsilon)); PyTorch refuses it too',
     path: ['train', 'batchSize'],
+  })
+  .superRefine((c, ctx) => {
+    if (c.train.batchSize <= c.data.train) return;
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['train', 'batchSize'],
+      message: `${c.train.batchSize} is larger than data.train (${c.data.train}): every epoch would be one batch of ${c.data.train}, not of the batch size recorded; set train.batchSize to at most ${c.data.train}`,
+    });
   })
   .refine((c) => c.model.norm !== 'batch' || c.data.train >= 2, {
     message: 'batch norm needs at least 2 training examples (a batch of one has no variance)',
@@ -220,7 +231,7 @@ export const CLAIM_METRICS = ['test_error', 'test_nll', 'train_nll', ...RETRIEVA
 /** Runs whose config has these values (dotted path -> value), e.g. { model.norm: layer }. */
 const selector = z.record(z.string(), z.unknown());
 const relation = z.enum(['<', '>']);
-const margin = z.number().nonnegative().default(0);
+const margin = finite().nonnegative().default(0);
 
 /** Group a's mean relation group b's mean, by at least `margin`. */
 const compareSchema = z.object({ a: selector, b: selector, relation, margin }).strict();
@@ -232,7 +243,7 @@ const degradationSchema = z.object({ key: z.string(), from: z.unknown(), to: z.u
  * group's runs take.
  */
 const spreadSchema = z
-  .object({ key: z.string(), values: z.array(z.unknown()).min(2).optional(), a: selector, b: selector.optional(), bound: z.number().optional(), relation, margin })
+  .object({ key: z.string(), values: z.array(z.unknown()).min(2).optional(), a: selector, b: selector.optional(), bound: finite().optional(), relation, margin })
   .strict()
   .refine((s) => (s.b === undefined) !== (s.bound === undefined), { message: 'give exactly one of b (a group) and bound (a number)' });
 

@@ -1,12 +1,10 @@
 // The paper's claims as data (a config's `expect:` list), checked against an experiment's results.
-import { existsSync, readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
 import { getAt, parsePath } from '../config/paths';
 import type { Claim, RunConfig } from '../config/schema';
 import type { RunSpec } from '../config/sweep';
 import type { EpochMetrics } from '../train/loop';
-import { runPaths } from './layout';
-import { readRecord } from './plan';
+import type { RunRecord } from './layout';
+import { readRunFolder } from './results';
 
 export type Verdict = 'PASS' | 'FAIL' | 'XFAIL' | 'XPASS' | 'MISSING';
 
@@ -14,9 +12,13 @@ export type Verdict = 'PASS' | 'FAIL' | 'XFAIL' | 'XPASS' | 'MISSING';
 export interface RunResult {
   runId: string;
   config: Readonly<RunConfig>;
-  /** run.json's status, or `missing`. */
+  /** run.json's status, or `missing`, or `corrupt` (run.json or metrics.csv cannot be read back). */
   status: string;
   rows: EpochMetrics[];
+  /** For a corrupt run: which file and line, and what is wrong. */
+  problem?: string;
+  /** run.json as read (undefined when missing or corrupt). */
+  record?: RunRecord;
 }
 
 export interface GroupStats {
@@ -48,15 +50,11 @@ export interface ClaimResult {
 
 type Selector = Record<string, unknown>;
 
-function readRows(path: string): EpochMetrics[] {
-  if (!existsSync(path)) return [];
-  return (parse(readFileSync(path, 'utf8'), { columns: true, cast: true }) as EpochMetrics[]).filter((r) => typeof r.epoch === 'number');
-}
-
 export function readRunResults(expDir: string, runs: readonly RunSpec[]): RunResult[] {
   return runs.map((run) => {
-    const paths = runPaths(expDir, run.runId);
-    return { runId: run.runId, config: run.config, status: readRecord(paths.run)?.status ?? 'missing', rows: readRows(paths.metrics) };
+    const folder = readRunFolder(expDir, run.runId);
+    const status = folder.state === 'ok' ? folder.record!.status : folder.state;
+    return { runId: run.runId, config: run.config, status, rows: folder.rows, problem: folder.message, record: folder.record };
   });
 }
 
@@ -93,7 +91,7 @@ class Evaluation {
     const values: number[] = [];
     for (const run of runs) {
       const v = run.status === 'complete' ? this.metricOf(run) : undefined;
-      if (v === undefined) this.missing.push(`${run.runId}: ${run.status === 'complete' ? `no epoch ${this.claim.epoch}` : run.status}`);
+      if (v === undefined) this.missing.push(`${run.runId}: ${run.status === 'complete' ? `no epoch ${this.claim.epoch}` : run.problem ? `corrupt (${run.problem})` : run.status}`);
       else values.push(v);
     }
     if (values.length === 0) return NaN;

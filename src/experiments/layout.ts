@@ -1,5 +1,6 @@
 // Where results go: <out>/<name>/<runId>/{config.yaml, metrics.csv, run.json} and <out>/<name>/summary.csv.
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { UserError } from '../errors';
 import type { EpochMetrics } from '../train/metrics';
 
 export type RunStatus = 'running' | 'complete' | 'diverged' | 'interrupted' | 'failed';
@@ -28,11 +29,24 @@ export interface RunRecord {
   message: string | null;
 }
 
+/**
+ * `root/segment`, which must be a folder strictly inside `root`: every path ln-repro writes is made here (the
+ * config schema already keeps names and run ids to one safe segment; this holds whatever a caller passes).
+ */
+function childOf(root: string, segment: string, what: string): string {
+  const path = join(root, segment);
+  const rel = relative(resolve(root), resolve(path));
+  if (rel === '' || rel.split(sep)[0] === '..' || isAbsolute(rel) || rel.includes(sep)) {
+    throw new UserError(`${what} "${segment}" would write outside ${root}: it must be one folder name inside it`);
+  }
+  return path;
+}
+
 export function experimentDir(outRoot: string, name: string): string {
-  return join(outRoot, name);
+  return childOf(outRoot, name, 'experiment name');
 }
 
 export function runPaths(expDir: string, runId: string) {
-  const dir = join(expDir, runId);
+  const dir = childOf(expDir, runId, 'run id');
   return { dir, config: join(dir, 'config.yaml'), metrics: join(dir, 'metrics.csv'), run: join(dir, 'run.json') };
 }

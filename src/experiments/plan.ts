@@ -1,9 +1,9 @@
 // Which runs of an experiment this invocation does: its shard, minus the runs already done with the same config.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../errors';
 import type { RunSpec } from '../config/sweep';
-import { runPaths, type RunRecord } from './layout';
+import type { RunRecord } from './layout';
+import { readRunFolder } from './results';
 
 export interface Shard {
   /** 1-based. */
@@ -42,20 +42,15 @@ export function configHash(config: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(config))).digest('hex');
 }
 
-export function readRecord(path: string): RunRecord | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
-  } catch {
-    return undefined; // unreadable counts as not done
-  }
-}
-
 /** Statuses that are results: rerunning the same config would give the same. */
 const FINISHED = new Set(['complete', 'diverged']);
 
-/** The run's record when its folder records a finished status for the same resolved config, else undefined. */
+/**
+ * The run's record when its folder records a finished status for the same resolved config, with readable
+ * metrics, else undefined (missing, unfinished, changed or corrupt runs are run again).
+ */
 export function finishedRecord(expDir: string, run: RunSpec): RunRecord | undefined {
-  const rec = readRecord(runPaths(expDir, run.runId).run);
-  return rec !== undefined && FINISHED.has(rec.status) && rec.config_hash === configHash(run.config) ? rec : undefined;
+  const folder = readRunFolder(expDir, run.runId);
+  const rec = folder.record;
+  return folder.state === 'ok' && rec !== undefined && FINISHED.has(rec.status) && rec.config_hash === configHash(run.config) ? rec : undefined;
 }

@@ -8,7 +8,14 @@ import { writeJson } from '../metrics/files';
 import { experimentDir, runPaths } from './layout';
 import type { FromWorker, ToWorker } from './messages';
 import { newRecord, type RunOutcome } from './run-one';
-import { readRecord } from './plan';
+import { readRunRecord } from './results';
+import type { Claimed, QueueItem } from './run-experiment';
+
+/** The run a worker has, with the release of its lock. */
+interface InFlight {
+  run?: RunSpec;
+  release?: () => void;
+}
 import type { ProgressEvent } from './progress';
 
 export interface PoolOptions {
@@ -17,7 +24,9 @@ export interface PoolOptions {
   outRoot: string;
   backend: BackendName;
   /** [run, 1-based index in the experiment] to do, in order. */
-  queue: [RunSpec, number][];
+  queue: QueueItem[];
+  /** Takes a queued run for this process (its lock held until `release`), or undefined when it is not to be trained here. */
+  claim: (item: QueueItem) => Claimed | undefined;
   total: number;
   emit: (e: ProgressEvent) => void;
   /** After each run ends (done or crashed). */
@@ -27,13 +36,19 @@ export interface PoolOptions {
   stopRequested: Promise<void>;
 }
 
-/** Records a run whose worker died: run.json says failed, with how the process ended. */
+/** Records a run whose worker died: run.json says failed, with how the process ended (when it can be written). */
 function recordCrash(o: PoolOptions, run: RunSpec, how: string): RunOutcome {
   const path = runPaths(experimentDir(o.outRoot, o.experiment), run.runId).run;
-  const record = readRecord(path) ?? newRecord({ experiment: o.experiment, run, backend: o.backend }, '');
-  writeJson(path, { ...record, status: 'failed', ended: new Date().toISOString(), message: `worker process died (${how})` });
-  o.emit({ kind: 'end', runId: run.runId, status: 'failed', message: `worker process died (${how})` });
-  return { runId: run.runId, status: 'failed' };
+  const read = readRunRecord(path);
+  const record = read.state === 'ok' ? read.value : newRecord({ experiment: o.experiment, run, backend: o.backend }, '');
+  let message = `worker process died (${how})`;
+  try {
+    writeJson(path, { ...record, status: 'failed', ended: new Date().toISOString(), message });
+  } catch (err) {
+    message += `; ${(err as Error).message}`;
+  }
+  o.emit({ kind: 'end', runId: run.runId, status: 'failed', message });
+  return { runId: run.runId, status: 'failed', message };
 }
 
 /** Resolves when every worker has ended; each run's outcome goes to `onOutcome` as it ends. */
@@ -44,21 +59,35 @@ export function runPool(o: PoolOptions): Promise<void> {
     const finishIfIdle = () => {
       if (workers.size === 0) resolve();
     };
-    const next = (child: ChildProcess, inFlight: { run?: RunSpec }) => {
-      const item = o.shouldStop() ? undefined : pending.shift();
-      inFlight.run = item?.[0];
-      if (child.connected) child.send((item ? { type: 'run', run: item[0], index: item[1], total: o.total } : { type: 'exit' }) satisfies ToWorker);
+    /** The next queued run this process may train (skipping those done or taken elsewhere), its lock held. */
+    const take = (): Claimed | undefined => {
+      while (!o.shouldStop() && pending.length > 0) {
+        const claimed = o.claim(pending.shift()!);
+        if (claimed) return claimed;
+      }
+      return undefined;
+    };
+    const next = (child: ChildProcess, inFlight: InFlight) => {
+      const claimed = take();
+      inFlight.run = claimed?.item[0];
+      inFlight.release = claimed?.release;
+      if (child.connected) child.send((claimed ? { type: 'run', run: claimed.item[0], index: claimed.item[1], total: o.total } : { type: 'exit' }) satisfies ToWorker);
+    };
+    const finish = (inFlight: InFlight) => {
+      inFlight.release?.();
+      inFlight.run = undefined;
+      inFlight.release = undefined;
     };
     const spawn = () => {
       const child = fork(join(__dirname, 'worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      const inFlight: { run?: RunSpec } = {};
+      const inFlight: InFlight = {};
       workers.add(child);
       child.on('error', () => {}); // a send racing the child's death; its 'exit' handler records the run
       child.on('message', (m: FromWorker) => {
         if (m.type === 'ready') next(child, inFlight);
         else if (m.type === 'event') o.emit(m.event);
         else if (m.type === 'done') {
-          inFlight.run = undefined;
+          finish(inFlight);
           o.onOutcome(m.outcome);
           next(child, inFlight);
         } else o.emit({ kind: 'log', line: `worker error: ${m.message.split('\n')[0]}` });
@@ -71,10 +100,14 @@ export function runPool(o: PoolOptions): Promise<void> {
         };
         if (inFlight.run) {
           fail(inFlight.run, how);
+          finish(inFlight);
           if (pending.length > 0 && !o.shouldStop()) spawn();
         } else if (pending.length > 0 && !o.shouldStop() && workers.size === 0) {
           // The last worker died between runs (it could not start): nobody is left to take the queue.
-          for (const [run] of pending.splice(0)) fail(run, `no worker could take it; the last one ended with ${how}`);
+          for (let claimed = take(); claimed; claimed = take()) {
+            fail(claimed.item[0], `no worker could take it; the last one ended with ${how}`);
+            claimed.release();
+          }
         }
         finishIfIdle();
       });

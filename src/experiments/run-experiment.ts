@@ -1,12 +1,16 @@
 // Runs an experiment: its shard of the runs, minus those already done, in-process or in worker processes,
-// rebuilding summary.csv after every run.
+// rebuilding summary.csv after every run. A run is trained only while this process holds its lock (lock.ts):
+// runs another live process is training are left to it, and waited for at the end.
+import { hostname } from 'node:os';
 import type { BackendName } from '../backend/select';
 import type { Experiment } from '../config/load';
 import type { RunSpec } from '../config/sweep';
 import { cachedLoader } from '../data/dataset';
 import type { Dataset } from '../data/types';
-import { writeYaml } from '../metrics/files';
-import { experimentDir } from './layout';
+import { isUserError, UserError } from '../errors';
+import { removeStaleTemporaries, writeYaml } from '../metrics/files';
+import { experimentDir, runPaths } from './layout';
+import { acquireRunLock, describeHolder, isStale, lockHolder, processGone, type LockHolder } from './lock';
 import { finishedRecord, shardOf, type Shard } from './plan';
 import { runPool } from './pool';
 import type { Progress } from './progress';
@@ -18,7 +22,7 @@ export interface ExperimentOptions {
   outRoot: string;
   backend: BackendName;
   progress: Progress;
-  /** From loadAllData(experiment.runs); used when jobs is 1. */
+  /** From loadAllData(experiments); used when jobs is 1. */
   data: (cfg: RunSpec['config']['data']) => Dataset;
   /** Worker processes; 1 runs in this process. */
   jobs: number;
@@ -28,26 +32,110 @@ export interface ExperimentOptions {
   /** True once the user asked to stop (Ctrl-C): runs end after their current step, no further run starts. */
   shouldStop: () => boolean;
   stopRequested: Promise<void>;
+  /** Seconds between looks at runs another process is training (tests shorten it). */
+  pollSeconds?: number;
 }
 
 /**
  * Loads the data of every distinct `data` section, before anything is written: missing or corrupt data is a
- * user error that must leave no half-written experiment behind. Returns the loader, holding them.
+ * user error, naming the config file, that must leave no half-written experiment behind. Returns the loader,
+ * holding them.
  */
-export function loadAllData(runs: readonly RunSpec[]): (cfg: RunSpec['config']['data']) => Dataset {
+export function loadAllData(experiments: readonly Experiment[]): (cfg: RunSpec['config']['data']) => Dataset {
   const load = cachedLoader();
-  for (const run of runs) load(run.config.data);
+  for (const experiment of experiments) {
+    for (const run of experiment.runs) {
+      try {
+        load(run.config.data);
+      } catch (err) {
+        if (isUserError(err)) throw new UserError(`${experiment.file}: ${err.message}`);
+        throw err;
+      }
+    }
+  }
   return load;
+}
+
+/** [run, 1-based index in the experiment]. */
+export type QueueItem = [RunSpec, number];
+
+/** A run this process may train now: its lock is held until `release`. */
+export interface Claimed {
+  item: QueueItem;
+  release: () => void;
+}
+
+/** What deciding about one queued run found: train it (lock held), or it is done, or another process has it. */
+type Claim = { kind: 'train'; claimed: Claimed } | { kind: 'done'; outcome: RunOutcome } | { kind: 'elsewhere'; holder: LockHolder };
+
+interface Scheduler {
+  claim(item: QueueItem): Claim;
+}
+
+function scheduler(o: ExperimentOptions, expDir: string, log: (line: string) => void): Scheduler {
+  return {
+    claim(item) {
+      const [run] = item;
+      const lock = acquireRunLock(runPaths(expDir, run.runId).dir);
+      if (!lock.acquired) return { kind: 'elsewhere', holder: lock.holder };
+      if (lock.tookOver) log(`${run.runId}: took over the lock of ${describeHolder(lock.tookOver)}, a process that has ended`);
+      // Another process may have finished it since this one planned its runs.
+      const rec = o.force ? undefined : finishedRecord(expDir, run);
+      if (rec) {
+        lock.release();
+        return { kind: 'done', outcome: { runId: rec.run_id, status: rec.status, final: rec.final ?? undefined, skipped: true } };
+      }
+      return { kind: 'train', claimed: { item, release: lock.release } };
+    },
+  };
+}
+
+const sleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
+
+/**
+ * Waits until no live process of this host holds the lock of any of `runs` (or a stop is requested), and returns
+ * them as `ready`: the caller claims each again (finished by the other process: done; otherwise it trains it).
+ * Runs locked from another host (shards sharing a folder) are not waited for: they come back in `elsewhere`.
+ */
+async function waitForOthers(o: ExperimentOptions, expDir: string, runs: QueueItem[], log: (line: string) => void): Promise<{ ready: QueueItem[]; elsewhere: [QueueItem, LockHolder][] }> {
+  const where = (item: QueueItem): { at: 'free' | 'here' | 'elsewhere'; holder?: LockHolder } => {
+    const holder = lockHolder(runPaths(expDir, item[0].runId).dir);
+    if (!holder || isStale(holder)) return { at: 'free' };
+    return { at: holder.host === hostname() ? 'here' : 'elsewhere', holder };
+  };
+  const elsewhere: [QueueItem, LockHolder][] = [];
+  const ready: QueueItem[] = [];
+  let waiting = runs;
+  let announced = false;
+  while (waiting.length > 0 && !o.shouldStop()) {
+    const still: QueueItem[] = [];
+    for (const item of waiting) {
+      const w = where(item);
+      if (w.at === 'free') ready.push(item);
+      else if (w.at === 'elsewhere') elsewhere.push([item, w.holder!]);
+      else still.push(item);
+    }
+    waiting = still;
+    if (waiting.length === 0) break;
+    if (!announced) {
+      log(`waiting for ${waiting.length} run(s) another ln-repro process on this host is training (Ctrl-C stops waiting): ${waiting.map(([r]) => r.runId).join(', ')}`);
+      announced = true;
+    }
+    await sleep(o.pollSeconds ?? 2);
+  }
+  return { ready, elsewhere };
 }
 
 export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]> {
   const { experiment, progress } = o;
   const expDir = experimentDir(o.outRoot, experiment.name);
+  const log = (line: string) => progress.event({ kind: 'log', line });
   writeYaml(`${expDir}/experiment.yaml`, experiment.source);
-  const indexed = experiment.runs.map((run, i) => [run, i + 1] as [RunSpec, number]);
+  removeStaleTemporaries(expDir, processGone);
+  const indexed = experiment.runs.map((run, i) => [run, i + 1] as QueueItem);
   const mine = o.shard ? shardOf(indexed, o.shard) : indexed;
   const outcomes: RunOutcome[] = [];
-  const todo: [RunSpec, number][] = [];
+  let todo: QueueItem[] = [];
   for (const item of mine) {
     const rec = o.force ? undefined : finishedRecord(expDir, item[0]);
     if (rec) outcomes.push({ runId: rec.run_id, status: rec.status, final: rec.final ?? undefined, skipped: true });
@@ -55,23 +143,64 @@ export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]>
   }
   const done = outcomes.length;
   const shardText = o.shard ? ` in shard ${o.shard.index}/${o.shard.count}` : '';
-  progress.event({ kind: 'log', line: `${mine.length} run(s)${shardText}: ${todo.length} to run, ${done} already done${done ? ' (--force reruns them)' : ''}` });
+  log(`${mine.length} run(s)${shardText}: ${todo.length} to run, ${done} already done${done ? ' (--force reruns them)' : ''}`);
   const onOutcome = (outcome: RunOutcome) => {
     outcomes.push(outcome);
-    writeSummary(expDir, experiment.runs);
+    summarize(expDir, experiment, log);
   };
+  const sched = scheduler(o, expDir, log);
+  while (todo.length > 0 && !o.shouldStop()) {
+    const deferred: QueueItem[] = [];
+    const claim = (item: QueueItem): Claimed | undefined => {
+      const c = sched.claim(item);
+      if (c.kind === 'train') return c.claimed;
+      if (c.kind === 'done') onOutcome(c.outcome);
+      else {
+        log(`${item[0].runId}: being trained by another process (${describeHolder(c.holder)}); left to it`);
+        deferred.push(item);
+      }
+      return undefined;
+    };
+    await trainQueue(o, todo, claim, onOutcome);
+    if (deferred.length === 0) break;
+    const { ready, elsewhere } = await waitForOthers(o, expDir, deferred, log);
+    for (const [[run], holder] of elsewhere) {
+      outcomes.push({ runId: run.runId, status: 'running', message: `being trained by ${describeHolder(holder)}` });
+    }
+    todo = ready;
+  }
+  summarize(expDir, experiment, log);
+  const order = new Map(experiment.runs.map((r, i) => [r.runId, i]));
+  return outcomes.sort((a, b) => order.get(a.runId)! - order.get(b.runId)!);
+}
+
+/** Trains the runs of `queue` that `claim` gives this process, in this process or in worker processes. */
+async function trainQueue(o: ExperimentOptions, queue: QueueItem[], claim: (item: QueueItem) => Claimed | undefined, onOutcome: (outcome: RunOutcome) => void): Promise<void> {
+  const { experiment, progress } = o;
   const emit = progress.event.bind(progress);
   const total = experiment.runs.length;
   if (o.jobs <= 1) {
-    for (const [run, index] of todo) {
+    for (const item of queue) {
       if (o.shouldStop()) break;
-      const data = o.data(run.config.data);
-      onOutcome(await runOne({ experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, run, index, total, data, emit, shouldStop: o.shouldStop }));
+      const claimed = claim(item);
+      if (!claimed) continue;
+      const [run, index] = item;
+      try {
+        onOutcome(await runOne({ experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, run, index, total, data: o.data(run.config.data), emit, shouldStop: o.shouldStop }));
+      } finally {
+        claimed.release();
+      }
     }
-  } else {
-    await runPool({ jobs: o.jobs, experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, queue: todo, total, emit, onOutcome, shouldStop: o.shouldStop, stopRequested: o.stopRequested });
+    return;
   }
-  writeSummary(expDir, experiment.runs);
-  const order = new Map(experiment.runs.map((r, i) => [r.runId, i]));
-  return outcomes.sort((a, b) => order.get(a.runId)! - order.get(b.runId)!);
+  await runPool({ jobs: o.jobs, experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, queue, claim, total, emit, onOutcome, shouldStop: o.shouldStop, stopRequested: o.stopRequested });
+}
+
+/** Rebuilds summary.csv; a folder that cannot be written is reported, not fatal (the runs' own files stand). */
+function summarize(expDir: string, experiment: Experiment, log: (line: string) => void): void {
+  try {
+    writeSummary(expDir, experiment.runs);
+  } catch (err) {
+    log(`summary.csv not written: ${(err as Error).message}`);
+  }
 }

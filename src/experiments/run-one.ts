@@ -3,7 +3,8 @@ import { rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { RunSpec } from '../config/sweep';
 import type { Dataset } from '../data/types';
-import { writeCsv, writeJson, writeYaml } from '../metrics/files';
+import { isUserError } from '../errors';
+import { removeStaleTemporaries, writeCsv, writeJson, writeYaml } from '../metrics/files';
 import { stepsPerEpoch } from '../train/batches';
 import { train, type EpochMetrics } from '../train/loop';
 import { metricColumns } from '../train/metrics';
@@ -15,8 +16,10 @@ export interface RunOutcome {
   runId: string;
   status: RunStatus;
   final?: EpochMetrics;
-  /** True when a previous invocation finished this run with the same config, so it was not run again. */
+  /** True when a previous invocation (or another process) finished this run with the same config, so it was not run again. */
   skipped?: boolean;
+  /** Why a run did not complete, when it is worth showing (e.g. another process is training it). */
+  message?: string;
 }
 
 export interface RunOneOptions {
@@ -57,14 +60,29 @@ export function newRecord(o: Pick<RunOneOptions, 'experiment' | 'run' | 'backend
   };
 }
 
+/** A failure as run.json's message: a user error (e.g. a file that cannot be written) as its one line, else the stack. */
+const messageOf = (err: unknown) => (isUserError(err) ? err.message : ((err as Error).stack ?? String(err)));
+
+/**
+ * Trains one run into its folder. The caller holds the run's lock (lock.ts), so nothing else writes there: a
+ * temporary file found at the start is left over from a process that died mid-write, and is removed. A file
+ * that cannot be written ends the run as `failed` with that message (in run.json when it can still be written).
+ */
 export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
   const { run, data } = o;
   const paths = runPaths(experimentDir(o.outRoot, o.experiment), run.runId);
   const record = newRecord(o, data.origin);
   const t0 = performance.now();
-  rmSync(paths.metrics, { force: true }); // a previous attempt's rows must not pass for this one's
-  writeYaml(paths.config, run.config);
-  writeJson(paths.run, record);
+  try {
+    removeStaleTemporaries(paths.dir, () => true);
+    rmSync(paths.metrics, { force: true }); // a previous attempt's rows must not pass for this one's
+    writeYaml(paths.config, run.config);
+    writeJson(paths.run, record);
+  } catch (err) {
+    const message = messageOf(err).split('\n')[0];
+    o.emit({ kind: 'end', runId: run.runId, status: 'failed', message });
+    return { runId: run.runId, status: 'failed', message };
+  }
   const cfg = run.config.train;
   const columns = metricColumns(run.config);
   o.emit({ kind: 'start', run: { runId: run.runId, index: o.index, total: o.total, epochs: cfg.epochs, stepsPerEpoch: stepsPerEpoch(data.train.count, cfg.batchSize) } });
@@ -90,12 +108,17 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
       examples_per_second: result.trainSeconds > 0 ? result.examples / result.trainSeconds : null,
     });
   } catch (err) {
-    Object.assign(record, { status: 'failed', message: (err as Error).stack ?? String(err) });
+    Object.assign(record, { status: 'failed', message: messageOf(err) });
   }
-  if (rows.length === 0) writeCsv(paths.metrics, columns, []);
   const final = rows[rows.length - 1];
   Object.assign(record, { ended: new Date().toISOString(), wall_seconds: (performance.now() - t0) / 1000, epochs_completed: rows.length, final: final ?? null });
-  writeJson(paths.run, record);
-  o.emit({ kind: 'end', runId: run.runId, status: record.status, message: record.status === 'failed' ? String(record.message).split('\n')[0] : (record.message ?? undefined) });
-  return { runId: run.runId, status: record.status, final };
+  try {
+    if (rows.length === 0) writeCsv(paths.metrics, columns, []);
+    writeJson(paths.run, record);
+  } catch (err) {
+    Object.assign(record, { status: 'failed', message: `${record.status === 'failed' ? `${record.message}; ` : ''}${messageOf(err)}` });
+  }
+  const message = record.message === null ? undefined : String(record.message).split('\n')[0];
+  o.emit({ kind: 'end', runId: run.runId, status: record.status, message });
+  return { runId: run.runId, status: record.status, final, ...(record.status === 'failed' ? { message } : {}) };
 }

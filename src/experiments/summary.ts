@@ -3,21 +3,25 @@ import { join } from 'node:path';
 import type { RunSpec } from '../config/sweep';
 import { writeCsv } from '../metrics/files';
 import { metricColumns } from '../train/metrics';
-import { runPaths } from './layout';
-import { readRecord } from './plan';
+import { readRunFolder } from './results';
 
-/** Rows for `runs`, in run order; a run with no readable run.json is `missing`. */
+/**
+ * Rows for `runs`, in run order; a run with no run.json is `missing`, one whose run.json or metrics.csv cannot
+ * be read back is `corrupt` (its `problem` says which file and line; not a column of summary.csv).
+ */
 export function summaryRows(expDir: string, runs: readonly RunSpec[]): Record<string, unknown>[] {
   return runs.map((run) => {
     const columns = metricColumns(run.config);
-    const rec = readRecord(runPaths(expDir, run.runId).run);
+    const folder = readRunFolder(expDir, run.runId);
+    const rec = folder.state === 'ok' ? folder.record : undefined;
     const final = (rec?.final ?? {}) as Partial<Record<string, number>>;
     return {
       run_id: run.runId,
       ...run.swept,
-      status: rec?.status ?? 'missing',
+      status: rec?.status ?? folder.state,
       ...Object.fromEntries(columns.map((c) => [c, final[c] ?? null])),
       examples_per_second: rec?.examples_per_second ?? null,
+      ...(folder.message ? { problem: folder.message } : {}),
     };
   });
 }

@@ -33,9 +33,17 @@ async function handle(m: ToWorker): Promise<void> {
     });
     send({ type: 'done', outcome });
   } else if (m.type === 'exit') {
+    leaving = true;
     process.disconnect();
   }
 }
+
+// A worker whose parent is gone (killed with -9) must not go on writing a run folder whose lock has died with
+// the parent: another process may take that run over.
+let leaving = false;
+process.on('disconnect', () => {
+  if (!leaving) process.exit(1);
+});
 
 // Ctrl-C reaches the whole process group: stop after the current step, as the parent does; a second one quits.
 let interrupts = 0;

@@ -1,14 +1,66 @@
-// Result files, each written atomically (temporary file in the same folder, then rename).
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+// Result files, each written atomically (temporary file in the same folder, then rename). A write that fails
+// (read-only folder, full disk, a file where a folder should be) removes its temporary file and is a UserError
+// naming the path: `cannot write <path>: <reason>`.
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import YAML from 'yaml';
+import { UserError } from '../errors';
+
+const REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'it is a folder',
+  EEXIST: 'a file stands where a folder is needed',
+  ENAMETOOLONG: 'the name is too long',
+};
+
+/** A file-system error as a user can act on it. */
+export function fsReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return (e.code && REASONS[e.code] ? `${REASONS[e.code]} (${e.code})` : undefined) ?? e.message ?? String(err);
+}
+
+/** Test hook: with LN_REPRO_TEST_FAIL_WRITES_AFTER=N, every write of this process after its N-th fails as on a full disk. */
+let writes = 0;
+function injectedFailure(): NodeJS.ErrnoException | undefined {
+  const after = process.env.LN_REPRO_TEST_FAIL_WRITES_AFTER;
+  if (after === undefined || ++writes <= Number(after)) return undefined;
+  return Object.assign(new Error('ENOSPC: no space left on device (injected by LN_REPRO_TEST_FAIL_WRITES_AFTER)'), { code: 'ENOSPC' });
+}
 
 export function writeAtomic(path: string, text: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const injected = injectedFailure();
+    if (injected) throw injected;
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true, maxRetries: 0 });
+    throw new UserError(`cannot write ${path}: ${fsReason(err)}`);
+  }
+}
+
+/** The temporary files (`*.tmp-<pid>`) in `dir` whose writer `isGone(pid)`; removed, and their names returned. */
+export function removeStaleTemporaries(dir: string, isGone: (pid: number) => boolean): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return []; // no folder yet
+  }
+  const stale = names.filter((n) => {
+    const m = /\.tmp-(\d+)$/.exec(n);
+    return m !== null && isGone(Number(m[1]));
+  });
+  for (const n of stale) rmSync(join(dir, n), { force: true });
+  return stale;
 }
 
 export function writeJson(path: string, value: unknown): void {

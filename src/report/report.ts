@@ -9,8 +9,7 @@ import type { Experiment } from '../config/load';
 import { UserError } from '../errors';
 import { evaluateClaim, readRunResults, stats, type ClaimResult, type RunResult } from '../experiments/claims';
 import { loadExperimentFolder } from '../experiments/folder';
-import { runPaths, type RunRecord } from '../experiments/layout';
-import { readRecord } from '../experiments/plan';
+import type { RunRecord } from '../experiments/layout';
 import { writeAtomic } from '../metrics/files';
 import { learningCurves, recallBars, sweepPlot, type MeasureAxis, type Spec } from './figures';
 import { toPng, toSvg } from './render';
@@ -160,11 +159,15 @@ function provenance(dir: string, experiment: Experiment, records: (RunRecord | u
 export async function writeReport(dir: string): Promise<ReportOutcome> {
   const experiment = loadExperimentFolder(dir);
   const runs = readRunResults(dir, experiment.runs);
+  const corrupt = runs.filter((r) => r.problem);
+  if (corrupt.length > 0) {
+    throw new UserError(`${dir}: result files that cannot be read (ln-repro run reruns these runs):\n${corrupt.map((r) => `  - ${r.problem}`).join('\n')}`);
+  }
   const withRows = runs.filter((r) => r.rows.length > 0);
   if (withRows.length === 0) {
     throw new UserError(`${dir}: no run has metrics yet (no rows in any <runId>/metrics.csv); run the experiment first (ln-repro run)`);
   }
-  const records = experiment.runs.map((r) => readRecord(runPaths(dir, r.runId).run));
+  const records = runs.map((r) => r.record);
   const claims = experiment.claims.map((c) => evaluateClaim(c, runs));
   const figures: ReportFigure[] = [];
   for (const f of figureSpecs(experiment, withRows)) {

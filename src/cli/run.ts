@@ -9,6 +9,7 @@ import { checkExperiment } from '../experiments/check';
 import { experimentDir } from '../experiments/layout';
 import { parseShard } from '../experiments/plan';
 import { makeProgress, resultTable, type Progress } from '../experiments/progress';
+import { estimateRun, formatBytes, memoryLimit } from '../experiments/limits';
 import { loadAllData, runExperiment } from '../experiments/run-experiment';
 import { writeReport } from '../report/report';
 import { onInterrupt } from './interrupt';
@@ -66,11 +67,15 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const experiments = loadExperiments({ file, sets: opts.set });
   const data = loadAllData(experiments);
   const backend = await selectBackend(opts.backend);
+  checkMemory(experiments, backend.name);
   // Default: one run per core on cpu/wasm (each runs on one core); one on a GPU, which runs share badly.
   const jobs = requestedJobs ?? (backend.name === 'tensorflow' ? 1 : availableParallelism());
   enableFastPaths();
   const progress = makeProgress({ quiet: opts.quiet, tty: Boolean(process.stderr.isTTY) });
   const log = (line: string) => progress.event({ kind: 'log', line });
+  if (requestedJobs !== undefined && requestedJobs > availableParallelism() && backend.name !== 'tensorflow') {
+    log(`--jobs ${requestedJobs}: more than this machine's ${availableParallelism()} CPU cores; each worker trains on one core, so they will slow each other (at most one worker per run to do is started)`);
+  }
   const skipped = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   log(`backend: ${backend.name}${skipped ? ` (not available: ${skipped})` : ''}`);
   const interrupt = onInterrupt(() => log('interrupted: finishing the current step (Ctrl-C again to quit at once)'));
@@ -84,6 +89,22 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   } finally {
     interrupt.dispose();
     progress.stop();
+  }
+}
+
+/** Refuses, before anything is written, a run whose estimated memory the backend cannot hold (limits.ts). */
+function checkMemory(experiments: readonly Experiment[], backend: string): void {
+  const limit = memoryLimit(backend);
+  for (const experiment of experiments) {
+    for (const run of experiment.runs) {
+      const e = estimateRun(run.config);
+      if (e.bytes <= limit) continue;
+      const what = backend === 'wasm' ? `the wasm backend can address ${formatBytes(limit)} (32-bit WebAssembly memory)` : `this machine has ${formatBytes(limit)}`;
+      throw new UserError(
+        `${experiment.file}: run ${run.runId}: needs about ${formatBytes(e.bytes)} (${e.parameters.toExponential(2)} parameters, each kept ~6 times for weights, gradients and Adam's moments, ` +
+          `and ${e.activationsPerExample} activations per example at batch ${run.config.train.batchSize}) and ${what}; make the model or the batch smaller`,
+      );
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // Result files, each written atomically (temporary file in the same folder, then rename). A write that fails
 // (read-only folder, full disk, a file where a folder should be) removes its temporary file and is a UserError
 // naming the path: `cannot write <path>: <reason>`.
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import YAML from 'yaml';
@@ -18,6 +18,22 @@ const REASONS: Record<string, string> = {
   EEXIST: 'a file stands where a folder is needed',
   ENAMETOOLONG: 'the name is too long',
 };
+
+/**
+ * Node's recursive mkdir reports ENOENT when a parent cannot be created (read-only, no permission): the nearest
+ * existing ancestor's own error says why.
+ */
+function diagnose(path: string, err: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  if (err.code !== 'ENOENT') return err;
+  let dir = dirname(path);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  try {
+    accessSync(dir, constants.W_OK);
+    return statSync(dir).isDirectory() ? err : Object.assign(new Error(`${dir} is a file`), { code: 'ENOTDIR' });
+  } catch (cause) {
+    return cause as NodeJS.ErrnoException;
+  }
+}
 
 /** A file-system error as a user can act on it. */
 export function fsReason(err: unknown): string {
@@ -42,8 +58,12 @@ export function writeAtomic(path: string, text: string | Uint8Array): void {
     writeFileSync(tmp, text);
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true, maxRetries: 0 });
-    throw new UserError(`cannot write ${path}: ${fsReason(err)}`);
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was created there (the folder itself is missing or not a folder)
+    }
+    throw new UserError(`cannot write ${path}: ${fsReason(diagnose(path, err as NodeJS.ErrnoException))}`);
   }
 }
 

@@ -1,0 +1,377 @@
+// Hostile and careless use (issue 11): writes outside --out, infinite numbers, file-system faults, two processes
+// on one experiment folder, corrupt result files, runs too large for memory, misleading messages.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { loadExperiments } from '../src/config/load';
+import { runConfigSchema } from '../src/config/schema';
+import { experimentDir, runPaths } from '../src/experiments/layout';
+import { acquireRunLock, lockHolder } from '../src/experiments/lock';
+import { readMetrics, readRunRecord } from '../src/experiments/results';
+import { estimateRun } from '../src/experiments/limits';
+import { buildModel } from '../src/models/registry';
+import { disposeModel } from '../src/models/types';
+import { INPUT_SHAPES } from '../src/tasks/classification';
+import { writeAtomic } from '../src/metrics/files';
+import { UserError } from '../src/errors';
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'ln-repro');
+const TINY = ['--set', 'train.epochs=1', '--set', 'data.train=64', '--set', 'data.test=32', '--set', 'model.hidden=[16]', '--set', 'train.batchSize=16'];
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ln-repro-${name}-`));
+const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at |internal error/, `no stack trace: ${text}`);
+/** Every file under `dir`, relative. */
+function files(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' });
+}
+
+describe('1. output stays inside --out', () => {
+  for (const name of ['..', '.', '.hidden', 'a/b', '../x']) {
+    it(`rejects the experiment name "${name}" (exit 2, nothing written)`, () => {
+      const out = join(tmp('name'), 'out');
+      const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', `name=${name}`, '--out', out]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /configs\/mnist-bs4\.yaml: name: .*one folder/);
+      noStack(r.stderr);
+      assert.equal(existsSync(out), false);
+    });
+  }
+
+  it("does not touch another experiment's files with name: .. (the case found)", () => {
+    const root = tmp('victim');
+    const victim = join(root, 'claims', 'experiment.yaml');
+    mkdirSync(join(root, 'claims', 'zzz'), { recursive: true });
+    writeFileSync(victim, 'victim\n');
+    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'name=..', '--out', join(root, 'claims', 'zzz')]);
+    assert.equal(r.code, 2);
+    assert.equal(readFileSync(victim, 'utf8'), 'victim\n');
+  });
+
+  it('every path is made inside its root, whatever a caller passes', () => {
+    assert.throws(() => experimentDir('/tmp/out', '..'), (e: unknown) => e instanceof UserError && /outside \/tmp\/out/.test(e.message));
+    assert.throws(() => experimentDir('/tmp/out', 'a/../..'), UserError);
+    assert.throws(() => runPaths('/tmp/out/x', '../y'), UserError);
+    assert.throws(() => runPaths('/tmp/out/x', '.'), UserError);
+    assert.equal(runPaths('/tmp/out/x', 'norm=.._a').dir, '/tmp/out/x/norm=.._a');
+  });
+});
+
+describe('2. numbers are finite, and a saved config loads again', () => {
+  for (const [key, value] of [['train.learningRate', '.inf'], ['model.gainInit', '.inf'], ['model.epsilon', '.inf'], ['train.clipNorm', '.inf'], ['model.biasInit', '-.inf'], ['train.learningRate', '.nan']]) {
+    it(`rejects ${key}=${value}, naming it as written`, () => {
+      const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', `${key}=${value}`, '--out', join(tmp('inf'), 'out')]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, new RegExp(`${key.replace('.', '\\.')}: expected a finite number, found ${value.replace('.', '\\.')}`));
+    });
+  }
+
+  const roundTrip = (config: unknown) => runConfigSchema.parse(YAML.parse(YAML.stringify(config)));
+  it('round-trips every run of every shipped config through its saved config.yaml', () => {
+    const dir = join(ROOT, 'configs');
+    const all = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml'));
+    let runs = 0;
+    for (const f of all) {
+      for (const e of loadExperiments({ file: join(dir, f) })) {
+        for (const r of e.runs) {
+          assert.deepEqual(roundTrip(r.config), r.config, `${f} ${r.runId}`);
+          runs += 1;
+        }
+      }
+    }
+    assert.ok(runs > 200, `${runs} runs`);
+  });
+
+  it('round-trips fuzzed valid configs (extreme finite numbers, every model kind)', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+    const numbers = [1e-300, 5e-324, 1.7976931348623157e308, 0.1 + 0.2, 1 / 3, 123456789.123, 2 ** 53 - 1, 1e21];
+    const models = [{ kind: 'mlp', hidden: [8] }, { kind: 'conv', channels: [4] }, { kind: 'rnn', cell: pick(['lstm', 'gru']) }, { kind: 'retrieval' }];
+    const views: Record<string, string> = { mlp: 'flat', conv: 'image', rnn: 'rows', retrieval: 'strips' };
+    for (let i = 0; i < 200; i++) {
+      const model = { ...pick(models), epsilon: pick(numbers), gainInit: pick(numbers) * pick([1, -1]), biasInit: pick(numbers) * pick([1, -1]) };
+      const raw = { name: 'fuzz', data: { train: 200, test: 10, view: views[model.kind] }, model, train: { learningRate: pick(numbers), clipNorm: pick(numbers) } };
+      const config = runConfigSchema.parse(raw);
+      assert.deepEqual(roundTrip(config), config, JSON.stringify(raw));
+    }
+  });
+});
+
+describe('3. file-system faults are user errors', () => {
+  it('a file where --out needs a folder: exit 2 before training, naming the path', () => {
+    const root = tmp('notdir');
+    writeFileSync(join(root, 'afile'), 'x');
+    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--out', join(root, 'afile', 'out')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /cannot write .*afile\/out\/mnist-bs4\/experiment\.yaml: .*(ENOTDIR|EEXIST)/);
+    noStack(r.stderr);
+  });
+
+  it('an atomic write that fails leaves no temporary file', () => {
+    const root = tmp('atomic');
+    mkdirSync(join(root, 'target.json')); // a folder where the file goes: rename fails
+    assert.throws(() => writeAtomic(join(root, 'target.json'), 'x'), (e: unknown) => e instanceof UserError && /cannot write .*target\.json/.test(e.message));
+    assert.deepEqual(files(root).filter((f) => f.includes('.tmp-')), []);
+  });
+
+  for (const jobs of ['1', '2']) {
+    it(`the disk fills up mid-run (injected ENOSPC, --jobs ${jobs}): exit 1, the run failed with the reason, no temporary files`, () => {
+      const out = tmp('full');
+      // Writes of the process that trains: config.yaml, run.json, then metrics.csv after epoch 1 fails.
+      const env = { LN_REPRO_TEST_FAIL_WRITES_AFTER: jobs === '1' ? '3' : '2' };
+      const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'model.norm=layer', '--set', 'train.epochs=2', '--jobs', jobs, '--out', out, '--no-report'], env);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      noStack(r.stderr);
+      assert.match(r.stdout + r.stderr, /failed: cannot write .*metrics\.csv: no space left on device/);
+      assert.deepEqual(files(out).filter((f) => f.includes('.tmp-')), [], 'no temporary file left');
+    });
+  }
+
+  it('a run start removes stale temporary files of its run folder', () => {
+    const out = tmp('stale');
+    const run = join(out, 'mnist-bs4', 'norm=layer');
+    mkdirSync(run, { recursive: true });
+    writeFileSync(join(run, 'metrics.csv.tmp-999999'), 'half written');
+    assert.equal(cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'model.norm=layer', '--out', out, '--quiet', '--no-report']).code, 0);
+    assert.deepEqual(files(run).filter((f) => f.includes('.tmp-')), []);
+  });
+
+  // A read-only folder (holding a finished experiment) needs a mount (root ignores permissions) or a non-root
+  // user; skipped where neither works.
+  const mounted: string[] = [];
+  after(() => mounted.forEach((d) => spawnSync('umount', [d])));
+  const readOnlyCopy = (): string | undefined => {
+    const dir = tmp('ro');
+    const isRoot = process.getuid?.() === 0;
+    try {
+      if (isRoot) {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'ignore' });
+        mounted.push(dir);
+      }
+      cpSync(join(ROOT, 'test', 'fixtures', 'results', 'tiny-sweep'), join(dir, 'tiny-sweep'), { recursive: true });
+      if (isRoot) execFileSync('mount', ['-o', 'remount,ro', dir], { stdio: 'ignore' });
+      else execFileSync('chmod', ['-R', 'a-w', dir]);
+      return dir;
+    } catch {
+      return undefined;
+    }
+  };
+  it('a read-only output folder: run, summary, check and report say which path they cannot write, exit 2', (t) => {
+    const dir = readOnlyCopy();
+    if (!dir) return t.skip('cannot make a read-only folder here (no mount as root, no chmod)');
+    const exp = join(dir, 'tiny-sweep');
+    const cases: [string[], RegExp][] = [
+      [['run', 'configs/mnist-bs4.yaml', ...TINY, '--out', dir], /cannot write .*mnist-bs4\/experiment\.yaml: (read-only file system|permission denied)/],
+      [['summary', exp], /cannot write .*tiny-sweep\/summary\.csv: (read-only file system|permission denied)/],
+      [['check', exp], /cannot write .*tiny-sweep\/check\.json: (read-only file system|permission denied)/],
+      [['report', exp], /cannot write .*tiny-sweep\/\S+: (read-only file system|permission denied)/],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli(args);
+      assert.equal(r.code, 2, `${args[0]}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, message);
+      noStack(r.stderr);
+    }
+  });
+});
+
+describe('4. one writer per run', () => {
+  it('a lock names its holder; a second taker is refused; a stale lock (process gone) is taken over', () => {
+    const dir = join(tmp('lock'), 'run');
+    const first = acquireRunLock(dir);
+    assert.ok(first.acquired);
+    assert.equal(lockHolder(dir)?.pid, process.pid);
+    const second = acquireRunLock(dir);
+    assert.ok(!second.acquired && second.holder.pid === process.pid, 'the same lock cannot be taken twice');
+    first.release();
+    assert.equal(lockHolder(dir), undefined);
+    const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!; // a pid whose process has ended
+    writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: gone, host: hostname(), started: 'then' }));
+    const third = acquireRunLock(dir);
+    assert.ok(third.acquired && third.tookOver?.pid === gone);
+    third.release();
+    writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: gone, host: 'another-host', started: 'then' }));
+    const fourth = acquireRunLock(dir);
+    assert.ok(!fourth.acquired && fourth.holder.host === 'another-host', 'a lock from another host is always respected');
+  });
+
+  it('two run processes on one folder, started 4 s apart: every run complete once, metrics as one process makes them', async () => {
+    // 6 runs of ~2.5 s each: the second process starts while the first is on its second or third run.
+    const args = ['run', 'configs/mnist-bs4.yaml', '--set', 'data.train=3000', '--set', 'data.test=100', '--set', 'model.hidden=[64]', '--set', 'train.batchSize=4', '--set', 'train.epochs=2', '--set', 'sweep.train.seed=[1,2]', '--jobs', '1', '--no-report'];
+    const reference = tmp('one');
+    assert.equal(cli([...args, '--out', reference, '--quiet']).code, 0);
+    const shared = tmp('two');
+    const start = () => {
+      const child = spawn(process.execPath, [BIN, ...args, '--out', shared], { cwd: ROOT });
+      let stdout = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      return new Promise<{ code: number | null; stdout: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout })));
+    };
+    const a = start();
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const b = start();
+    const [ra, rb] = await Promise.all([a, b]);
+    assert.equal(ra.code, 0, ra.stdout);
+    assert.equal(rb.code, 0, rb.stdout);
+    const exp = loadExperiments({ file: join(ROOT, 'configs', 'mnist-bs4.yaml'), sets: args.slice(1).filter((_, i, xs) => xs[i - 1] === '--set') })[0];
+    const trained = (out: string) => out.split('\n').filter((l) => / complete$/.test(l)).map((l) => /\[\d+\/\d+ (.+)\] complete$/.exec(l)![1]);
+    const byA = trained(ra.stdout);
+    const byB = trained(rb.stdout);
+    assert.ok(byB.length > 0, `the second process trained runs too:\n${rb.stdout}`);
+    assert.deepEqual([...byA, ...byB].sort(), exp.runs.map((r) => r.runId).sort(), 'each run trained exactly once');
+    const timeless = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, 5).join(','));
+    for (const run of exp.runs) {
+      const rec = readRunRecord(runPaths(join(shared, 'mnist-bs4'), run.runId).run);
+      assert.ok(rec.state === 'ok' && rec.value.status === 'complete', run.runId);
+      assert.deepEqual(timeless(runPaths(join(shared, 'mnist-bs4'), run.runId).metrics), timeless(runPaths(join(reference, 'mnist-bs4'), run.runId).metrics), run.runId);
+      assert.equal(lockHolder(runPaths(join(shared, 'mnist-bs4'), run.runId).dir), undefined, 'no lock left');
+    }
+  });
+
+  it("Ctrl-C to a second process leaves the first one's finished runs as they are", async () => {
+    const args = ['run', 'configs/mnist-bs4.yaml', '--set', 'data.train=3000', '--set', 'data.test=100', '--set', 'model.hidden=[64]', '--set', 'train.batchSize=4', '--set', 'train.epochs=2', '--jobs', '1', '--no-report', '--no-check'];
+    const out = tmp('ctrlc');
+    const first = spawn(process.execPath, [BIN, ...args, '--out', out], { cwd: ROOT });
+    const firstDone = new Promise<number | null>((resolve) => first.on('close', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const second = spawn(process.execPath, [BIN, ...args, '--out', out], { cwd: ROOT });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    second.kill('SIGINT');
+    const secondCode = await new Promise<number | null>((resolve) => second.on('close', resolve));
+    assert.equal(secondCode, 130);
+    assert.equal(await firstDone, 0);
+    for (const norm of ['none', 'layer', 'batch']) {
+      const rec = readRunRecord(join(out, 'mnist-bs4', `norm=${norm}`, 'run.json'));
+      assert.ok(rec.state === 'ok' && rec.value.status === 'complete', `norm=${norm}: ${rec.state === 'ok' ? rec.value.status : rec.state}`);
+    }
+  });
+});
+
+describe('5. corrupt inputs and result files', () => {
+  it('a YAML alias bomb is one line, exit 2', () => {
+    const file = join(tmp('bomb'), 'bomb.yaml');
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [prev, next] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f']]) levels.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    writeFileSync(file, `${levels.join('\n')}\n`);
+    const r = cli(['run', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /bomb\.yaml: cannot read this YAML: Excessive alias count/);
+    noStack(r.stderr);
+  });
+
+  it('a truncated metrics.csv and an empty run.json: corrupt (not missing, not complete) in summary, check and report; run reruns them', () => {
+    const out = tmp('corrupt');
+    const fixture = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
+    assert.equal(cli(['run', fixture, '--out', out, '--jobs', '1', '--quiet', '--no-report']).code, 0);
+    const exp = join(out, 'tiny-claims');
+    const metrics = join(exp, 'norm=layer,seed=1', 'metrics.csv');
+    const text = readFileSync(metrics, 'utf8');
+    writeFileSync(metrics, text.slice(0, text.trimEnd().lastIndexOf(',') + 1)); // the last line cut mid-row
+    writeFileSync(join(exp, 'norm=none,seed=2', 'run.json'), '');
+    const summary = cli(['summary', exp]);
+    assert.equal(summary.code, 2);
+    assert.match(summary.stdout, /corrupt +norm=layer,seed=1: .*metrics\.csv:\d+: /);
+    assert.match(summary.stdout, /corrupt +norm=none,seed=2: .*run\.json: not valid JSON \(empty file\)/);
+    const check = cli(['check', exp]);
+    assert.equal(check.code, 2);
+    assert.match(check.stdout, /MISSING[\s\S]*norm=layer,seed=1: corrupt \(.*metrics\.csv:\d+/);
+    noStack(check.stderr);
+    const report = cli(['report', exp]);
+    assert.equal(report.code, 2);
+    assert.match(report.stderr, /cannot be read[\s\S]*metrics\.csv:\d+/);
+    noStack(report.stderr);
+    const rerun = cli(['run', fixture, '--out', out, '--jobs', '1', '--no-report']);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(rerun.stdout, /2 to run, 2 already done/);
+    assert.equal(cli(['summary', exp]).code, 0);
+  });
+
+  it('reads result files back as ok, missing or corrupt with file and line', () => {
+    const dir = tmp('read');
+    const csv = join(dir, 'metrics.csv');
+    assert.equal(readMetrics(csv).state, 'missing');
+    writeFileSync(csv, 'epoch,step,train_nll,test_nll,test_error,seconds\n1,10,0.5,0.4,0.1,1.5\n2,20,0.4');
+    const bad = readMetrics(csv);
+    assert.ok(bad.state === 'corrupt' && /metrics\.csv:3: malformed CSV/.test(bad.message), JSON.stringify(bad));
+    writeFileSync(csv, 'epoch,step,train_nll,test_nll,test_error,seconds\n1,10,0.5,0.4,0.1,1.5\n3,20,0.4,0.3,0.1,2.5\n');
+    const gap = readMetrics(csv);
+    assert.ok(gap.state === 'corrupt' && /metrics\.csv:3: epoch 3 where 2 belongs/.test(gap.message));
+    writeFileSync(join(dir, 'run.json'), '{"status": "complete"');
+    assert.equal(readRunRecord(join(dir, 'run.json')).state, 'corrupt');
+    writeFileSync(join(dir, 'run.json'), '{"status": "bogus"}');
+    assert.equal(readRunRecord(join(dir, 'run.json')).state, 'corrupt');
+  });
+});
+
+describe('6. limits up front', () => {
+  it('refuses a model too large for memory with its estimate (exit 2, nothing written)', () => {
+    const out = join(tmp('huge'), 'out');
+    for (const hidden of ['[10000000]', '[1000000]']) {
+      const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', `model.hidden=${hidden}`, '--out', out]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /mnist-bs4\.yaml: run norm=none: needs about [\d.]+ GB \(7\.96e\+\d+ parameters.*wasm backend can address 4\.0 GB/);
+      assert.equal(existsSync(out), false);
+    }
+  });
+
+  it('rejects a batch larger than the training set', () => {
+    const r = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'train.batchSize=1000000000', '--out', join(tmp('bs'), 'out')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /train\.batchSize: 1000000000 is larger than data\.train \(8000\)/);
+  });
+
+  it('warns about more jobs than cores and starts no more workers than runs', () => {
+    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'model.norm=layer', '--jobs', '1000', '--out', tmp('jobs'), '--no-report']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /--jobs 1000: more than this machine's \d+ CPU cores/);
+    assert.match(r.stdout, /1 run\(s\) -> .* \(1 jobs\)|1 run\(s\) -> [^\n]*$/m);
+  });
+
+  it('counts the parameters of each model kind within 2% of the model built', () => {
+    const configs = [
+      { data: { view: 'flat' }, model: { kind: 'mlp', hidden: [300, 100], norm: 'layer' } },
+      { data: { view: 'image' }, model: { kind: 'conv', channels: [8, 16], norm: 'batch' } },
+      { data: { view: 'rows' }, model: { kind: 'rnn', cell: 'lstm', hidden: 64, norm: 'layer' } },
+      { data: { view: 'rows' }, model: { kind: 'rnn', cell: 'gru', hidden: 64, norm: 'none' } },
+      { data: { view: 'pixels' }, model: { kind: 'rnn', cell: 'lstm', hidden: 32, norm: 'batch' } },
+    ];
+    for (const c of configs) {
+      const config = runConfigSchema.parse({ name: 'size', data: { train: 200, test: 10, ...c.data }, model: c.model });
+      const model = buildModel({ config: config.model as never, inputShape: INPUT_SHAPES[config.data.view as 'flat'], classes: 10, seed: 1 });
+      const built = model.trainable.reduce((n, v) => n + v.size, 0);
+      disposeModel(model);
+      const estimated = estimateRun(config).parameters;
+      assert.ok(Math.abs(estimated - built) / built < 0.02, `${c.model.kind}: estimated ${estimated}, built ${built}`);
+    }
+  });
+});
+
+describe('7. messages', () => {
+  it('a key of another model kind says so', () => {
+    const r = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'model.forgetBias=1', '--out', join(tmp('kind'), 'out')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /model\.forgetBias: forgetBias is a key of model\.kind rnn, retrieval, not of model\.kind mlp/);
+  });
+
+  it('data errors name the config file', () => {
+    const out = join(tmp('data'), 'out');
+    for (const sets of [['data.train=9999'], ['data.source=idx', 'data.dir=/nonexistent']]) {
+      const r = cli(['run', 'configs/mnist-bs4.yaml', ...sets.flatMap((s) => ['--set', s]), '--out', out]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^ln-repro: configs\/mnist-bs4\.yaml: /);
+    }
+    const copied = join(tmp('fixture'), 'x.yaml');
+    cpSync(join(ROOT, 'configs', 'mnist-bs4.yaml'), copied);
+    assert.match(cli(['run', copied, '--set', 'data.train=9999', '--out', out]).stderr, /x\.yaml: data\.train \+ data\.test/);
+  });
+});

@@ -3,14 +3,14 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { loadExperiments } from '../src/config/load';
 import { runConfigSchema } from '../src/config/schema';
 import { experimentDir, runPaths } from '../src/experiments/layout';
-import { acquireRunLock, lockHolder } from '../src/experiments/lock';
+import { acquireRunLock, lockState } from '../src/experiments/lock';
 import { readMetrics, readRunRecord } from '../src/experiments/results';
 import { estimateRun } from '../src/experiments/limits';
 import { buildModel } from '../src/models/registry';
@@ -166,6 +166,18 @@ describe('3. file-system faults are user errors', () => {
       return undefined;
     }
   };
+  it('summary, check and report on a disk that fails every write (injected): "cannot write", exit 2', () => {
+    const exp = join(tmp('inject'), 'tiny-sweep');
+    cpSync(join(ROOT, 'test', 'fixtures', 'results', 'tiny-sweep'), exp, { recursive: true });
+    for (const [command, file] of [['summary', 'summary.csv'], ['check', 'check.json'], ['report', '\\S+']]) {
+      const r = cli([command, exp], { LN_REPRO_TEST_FAIL_WRITES_AFTER: '0' });
+      assert.equal(r.code, 2, `${command}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`cannot write .*tiny-sweep/${file}: no space left on device`));
+      noStack(r.stderr);
+    }
+    assert.deepEqual(files(exp).filter((f) => f.includes('.tmp-')), []);
+  });
+
   it('a read-only output folder: run, summary, check and report say which path they cannot write, exit 2', (t) => {
     const dir = readOnlyCopy();
     if (!dir) return t.skip('cannot make a read-only folder here (no mount as root, no chmod)');
@@ -186,24 +198,55 @@ describe('3. file-system faults are user errors', () => {
 });
 
 describe('4. one writer per run', () => {
-  it('a lock names its holder; a second taker is refused; a stale lock (process gone) is taken over', () => {
+  it('a lock names its holder; a second taker is refused; stale locks (process gone, pid reused, unreadable) are taken over', () => {
     const dir = join(tmp('lock'), 'run');
+    const lockFile = join(dir, 'run.lock');
     const first = acquireRunLock(dir);
     assert.ok(first.acquired);
-    assert.equal(lockHolder(dir)?.pid, process.pid);
+    const state = lockState(dir);
+    assert.ok(state.state === 'held' && state.holder.pid === process.pid && state.here);
     const second = acquireRunLock(dir);
     assert.ok(!second.acquired && second.holder.pid === process.pid, 'the same lock cannot be taken twice');
     first.release();
-    assert.equal(lockHolder(dir), undefined);
+    assert.equal(lockState(dir).state, 'free');
+    const takeOver = (holder: object, why: string) => {
+      writeFileSync(lockFile, JSON.stringify(holder));
+      const r = acquireRunLock(dir);
+      assert.ok(r.acquired, why);
+      r.release();
+    };
     const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!; // a pid whose process has ended
-    writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: gone, host: hostname(), started: 'then' }));
-    const third = acquireRunLock(dir);
-    assert.ok(third.acquired && third.tookOver?.pid === gone);
-    third.release();
-    writeFileSync(join(dir, 'run.lock'), JSON.stringify({ pid: gone, host: 'another-host', started: 'then' }));
-    const fourth = acquireRunLock(dir);
-    assert.ok(!fourth.acquired && fourth.holder.host === 'another-host', 'a lock from another host is always respected');
+    takeOver({ pid: gone, host: hostname(), started: 'then' }, 'its process has ended');
+    // A restarted container gets its pid back: this process's own pid on a lock it never took.
+    takeOver({ pid: process.pid, host: hostname(), started: 'before a restart' }, 'own pid, not held');
+    if (existsSync('/proc/self/stat')) takeOver({ pid: process.ppid, host: hostname(), started: 'then', identity: 'another-boot:1' }, 'pid reused by another process');
+    writeFileSync(lockFile, '');
+    const young = acquireRunLock(dir);
+    assert.ok(!young.acquired, 'an unreadable lock is respected while it may still be being written');
+    utimesSync(lockFile, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const old = acquireRunLock(dir);
+    assert.ok(old.acquired, 'an unreadable lock older than 30 s is stale');
+    old.release();
+    writeFileSync(lockFile, JSON.stringify({ pid: gone, host: 'another-host', started: 'then' }));
+    const other = acquireRunLock(dir);
+    assert.ok(!other.acquired && other.holder.host === 'another-host' && !other.here, 'a lock from another host is always respected');
   });
+
+  for (const jobs of ['1', '2']) {
+    it(`a run whose lock cannot be made fails alone (--jobs ${jobs}): the others complete, exit 1`, () => {
+      const out = tmp('nolock');
+      mkdirSync(join(out, 'mnist-bs4'), { recursive: true });
+      writeFileSync(join(out, 'mnist-bs4', 'norm=layer'), 'a file where the run folder goes');
+      const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--jobs', jobs, '--out', out, '--no-report']);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      noStack(r.stderr);
+      assert.match(r.stdout, /norm=layer: failed: cannot lock .*norm=layer\/run\.lock/);
+      for (const norm of ['none', 'batch']) {
+        const rec = readRunRecord(join(out, 'mnist-bs4', `norm=${norm}`, 'run.json'));
+        assert.ok(rec.state === 'ok' && rec.value.status === 'complete', norm);
+      }
+    });
+  }
 
   it('two run processes on one folder, started 4 s apart: every run complete once, metrics as one process makes them', async () => {
     // 6 runs of ~2.5 s each: the second process starts while the first is on its second or third run.
@@ -234,22 +277,34 @@ describe('4. one writer per run', () => {
       const rec = readRunRecord(runPaths(join(shared, 'mnist-bs4'), run.runId).run);
       assert.ok(rec.state === 'ok' && rec.value.status === 'complete', run.runId);
       assert.deepEqual(timeless(runPaths(join(shared, 'mnist-bs4'), run.runId).metrics), timeless(runPaths(join(reference, 'mnist-bs4'), run.runId).metrics), run.runId);
-      assert.equal(lockHolder(runPaths(join(shared, 'mnist-bs4'), run.runId).dir), undefined, 'no lock left');
+      assert.equal(lockState(runPaths(join(shared, 'mnist-bs4'), run.runId).dir).state, 'free', 'no lock left');
     }
   });
 
   it("Ctrl-C to a second process leaves the first one's finished runs as they are", async () => {
     const args = ['run', 'configs/mnist-bs4.yaml', '--set', 'data.train=3000', '--set', 'data.test=100', '--set', 'model.hidden=[64]', '--set', 'train.batchSize=4', '--set', 'train.epochs=2', '--jobs', '1', '--no-report', '--no-check'];
     const out = tmp('ctrlc');
-    const first = spawn(process.execPath, [BIN, ...args, '--out', out], { cwd: ROOT });
-    const firstDone = new Promise<number | null>((resolve) => first.on('close', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const second = spawn(process.execPath, [BIN, ...args, '--out', out], { cwd: ROOT });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    second.kill('SIGINT');
-    const secondCode = await new Promise<number | null>((resolve) => second.on('close', resolve));
-    assert.equal(secondCode, 130);
-    assert.equal(await firstDone, 0);
+    // The failure this guards against: the second process trained a run the first was training, the first
+    // finished it, and Ctrl-C to the second then marked it interrupted. So the second is interrupted only
+    // after the first has finished the run it was on when the second started.
+    const started = (args2: string[]) => {
+      const child = spawn(process.execPath, [BIN, ...args2, '--out', out], { cwd: ROOT });
+      let stdout = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      return { child, output: () => stdout, done: new Promise<number | null>((resolve) => child.on('close', resolve)) };
+    };
+    const until = async (test: () => boolean) => {
+      while (!test()) await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+    const first = started(args);
+    await until(() => /\[1\/3 norm=none\] complete/.test(first.output()));
+    const second = started(args);
+    await until(() => /to run, \d+ already done/.test(second.output()));
+    const completedBefore = (first.output().match(/ complete$/gm) ?? []).length;
+    await until(() => (first.output().match(/ complete$/gm) ?? []).length > completedBefore);
+    second.child.kill('SIGINT');
+    assert.equal(await second.done, 130);
+    assert.equal(await first.done, 0, first.output());
     for (const norm of ['none', 'layer', 'batch']) {
       const rec = readRunRecord(join(out, 'mnist-bs4', `norm=${norm}`, 'run.json'));
       assert.ok(rec.state === 'ok' && rec.value.status === 'complete', `norm=${norm}: ${rec.state === 'ok' ? rec.value.status : rec.state}`);
@@ -317,7 +372,7 @@ describe('6. limits up front', () => {
   it('refuses a model too large for memory with its estimate (exit 2, nothing written)', () => {
     const out = join(tmp('huge'), 'out');
     for (const hidden of ['[10000000]', '[1000000]']) {
-      const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', `model.hidden=${hidden}`, '--out', out]);
+      const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', `model.hidden=${hidden}`, '--backend', 'wasm', '--out', out]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /mnist-bs4\.yaml: run norm=none: needs about [\d.]+ GB \(7\.96e\+\d+ parameters.*wasm backend can address 4\.0 GB/);
       assert.equal(existsSync(out), false);
@@ -331,10 +386,10 @@ describe('6. limits up front', () => {
   });
 
   it('warns about more jobs than cores and starts no more workers than runs', () => {
-    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'model.norm=layer', '--jobs', '1000', '--out', tmp('jobs'), '--no-report']);
+    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'sweep.model.norm=[none,layer]', '--jobs', '1000', '--out', tmp('jobs'), '--no-report']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /--jobs 1000: more than this machine's \d+ CPU cores/);
-    assert.match(r.stdout, /1 run\(s\) -> .* \(1 jobs\)|1 run\(s\) -> [^\n]*$/m);
+    assert.match(r.stdout, /mnist-bs4: 2 run\(s\) -> \S+ \(2 jobs\)$/m);
   });
 
   it('counts the parameters of each model kind within 2% of the model built', () => {
@@ -363,7 +418,16 @@ describe('7. messages', () => {
     assert.match(r.stderr, /model\.forgetBias: forgetBias is a key of model\.kind rnn, retrieval, not of model\.kind mlp/);
   });
 
-  it('data errors name the config file', () => {
+  it('data errors name the config file (bundled counts, a missing IDX folder, IDX files with too few images)', () => {
+    const idx = tmp('idx');
+    const header = (words: number[]) => Buffer.concat(words.map((w) => Buffer.from([w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255])));
+    for (const prefix of ['train', 't10k']) {
+      writeFileSync(join(idx, `${prefix}-images-idx3-ubyte`), Buffer.concat([header([0x803, 5, 28, 28]), Buffer.alloc(5 * 784)]));
+      writeFileSync(join(idx, `${prefix}-labels-idx1-ubyte`), Buffer.concat([header([0x801, 5]), Buffer.alloc(5)]));
+    }
+    const few = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'data.source=idx', '--set', `data.dir=${idx}`, '--out', join(idx, 'out')]);
+    assert.equal(few.code, 2);
+    assert.match(few.stderr, /^ln-repro: configs\/mnist-bs4\.yaml: data\.train: asked for 8000 examples, the IDX training .* has 5/);
     const out = join(tmp('data'), 'out');
     for (const sets of [['data.train=9999'], ['data.source=idx', 'data.dir=/nonexistent']]) {
       const r = cli(['run', 'configs/mnist-bs4.yaml', ...sets.flatMap((s) => ['--set', s]), '--out', out]);

@@ -11,20 +11,21 @@ const BYTES = 4; // float32
 /** Live copies of every parameter during a step: weights, gradient, Adam's m and v, and their next versions. */
 const PARAMETER_COPIES = 6;
 /**
- * Tensors kept per unit of activation: in a training step (pre-activation, norm output, activation and their
- * gradients), in evaluation, and in batch norm's population pass (one layer or step at a time; measured: the
- * 32-64-channel convnet's pass over 5,000 images took 1.75 GB of wasm heap, 1.15x its units at that batch).
+ * Copies kept of each activation: in a training step, of every layer and step at once (pre-activation, norm
+ * output, activation and their gradients); without gradients (evaluation, batch norm's population pass) models
+ * free each layer's or step's tensors as they go, so only the widest layer counts. Measured: the 32-64-channel
+ * convnet's population pass over 5,000 images took 1.75 GB of wasm heap, 1.07 times its widest block's tensors.
  */
 const TRAIN_COPIES = 8;
-const EVAL_COPIES = 2;
-const POPULATION_COPIES = 1.25;
+const FORWARD_COPIES = 1.25;
 /** tfjs-backend-wasm's memory is 32-bit: a process can address at most 4 GiB. */
 export const WASM_LIMIT = 4 * 1024 ** 3;
+/** Test examples evaluated at once (tasks/classification.ts). */
 const EVAL_BATCH = 1000;
 
 export interface RunEstimate {
   parameters: number;
-  /** Activations per example of the widest pass (units, summed over layers and steps). */
+  /** Activations per example of a training step (units, summed over layers and steps). */
   activationsPerExample: number;
   bytes: number;
 }
@@ -40,48 +41,64 @@ function cellParameters(cell: 'lstm' | 'gru', inputs: number, H: number, norm: s
   return (inputs + H) * 3 * H + (norm === 'layer' ? 12 * H : 3 * H);
 }
 
-/** Parameters and activation units per example of the model a config builds (dense parts; small vectors counted roughly). */
-function shape(config: Readonly<RunConfig>): { parameters: number; units: number } {
+/**
+ * Parameters, activation units per example of a training step (all layers and steps), and of the widest layer
+ * or step of a forward pass without gradients, for the model a config builds.
+ */
+function shape(config: Readonly<RunConfig>): { parameters: number; units: number; widest: number } {
   const m = config.model;
   if (m.kind === 'mlp') {
     const widths = [PIXELS, ...m.hidden, 10];
     let parameters = 0;
     for (let i = 1; i < widths.length; i++) parameters += widths[i - 1] * widths[i] + 2 * widths[i];
-    return { parameters, units: m.hidden.reduce((a, b) => a + b, 0) + PIXELS };
+    const widest = Math.max(...widths.slice(1).map((w, i) => widths[i] + 3 * w));
+    return { parameters, units: m.hidden.reduce((a, b) => a + b, 0) + PIXELS, widest };
   }
   if (m.kind === 'conv') {
-    let [side, channels, parameters, units] = [IMAGE_SIDE, 1, 0, PIXELS];
+    let [side, channels, parameters, units, widest] = [IMAGE_SIDE, 1, 0, PIXELS, 0];
     for (const out of m.channels) {
       parameters += m.kernelSize * m.kernelSize * channels * out + 2 * out;
-      units += side * side * out * 2; // the conv output, and the kernel's unfolded input (im2col) of that size
+      const input = side * side * channels;
+      units += 2 * side * side * out;
+      widest = Math.max(widest, input + 3 * side * side * out); // conv output, norm output, activation
       [side, channels] = [Math.floor(side / 2), out];
     }
-    return { parameters: parameters + side * side * channels * 10, units };
+    return { parameters: parameters + side * side * channels * 10, units, widest };
   }
   if (m.kind === 'rnn') {
     const [steps, inputs] = config.data.view === 'pixels' ? [PIXELS, 1] : [IMAGE_SIDE, IMAGE_SIDE];
-    return { parameters: cellParameters(m.cell, inputs, m.hidden, m.norm) + (m.hidden + 1) * 10, units: steps * (inputs + 6 * m.hidden) };
+    const step = inputs + 6 * m.hidden;
+    return { parameters: cellParameters(m.cell, inputs, m.hidden, m.norm) + (m.hidden + 1) * 10, units: steps * step, widest: steps * inputs + step };
   }
-  const pixels = PIXELS * (config.data.maxDigits ?? 3);
+  const words = config.data.maxDigits ?? 3;
+  const pixels = PIXELS * words;
   const widths = [pixels, ...m.imageHidden, m.embedDim];
   let parameters = WORDS.length * m.wordDim + cellParameters(m.cell, m.wordDim, m.embedDim, m.norm);
   for (let i = 1; i < widths.length; i++) parameters += widths[i - 1] * widths[i] + widths[i];
-  return { parameters, units: pixels + widths.slice(1).reduce((a, b) => a + b, 0) + (config.data.maxDigits ?? 3) * 6 * m.embedDim };
+  const step = m.wordDim + 6 * m.embedDim;
+  return { parameters, units: widths.reduce((a, b) => a + b, 0) + words * step, widest: Math.max(...widths) * 2 + step };
 }
 
 export function estimateRun(config: Readonly<RunConfig>): RunEstimate {
-  const { parameters, units } = shape(config);
-  // The widest of a training step, an evaluation batch and batch norm's population pass (one after another).
+  const { parameters, units, widest } = shape(config);
+  // The largest of a training step, an evaluation batch and batch norm's population pass (one after another).
   const population = config.model.norm === 'batch' ? Math.min(config.model.bnStatsBatch, config.data.train) : 0;
-  const peak = Math.max(TRAIN_COPIES * config.train.batchSize, EVAL_COPIES * Math.min(EVAL_BATCH, config.data.test), POPULATION_COPIES * population) * units;
+  const forward = Math.max(Math.min(EVAL_BATCH, config.data.test), population);
+  const peak = Math.max(TRAIN_COPIES * config.train.batchSize * units, FORWARD_COPIES * forward * widest);
   const pixels = config.data.view === 'strips' ? PIXELS * (config.data.maxDigits ?? 3) : PIXELS;
   const data = (config.data.train + config.data.test) * pixels;
   const floats = PARAMETER_COPIES * parameters + peak + data;
   return { parameters, activationsPerExample: units, bytes: BYTES * floats };
 }
 
+/** The memory this process may use: the machine's, or less where a cgroup (a container) limits it. */
+export function machineMemory(): number {
+  const constrained = (process as unknown as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  return constrained && constrained > 0 && constrained < totalmem() ? constrained : totalmem();
+}
+
 /** What a backend can hold: the wasm backend 4 GiB, any backend at most the machine's memory. */
-export function memoryLimit(backend: string, machine = totalmem()): number {
+export function memoryLimit(backend: string, machine = machineMemory()): number {
   return backend === 'wasm' ? Math.min(WASM_LIMIT, machine) : machine;
 }
 

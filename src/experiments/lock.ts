@@ -1,99 +1,168 @@
-// One writer per run folder: a process trains a run only while it holds <runDir>/run.lock, a file naming its pid,
-// host and start time, created atomically (hard link of a complete temporary file: it exists whole or not at
-// all). A lock whose process is gone (same host, pid no longer running) is stale and taken over; a lock held by a
-// process on another host (shards sharing a folder over a network file system) is always respected.
+// One writer per run folder: a process trains a run only while it holds <runDir>/run.lock, a file naming its
+// pid, host and start, created atomically (hard link of a complete temporary file: it exists whole or not at
+// all).
+//
+// A lock is stale when its process is gone: same host and boot, and no process with that pid and start time
+// (Linux: /proc/<pid>/stat; elsewhere the pid alone), or this process's own pid on a lock it does not hold (a
+// restarted container gets the pid back). A lock from another host (shards sharing a network folder) is never
+// stale: deleting run.lock by hand releases it. An unreadable lock file (cut by a power loss) counts as stale
+// once it is older than UNREADABLE_GRACE_MS. Only the holder of <runDir>/run.lock.takeover may remove a stale
+// lock, after reading it again, so two processes taking one over cannot remove each other's fresh lock.
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { UserError } from '../errors';
-import { fsReason } from '../metrics/files';
+import { fsReason, processGone, temporaryName } from '../metrics/files';
 
 export const LOCK_FILE = 'run.lock';
+const UNREADABLE_GRACE_MS = 30_000;
 
 export interface LockHolder {
   pid: number;
   host: string;
   started: string;
+  /** Linux: the boot id and the process's start time in clock ticks since boot, to tell a reused pid. */
+  identity?: string;
 }
+
+export type LockState =
+  | { state: 'free' }
+  | { state: 'held'; holder: LockHolder; /** A live process of this host (one to wait for). */ here: boolean }
+  | { state: 'stale'; holder: LockHolder };
 
 export type LockResult =
   | { acquired: true; release: () => void; /** The stale lock this one replaced. */ tookOver?: LockHolder }
-  | { acquired: false; holder: LockHolder };
+  | { acquired: false; holder: LockHolder; here: boolean };
 
-/** True when no process `pid` runs on this host (a process of another user still counts as running). */
-export function processGone(pid: number): boolean {
+/** Locks this process holds (by path): its own pid on any other lock file is a leftover of an earlier life. */
+const held = new Set<string>();
+
+function readText(path: string): string | undefined {
   try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 
-function readHolder(path: string): LockHolder | undefined {
+/** `<boot id>:<start time>` of process `pid`, where /proc tells it. */
+export function processIdentity(pid: number): string | undefined {
+  const boot = readText('/proc/sys/kernel/random/boot_id')?.trim();
+  const stat = readText(`/proc/${pid}/stat`);
+  // Fields after the command name (which may hold spaces), which ends with the last ')': field 22 is starttime.
+  const start = stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return boot && start ? `${boot}:${start}` : undefined;
+}
+
+function me(): LockHolder {
+  return { pid: process.pid, host: hostname(), started: new Date().toISOString(), identity: processIdentity(process.pid) };
+}
+
+function parseHolder(text: string | undefined): LockHolder | undefined {
   try {
-    const h = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+    const h = JSON.parse(text ?? '') as LockHolder;
     return typeof h.pid === 'number' && typeof h.host === 'string' ? h : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** True when the holder is a process of this host that has ended. */
-export function isStale(holder: LockHolder): boolean {
-  return holder.host === hostname() && processGone(holder.pid);
+/** Whether a readable holder's process has ended. */
+function gone(h: LockHolder, path: string): boolean {
+  if (h.host !== hostname()) return false;
+  if (h.pid === process.pid) return !held.has(path);
+  if (processGone(h.pid)) return true;
+  const now = processIdentity(h.pid);
+  return h.identity !== undefined && now !== undefined && now !== h.identity;
+}
+
+/** The state of the lock at `path` (a run folder's run.lock). */
+function stateAt(path: string): LockState {
+  const text = readText(path);
+  if (text === undefined) return { state: 'free' };
+  const holder = parseHolder(text);
+  if (!holder) {
+    const unreadable = { pid: -1, host: '(unreadable run.lock)', started: '?' };
+    let age = Infinity;
+    try {
+      age = Date.now() - statSync(path).mtimeMs;
+    } catch {
+      return { state: 'free' };
+    }
+    return age > UNREADABLE_GRACE_MS ? { state: 'stale', holder: unreadable } : { state: 'held', holder: unreadable, here: true };
+  }
+  if (gone(holder, path)) return { state: 'stale', holder };
+  return { state: 'held', holder, here: holder.host === hostname() };
+}
+
+export function lockState(runDir: string): LockState {
+  return stateAt(join(runDir, LOCK_FILE));
 }
 
 export function describeHolder(h: LockHolder): string {
   return `pid ${h.pid} on ${h.host}, since ${h.started}`;
 }
 
-/** The holder of `runDir`'s lock, undefined when there is none. */
-export function lockHolder(runDir: string): LockHolder | undefined {
-  return readHolder(join(runDir, LOCK_FILE));
+/** Removes the stale lock at `path` under the takeover mutex, if it is still the same stale lock. */
+function removeStale(path: string, stale: string, tmp: string): void {
+  const mutex = `${path}.takeover`;
+  try {
+    linkSync(tmp, mutex);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Another process is taking it over; a mutex left by a process that died in these few lines expires.
+    if (Date.now() - statSync(mutex).mtimeMs > UNREADABLE_GRACE_MS) rmSync(mutex, { force: true });
+    return;
+  }
+  try {
+    if (readText(path) === stale) rmSync(path, { force: true });
+  } finally {
+    rmSync(mutex, { force: true });
+  }
 }
 
 /** Takes `runDir`'s lock for this process, taking over a stale one; or says who holds it. */
 export function acquireRunLock(runDir: string): LockResult {
   const path = join(runDir, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = join(runDir, temporaryName(LOCK_FILE));
   let tookOver: LockHolder | undefined;
   try {
     mkdirSync(runDir, { recursive: true });
-    writeFileSync(tmp, `${JSON.stringify(me)}\n`);
+    writeFileSync(tmp, `${JSON.stringify(me())}\n`);
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         linkSync(tmp, path);
+        held.add(path);
         return { acquired: true, release: () => releaseRunLock(path), tookOver };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const holder = readHolder(path) ?? { pid: -1, host: '(unreadable lock file)', started: '?' };
-      if (!isStale(holder)) return { acquired: false, holder };
-      // Move the stale lock aside: of several processes doing this at once, one rename wins and the others
-      // find the lock gone or new on their next attempt.
-      try {
-        renameSync(path, `${path}.stale-${process.pid}`);
-        rmSync(`${path}.stale-${process.pid}`, { force: true });
-        tookOver = holder;
-      } catch {
-        // another process moved it first
+      const stale = readText(path);
+      const s = stateAt(path);
+      if (s.state === 'held') return { acquired: false, holder: s.holder, here: s.here };
+      if (s.state === 'stale' && stale !== undefined) {
+        removeStale(path, stale, tmp);
+        tookOver = s.holder;
       }
     }
-    const holder = readHolder(path);
-    if (holder) return { acquired: false, holder };
+    const s = stateAt(path);
+    if (s.state === 'held') return { acquired: false, holder: s.holder, here: s.here };
     throw new Error('the lock changed hands three times while this process tried to take it');
   } catch (err) {
     throw new UserError(`cannot lock ${path}: ${fsReason(err)}`);
   } finally {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // the folder could not be made
+    }
   }
 }
 
 /** Removes the lock if this process holds it. */
 function releaseRunLock(path: string): void {
-  const holder = readHolder(path);
+  held.delete(path);
+  const holder = parseHolder(readText(path));
   try {
     if (holder?.pid === process.pid && holder.host === hostname()) rmSync(path, { force: true });
   } catch {

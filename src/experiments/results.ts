@@ -10,19 +10,33 @@ export type Read<T> = { state: 'ok'; value: T } | { state: 'missing' } | { state
 
 const STATUSES = new Set(['running', 'complete', 'diverged', 'interrupted', 'failed']);
 
-function readText(path: string): string | undefined {
-  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+/** The file's text, undefined when there is none, or why it cannot be read (a folder in its place, permissions). */
+function readText(path: string): string | undefined | { unreadable: string } {
+  if (!existsSync(path)) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    return { unreadable: `${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  }
+}
+
+/** `path:line` of a JSON.parse error at "position N" of `text`. */
+function jsonErrorAt(path: string, text: string, err: Error): string {
+  const position = /position (\d+)/.exec(err.message);
+  const line = position ? text.slice(0, Number(position[1])).split('\n').length : undefined;
+  return `${path}${line ? `:${line}` : ''}: not valid JSON (${text.trim() === '' ? 'empty file' : err.message})`;
 }
 
 /** run.json: a JSON object with a known `status`. */
 export function readRunRecord(path: string): Read<RunRecord> {
   const text = readText(path);
   if (text === undefined) return { state: 'missing' };
+  if (typeof text !== 'string') return { state: 'corrupt', message: text.unreadable };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { state: 'corrupt', message: `${path}: not valid JSON (${text.trim() === '' ? 'empty file' : (err as Error).message})` };
+    return { state: 'corrupt', message: jsonErrorAt(path, text, err as Error) };
   }
   const status = (value as { status?: unknown } | null)?.status;
   if (typeof value !== 'object' || value === null || typeof status !== 'string' || !STATUSES.has(status)) {
@@ -35,6 +49,7 @@ export function readRunRecord(path: string): Read<RunRecord> {
 export function readMetrics(path: string): Read<EpochMetrics[]> {
   const text = readText(path);
   if (text === undefined) return { state: 'missing' };
+  if (typeof text !== 'string') return { state: 'corrupt', message: text.unreadable };
   let rows: Record<string, unknown>[];
   try {
     rows = parse(text, { columns: true, cast: true, skip_empty_lines: true }) as Record<string, unknown>[];

@@ -1,7 +1,6 @@
 // Runs an experiment: its shard of the runs, minus those already done, in-process or in worker processes,
 // rebuilding summary.csv after every run. A run is trained only while this process holds its lock (lock.ts):
 // runs another live process is training are left to it, and waited for at the end.
-import { hostname } from 'node:os';
 import type { BackendName } from '../backend/select';
 import type { Experiment } from '../config/load';
 import type { RunSpec } from '../config/sweep';
@@ -10,7 +9,7 @@ import type { Dataset } from '../data/types';
 import { isUserError, UserError } from '../errors';
 import { removeStaleTemporaries, writeYaml } from '../metrics/files';
 import { experimentDir, runPaths } from './layout';
-import { acquireRunLock, describeHolder, isStale, lockHolder, processGone, type LockHolder } from './lock';
+import { acquireRunLock, describeHolder, lockState, type LockHolder } from './lock';
 import { finishedRecord, shardOf, type Shard } from './plan';
 import { runPool } from './pool';
 import type { Progress } from './progress';
@@ -72,16 +71,28 @@ interface Scheduler {
   claim(item: QueueItem): Claim;
 }
 
-function scheduler(o: ExperimentOptions, expDir: string, log: (line: string) => void): Scheduler {
+/**
+ * Decides each queued run at the moment a worker is free for it. `since`: when this command started; with
+ * --force, a run another process finished after it is not trained again.
+ */
+function scheduler(o: ExperimentOptions, expDir: string, since: Date, log: (line: string) => void): Scheduler {
   return {
     claim(item) {
       const [run] = item;
-      const lock = acquireRunLock(runPaths(expDir, run.runId).dir);
+      let lock: ReturnType<typeof acquireRunLock>;
+      try {
+        lock = acquireRunLock(runPaths(expDir, run.runId).dir);
+      } catch (err) {
+        // e.g. a full disk or a read-only folder: this run fails, the others are tried.
+        const message = (err as Error).message;
+        log(`${run.runId}: failed: ${message}`);
+        return { kind: 'done', outcome: { runId: run.runId, status: 'failed', message } };
+      }
       if (!lock.acquired) return { kind: 'elsewhere', holder: lock.holder };
       if (lock.tookOver) log(`${run.runId}: took over the lock of ${describeHolder(lock.tookOver)}, a process that has ended`);
       // Another process may have finished it since this one planned its runs.
-      const rec = o.force ? undefined : finishedRecord(expDir, run);
-      if (rec) {
+      const rec = finishedRecord(expDir, run);
+      if (rec && (!o.force || (rec.ended !== null && Date.parse(rec.ended) >= since.getTime()))) {
         lock.release();
         return { kind: 'done', outcome: { runId: rec.run_id, status: rec.status, final: rec.final ?? undefined, skipped: true } };
       }
@@ -99,9 +110,9 @@ const sleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(res
  */
 async function waitForOthers(o: ExperimentOptions, expDir: string, runs: QueueItem[], log: (line: string) => void): Promise<{ ready: QueueItem[]; elsewhere: [QueueItem, LockHolder][] }> {
   const where = (item: QueueItem): { at: 'free' | 'here' | 'elsewhere'; holder?: LockHolder } => {
-    const holder = lockHolder(runPaths(expDir, item[0].runId).dir);
-    if (!holder || isStale(holder)) return { at: 'free' };
-    return { at: holder.host === hostname() ? 'here' : 'elsewhere', holder };
+    const s = lockState(runPaths(expDir, item[0].runId).dir);
+    if (s.state !== 'held') return { at: 'free' }; // a stale lock is taken over by the next claim
+    return { at: s.here ? 'here' : 'elsewhere', holder: s.holder };
   };
   const elsewhere: [QueueItem, LockHolder][] = [];
   const ready: QueueItem[] = [];
@@ -130,8 +141,9 @@ export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]>
   const { experiment, progress } = o;
   const expDir = experimentDir(o.outRoot, experiment.name);
   const log = (line: string) => progress.event({ kind: 'log', line });
+  const since = new Date();
   writeYaml(`${expDir}/experiment.yaml`, experiment.source);
-  removeStaleTemporaries(expDir, processGone);
+  removeStaleTemporaries(expDir);
   const indexed = experiment.runs.map((run, i) => [run, i + 1] as QueueItem);
   const mine = o.shard ? shardOf(indexed, o.shard) : indexed;
   const outcomes: RunOutcome[] = [];
@@ -148,9 +160,10 @@ export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]>
     outcomes.push(outcome);
     summarize(expDir, experiment, log);
   };
-  const sched = scheduler(o, expDir, log);
-  while (todo.length > 0 && !o.shouldStop()) {
+  const sched = scheduler(o, expDir, since, log);
+  for (let round = 0; todo.length > 0 && !o.shouldStop(); round++) {
     const deferred: QueueItem[] = [];
+    const before = outcomes.length;
     const claim = (item: QueueItem): Claimed | undefined => {
       const c = sched.claim(item);
       if (c.kind === 'train') return c.claimed;
@@ -163,9 +176,14 @@ export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]>
     };
     await trainQueue(o, todo, claim, onOutcome);
     if (deferred.length === 0) break;
+    // A round in which every run was still someone else's: look again only after a pause.
+    if (round > 0 && outcomes.length === before) await sleep(o.pollSeconds ?? 2);
     const { ready, elsewhere } = await waitForOthers(o, expDir, deferred, log);
     for (const [[run], holder] of elsewhere) {
-      outcomes.push({ runId: run.runId, status: 'running', message: `being trained by ${describeHolder(holder)}` });
+      const lock = `${runPaths(expDir, run.runId).dir}/run.lock`;
+      const message = `being trained by ${describeHolder(holder)} (another host; if that process is gone, delete ${lock})`;
+      log(`${run.runId}: ${message}`);
+      outcomes.push({ runId: run.runId, status: 'running', message });
     }
     todo = ready;
   }

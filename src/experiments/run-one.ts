@@ -64,9 +64,9 @@ export function newRecord(o: Pick<RunOneOptions, 'experiment' | 'run' | 'backend
 const messageOf = (err: unknown) => (isUserError(err) ? err.message : ((err as Error).stack ?? String(err)));
 
 /**
- * Trains one run into its folder. The caller holds the run's lock (lock.ts), so nothing else writes there: a
- * temporary file found at the start is left over from a process that died mid-write, and is removed. A file
- * that cannot be written ends the run as `failed` with that message (in run.json when it can still be written).
+ * Trains one run into its folder. The caller holds the run's lock (lock.ts), so nothing else writes its files:
+ * temporary files left by processes of this host that died mid-write are removed at the start. A file that
+ * cannot be written ends the run as `failed` with that message (in run.json when it can still be written).
  */
 export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
   const { run, data } = o;
@@ -74,10 +74,10 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
   const record = newRecord(o, data.origin);
   const t0 = performance.now();
   try {
-    removeStaleTemporaries(paths.dir, () => true);
-    rmSync(paths.metrics, { force: true }); // a previous attempt's rows must not pass for this one's
+    removeStaleTemporaries(paths.dir);
     writeYaml(paths.config, run.config);
-    writeJson(paths.run, record);
+    writeJson(paths.run, record); // `running` first, so that no reader sees a finished record without its rows
+    rmSync(paths.metrics, { force: true }); // a previous attempt's rows must not pass for this one's
   } catch (err) {
     const message = messageOf(err).split('\n')[0];
     o.emit({ kind: 'end', runId: run.runId, status: 'failed', message });
@@ -94,8 +94,8 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
       shouldStop: o.shouldStop,
       onStep: (info) => o.emit({ kind: 'step', runId: run.runId, info }),
       onEpoch: (all) => {
-        rows = all;
         writeCsv(paths.metrics, columns, all as unknown as Record<string, unknown>[]);
+        rows = [...all]; // what metrics.csv holds
         o.emit({ kind: 'epoch', runId: run.runId, row: all[all.length - 1] });
       },
     });

@@ -2,7 +2,8 @@
 // (read-only folder, full disk, a file where a folder should be) removes its temporary file and is a UserError
 // naming the path: `cannot write <path>: <reason>`.
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import YAML from 'yaml';
 import { UserError } from '../errors';
@@ -49,8 +50,16 @@ function injectedFailure(): NodeJS.ErrnoException | undefined {
   return Object.assign(new Error('ENOSPC: no space left on device (injected by LN_REPRO_TEST_FAIL_WRITES_AFTER)'), { code: 'ENOSPC' });
 }
 
+/** This host, as it may appear in a file name. */
+const HOST = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+
+/** The temporary name this process writes `name` under: `<name>.tmp-<host>-<pid>` (folders may be shared between hosts). */
+export function temporaryName(name: string): string {
+  return `${name}.tmp-${HOST}-${process.pid}`;
+}
+
 export function writeAtomic(path: string, text: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = join(dirname(path), temporaryName(basename(path)));
   try {
     mkdirSync(dirname(path), { recursive: true });
     const injected = injectedFailure();
@@ -67,8 +76,11 @@ export function writeAtomic(path: string, text: string | Uint8Array): void {
   }
 }
 
-/** The temporary files (`*.tmp-<pid>`) in `dir` whose writer `isGone(pid)`; removed, and their names returned. */
-export function removeStaleTemporaries(dir: string, isGone: (pid: number) => boolean): string[] {
+/**
+ * Removes the temporary files in `dir` left by processes of this host that have ended (`*.tmp-<host>-<pid>`, and
+ * `*.tmp-<pid>` of earlier versions); those of live processes and of other hosts stay. Returns their names.
+ */
+export function removeStaleTemporaries(dir: string): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -76,11 +88,27 @@ export function removeStaleTemporaries(dir: string, isGone: (pid: number) => boo
     return []; // no folder yet
   }
   const stale = names.filter((n) => {
-    const m = /\.tmp-(\d+)$/.exec(n);
-    return m !== null && isGone(Number(m[1]));
+    const m = /\.tmp-(?:(.+)-)?(\d+)$/.exec(n);
+    return m !== null && (m[1] === undefined || m[1] === HOST) && processGone(Number(m[2]));
   });
-  for (const n of stale) rmSync(join(dir, n), { force: true });
+  for (const n of stale) {
+    try {
+      rmSync(join(dir, n), { force: true });
+    } catch {
+      // left for the next run to try
+    }
+  }
   return stale;
+}
+
+/** True when no process `pid` runs on this host (a process of another user still counts as running). */
+export function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export function writeJson(path: string, value: unknown): void {

@@ -149,7 +149,7 @@ async function runOneExperiment(experiment: Experiment, c: Context): Promise<num
     stopRequested: interrupt.signalled,
   });
   for (const line of resultTable(outcomes.map((o) => ({ ...o, status: o.skipped ? `${o.status}*` : o.status })))) log(line);
-  if (outcomes.some((o) => o.skipped)) log('* finished earlier with the same config, not rerun (--force reruns)');
+  if (outcomes.some((o) => o.skipped)) log('* finished by an earlier (or a concurrent) ln-repro run with the same config, not rerun here (--force reruns)');
   log(`results: ${dir}/summary.csv`);
   if (interrupt.requested()) return 1;
   const runsOk = outcomes.every((o) => o.status === 'complete');

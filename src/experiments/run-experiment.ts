@@ -67,38 +67,36 @@ export interface Claimed {
 /** What deciding about one queued run found: train it (lock held), or it is done, or another process has it. */
 type Claim = { kind: 'train'; claimed: Claimed } | { kind: 'done'; outcome: RunOutcome } | { kind: 'elsewhere'; holder: LockHolder };
 
-interface Scheduler {
-  claim(item: QueueItem): Claim;
+/** Where claims are decided: the experiment folder, when this command started, --force, the log. */
+interface ClaimContext {
+  expDir: string;
+  /** With --force, a run another process finished after this command started is not trained again. */
+  since: Date;
+  force: boolean;
+  log: (line: string) => void;
 }
 
-/**
- * Decides each queued run at the moment a worker is free for it. `since`: when this command started; with
- * --force, a run another process finished after it is not trained again.
- */
-function scheduler(o: ExperimentOptions, expDir: string, since: Date, log: (line: string) => void): Scheduler {
-  return {
-    claim(item) {
-      const [run] = item;
-      let lock: ReturnType<typeof acquireRunLock>;
-      try {
-        lock = acquireRunLock(runPaths(expDir, run.runId).dir);
-      } catch (err) {
-        // e.g. a full disk or a read-only folder: this run fails, the others are tried.
-        const message = (err as Error).message;
-        log(`${run.runId}: failed: ${message}`);
-        return { kind: 'done', outcome: { runId: run.runId, status: 'failed', message } };
-      }
-      if (!lock.acquired) return { kind: 'elsewhere', holder: lock.holder };
-      if (lock.tookOver) log(`${run.runId}: took over the lock of ${describeHolder(lock.tookOver)}, a process that has ended`);
-      // Another process may have finished it since this one planned its runs.
-      const rec = finishedRecord(expDir, run);
-      if (rec && (!o.force || (rec.ended !== null && Date.parse(rec.ended) >= since.getTime()))) {
-        lock.release();
-        return { kind: 'done', outcome: { runId: rec.run_id, status: rec.status, final: rec.final ?? undefined, skipped: true } };
-      }
-      return { kind: 'train', claimed: { item, release: lock.release } };
-    },
-  };
+/** Decides a queued run at the moment a worker is free for it. */
+function claimRun(c: ClaimContext, item: QueueItem): Claim {
+  const [run] = item;
+  let lock: ReturnType<typeof acquireRunLock>;
+  try {
+    lock = acquireRunLock(runPaths(c.expDir, run.runId).dir);
+  } catch (err) {
+    // e.g. a full disk or a read-only folder: this run fails, the others are tried.
+    const message = (err as Error).message;
+    c.log(`${run.runId}: failed: ${message}`);
+    return { kind: 'done', outcome: { runId: run.runId, status: 'failed', message } };
+  }
+  if (!lock.acquired) return { kind: 'elsewhere', holder: lock.holder };
+  if (lock.tookOver) c.log(`${run.runId}: took over the lock of ${describeHolder(lock.tookOver)}, a process that has ended`);
+  // Another process may have finished it since this one planned its runs.
+  const rec = finishedRecord(c.expDir, run);
+  if (rec && (!c.force || (rec.ended !== null && Date.parse(rec.ended) >= c.since.getTime()))) {
+    lock.release();
+    return { kind: 'done', outcome: { runId: rec.run_id, status: rec.status, final: rec.final ?? undefined, skipped: true } };
+  }
+  return { kind: 'train', claimed: { item, release: lock.release } };
 }
 
 const sleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
@@ -160,12 +158,12 @@ export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]>
     outcomes.push(outcome);
     summarize(expDir, experiment, log);
   };
-  const sched = scheduler(o, expDir, since, log);
+  const context: ClaimContext = { expDir, since, force: o.force, log };
   for (let round = 0; todo.length > 0 && !o.shouldStop(); round++) {
     const deferred: QueueItem[] = [];
     const before = outcomes.length;
     const claim = (item: QueueItem): Claimed | undefined => {
-      const c = sched.claim(item);
+      const c = claimRun(context, item);
       if (c.kind === 'train') return c.claimed;
       if (c.kind === 'done') onOutcome(c.outcome);
       else {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors';
-import { formatPath, parsePath, schemaAt, setAt, unwrap, type Path } from './paths';
+import { formatPath, parsePath, sameValue, schemaAt, setAt, unwrap, type Path } from './paths';
 import { describeError, show } from './report';
 import { claimSchema, excludeSchema, experimentSchema, runConfigSchema, sweepSchema, type Claim, type Exclusion, type Sweep } from './schema';
 import { deepFreeze, runIdOf, sweepCombinations, type RunSpec } from './sweep';
@@ -155,8 +155,6 @@ function checkExclude(file: string, raw: unknown, sweep: Sweep): Exclusion[] {
   });
   return parsed.data.exclude;
 }
-
-const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** True when a sweep point has every value of some exclude entry. */
 function excluded(point: Record<string, unknown>, exclude: readonly Exclusion[]): boolean {

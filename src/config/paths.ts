@@ -30,6 +30,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Equal config values (numbers, text, lists, maps), as a sweep point or a claim selector compares them. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export function getAt(obj: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = obj;
   for (const p of path) {

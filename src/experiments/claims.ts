@@ -1,5 +1,5 @@
 // The paper's claims as data (a config's `expect:` list), checked against an experiment's results.
-import { getAt, parsePath } from '../config/paths';
+import { getAt, parsePath, sameValue } from '../config/paths';
 import type { Claim, RunConfig } from '../config/schema';
 import type { RunSpec } from '../config/sweep';
 import type { EpochMetrics } from '../train/loop';
@@ -58,8 +58,7 @@ export function readRunResults(expDir: string, runs: readonly RunSpec[]): RunRes
   });
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-const matches = (run: RunResult, sel: Selector) => Object.entries(sel).every(([path, value]) => same(getAt(run.config, parsePath(path)), value));
+const matches = (run: RunResult, sel: Selector) => Object.entries(sel).every(([path, value]) => sameValue(getAt(run.config, parsePath(path)), value));
 const describe = (sel: Selector) => Object.entries(sel).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
 
 export function stats(values: number[]): GroupStats {

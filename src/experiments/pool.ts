@@ -10,13 +10,13 @@ import type { FromWorker, ToWorker } from './messages';
 import { newRecord, type RunOutcome } from './run-one';
 import { readRunRecord } from './results';
 import type { Claimed, QueueItem } from './run-experiment';
+import type { ProgressEvent } from './progress';
 
 /** The run a worker has, with the release of its lock. */
 interface InFlight {
   run?: RunSpec;
   release?: () => void;
 }
-import type { ProgressEvent } from './progress';
 
 export interface PoolOptions {
   jobs: number;

@@ -5,10 +5,12 @@ import { DEFAULT_LOADERS, selectBackend, type BackendLoader, type BackendName } 
 import { UserError } from '../src/errors';
 
 function loaders(available: BackendName[], calls: string[] = []): Record<BackendName, BackendLoader> {
-  const make = (name: BackendName): BackendLoader => async () => {
-    calls.push(name);
-    if (!available.includes(name)) throw new Error(`Cannot find module for ${name}\nstack...`);
-  };
+  const make =
+    (name: BackendName): BackendLoader =>
+    async () => {
+      calls.push(name);
+      if (!available.includes(name)) throw new Error(`Cannot find module for ${name}\nstack...`);
+    };
   return { tensorflow: make('tensorflow'), wasm: make('wasm'), cpu: make('cpu') };
 }
 
@@ -28,8 +30,15 @@ describe('backend selection', () => {
   });
 
   it('a requested backend that cannot load is a user error; tensorflow says how to install it', async () => {
-    await assert.rejects(selectBackend('tensorflow', loaders(['wasm', 'cpu'])), (e: unknown) => e instanceof UserError && /tfjs-node-gpu@4\.22\.0/.test(e.message) && /CUDA 11\.2/.test(e.message));
-    await assert.rejects(selectBackend('wasm', loaders(['cpu'])), (e: unknown) => e instanceof UserError && /--backend wasm/.test(e.message));
+    await assert.rejects(
+      selectBackend('tensorflow', loaders(['wasm', 'cpu'])),
+      (e: unknown) =>
+        e instanceof UserError && /tfjs-node-gpu@4\.22\.0/.test(e.message) && /CUDA 11\.2/.test(e.message),
+    );
+    await assert.rejects(
+      selectBackend('wasm', loaders(['cpu'])),
+      (e: unknown) => e instanceof UserError && /--backend wasm/.test(e.message),
+    );
     await assert.rejects(selectBackend('auto', loaders([])), UserError);
   });
 

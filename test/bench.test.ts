@@ -23,23 +23,45 @@ describe('bench cases [wasm]', () => {
       assert.deepEqual(row.shape, [4, 32]);
       assert.ok(row.ours_ms > 0 && row.stock_ms > 0 && row.composite_ms! > 0);
       assert.equal(row.ratio_composite, row.composite_ms! / row.ours_ms);
-      assert.match(formatRow(row), new RegExp(`^${kind} +\\[4,32\\] +ours +\\d+\\.\\d\\d ms +composite +\\d+\\.\\d\\d ms +ratio +\\d+\\.\\d\\d +tf\\.layers +\\d+\\.\\d\\d ms +ratio +\\d+\\.\\d$`));
+      assert.match(
+        formatRow(row),
+        new RegExp(
+          `^${kind} +\\[4,32\\] +ours +\\d+\\.\\d\\d ms +composite +\\d+\\.\\d\\d ms +ratio +\\d+\\.\\d\\d +tf\\.layers +\\d+\\.\\d\\d ms +ratio +\\d+\\.\\d$`,
+        ),
+      );
     }
     assert.equal(tf.memory().numTensors, tensors);
   });
 
   it('the composite baselines compute what ours computes: values and gradients', async () => {
-    for (const [axis, create] of [[1, createLayerNorm], [0, createBatchNorm]] as const) {
+    for (const [axis, create] of [
+      [1, createLayerNorm],
+      [0, createBatchNorm],
+    ] as const) {
       const x = tf.tensor2d(randomMatrix(6, 10, 3, 2, 1));
       const dy = tf.tensor2d(randomMatrix(6, 10, 4));
-      const ours = create({ name: 'ours', units: 10, epsilon: 1e-5, gainInit: 1, biasInit: 0, statistics: 'running', momentum: 0.9 });
+      const ours = create({
+        name: 'ours',
+        units: 10,
+        epsilon: 1e-5,
+        gainInit: 1,
+        biasInit: 0,
+        statistics: 'running',
+        momentum: 0.9,
+      });
       const composite = compositeNorm(axis, 10);
       enableFastPaths();
       const a = tf.valueAndGrads((input: tf.Tensor) => ours.apply(input as tf.Tensor2D, true))([x], dy);
       disableFastPaths();
       const b = tf.valueAndGrads((input: tf.Tensor) => composite.apply(input))([x], dy);
-      assert.ok(maxRelError(Array.from(await a.value.data()), Array.from(await b.value.data())) < 1e-5, `axis ${axis}: values`);
-      assert.ok(maxRelError(Array.from(await a.grads[0].data()), Array.from(await b.grads[0].data())) < 1e-4, `axis ${axis}: input gradients`);
+      assert.ok(
+        maxRelError(Array.from(await a.value.data()), Array.from(await b.value.data())) < 1e-5,
+        `axis ${axis}: values`,
+      );
+      assert.ok(
+        maxRelError(Array.from(await a.grads[0].data()), Array.from(await b.grads[0].data())) < 1e-4,
+        `axis ${axis}: input gradients`,
+      );
       composite.dispose();
       tf.dispose([x, dy, a.value, b.value, ...a.grads, ...b.grads, ...ours.trainable, ...ours.state]);
     }
@@ -50,7 +72,10 @@ describe('bench cases [wasm]', () => {
     assert.equal(row.case, 'cell_step');
     assert.ok((row.plain_ms ?? 0) > 0 && row.ours_ms > 0);
     assert.equal(row.overhead, row.ours_ms / row.plain_ms!);
-    assert.match(formatRow(row), /^cell_step batch 4, LN-LSTM +ours +\d+\.\d\d ms +plain LSTM +\d+\.\d\d ms +cost \d+\.\d\dx$/);
+    assert.match(
+      formatRow(row),
+      /^cell_step batch 4, LN-LSTM +ours +\d+\.\d\d ms +plain LSTM +\d+\.\d\d ms +cost \d+\.\d\dx$/,
+    );
   });
 
   it('an mlp_step row has a floor and a readable line', () => {
@@ -59,6 +84,9 @@ describe('bench cases [wasm]', () => {
     assert.equal(row.batch, 4);
     assert.ok((row.floor_ms ?? 0) > 0);
     assert.ok(row.composite_ms! > 0);
-    assert.match(formatRow(row), /^mlp_step +batch 4, norm layer +ours +\d+\.\d\d ms +composite +\d+\.\d\d ms +ratio +\d+\.\d\d +tf\.layers +\d+\.\d\d ms +ratio +\d+\.\d +floor/);
+    assert.match(
+      formatRow(row),
+      /^mlp_step +batch 4, norm layer +ours +\d+\.\d\d ms +composite +\d+\.\d\d ms +ratio +\d+\.\d\d +tf\.layers +\d+\.\d\d ms +ratio +\d+\.\d +floor/,
+    );
   });
 });

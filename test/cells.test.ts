@@ -13,7 +13,8 @@ import { finiteDifference, randomMatrix, TEST_BACKENDS, useBackend } from './hel
 type M = number[][];
 const EPS = 1e-5;
 const matmul = (a: M, b: M): M => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
-const add = (a: M, b: M | number[]): M => a.map((row, i) => row.map((v, j) => v + (Array.isArray(b[0]) ? (b as M)[i][j] : (b as number[])[j])));
+const add = (a: M, b: M | number[]): M =>
+  a.map((row, i) => row.map((v, j) => v + (Array.isArray(b[0]) ? (b as M)[i][j] : (b as number[])[j])));
 const mul = (a: M, b: M): M => a.map((row, i) => row.map((v, j) => v * b[i][j]));
 const map = (a: M, f: (v: number) => number): M => a.map((row) => row.map(f));
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
@@ -40,8 +41,19 @@ const m = (p: P, k: string) => p[k] as M;
 
 function lstmRef(p: P, norm: string, x: M, s: { h: M; c: M }) {
   const H = s.h[0].length;
-  const nrm = (role: string, a: M) => (norm === 'layer' ? ln(a, v(p, `${role}/gain`), v(p, `${role}/bias`)) : norm === 'batch' ? bn(a, v(p, `${role}/gain`), p[`${role}/bias`] ? v(p, `${role}/bias`) : a[0].map(() => 0)) : a);
-  const gates = add(add(nrm(norm === 'layer' ? 'ln_h' : 'bn_h', matmul(s.h, m(p, 'W_h'))), nrm(norm === 'layer' ? 'ln_x' : 'bn_x', matmul(x, m(p, 'W_x')))), v(p, 'b'));
+  const nrm = (role: string, a: M) =>
+    norm === 'layer'
+      ? ln(a, v(p, `${role}/gain`), v(p, `${role}/bias`))
+      : norm === 'batch'
+        ? bn(a, v(p, `${role}/gain`), p[`${role}/bias`] ? v(p, `${role}/bias`) : a[0].map(() => 0))
+        : a;
+  const gates = add(
+    add(
+      nrm(norm === 'layer' ? 'ln_h' : 'bn_h', matmul(s.h, m(p, 'W_h'))),
+      nrm(norm === 'layer' ? 'ln_x' : 'bn_x', matmul(x, m(p, 'W_x'))),
+    ),
+    v(p, 'b'),
+  );
   const [f, i, o, g] = [0, 1, 2, 3].map((k) => cols(gates, k * H, (k + 1) * H));
   const c = add(mul(map(f, sig), s.c), mul(map(i, sig), map(g, Math.tanh)));
   const h = mul(map(o, sig), map(nrm(norm === 'layer' ? 'ln_c' : 'bn_c', c), Math.tanh));
@@ -58,7 +70,13 @@ function gruRef(p: P, norm: string, x: M, s: { h: M }) {
   const [z, r] = [cols(zr, 0, H), cols(zr, H, 2 * H)];
   let pre = add(nrm('ln_w', matmul(x, m(p, 'W'))), mul(r, nrm('ln_u', matmul(s.h, m(p, 'U')))));
   if (!layer) pre = add(pre, v(p, 'b_n'));
-  const h = add(mul(map(z, (e) => 1 - e), s.h), mul(z, map(pre, Math.tanh)));
+  const h = add(
+    mul(
+      map(z, (e) => 1 - e),
+      s.h,
+    ),
+    mul(z, map(pre, Math.tanh)),
+  );
   return { h };
 }
 
@@ -80,7 +98,9 @@ async function paramsOf(cell: Cell): Promise<P> {
 function refLoss(cellKind: string, norm: string, p: P, xs: M[], w: M): number {
   let s: { h: M; c: M } = { h: xs[0].map(() => [...v(p, 'h0')]), c: xs[0].map(() => Array(H).fill(0)) };
   for (const x of xs) s = cellKind === 'lstm' ? lstmRef(p, norm, x, s) : { ...gruRef(p, norm, x, s), c: s.c };
-  return mul(s.h, w).flat().reduce((a, b) => a + b, 0);
+  return mul(s.h, w)
+    .flat()
+    .reduce((a, b) => a + b, 0);
 }
 
 /**
@@ -102,7 +122,9 @@ function refLossVariable(cellKind: string, norm: string, p: P, xs: M[], w: M, le
       s.c[b] = next.c[k];
     });
   });
-  return mul(s.h, w).flat().reduce((a, b) => a + b, 0);
+  return mul(s.h, w)
+    .flat()
+    .reduce((a, b) => a + b, 0);
 }
 
 const CASES = [
@@ -136,7 +158,11 @@ for (const backend of TEST_BACKENDS) {
         const at = async (t: number) => (await cell.step(x, s, t, false).h.array()) as M;
         assert.deepEqual(await at(7), await at(1), 'beyond the longest trained step: the last step');
         assert.notDeepEqual(await at(0), await at(1), 'statistics differ per step');
-        assert.equal(cell.state().length, 3 * 2 * 2 + 2, 'mean and variance per step for 3 norms, and 2 fixed zero biases');
+        assert.equal(
+          cell.state().length,
+          3 * 2 * 2 + 2,
+          'mean and variance per step for 3 norms, and 2 fixed zero biases',
+        );
         tf.dispose([...Object.values(cell.params), ...cell.state()]);
       });
     }
@@ -147,11 +173,23 @@ for (const backend of TEST_BACKENDS) {
         const [batch, inputs, hidden, steps] = [4, 28, 32, 12];
         const config = rnnSchema.parse({ kind: 'rnn', cell: kind, hidden, norm: 'layer', gainInit: 1 });
         const cell = createCell({ config, inputs, rng: rngFor(3, 'test'), name: `blank-${kind}`, seed: 3 });
-        assert.ok(cell.h0.some((x) => x !== 0) && cell.h0.every((x) => Math.abs(x) <= 0.1), 'h_0 is small and not zero');
-        const xs = Array.from({ length: steps }, (_, t) => (t < 8 ? randomMatrix(batch, inputs, 0, 0) : randomMatrix(batch, inputs, 70 + t)));
+        assert.ok(
+          cell.h0.some((x) => x !== 0) && cell.h0.every((x) => Math.abs(x) <= 0.1),
+          'h_0 is small and not zero',
+        );
+        const xs = Array.from({ length: steps }, (_, t) =>
+          t < 8 ? randomMatrix(batch, inputs, 0, 0) : randomMatrix(batch, inputs, 70 + t),
+        );
         const w = tf.tensor2d(randomMatrix(batch, hidden, 80));
-        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(unroll(cell, (t) => tf.tensor2d(xs[t]), steps, batch, true).h, w)) as tf.Scalar, Object.values(cell.params));
-        const largest = Math.max(...(await Promise.all(Object.values(grads).map(async (g) => Math.max(...Array.from(await g.data()).map(Math.abs))))));
+        const { grads } = tf.variableGrads(
+          () => tf.sum(tf.mul(unroll(cell, (t) => tf.tensor2d(xs[t]), steps, batch, true).h, w)) as tf.Scalar,
+          Object.values(cell.params),
+        );
+        const largest = Math.max(
+          ...(await Promise.all(
+            Object.values(grads).map(async (g) => Math.max(...Array.from(await g.data()).map(Math.abs))),
+          )),
+        );
         // With h_0 = 0 the state stays exactly zero over the zero inputs: ~1e31 on sequential MNIST.
         assert.ok(Number.isFinite(largest) && largest < 100, `${kind}: largest gradient ${largest}`);
         tf.dispose([w, ...Object.values(cell.params), ...Object.values(grads)]);
@@ -171,7 +209,9 @@ for (const backend of TEST_BACKENDS) {
         const one = cell.step(tf.tensor2d(xs[0]), s0, 0, true);
         const ref = kind === 'lstm' ? lstmRef(p, norm, xs[0], { h: h0, c: c0 }) : gruRef(p, norm, xs[0], { h: h0 });
         const got = (await one.h.array()) as M;
-        got.flat().forEach((g, i) => assert.ok(Math.abs(g - ref.h.flat()[i]) < 1e-5, `h[${i}]: ${g} vs ${ref.h.flat()[i]}`));
+        got
+          .flat()
+          .forEach((g, i) => assert.ok(Math.abs(g - ref.h.flat()[i]) < 1e-5, `h[${i}]: ${g} vs ${ref.h.flat()[i]}`));
         // Gradients through time, from the initial state h_0 (see cells.ts).
         const names = Object.keys(cell.params);
         const { grads } = tf.variableGrads(() => {
@@ -184,13 +224,19 @@ for (const backend of TEST_BACKENDS) {
           const shape = cell.params[name].shape;
           const flat = (p[name] as number[] | M).flat() as number[];
           const fd = finiteDifference((q) => {
-            const value = shape.length === 2 ? Array.from({ length: shape[0] }, (_, r) => q.slice(r * shape[1], (r + 1) * shape[1])) : q;
+            const value =
+              shape.length === 2
+                ? Array.from({ length: shape[0] }, (_, r) => q.slice(r * shape[1], (r + 1) * shape[1]))
+                : q;
             return refLoss(kind, norm, { ...p, [name]: value }, xs, w);
           }, flat);
           const g = Array.from(await grads[cell.params[name].name].data());
           const scale = Math.max(1e-3, ...fd.map(Math.abs));
           const err = Math.max(...g.map((e, i) => Math.abs(e - fd[i]))) / scale;
-          assert.ok(err < 2e-3, `${name}: relative error ${err} (analytic ${g.slice(0, 4)}, finite differences ${fd.slice(0, 4)})`);
+          assert.ok(
+            err < 2e-3,
+            `${name}: relative error ${err} (analytic ${g.slice(0, 4)}, finite differences ${fd.slice(0, 4)})`,
+          );
           worst = Math.max(worst, err);
         }
         assert.ok(Number.isFinite(worst));
@@ -220,7 +266,11 @@ for (const backend of TEST_BACKENDS) {
           const out = {
             p,
             loss: (await value.data())[0],
-            grads: Object.fromEntries(await Promise.all(Object.entries(cell.params).map(async ([k, v]) => [k, Array.from(await grads[v.name].data())] as const))),
+            grads: Object.fromEntries(
+              await Promise.all(
+                Object.entries(cell.params).map(async ([k, v]) => [k, Array.from(await grads[v.name].data())] as const),
+              ),
+            ),
             state: await Promise.all(cell.state().map(async (v) => Array.from(await v.data()))),
           };
           tf.dispose([...Object.values(cell.params), ...cell.state(), value, ...Object.values(grads)]);
@@ -239,15 +289,39 @@ for (const backend of TEST_BACKENDS) {
           assert.ok(moved >= c.state.length - 3, `${moved} of ${c.state.length} statistics moved (${stats})`);
         }
         const ref = refLossVariable(kind, norm, clean.p, xs, w, lengths);
-        assert.ok(Math.abs(clean.loss - ref) < 1e-4 * Math.max(1, Math.abs(ref)), `loss ${clean.loss} vs float64 ${ref}`);
+        assert.ok(
+          Math.abs(clean.loss - ref) < 1e-4 * Math.max(1, Math.abs(ref)),
+          `loss ${clean.loss} vs float64 ${ref}`,
+        );
         for (const [name, g] of Object.entries(clean.grads)) {
           const value = clean.p[name];
           const rows = Array.isArray(value[0]) ? (value as M).length : 0;
           const flat = (value as number[] | M).flat() as number[];
-          const fd = finiteDifference((q) => refLossVariable(kind, norm, { ...clean.p, [name]: rows ? Array.from({ length: rows }, (_, r) => q.slice((r * q.length) / rows, ((r + 1) * q.length) / rows)) : q }, xs, w, lengths), flat);
+          const fd = finiteDifference(
+            (q) =>
+              refLossVariable(
+                kind,
+                norm,
+                {
+                  ...clean.p,
+                  [name]: rows
+                    ? Array.from({ length: rows }, (_, r) =>
+                        q.slice((r * q.length) / rows, ((r + 1) * q.length) / rows),
+                      )
+                    : q,
+                },
+                xs,
+                w,
+                lengths,
+              ),
+            flat,
+          );
           const scale = Math.max(1e-3, ...fd.map(Math.abs));
           const err = Math.max(...g.map((e, i) => Math.abs(e - fd[i]))) / scale;
-          assert.ok(err < 2e-3, `${name}: relative error ${err} (analytic ${g.slice(0, 4)}, finite differences ${fd.slice(0, 4)})`);
+          assert.ok(
+            err < 2e-3,
+            `${name}: relative error ${err} (analytic ${g.slice(0, 4)}, finite differences ${fd.slice(0, 4)})`,
+          );
         }
       });
     }

@@ -15,7 +15,19 @@ function cli(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const TINY = ['--set', 'train.epochs=2', '--set', 'data.train=64', '--set', 'data.test=32', '--set', 'model.hidden=[16]', '--set', 'train.batchSize=16', '--quiet'];
+const TINY = [
+  '--set',
+  'train.epochs=2',
+  '--set',
+  'data.train=64',
+  '--set',
+  'data.test=32',
+  '--set',
+  'model.hidden=[16]',
+  '--set',
+  'train.batchSize=16',
+  '--quiet',
+];
 
 describe('ln-repro run', () => {
   it('trains the three norms of mnist-bs4 and writes metrics, config, run record and summary', () => {
@@ -41,8 +53,14 @@ describe('ln-repro run', () => {
       else assert.equal(rec.population_seconds, null);
     }
     const summary = readFileSync(join(exp, 'summary.csv'), 'utf8').trim().split('\n');
-    assert.equal(summary[0], 'run_id,model.norm,status,epoch,step,train_nll,test_nll,test_error,seconds,examples_per_second');
-    assert.deepEqual(summary.slice(1).map((l) => l.split(',').slice(0, 3).join(',')), ['norm=none,none,complete', 'norm=layer,layer,complete', 'norm=batch,batch,complete']);
+    assert.equal(
+      summary[0],
+      'run_id,model.norm,status,epoch,step,train_nll,test_nll,test_error,seconds,examples_per_second',
+    );
+    assert.deepEqual(
+      summary.slice(1).map((l) => l.split(',').slice(0, 3).join(',')),
+      ['norm=none,none,complete', 'norm=layer,layer,complete', 'norm=batch,batch,complete'],
+    );
     assert.ok(!readFileSync(join(exp, 'summary.csv'), 'utf8').includes('.tmp-'));
     for (const f of ['report.md', 'curves.svg', 'curves.png']) assert.ok(existsSync(join(exp, f)), `run writes ${f}`);
   });
@@ -54,15 +72,27 @@ describe('ln-repro run', () => {
         .split('\n')
         .map((l) => l.split(',').slice(0, 5).join(','));
     const outs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'ln-repro-det-')));
-    for (const out of outs) assert.equal(cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'model.norm=batch', '--out', out]).code, 0);
+    for (const out of outs)
+      assert.equal(cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'model.norm=batch', '--out', out]).code, 0);
     assert.deepEqual(read(outs[0]), read(outs[1]));
   });
 
   it('exits 1 when a run diverges, marks it diverged and still runs the others', () => {
     const out = mkdtempSync(join(tmpdir(), 'ln-repro-div-'));
-    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'train.learningRate=1e30', '--set', 'sweep.model.norm=[none,layer]', '--out', out]);
+    const r = cli([
+      'run',
+      'configs/mnist-bs4.yaml',
+      ...TINY,
+      '--set',
+      'train.learningRate=1e30',
+      '--set',
+      'sweep.model.norm=[none,layer]',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 1, r.stderr);
-    const status = (norm: string) => JSON.parse(readFileSync(join(out, 'mnist-bs4', `norm=${norm}`, 'run.json'), 'utf8')).status;
+    const status = (norm: string) =>
+      JSON.parse(readFileSync(join(out, 'mnist-bs4', `norm=${norm}`, 'run.json'), 'utf8')).status;
     assert.equal(status('none'), 'diverged');
     assert.ok(['complete', 'diverged'].includes(status('layer')), 'the second run ran');
     assert.match(readFileSync(join(out, 'mnist-bs4', 'summary.csv'), 'utf8'), /norm=none,none,diverged/);
@@ -70,7 +100,21 @@ describe('ln-repro run', () => {
 
   it('trains LSTM, LN-LSTM and BN-LSTM on row-by-row sequential MNIST', () => {
     const out = mkdtempSync(join(tmpdir(), 'ln-repro-seq-'));
-    const r = cli(['run', 'configs/seq-mnist.yaml', '--set', 'train.epochs=1', '--set', 'data.train=500', '--set', 'data.test=200', '--set', 'sweep.train.seed=[1]', '--out', out, '--quiet']);
+    const r = cli([
+      'run',
+      'configs/seq-mnist.yaml',
+      '--set',
+      'train.epochs=1',
+      '--set',
+      'data.train=500',
+      '--set',
+      'data.test=200',
+      '--set',
+      'sweep.train.seed=[1]',
+      '--out',
+      out,
+      '--quiet',
+    ]);
     assert.ok(r.code === 0 || r.code === 1, r.stderr); // 1 only if the claim fails at this tiny size
     for (const norm of ['none', 'layer', 'batch']) {
       const rec = JSON.parse(readFileSync(join(out, 'seq-mnist', `norm=${norm},seed=1`, 'run.json'), 'utf8'));
@@ -81,7 +125,19 @@ describe('ln-repro run', () => {
 
   it('runs every retrieval model of configs/retrieval.yaml and writes recall@K and mean rank', () => {
     const out = mkdtempSync(join(tmpdir(), 'ln-repro-retrieval-'));
-    const r = cli(['run', 'configs/retrieval.yaml', '--set', 'train.epochs=1', '--set', 'data.train=500', '--set', 'data.test=200', '--out', out, '--quiet']);
+    const r = cli([
+      'run',
+      'configs/retrieval.yaml',
+      '--set',
+      'train.epochs=1',
+      '--set',
+      'data.train=500',
+      '--set',
+      'data.test=200',
+      '--out',
+      out,
+      '--quiet',
+    ]);
     assert.ok(r.code === 0 || r.code === 1, r.stderr); // 1 only if a claim fails at this tiny size
     const exp = join(out, 'retrieval');
     const runs = readFileSync(join(exp, 'summary.csv'), 'utf8').trim().split('\n').slice(1);
@@ -92,7 +148,10 @@ describe('ln-repro run', () => {
           const dir = join(exp, `loss=${loss},norm=${norm},seed=${seed}`);
           assert.equal(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status, 'complete');
           const [header, row] = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
-          assert.equal(header, 'epoch,step,train_nll,test_nll,test_error,seconds,caption_r1,caption_r5,caption_r10,caption_mean_rank,image_r1,image_r5,image_r10,image_mean_rank');
+          assert.equal(
+            header,
+            'epoch,step,train_nll,test_nll,test_error,seconds,caption_r1,caption_r5,caption_r10,caption_mean_rank,image_r1,image_r5,image_r10,image_mean_rank',
+          );
           const v = Object.fromEntries(header.split(',').map((k, i) => [k, row.split(',')[i]]));
           assert.equal(v.test_error, '', 'no classification error for retrieval');
           for (const dirn of ['caption', 'image']) {
@@ -109,15 +168,27 @@ describe('ln-repro run', () => {
     const out = mkdtempSync(join(tmpdir(), 'ln-repro-two-'));
     const r = cli(['run', 'test/fixtures/two-experiments.yaml', '--out', out, '--quiet']);
     assert.equal(r.code, 0, r.stderr);
-    for (const [name, runs] of [['two-a', 2], ['two-b', 1]] as const) {
-      assert.equal(readFileSync(join(out, name, 'summary.csv'), 'utf8').trim().split('\n').length, runs + 1, name);
+    for (const [name, runs] of [
+      ['two-a', 2],
+      ['two-b', 1],
+    ] as const) {
+      assert.equal(
+        readFileSync(join(out, name, 'summary.csv'), 'utf8')
+          .trim()
+          .split('\n').length,
+        runs + 1,
+        name,
+      );
     }
   });
 
   it('exits 2 on a misspelt key, naming the file and the key, and writes nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ln-repro-bad-'));
     const file = join(dir, 'typo.yaml');
-    writeFileSync(file, readFileSync(join(ROOT, 'configs', 'mnist-bs4.yaml'), 'utf8').replace('learningRate:', 'learningrate:'));
+    writeFileSync(
+      file,
+      readFileSync(join(ROOT, 'configs', 'mnist-bs4.yaml'), 'utf8').replace('learningRate:', 'learningrate:'),
+    );
     const out = join(dir, 'out');
     const r = cli(['run', file, '--out', out]);
     assert.equal(r.code, 2);
@@ -130,14 +201,26 @@ describe('ln-repro run', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'ln-repro-bs1-')), 'out');
     const r = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'train.batchSize=1', '--out', out]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /configs\/mnist-bs4\.yaml: train\.batchSize: batch norm needs at least 2 examples per batch .*found 1/);
+    assert.match(
+      r.stderr,
+      /configs\/mnist-bs4\.yaml: train\.batchSize: batch norm needs at least 2 examples per batch .*found 1/,
+    );
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     assert.equal(existsSync(out), false, 'nothing written');
   });
 
   it('exits 2 on missing IDX data and says to run make data, writing nothing', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'ln-repro-idx-')), 'out');
-    const r = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'data.source=idx', '--set', 'data.dir=/nonexistent', '--out', out]);
+    const r = cli([
+      'run',
+      'configs/mnist-bs4.yaml',
+      '--set',
+      'data.source=idx',
+      '--set',
+      'data.dir=/nonexistent',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /missing train-images-idx3-ubyte/);
     assert.match(r.stderr, /make data/);
@@ -145,7 +228,15 @@ describe('ln-repro run', () => {
   });
 
   it('exits 2 when the tensorflow backend is asked for but not installed', () => {
-    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--backend', 'tensorflow', '--out', mkdtempSync(join(tmpdir(), 'ln-repro-tf-'))]);
+    const r = cli([
+      'run',
+      'configs/mnist-bs4.yaml',
+      ...TINY,
+      '--backend',
+      'tensorflow',
+      '--out',
+      mkdtempSync(join(tmpdir(), 'ln-repro-tf-')),
+    ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /tfjs-node-gpu/);
   });
@@ -161,7 +252,15 @@ describe('ln-repro run', () => {
 
   it('prints one line per epoch per run when not on a terminal', () => {
     const out = mkdtempSync(join(tmpdir(), 'ln-repro-lines-'));
-    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY.filter((a) => a !== '--quiet'), '--set', 'model.norm=layer', '--out', out]);
+    const r = cli([
+      'run',
+      'configs/mnist-bs4.yaml',
+      ...TINY.filter((a) => a !== '--quiet'),
+      '--set',
+      'model.norm=layer',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const epochLines = r.stdout.split('\n').filter((l) => / epoch \d+\/2 /.test(l));
     assert.equal(epochLines.length, 2);

@@ -36,7 +36,18 @@ describe('config: valid files', () => {
       name: 'partial',
       description: '',
       data: { source: 'bundled', dir: 'data/mnist', train: 400, test: 200, seed: 0, permute: false, view: 'flat' },
-      model: { kind: 'mlp', hidden: [1000, 1000], activation: 'relu', norm: 'none', epsilon: 1e-5, gainInit: 1, biasInit: 0, bnStats: 'population', bnStatsBatch: 5000, bnMomentum: 0.9 },
+      model: {
+        kind: 'mlp',
+        hidden: [1000, 1000],
+        activation: 'relu',
+        norm: 'none',
+        epsilon: 1e-5,
+        gainInit: 1,
+        biasInit: 0,
+        bnStats: 'population',
+        bnStatsBatch: 5000,
+        bnMomentum: 0.9,
+      },
       train: { optimizer: 'adam', learningRate: 1e-3, batchSize: 128, epochs: 10, seed: 1 },
     });
     assert.ok(Object.isFrozen(exp.runs[0].config.model), 'resolved configs are frozen');
@@ -46,7 +57,14 @@ describe('config: valid files', () => {
     const exp = loadExperiment({ file: fixture('valid-full.yaml') });
     assert.deepEqual(
       exp.runs.map((r) => r.runId),
-      ['norm=none,seed=1', 'norm=none,seed=2', 'norm=layer,seed=1', 'norm=layer,seed=2', 'norm=batch,seed=1', 'norm=batch,seed=2'],
+      [
+        'norm=none,seed=1',
+        'norm=none,seed=2',
+        'norm=layer,seed=1',
+        'norm=layer,seed=2',
+        'norm=batch,seed=1',
+        'norm=batch,seed=2',
+      ],
     );
     assert.equal(exp.runs[3].config.model.norm, 'layer');
     assert.equal(exp.runs[3].config.train.seed, 2);
@@ -58,7 +76,10 @@ describe('config: --set overrides', () => {
   const file = fixture('valid-full.yaml');
 
   it('parses values to the key type', () => {
-    const exp = loadExperiment({ file, sets: ['train.epochs=1', 'model.hidden=[256,256]', 'data.permute=false', 'description=123'] });
+    const exp = loadExperiment({
+      file,
+      sets: ['train.epochs=1', 'model.hidden=[256,256]', 'data.permute=false', 'description=123'],
+    });
     const c = exp.runs[0].config;
     assert.equal(c.train.epochs, 1);
     assert.deepEqual(c.model.kind === 'mlp' && c.model.hidden, [256, 256]);
@@ -67,12 +88,20 @@ describe('config: --set overrides', () => {
   });
 
   it('narrows the sweep of a key it sets to that value, and can set a sweep', () => {
-    assert.deepEqual(loadExperiment({ file, sets: ['model.norm=layer'] }).runs.map((r) => r.runId), ['norm=layer,seed=1', 'norm=layer,seed=2']);
-    assert.deepEqual(loadExperiment({ file, sets: ['sweep.train.seed=[5]'] }).runs.map((r) => r.runId), ['norm=none,seed=5', 'norm=layer,seed=5', 'norm=batch,seed=5']);
+    assert.deepEqual(
+      loadExperiment({ file, sets: ['model.norm=layer'] }).runs.map((r) => r.runId),
+      ['norm=layer,seed=1', 'norm=layer,seed=2'],
+    );
+    assert.deepEqual(
+      loadExperiment({ file, sets: ['sweep.train.seed=[5]'] }).runs.map((r) => r.runId),
+      ['norm=none,seed=5', 'norm=layer,seed=5', 'norm=batch,seed=5'],
+    );
   });
 
-  it('rejects an unknown path with the nearest valid key', () => assertRejects(file, ['train.epoch', 'did you mean "train.epochs"'], ['train.epoch=1']));
-  it('rejects a value of the wrong type', () => assertRejects(file, ['train.epochs', 'expected number', '"one"'], ['train.epochs=one']));
+  it('rejects an unknown path with the nearest valid key', () =>
+    assertRejects(file, ['train.epoch', 'did you mean "train.epochs"'], ['train.epoch=1']));
+  it('rejects a value of the wrong type', () =>
+    assertRejects(file, ['train.epochs', 'expected number', '"one"'], ['train.epochs=one']));
   it('rejects an assignment without =', () => assertRejects(file, ['expected path=value'], ['train.epochs']));
 });
 
@@ -80,12 +109,19 @@ describe('config: several experiments in one file', () => {
   const two = fixture('two-experiments.yaml');
   it('loads each YAML document as an experiment, --set applying to every one', () => {
     const exps = loadExperiments({ file: two, sets: ['train.epochs=2'] });
-    assert.deepEqual(exps.map((e) => e.name), ['two-a', 'two-b']);
-    assert.deepEqual(exps.map((e) => e.runs.length), [2, 1]);
+    assert.deepEqual(
+      exps.map((e) => e.name),
+      ['two-a', 'two-b'],
+    );
+    assert.deepEqual(
+      exps.map((e) => e.runs.length),
+      [2, 1],
+    );
     assert.ok(exps.every((e) => e.runs.every((r) => r.config.train.epochs === 2)));
     assert.throws(() => loadExperiment({ file: two }), /expected one experiment, found 2/);
   });
-  it('names the experiment an error is in', () => assertRejects(two, ['(experiment 2: two-b)', 'model.hidden', 'expected number'], ['model.hidden=[4]']));
+  it('names the experiment an error is in', () =>
+    assertRejects(two, ['(experiment 2: two-b)', 'model.hidden', 'expected number'], ['model.hidden=[4]']));
   it('rejects two experiments of one name', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ln-repro-two-'));
     const file = join(dir, 'same.yaml');
@@ -105,11 +141,16 @@ describe('config: retrieval', () => {
     assert.deepEqual([byLoss('order').data.minDigits, byLoss('order').data.maxDigits], [2, 3]);
   });
   const mlp = fixture('valid-full.yaml');
-  it('rejects strips for a classifier', () => assertRejects(mlp, ['data.view', 'retrieval strips'], ['data.view=strips']));
-  it('rejects digit counts outside strips', () => assertRejects(mlp, ['data.view', 'strips only'], ['data.maxDigits=2']));
-  it('rejects more minimum digits than maximum', () => assertRejects(retrieval, ['data.minDigits', 'must not exceed'], ['data.minDigits=4']));
-  it('rejects batch norm on a GRU encoder', () => assertRejects(retrieval, ['model.norm', 'LSTM cell only'], ['model.norm=batch']));
-  it('rejects a misspelt retrieval key', () => assertRejects(retrieval, ['model.embedDims', 'did you mean "model.embedDim"'], ['model.embedDims=8']));
+  it('rejects strips for a classifier', () =>
+    assertRejects(mlp, ['data.view', 'retrieval strips'], ['data.view=strips']));
+  it('rejects digit counts outside strips', () =>
+    assertRejects(mlp, ['data.view', 'strips only'], ['data.maxDigits=2']));
+  it('rejects more minimum digits than maximum', () =>
+    assertRejects(retrieval, ['data.minDigits', 'must not exceed'], ['data.minDigits=4']));
+  it('rejects batch norm on a GRU encoder', () =>
+    assertRejects(retrieval, ['model.norm', 'LSTM cell only'], ['model.norm=batch']));
+  it('rejects a misspelt retrieval key', () =>
+    assertRejects(retrieval, ['model.embedDims', 'did you mean "model.embedDim"'], ['model.embedDims=8']));
 });
 
 describe('config: batch norm and batches of one', () => {
@@ -117,23 +158,48 @@ describe('config: batch norm and batches of one', () => {
   const ids = (sets: string[]) => loadExperiment({ file, sets }).runs.map((r) => r.runId);
 
   it('rejects batch norm at batch size 1, naming train.batchSize and why', () =>
-    assertRejects(file, ['train.batchSize', 'batch norm needs at least 2 examples per batch', 'found 1'], ['train.batchSize=1']));
-  it('rejects batch norm on a single training example', () => assertRejects(file, ['data.train', 'at least 2 training examples'], ['data.train=1', 'model.norm=batch']));
-  it('accepts batch size 1 without batch norm', () => assert.deepEqual(ids(['train.batchSize=1', 'model.norm=layer']), ['norm=layer,seed=1', 'norm=layer,seed=2']));
+    assertRejects(
+      file,
+      ['train.batchSize', 'batch norm needs at least 2 examples per batch', 'found 1'],
+      ['train.batchSize=1'],
+    ));
+  it('rejects batch norm on a single training example', () =>
+    assertRejects(file, ['data.train', 'at least 2 training examples'], ['data.train=1', 'model.norm=batch']));
+  it('accepts batch size 1 without batch norm', () =>
+    assert.deepEqual(ids(['train.batchSize=1', 'model.norm=layer']), ['norm=layer,seed=1', 'norm=layer,seed=2']));
 
   it('exclude: removes the matching sweep points before validation; the other runs keep their ids', () => {
     const all = ids(['sweep.train.batchSize=[8,1]', 'model.norm=layer']);
-    assert.deepEqual(all, ['norm=layer,seed=1,batchSize=8', 'norm=layer,seed=1,batchSize=1', 'norm=layer,seed=2,batchSize=8', 'norm=layer,seed=2,batchSize=1']);
+    assert.deepEqual(all, [
+      'norm=layer,seed=1,batchSize=8',
+      'norm=layer,seed=1,batchSize=1',
+      'norm=layer,seed=2,batchSize=8',
+      'norm=layer,seed=2,batchSize=1',
+    ]);
     const kept = ids(['sweep.train.batchSize=[8,1]', 'exclude=[{train.batchSize: 1, model.norm: batch}]']);
     assert.equal(kept.length, 10);
-    assert.ok(!kept.includes('norm=batch,seed=1,batchSize=1') && kept.includes('norm=layer,seed=1,batchSize=1') && kept.includes('norm=batch,seed=2,batchSize=8'));
-    assert.deepEqual(kept.filter((id) => id.startsWith('norm=layer')), all, 'ids do not change');
+    assert.ok(
+      !kept.includes('norm=batch,seed=1,batchSize=1') &&
+        kept.includes('norm=layer,seed=1,batchSize=1') &&
+        kept.includes('norm=batch,seed=2,batchSize=8'),
+    );
+    assert.deepEqual(
+      kept.filter((id) => id.startsWith('norm=layer')),
+      all,
+      'ids do not change',
+    );
     const exp = loadExperiment({ file, sets: ['exclude=[{model.norm: none}, {model.norm: batch, train.seed: 2}]'] });
-    assert.deepEqual(exp.runs.map((r) => r.runId), ['norm=layer,seed=1', 'norm=layer,seed=2', 'norm=batch,seed=1']);
+    assert.deepEqual(
+      exp.runs.map((r) => r.runId),
+      ['norm=layer,seed=1', 'norm=layer,seed=2', 'norm=batch,seed=1'],
+    );
     assert.deepEqual(exp.exclude, [{ 'model.norm': 'none' }, { 'model.norm': 'batch', 'train.seed': 2 }]);
   });
   it('exclude: an entry that matches nothing (e.g. after --set narrowed the sweep) removes nothing', () =>
-    assert.deepEqual(ids(['model.norm=layer', 'exclude=[{model.norm: batch}]']), ['norm=layer,seed=1', 'norm=layer,seed=2']));
+    assert.deepEqual(ids(['model.norm=layer', 'exclude=[{model.norm: batch}]']), [
+      'norm=layer,seed=1',
+      'norm=layer,seed=2',
+    ]));
   it('configs/mnist-batch-sweep.yaml runs every batch size but 1 for batch norm, and compares spreads over 4-128', () => {
     const exp = loadExperiment({ file: join(__dirname, '..', '..', 'configs', 'mnist-batch-sweep.yaml') });
     assert.equal(exp.runs.length, 5 * 3 * 3 - 3);
@@ -141,12 +207,23 @@ describe('config: batch norm and batches of one', () => {
     assert.equal(exp.runs.filter((r) => r.config.train.batchSize === 1).length, 6);
     assert.deepEqual(exp.claims.find((c) => c.id === 'ln-robust-to-batch-size')?.spread?.values, [4, 16, 64, 128]);
   });
-  it('exclude: rejects a key that is not swept', () => assertRejects(file, ['exclude[0].train.batchSize', 'not a swept key', 'model.norm, train.seed'], ['exclude=[{train.batchSize: 1}]']));
+  it('exclude: rejects a key that is not swept', () =>
+    assertRejects(
+      file,
+      ['exclude[0].train.batchSize', 'not a swept key', 'model.norm, train.seed'],
+      ['exclude=[{train.batchSize: 1}]'],
+    ));
   it('exclude: rejects a value the key cannot take (a typo would silently exclude nothing)', () =>
-    assertRejects(file, ['exclude[0].model.norm', 'none | layer | batch', '"bacth"', 'did you mean "batch"'], ['exclude=[{model.norm: bacth}]']));
+    assertRejects(
+      file,
+      ['exclude[0].model.norm', 'none | layer | batch', '"bacth"', 'did you mean "batch"'],
+      ['exclude=[{model.norm: bacth}]'],
+    ));
   it('exclude: rejects an empty entry', () => assertRejects(file, ['exclude[0]', 'empty entry'], ['exclude=[{}]']));
-  it('exclude: rejects excluding every point', () => assertRejects(file, ['every point of the sweep is excluded'], ['exclude=[{train.seed: 1}, {train.seed: 2}]']));
-  it('exclude: rejects a list of the wrong shape', () => assertRejects(file, ['exclude[0]', 'expected object'], ['exclude=[1]']));
+  it('exclude: rejects excluding every point', () =>
+    assertRejects(file, ['every point of the sweep is excluded'], ['exclude=[{train.seed: 1}, {train.seed: 2}]']));
+  it('exclude: rejects a list of the wrong shape', () =>
+    assertRejects(file, ['exclude[0]', 'expected object'], ['exclude=[1]']));
 });
 
 describe('config: one fixture per error class', () => {
@@ -165,7 +242,10 @@ describe('config: one fixture per error class', () => {
     ['bad-sweep-key.yaml', ['sweep', 'model.nrom', 'did you mean "model.norm"']],
     ['bad-sweep-value.yaml', ['sweep.model.norm', '"group"']],
     ['conv-flat.yaml', ['data.view', 'conv image']],
-    ['bad-claim.yaml', ['expect[0].metric', 'test_error | test_nll | train_nll', '"test_eror"', 'did you mean "test_error"']],
+    [
+      'bad-claim.yaml',
+      ['expect[0].metric', 'test_error | test_nll | train_nll', '"test_eror"', 'did you mean "test_error"'],
+    ],
     ['bad-claim-path.yaml', ['expect[0] (c1)', 'model.nrom', 'did you mean "model.norm"']],
   ];
   for (const [name, parts] of cases) it(name, () => assertRejects(fixture(name), parts));
@@ -187,7 +267,8 @@ describe('shipped configs', () => {
       const text = readFileSync(file, 'utf8');
       assert.match(text, /^# ln-repro run /, 'the first line is the command that runs it');
       assert.match(text, /Expected runtime/);
-      for (const key of ['epsilon:', 'bnStats:', 'bnStatsBatch:', 'bnMomentum:', 'learningRate:', 'seed:']) assert.ok(text.includes(key), `${f} states ${key}`);
+      for (const key of ['epsilon:', 'bnStats:', 'bnStatsBatch:', 'bnMomentum:', 'learningRate:', 'seed:'])
+        assert.ok(text.includes(key), `${f} states ${key}`);
     });
   }
 });

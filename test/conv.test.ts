@@ -21,10 +21,20 @@ describe('Conv2DBackpropFilter on wasm', () => {
   ];
   for (const [xShape, fShape, stride, pad] of cases) {
     it(`equals the cpu backend's kernel: x [${xShape}], filter [${fShape}], stride ${stride}, ${pad}`, async () => {
-      const x = randomMatrix(1, xShape.reduce((a, b) => a * b), 1)[0];
-      const f = randomMatrix(1, fShape.reduce((a, b) => a * b), 2)[0];
+      const x = randomMatrix(
+        1,
+        xShape.reduce((a, b) => a * b),
+        1,
+      )[0];
+      const f = randomMatrix(
+        1,
+        fShape.reduce((a, b) => a * b),
+        2,
+      )[0];
       const grad = async () => {
-        const [, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad))([tf.tensor(x, xShape), tf.tensor(f, fShape)]);
+        const [, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad),
+        )([tf.tensor(x, xShape), tf.tensor(f, fShape)]);
         return Array.from(await df.data());
       };
       await useBackend('cpu');
@@ -41,7 +51,16 @@ for (const backend of TEST_BACKENDS) {
     const [b, p, c] = [3, 4, 5]; // batch, positions, channels
     const x = () => randomMatrix(b, p * c, 3, 2, 1);
     const gain = randomMatrix(1, c, 4, 0.5, 1)[0];
-    const opts = { name: 'n', units: c, positions: p, epsilon: 1e-5, gainInit: 1, biasInit: 0, statistics: 'population' as const, momentum: 0.9 };
+    const opts = {
+      name: 'n',
+      units: c,
+      positions: p,
+      epsilon: 1e-5,
+      gainInit: 1,
+      biasInit: 0,
+      statistics: 'population' as const,
+      momentum: 0.9,
+    };
 
     it('layer norm: per example over all positions and channels, gain per channel', async () => {
       await useBackend(backend);
@@ -70,18 +89,29 @@ for (const backend of TEST_BACKENDS) {
       it(`${norm}: logits, finite non-zero gradients for every variable, no leaks`, async () => {
         await useBackend(backend);
         enableFastPaths();
-        const config = runConfigSchema.parse({ name: 't', data: { train: 8, test: 4, view: 'image' }, model: { kind: 'conv', channels: [4, 6], kernelSize: 3, norm }, train: { batchSize: 8 } }).model as ConvConfig;
+        const config = runConfigSchema.parse({
+          name: 't',
+          data: { train: 8, test: 4, view: 'image' },
+          model: { kind: 'conv', channels: [4, 6], kernelSize: 3, norm },
+          train: { batchSize: 8 },
+        }).model as ConvConfig;
         const model = buildModel({ config, inputShape: [28, 28, 1], classes: 10, seed: 1 });
         const x = tf.tensor2d(randomMatrix(3, 784, 5, 0.5, 0.5));
         const y = tf.oneHot(tf.tensor1d([1, 2, 3], 'int32'), 10);
         const before = tf.memory().numTensors;
         tf.tidy(() => {
           assert.deepEqual(model.logits(x, false).shape, [3, 10]);
-          const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.logits(x, true)) as tf.Scalar, model.trainable);
+          const { grads } = tf.variableGrads(
+            () => tf.losses.softmaxCrossEntropy(y, model.logits(x, true)) as tf.Scalar,
+            model.trainable,
+          );
           for (const v of model.trainable) {
             const g = grads[v.name].dataSync();
             assert.ok(g.every(Number.isFinite), `${v.name} finite`);
-            assert.ok(g.some((e) => e !== 0), `${v.name} non-zero`);
+            assert.ok(
+              g.some((e) => e !== 0),
+              `${v.name} non-zero`,
+            );
           }
         });
         assert.equal(tf.memory().numTensors, before);

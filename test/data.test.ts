@@ -30,10 +30,14 @@ function idxLabels(labels: number[]): Buffer {
 
 function writeIdxDir(opts: { gz?: boolean; trainImages?: Buffer } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'ln-repro-idx-'));
-  const put = (name: string, buf: Buffer) => writeFileSync(join(dir, opts.gz ? `${name}.gz` : name), opts.gz ? gzipSync(buf) : buf);
+  const put = (name: string, buf: Buffer) =>
+    writeFileSync(join(dir, opts.gz ? `${name}.gz` : name), opts.gz ? gzipSync(buf) : buf);
   put('train-images-idx3-ubyte', opts.trainImages ?? idxImages(6, (i, p) => (i * 40 + p) % 256));
   put('train-labels-idx1-ubyte', idxLabels([0, 1, 2, 3, 4, 5]));
-  put('t10k-images-idx3-ubyte', idxImages(3, (i) => i * 100));
+  put(
+    't10k-images-idx3-ubyte',
+    idxImages(3, (i) => i * 100),
+  );
   put('t10k-labels-idx1-ubyte', idxLabels([7, 8, 9]));
   return dir;
 }
@@ -57,7 +61,10 @@ describe('IDX files', () => {
 
   it('rejects a truncated file', () => {
     const full = idxImages(2, () => 1);
-    assert.throws(() => parseIdxImages(full.subarray(0, full.length - 3)), (e: unknown) => e instanceof IdxError && /truncated/.test(e.message));
+    assert.throws(
+      () => parseIdxImages(full.subarray(0, full.length - 3)),
+      (e: unknown) => e instanceof IdxError && /truncated/.test(e.message),
+    );
     assert.throws(() => parseIdxLabels(idxLabels([1, 2]).subarray(0, 5)), /shorter than its 8-byte header/);
   });
 
@@ -71,9 +78,19 @@ describe('IDX files', () => {
 
   it('turns a corrupt or missing file into a user error that says to run make data', () => {
     const dir = writeIdxDir({ trainImages: idxImages(6, () => 0).subarray(0, 100) });
-    assert.throws(() => loadIdxSplit(dir, 'train'), (e: unknown) => e instanceof UserError && /train-images-idx3-ubyte: corrupt IDX file/.test(e.message) && /make data/.test(e.message));
+    assert.throws(
+      () => loadIdxSplit(dir, 'train'),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /train-images-idx3-ubyte: corrupt IDX file/.test(e.message) &&
+        /make data/.test(e.message),
+    );
     const empty = mkdtempSync(join(tmpdir(), 'ln-repro-empty-'));
-    assert.throws(() => loadIdxSplit(empty, 'train'), (e: unknown) => e instanceof UserError && /missing train-images-idx3-ubyte/.test(e.message) && /make data/.test(e.message));
+    assert.throws(
+      () => loadIdxSplit(empty, 'train'),
+      (e: unknown) =>
+        e instanceof UserError && /missing train-images-idx3-ubyte/.test(e.message) && /make data/.test(e.message),
+    );
   });
 
   it('checks that images and labels agree in number', () => {
@@ -86,12 +103,23 @@ describe('IDX files', () => {
     const d = loadDataset({ source: 'idx', dir, train: 4, test: 3, seed: 0, permute: false, view: 'flat' });
     assert.equal(d.train.count, 4);
     assert.deepEqual(Array.from(d.test.labels), [7, 8, 9], 'all of a split is kept in file order');
-    assert.throws(() => loadDataset({ source: 'idx', dir, train: 7, test: 3, seed: 0, permute: false, view: 'flat' }), /data.train: asked for 7/);
+    assert.throws(
+      () => loadDataset({ source: 'idx', dir, train: 7, test: 3, seed: 0, permute: false, view: 'flat' }),
+      /data.train: asked for 7/,
+    );
   });
 });
 
 describe('bundled MNIST', () => {
-  const cfg = { source: 'bundled' as const, dir: '', train: 300, test: 100, seed: 5, permute: false, view: 'flat' as const };
+  const cfg = {
+    source: 'bundled' as const,
+    dir: '',
+    train: 300,
+    test: 100,
+    seed: 5,
+    permute: false,
+    view: 'flat' as const,
+  };
 
   it('splits real digits into disjoint train and test sets by data.seed', () => {
     const a = loadDataset(cfg);
@@ -103,7 +131,10 @@ describe('bundled MNIST', () => {
     assert.ok(new Set(a.train.labels).size === 10, 'every digit appears');
     const key = (img: Float32Array, i: number) => img.subarray(i * 784, (i + 1) * 784).join(',');
     const trainKeys = new Set(Array.from({ length: 300 }, (_, i) => key(a.train.images, i)));
-    assert.ok(Array.from({ length: 100 }, (_, i) => key(a.test.images, i)).every((k) => !trainKeys.has(k)), 'disjoint');
+    assert.ok(
+      Array.from({ length: 100 }, (_, i) => key(a.test.images, i)).every((k) => !trainKeys.has(k)),
+      'disjoint',
+    );
     assert.deepEqual(loadDataset(cfg).train.labels, a.train.labels, 'same seed, same split');
     assert.notDeepEqual(loadDataset({ ...cfg, seed: 6 }).train.labels, a.train.labels, 'other seed, other split');
   });
@@ -117,20 +148,31 @@ describe('bundled MNIST', () => {
     assert.notDeepEqual(perm.train.images.subarray(0, 784), plain.train.images.subarray(0, 784));
     // The same permutation for every image: find where pixel j of image 0 went, check image 1 moved alike.
     const j = plain.train.images.subarray(0, 784).findIndex((v) => v > 0.5);
-    const to = perm.train.images.subarray(0, 784).findIndex((v, k) => v === plain.train.images[j] && plain.train.images[784 + j] === perm.train.images[784 + k]);
+    const to = perm.train.images
+      .subarray(0, 784)
+      .findIndex((v, k) => v === plain.train.images[j] && plain.train.images[784 + j] === perm.train.images[784 + k]);
     assert.ok(to >= 0);
   });
 
   it('rejects asking for more digits than are bundled', () => {
-    assert.throws(() => loadDataset({ ...cfg, train: 9000, test: 2000 }), (e: unknown) => e instanceof UserError && /data.train \+ data.test/.test(e.message));
+    assert.throws(
+      () => loadDataset({ ...cfg, train: 9000, test: 2000 }),
+      (e: unknown) => e instanceof UserError && /data.train \+ data.test/.test(e.message),
+    );
   });
 });
 
 describe('epoch shuffles', () => {
   it('cover every example once per epoch, differ between epochs, repeat with the seed', () => {
     const e1 = epochBatches(10, 4, 1, 1);
-    assert.deepEqual(e1.map((b) => b.length), [4, 4, 2]);
-    assert.deepEqual(e1.flatMap((b) => Array.from(b)).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      e1.map((b) => b.length),
+      [4, 4, 2],
+    );
+    assert.deepEqual(
+      e1.flatMap((b) => Array.from(b)).sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
     assert.notDeepEqual(epochBatches(10, 4, 1, 2), e1);
     assert.deepEqual(epochBatches(10, 4, 1, 1), e1);
   });
@@ -143,7 +185,19 @@ describe('epoch shuffles', () => {
     assert.deepEqual(sizes(8, 4), [4, 4]);
     assert.deepEqual(sizes(3, 1), [1, 1, 1], 'batch size 1 asks for batches of one');
     assert.deepEqual(sizes(1, 4), [1], 'a single example has no batch to join');
-    assert.deepEqual(epochBatches(9, 4, 1, 1).flatMap((b) => Array.from(b)).sort(), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    for (const [count, batchSize] of [[9, 4], [129, 128], [10, 3], [8, 4], [3, 1]]) assert.equal(stepsPerEpoch(count, batchSize), sizes(count, batchSize).length);
+    assert.deepEqual(
+      epochBatches(9, 4, 1, 1)
+        .flatMap((b) => Array.from(b))
+        .sort(),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    for (const [count, batchSize] of [
+      [9, 4],
+      [129, 128],
+      [10, 3],
+      [8, 4],
+      [3, 1],
+    ])
+      assert.equal(stepsPerEpoch(count, batchSize), sizes(count, batchSize).length);
   });
 });

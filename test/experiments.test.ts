@@ -12,7 +12,11 @@ describe('shards', () => {
       const all = Array.from({ length: runs }, (_, k) => k);
       for (let n = 1; n <= 7; n++) {
         const parts = Array.from({ length: n }, (_, i) => shardOf(all, { index: i + 1, count: n }));
-        assert.deepEqual(parts.flat().sort((a, b) => a - b), all, `runs=${runs} n=${n}`);
+        assert.deepEqual(
+          parts.flat().sort((a, b) => a - b),
+          all,
+          `runs=${runs} n=${n}`,
+        );
         assert.ok(Math.max(...parts.map((p) => p.length)) - Math.min(...parts.map((p) => p.length)) <= 1, 'balanced');
       }
     }
@@ -28,20 +32,34 @@ describe('shards', () => {
 describe('config hash', () => {
   it('ignores key order and changes with any value', () => {
     const a = runConfigSchema.parse({ name: 'x', data: { train: 200, test: 5 }, model: { kind: 'mlp' } });
-    const reordered = JSON.parse(JSON.stringify({ train: a.train, model: a.model, data: a.data, description: a.description, name: a.name }));
+    const reordered = JSON.parse(
+      JSON.stringify({ train: a.train, model: a.model, data: a.data, description: a.description, name: a.name }),
+    );
     assert.equal(configHash(reordered), configHash(a));
     assert.notEqual(configHash({ ...a, train: { ...a.train, seed: 2 } }), configHash(a));
   });
 });
 
-function run(runId: string, values: { norm: string; batchSize: number; seed: number; gainInit?: number }, errors: number[], status = 'complete'): RunResult {
+function run(
+  runId: string,
+  values: { norm: string; batchSize: number; seed: number; gainInit?: number },
+  errors: number[],
+  status = 'complete',
+): RunResult {
   const config = runConfigSchema.parse({
     name: 'synthetic',
     data: { train: 200, test: 5 },
     model: { kind: 'mlp', norm: values.norm, gainInit: values.gainInit ?? 1 },
     train: { batchSize: values.batchSize, seed: values.seed },
   });
-  const rows = errors.map((e, i) => ({ epoch: i + 1, step: i, train_nll: 2 * e, test_nll: e, test_error: e, seconds: 1 }));
+  const rows = errors.map((e, i) => ({
+    epoch: i + 1,
+    step: i,
+    train_nll: 2 * e,
+    test_nll: e,
+    test_error: e,
+    seconds: 1,
+  }));
   return { runId, config, status, rows };
 }
 
@@ -57,8 +75,15 @@ const RESULTS: RunResult[] = [
   run('b4s2', { norm: 'batch', batchSize: 4, seed: 2 }, [0.1, 0.14]),
 ];
 
-const claim = (spec: Record<string, unknown>): Claim => claimSchema.parse({ id: 'c', claim: 'a claim', paper: 'Fig. 6', metric: 'test_error', ...spec });
-const compareAt4 = { compare: { a: { 'model.norm': 'layer', 'train.batchSize': 4 }, b: { 'model.norm': 'batch', 'train.batchSize': 4 }, relation: '<' } };
+const claim = (spec: Record<string, unknown>): Claim =>
+  claimSchema.parse({ id: 'c', claim: 'a claim', paper: 'Fig. 6', metric: 'test_error', ...spec });
+const compareAt4 = {
+  compare: {
+    a: { 'model.norm': 'layer', 'train.batchSize': 4 },
+    b: { 'model.norm': 'batch', 'train.batchSize': 4 },
+    relation: '<',
+  },
+};
 
 describe('claims on synthetic results', () => {
   it('compare: means over seeds, with std and n; pass and fail', () => {
@@ -69,7 +94,11 @@ describe('claims on synthetic results', () => {
     assert.equal(a.n, 2);
     assert.ok(Math.abs(a.std - Math.SQRT2 * 0.01) < 1e-12);
     assert.equal(evaluateClaim(claim({ compare: { ...compareAt4.compare, relation: '>' } }), RESULTS).verdict, 'FAIL');
-    assert.equal(evaluateClaim(claim({ compare: { ...compareAt4.compare, margin: 0.1 } }), RESULTS).verdict, 'FAIL', 'the margin is required');
+    assert.equal(
+      evaluateClaim(claim({ compare: { ...compareAt4.compare, margin: 0.1 } }), RESULTS).verdict,
+      'FAIL',
+      'the margin is required',
+    );
     assert.equal(evaluateClaim(claim({ compare: { ...compareAt4.compare, margin: 0.05 } }), RESULTS).verdict, 'PASS');
   });
 
@@ -78,7 +107,16 @@ describe('claims on synthetic results', () => {
   });
 
   it('degradation: the change from one key value to another, compared between groups', () => {
-    const spec = { degradation: { key: 'train.batchSize', from: 128, to: 4, a: { 'model.norm': 'batch' }, b: { 'model.norm': 'layer' }, relation: '>' } };
+    const spec = {
+      degradation: {
+        key: 'train.batchSize',
+        from: 128,
+        to: 4,
+        a: { 'model.norm': 'batch' },
+        b: { 'model.norm': 'layer' },
+        relation: '>',
+      },
+    };
     const r = evaluateClaim(claim(spec), RESULTS);
     assert.equal(r.verdict, 'PASS');
     assert.ok(Math.abs(r.lhs! - 0.09) < 1e-12 && Math.abs(r.rhs! - 0.01) < 1e-12);
@@ -96,7 +134,10 @@ describe('claims on synthetic results', () => {
     assert.equal(evaluateClaim(claim({ spread: { ...spread, bound: 0.01 } }), results).verdict, 'PASS');
     assert.equal(evaluateClaim(claim({ spread: { ...spread, bound: 0.001 } }), results).verdict, 'FAIL');
     // Over listed values only (e.g. the batch sizes both norms ran), and MISSING where one has no run.
-    const listed = evaluateClaim(claim({ spread: { ...spread, values: [0.1, 0.3], b: { 'model.norm': 'batch' } } }), results);
+    const listed = evaluateClaim(
+      claim({ spread: { ...spread, values: [0.1, 0.3], b: { 'model.norm': 'batch' } } }),
+      results,
+    );
     assert.ok(Math.abs(listed.lhs! - 0.001) < 1e-12 && Math.abs(listed.rhs! - 0.02) < 1e-12);
     const absent = evaluateClaim(claim({ spread: { ...spread, values: [0.1, 10], bound: 1 } }), results);
     assert.equal(absent.verdict, 'MISSING');
@@ -105,7 +146,11 @@ describe('claims on synthetic results', () => {
 
   it('known deviations: XFAIL while they fail, XPASS once they hold', () => {
     const known = { status: 'known-deviation', reason: 'too small a scale' };
-    assert.equal(evaluateClaim(claim({ ...compareAt4, ...known, compare: { ...compareAt4.compare, relation: '>' } }), RESULTS).verdict, 'XFAIL');
+    assert.equal(
+      evaluateClaim(claim({ ...compareAt4, ...known, compare: { ...compareAt4.compare, relation: '>' } }), RESULTS)
+        .verdict,
+      'XFAIL',
+    );
     assert.equal(evaluateClaim(claim({ ...compareAt4, ...known }), RESULTS).verdict, 'XPASS');
     assert.throws(() => claim({ ...compareAt4, status: 'known-deviation' }), /reason/);
   });
@@ -129,7 +174,10 @@ describe('claims on synthetic results', () => {
 
   it('rejects a claim with two kinds or none', () => {
     assert.throws(() => claim({}), /exactly one of compare, degradation, spread/);
-    assert.throws(() => claim({ ...compareAt4, spread: { key: 'model.gainInit', a: {}, bound: 1, relation: '<' } }), /exactly one/);
+    assert.throws(
+      () => claim({ ...compareAt4, spread: { key: 'model.gainInit', a: {}, bound: 1, relation: '<' } }),
+      /exactly one/,
+    );
   });
 
   it('stats: mean, sample std, n', () => {

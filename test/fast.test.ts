@@ -43,7 +43,12 @@ for (const backend of TEST_BACKENDS) {
     before(() => useBackend(backend));
     after(() => disableFastPaths());
 
-    for (const [rows, cols] of [[1, 9], [4, 1000], [33, 17], [128, 64]] as const) {
+    for (const [rows, cols] of [
+      [1, 9],
+      [4, 1000],
+      [33, 17],
+      [128, 64],
+    ] as const) {
       for (const axis of [0, 1] as const) {
         if (axis === 0 && rows === 1) continue; // batch statistics of one example: variance 0, covered in norm tests
         it(`normalize forward, statistics and gradients, [${rows},${cols}] axis ${axis}`, async () => {
@@ -54,7 +59,14 @@ for (const backend of TEST_BACKENDS) {
           const [plain, fast] = await plainAndFast(() => {
             const stats: tf.Tensor[] = [];
             const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-              normalizeScaleShift({ x: a as tf.Tensor2D, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D, axis, epsilon: 1e-5, onStats: (m, v) => stats.push(tf.keep(m.clone()), tf.keep(v.clone())) });
+              normalizeScaleShift({
+                x: a as tf.Tensor2D,
+                gain: g as tf.Tensor1D,
+                bias: b as tf.Tensor1D,
+                axis,
+                epsilon: 1e-5,
+                onStats: (m, v) => stats.push(tf.keep(m.clone()), tf.keep(v.clone())),
+              });
             const { value, grads } = tf.valueAndGrads(f)([x, gain, bias], dy);
             return [value, ...grads, ...stats];
           });
@@ -98,7 +110,8 @@ for (const backend of TEST_BACKENDS) {
           assert.equal(useSimdAdam(simd ? heap : undefined), simd, 'WebAssembly SIMD is available');
           const adam = new Adam({ learningRate: 0.01 });
           const v = tf.variable(tf.tensor1d(randomMatrix(1, size, 30 + size)[0]));
-          for (let s = 0; s < 3; s++) tf.tidy(() => adam.apply([[v, tf.tensor1d(randomMatrix(1, size, 40 + s, gradScale)[0])]]));
+          for (let s = 0; s < 3; s++)
+            tf.tidy(() => adam.apply([[v, tf.tensor1d(randomMatrix(1, size, 40 + s, gradScale)[0])]]));
           const out = Array.from(await v.data());
           adam.dispose();
           v.dispose();
@@ -124,7 +137,8 @@ for (const backend of TEST_BACKENDS) {
       enableFastPaths();
       const v = tf.variable(tf.ones([9]), true, `alias-${backend}`);
       const adam = new Adam({ learningRate: 0.1 });
-      const momentOf = () => Object.values(tf.engine().state.registeredVariables).find((x) => x.name.startsWith(`alias-${backend}/adam_m`))!;
+      const momentOf = () =>
+        Object.values(tf.engine().state.registeredVariables).find((x) => x.name.startsWith(`alias-${backend}/adam_m`))!;
       tf.tidy(() => adam.apply([[v, tf.fill([9], 1)]]));
       const before = tf.clone(momentOf()); // shares the buffer on cpu and wasm (Identity does not copy)
       const expected = await flat(before);
@@ -142,7 +156,20 @@ for (const backend of TEST_BACKENDS) {
       const gain = tf.variable(tf.ones([16]));
       const bias = tf.variable(tf.zeros([16]));
       const adam = new Adam({ learningRate: 0.01 });
-      const step = () => adam.minimize(() => tf.sum(normalizeScaleShift({ x, gain: gain as tf.Variable<tf.Rank.R1>, bias: bias as tf.Variable<tf.Rank.R1>, axis: 1, epsilon: 1e-5 })) as tf.Scalar, [x, gain, bias]);
+      const step = () =>
+        adam.minimize(
+          () =>
+            tf.sum(
+              normalizeScaleShift({
+                x,
+                gain: gain as tf.Variable<tf.Rank.R1>,
+                bias: bias as tf.Variable<tf.Rank.R1>,
+                axis: 1,
+                epsilon: 1e-5,
+              }),
+            ) as tf.Scalar,
+          [x, gain, bias],
+        );
       step(); // creates Adam's slots
       const before = tf.memory().numTensors;
       for (let i = 0; i < 3; i++) step();
@@ -157,7 +184,15 @@ describe('wasm kernel fixes equal the stock kernels', () => {
   before(() => useBackend('wasm'));
   after(() => disableFastPaths());
 
-  const rnd = (shape: number[], seed: number) => tf.tensor(randomMatrix(1, shape.reduce((a, b) => a * b, 1), seed)[0], shape);
+  const rnd = (shape: number[], seed: number) =>
+    tf.tensor(
+      randomMatrix(
+        1,
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+      )[0],
+      shape,
+    );
   // [a shape, b shape, transposeA, transposeB]: rank 2 and 3, batch 1 and batched, broadcast, small and large m.
   const cases: [number[], number[], boolean, boolean][] = [];
   for (const tA of [false, true]) {
@@ -193,8 +228,16 @@ describe('wasm kernel fixes equal the stock kernels', () => {
     prelu: (x, alpha) => tf.prelu(x, alpha),
   };
   const fusedCases: [string, boolean, boolean, number][] = [];
-  for (const activation of ['linear', 'relu']) for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) fusedCases.push([activation, tA, tB, 1]);
-  for (const activation of Object.keys(activations)) fusedCases.push([activation, false, false, 2], [activation, true, true, 2]); // batched
+  for (const activation of ['linear', 'relu'])
+    for (const [tA, tB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ])
+      fusedCases.push([activation, tA, tB, 1]);
+  for (const activation of Object.keys(activations))
+    fusedCases.push([activation, false, false, 2], [activation, true, true, 2]); // batched
   for (const [activation, tA, tB, batch] of fusedCases) {
     it(`fused matMul with bias and ${activation}, transposeA=${tA} transposeB=${tB}${batch > 1 ? `, batch ${batch}` : ''}`, async () => {
       const lead = batch > 1 ? [batch] : [];
@@ -202,10 +245,25 @@ describe('wasm kernel fixes equal the stock kernels', () => {
       const b = rnd([...lead, ...(tB ? [20, 30] : [30, 20])], 4);
       const bias = rnd([20], 5);
       const alpha = rnd([20], 6);
-      const [reference] = await plainAndFast(() => activations[activation](tf.add(tf.matMul(a, b, tA, tB), bias), alpha));
+      const [reference] = await plainAndFast(() =>
+        activations[activation](tf.add(tf.matMul(a, b, tA, tB), bias), alpha),
+      );
       enableFastPaths();
       const act = activation as tf.fused.Activation;
-      const fast = [await flat(tf.fused.matMul({ a, b, transposeA: tA, transposeB: tB, bias, activation: act, preluActivationWeights: alpha, leakyreluAlpha: 0.3 }))];
+      const fast = [
+        await flat(
+          tf.fused.matMul({
+            a,
+            b,
+            transposeA: tA,
+            transposeB: tB,
+            bias,
+            activation: act,
+            preluActivationWeights: alpha,
+            leakyreluAlpha: 0.3,
+          }),
+        ),
+      ];
       assertClose(fast, reference);
       tf.dispose([a, b, bias, alpha]);
     });
@@ -215,7 +273,9 @@ describe('wasm kernel fixes equal the stock kernels', () => {
     const a = rnd([6, 40], 6);
     const b = rnd([40, 30], 7);
     const dy = rnd([6, 30], 8);
-    const [plain, fast] = await plainAndFast(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y))([a, b], dy));
+    const [plain, fast] = await plainAndFast(() =>
+      tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y))([a, b], dy),
+    );
     assertClose(fast, plain);
   });
 

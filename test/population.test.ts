@@ -20,7 +20,12 @@ import { TEST_BACKENDS, useBackend } from './helpers';
 
 const N = 200; // examples in the one batch: evaluation differs from training mode by the variance's n / (n - 1)
 
-function configOf(model: Record<string, unknown>, view: string, bnStats: BnStatistics = 'population', extra: Record<string, unknown> = {}): RunConfig {
+function configOf(
+  model: Record<string, unknown>,
+  view: string,
+  bnStats: BnStatistics = 'population',
+  extra: Record<string, unknown> = {},
+): RunConfig {
   return runConfigSchema.parse({
     name: 'population',
     data: { train: N, test: 40, seed: 2, view, ...((extra.data as object) ?? {}) },
@@ -58,7 +63,12 @@ for (const backend of TEST_BACKENDS) {
       it(`${label}: after a pass over one batch, evaluation on it reproduces training mode`, async () => {
         const config = configOf(model, view);
         const data = loadDataset(config.data);
-        const m = buildModel({ config: config.model as never, inputShape: INPUT_SHAPES[view as 'flat'], classes: 10, seed: 4 });
+        const m = buildModel({
+          config: config.model as never,
+          inputShape: INPUT_SHAPES[view as 'flat'],
+          classes: 10,
+          seed: 4,
+        });
         const x = tf.tensor2d(data.train.images, [N, data.dims]);
         const y = tf.oneHot(tf.tensor1d(Int32Array.from(data.train.labels), 'int32'), 10) as tf.Tensor2D;
         const adam = new Adam({ learningRate: 5e-3 });
@@ -69,7 +79,10 @@ for (const backend of TEST_BACKENDS) {
         const evaluation = await tf.tidy(() => m.logits(x, false)).data();
         const gap = relativeGap(evaluation, training);
         assert.ok(gap < 0.02, `evaluation vs training mode: ${gap}`);
-        assert.ok(relativeGap(stale, training) > 10 * gap, `the check has teeth: before the pass ${relativeGap(stale, training)}`);
+        assert.ok(
+          relativeGap(stale, training) > 10 * gap,
+          `the check has teeth: before the pass ${relativeGap(stale, training)}`,
+        );
         adam.dispose();
         disposeModel(m);
         tf.dispose([x, y]);
@@ -78,11 +91,25 @@ for (const backend of TEST_BACKENDS) {
 
     it('retrieval (BN-LSTM over captions of 1 to 3 words): per-step statistics over the live rows only', async () => {
       const config = configOf({ kind: 'retrieval', cell: 'lstm', embedDim: 12, wordDim: 6 }, 'strips');
-      const strips = buildStrips(loadDataset(config.data).train, { minDigits: 1, maxDigits: 3, seed: 2, purpose: 'train' });
-      const m = buildRetrieval({ config: config.model as RetrievalConfig, inputDims: strips.images.length / strips.count, seed: 4 });
-      const captions = (training: boolean) => tf.tidy(() => m.embedCaptions(strips.tokens, strips.lengths, strips.maxDigits, training));
+      const strips = buildStrips(loadDataset(config.data).train, {
+        minDigits: 1,
+        maxDigits: 3,
+        seed: 2,
+        purpose: 'train',
+      });
+      const m = buildRetrieval({
+        config: config.model as RetrievalConfig,
+        inputDims: strips.images.length / strips.count,
+        seed: 4,
+      });
+      const captions = (training: boolean) =>
+        tf.tidy(() => m.embedCaptions(strips.tokens, strips.lengths, strips.maxDigits, training));
       const training = await captions(true).data(); // (in population mode training steps leave the statistics alone)
-      assert.equal(collectPopulationStatistics(() => tf.dispose(captions(true))), 3 * strips.maxDigits, 'three norms (W_h h, W_x x, c) at each of the steps');
+      assert.equal(
+        collectPopulationStatistics(() => tf.dispose(captions(true))),
+        3 * strips.maxDigits,
+        'three norms (W_h h, W_x x, c) at each of the steps',
+      );
       const gap = relativeGap(await captions(false).data(), training);
       assert.ok(gap < 0.02, `evaluation vs training mode: ${gap}`);
       tf.dispose(m.trainable);
@@ -94,7 +121,10 @@ for (const backend of TEST_BACKENDS) {
       // (variance 0): evaluation amplifies any lag of a running average there by gain / sqrt(eps).
       const results: Record<string, number> = {};
       for (const stats of ['running', 'population'] as const) {
-        const config = configOf({ kind: 'rnn', cell: 'lstm', hidden: 16 }, 'rows', stats, { data: { train: 400 }, train: { batchSize: 32, learningRate: 1e-2 } });
+        const config = configOf({ kind: 'rnn', cell: 'lstm', hidden: 16 }, 'rows', stats, {
+          data: { train: 400 },
+          train: { batchSize: 32, learningRate: 1e-2 },
+        });
         const data = loadDataset(config.data);
         const m = buildModel({ config: config.model as never, inputShape: [28, 28], classes: 10, seed: 4 });
         const x = tf.tensor2d(data.train.images, [data.train.count, data.dims]);
@@ -110,7 +140,8 @@ for (const backend of TEST_BACKENDS) {
         }
         const [training, evaluation] = [m.logits(x, true), m.logits(x, false)];
         results[stats] = relativeGap(await evaluation.data(), await training.data());
-        results[`${stats} disagree`] = (await tf.notEqual(tf.argMax(training, 1), tf.argMax(evaluation, 1)).sum().data())[0] / data.train.count;
+        results[`${stats} disagree`] =
+          (await tf.notEqual(tf.argMax(training, 1), tf.argMax(evaluation, 1)).sum().data())[0] / data.train.count;
         adam.dispose();
         disposeModel(m);
         tf.dispose([x, y]);
@@ -119,7 +150,10 @@ for (const backend of TEST_BACKENDS) {
       // 0.014-0.022 and 0.8-2.3% with population statistics (one batch of 384, against one batch of 400).
       const summary = JSON.stringify(results);
       assert.ok(results.population < 0.05 && results['population disagree'] < 0.05, summary);
-      assert.ok(results.running > 10 * results.population && results['running disagree'] > 5 * results['population disagree'], summary);
+      assert.ok(
+        results.running > 10 * results.population && results['running disagree'] > 5 * results['population disagree'],
+        summary,
+      );
     });
 
     it('the training loop: the same training with either statistics, other evaluations; the pass is timed', async () => {
@@ -131,11 +165,24 @@ for (const backend of TEST_BACKENDS) {
       }
       assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
       const [running, population] = [runs.running, runs.population];
-      assert.deepEqual(population.rows.map((r) => r.train_nll), running.rows.map((r) => r.train_nll), 'training does not depend on the statistics');
-      assert.notDeepEqual(population.rows.map((r) => r.test_nll), running.rows.map((r) => r.test_nll));
+      assert.deepEqual(
+        population.rows.map((r) => r.train_nll),
+        running.rows.map((r) => r.train_nll),
+        'training does not depend on the statistics',
+      );
+      assert.notDeepEqual(
+        population.rows.map((r) => r.test_nll),
+        running.rows.map((r) => r.test_nll),
+      );
       assert.equal(running.populationSeconds, null);
       assert.ok(population.populationSeconds !== null && population.populationSeconds > 0);
-      const layer = await train({ config: runConfigSchema.parse({ ...configOf({ kind: 'mlp', hidden: [16, 12] }, 'flat'), model: { kind: 'mlp', hidden: [16, 12], norm: 'layer' } }), data: loadDataset(configOf({ kind: 'mlp' }, 'flat').data) });
+      const layer = await train({
+        config: runConfigSchema.parse({
+          ...configOf({ kind: 'mlp', hidden: [16, 12] }, 'flat'),
+          model: { kind: 'mlp', hidden: [16, 12], norm: 'layer' },
+        }),
+        data: loadDataset(configOf({ kind: 'mlp' }, 'flat').data),
+      });
       assert.equal(layer.populationSeconds, null, 'no pass without batch norm');
     });
 
@@ -155,7 +202,9 @@ for (const backend of TEST_BACKENDS) {
     it('the training loop: retrieval with a BN-LSTM sentence encoder, the pass over captions only', async () => {
       // The pass runs the encoder on all 200 pairs at once (bnStatsBatch 5000); a ranking loss over them all
       // would be [200, 200, embedDim] (the order loss), and at 5,000 pairs 12.8 GB.
-      const config = configOf({ kind: 'retrieval', cell: 'lstm', embedDim: 12, wordDim: 6 }, 'strips', 'population', { train: { epochs: 1 } });
+      const config = configOf({ kind: 'retrieval', cell: 'lstm', embedDim: 12, wordDim: 6 }, 'strips', 'population', {
+        train: { epochs: 1 },
+      });
       const before = tf.memory().numTensors;
       const r = await train({ config, data: loadDataset(config.data) });
       assert.equal(r.status, 'complete');

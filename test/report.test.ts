@@ -31,7 +31,12 @@ function svgTexts(svg: string): string[] {
     if (Array.isArray(node)) return node.forEach(walk);
     if (node && typeof node === 'object') {
       for (const [k, v] of Object.entries(node)) {
-        if (k === 'text') texts.push(...(Array.isArray(v) ? v : [v]).map((t) => (typeof t === 'object' ? String((t as Record<string, unknown>)['#text'] ?? '') : String(t))));
+        if (k === 'text')
+          texts.push(
+            ...(Array.isArray(v) ? v : [v]).map((t) =>
+              typeof t === 'object' ? String((t as Record<string, unknown>)['#text'] ?? '') : String(t),
+            ),
+          );
         else walk(v);
       }
     }
@@ -50,17 +55,28 @@ describe('report', () => {
   it('writes report.md, learning curves and a batch-size sweep plot for a sweep, with the claims', async () => {
     const dir = copyFixture('tiny-sweep');
     const r = await writeReport(dir);
-    assert.deepEqual(r.figures.map((f) => f.name), ['curves', 'sweep-batchSize']);
+    assert.deepEqual(
+      r.figures.map((f) => f.name),
+      ['curves', 'sweep-batchSize'],
+    );
     for (const f of r.figures) {
       const svg = readFileSync(join(dir, f.svg), 'utf8');
       assert.equal(XMLValidator.validate(svg), true, `${f.svg} parses`);
       const texts = svgTexts(svg);
-      for (const label of ['no norm', 'layer norm', 'batch norm']) assert.ok(texts.includes(label), `${f.svg}: legend names ${label}: ${texts.join('|')}`);
+      for (const label of ['no norm', 'layer norm', 'batch norm'])
+        assert.ok(texts.includes(label), `${f.svg}: legend names ${label}: ${texts.join('|')}`);
       const size = pngSize(join(dir, f.png));
       assert.ok(size.width > 400 && size.height > 300, `${f.png}: ${size.width}x${size.height}`);
     }
     const curves = svgTexts(readFileSync(join(dir, 'curves.svg'), 'utf8'));
-    for (const label of ['epoch', 'train NLL (nats, log scale)', 'test error (fraction)', 'batchSize=4', 'batchSize=16']) assert.ok(curves.includes(label), `curves.svg has ${label}`);
+    for (const label of [
+      'epoch',
+      'train NLL (nats, log scale)',
+      'test error (fraction)',
+      'batchSize=4',
+      'batchSize=16',
+    ])
+      assert.ok(curves.includes(label), `curves.svg has ${label}`);
     const sweep = svgTexts(readFileSync(join(dir, 'sweep-batchSize.svg'), 'utf8'));
     assert.ok(sweep.includes('batchSize (log2 scale)'), sweep.join('|'));
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
@@ -75,20 +91,29 @@ describe('report', () => {
   it('plots recall@K per model for retrieval', async () => {
     const dir = copyFixture('tiny-retrieval');
     const r = await writeReport(dir);
-    assert.deepEqual(r.figures.map((f) => f.name), ['curves', 'recall']);
+    assert.deepEqual(
+      r.figures.map((f) => f.name),
+      ['curves', 'recall'],
+    );
     const texts = svgTexts(readFileSync(join(dir, 'recall.svg'), 'utf8'));
-    for (const label of ['R@1', 'R@5', 'R@10', 'recall (% of queries)', 'no norm', 'layer norm']) assert.ok(texts.includes(label), `recall.svg has ${label}`);
+    for (const label of ['R@1', 'R@5', 'R@10', 'recall (% of queries)', 'no norm', 'layer norm'])
+      assert.ok(texts.includes(label), `recall.svg has ${label}`);
     assert.match(r.markdown, /caption_r1/);
   });
 
   it('says clearly when there are no results to report, and exits 2 from the CLI', async () => {
     const dir = copyFixture('no-metrics');
-    await assert.rejects(writeReport(dir), (e: unknown) => e instanceof UserError && /no run has metrics yet/.test(e.message) && e.message.includes(dir));
+    await assert.rejects(
+      writeReport(dir),
+      (e: unknown) => e instanceof UserError && /no run has metrics yet/.test(e.message) && e.message.includes(dir),
+    );
     const cli = spawnSync(process.execPath, [join(ROOT, 'bin', 'ln-repro'), 'report', dir], { encoding: 'utf8' });
     assert.equal(cli.status, 2);
     assert.match(cli.stderr, /no run has metrics yet/);
     assert.ok(!existsSync(join(dir, 'report.md')), 'nothing written');
-    const notExp = spawnSync(process.execPath, [join(ROOT, 'bin', 'ln-repro'), 'report', tmpdir()], { encoding: 'utf8' });
+    const notExp = spawnSync(process.execPath, [join(ROOT, 'bin', 'ln-repro'), 'report', tmpdir()], {
+      encoding: 'utf8',
+    });
     assert.equal(notExp.status, 2);
     assert.match(notExp.stderr, /not an experiment folder/);
   });
@@ -98,15 +123,35 @@ describe('report aggregation', () => {
   const run = (norm: string, seed: number, batchSize: number, errors: number[]): RunResult => ({
     runId: `${norm}-${seed}-${batchSize}`,
     status: 'complete',
-    config: runConfigSchema.parse({ name: 'x', data: { train: 200, test: 1 }, model: { kind: 'mlp', norm }, train: { seed, batchSize } }),
+    config: runConfigSchema.parse({
+      name: 'x',
+      data: { train: 200, test: 1 },
+      model: { kind: 'mlp', norm },
+      train: { seed, batchSize },
+    }),
     rows: errors.map((e, i) => ({ epoch: i + 1, step: i + 1, train_nll: 1, test_nll: 1, test_error: e, seconds: 1 })),
   });
-  const runs = [run('layer', 1, 4, [0.3, 0.2]), run('layer', 2, 4, [0.5, 0.1]), run('batch', 1, 4, [0.4, 0.4]), run('layer', 1, 16, [0.9, 0.8])];
+  const runs = [
+    run('layer', 1, 4, [0.3, 0.2]),
+    run('layer', 2, 4, [0.5, 0.1]),
+    run('batch', 1, 4, [0.4, 0.4]),
+    run('layer', 1, 16, [0.9, 0.8]),
+  ];
 
   it('averages seeds per panel, norm and epoch, with min and max', () => {
     const pts = curvePoints(runs, ['train.batchSize'], ['test_error']);
-    const at = (panel: string, norm: string, epoch: number) => pts.find((p) => p.panel === panel && p.norm === norm && p.epoch === epoch);
-    assert.deepEqual(at('batchSize=4', 'layer norm', 1), { panel: 'batchSize=4', norm: 'layer norm', epoch: 1, measure: 'test_error', mean: 0.4, lo: 0.3, hi: 0.5, n: 2 });
+    const at = (panel: string, norm: string, epoch: number) =>
+      pts.find((p) => p.panel === panel && p.norm === norm && p.epoch === epoch);
+    assert.deepEqual(at('batchSize=4', 'layer norm', 1), {
+      panel: 'batchSize=4',
+      norm: 'layer norm',
+      epoch: 1,
+      measure: 'test_error',
+      mean: 0.4,
+      lo: 0.3,
+      hi: 0.5,
+      n: 2,
+    });
     assert.equal(at('batchSize=4', 'layer norm', 2)!.mean, 0.15000000000000002);
     assert.equal(at('batchSize=16', 'layer norm', 1)!.n, 1);
     assert.equal(pts.length, 6);
@@ -114,7 +159,10 @@ describe('report aggregation', () => {
 
   it('takes final values of complete runs for sweep plots, with the swept value as x', () => {
     const pts = finalPoints(runs, [], ['test_error'], 'train.batchSize');
-    assert.deepEqual(pts.find((p) => p.norm === 'layer norm' && p.x === 4), { group: '', norm: 'layer norm', measure: 'test_error', x: 4, mean: 0.15000000000000002, lo: 0.1, hi: 0.2, n: 2 });
+    assert.deepEqual(
+      pts.find((p) => p.norm === 'layer norm' && p.x === 4),
+      { group: '', norm: 'layer norm', measure: 'test_error', x: 4, mean: 0.15000000000000002, lo: 0.1, hi: 0.2, n: 2 },
+    );
     assert.deepEqual(pts.find((p) => p.norm === 'layer norm' && p.x === 16)?.mean, 0.8);
     assert.equal(pts.length, 3, 'layer at 4 and 16, batch at 4');
   });

@@ -25,7 +25,13 @@ function bruteRank(scores: number[], hit: boolean[]): number {
 
 /** float64 scores of image i against caption j (see pairScores). */
 function scoreRef(im: M, cap: M, kind: 'contrastive' | 'order'): M {
-  return im.map((x) => cap.map((c) => (kind === 'contrastive' ? x.reduce((s, v, d) => s + v * c[d], 0) : -c.reduce((s, v, d) => s + Math.max(0, v - x[d]) ** 2, 0))));
+  return im.map((x) =>
+    cap.map((c) =>
+      kind === 'contrastive'
+        ? x.reduce((s, v, d) => s + v * c[d], 0)
+        : -c.reduce((s, v, d) => s + Math.max(0, v - x[d]) ** 2, 0),
+    ),
+  );
 }
 
 function lossRef(im: M, cap: M, keys: string[], kind: 'contrastive' | 'order', margin: number): number {
@@ -68,7 +74,14 @@ describe('retrieval ranks and recall', () => {
     const ranks = firstHitRanks(scores, queries, keys);
     for (let q = 0; q < nq; q++) {
       const row = Array.from(scores.subarray(q * nc, (q + 1) * nc));
-      assert.equal(ranks[q], bruteRank(row, keys.map((k) => k === queries[q])), `query ${q}`);
+      assert.equal(
+        ranks[q],
+        bruteRank(
+          row,
+          keys.map((k) => k === queries[q]),
+        ),
+        `query ${q}`,
+      );
     }
     // All scores equal: every non-hit is counted ahead, so a collapsed model gets the worst rank, not rank 1.
     assert.deepEqual(Array.from(firstHitRanks(new Float32Array(6), ['a', 'b'], ['a', 'b', 'c'])), [3, 3]);
@@ -81,7 +94,7 @@ describe('retrieval ranks and recall', () => {
 });
 
 describe('digit strips', () => {
-  it('places each caption word\'s digit side by side, pads with blanks, and is seeded', () => {
+  it("places each caption word's digit side by side, pads with blanks, and is seeded", () => {
     const split = tracedSplit(50);
     const o = { minDigits: 1, maxDigits: 3, seed: 4, purpose: 'test' };
     const s = buildStrips(split, o);
@@ -93,20 +106,32 @@ describe('digit strips', () => {
       assert.equal(words.length, s.lengths[n]);
       for (let k = 0; k < 3; k++) {
         const token = s.tokens[n * 3 + k];
-        const block = Array.from({ length: 28 }, (_, row) => Array.from(s.images.subarray(n * 28 * 84 + row * 84 + k * 28, n * 28 * 84 + row * 84 + (k + 1) * 28))).flat();
+        const block = Array.from({ length: 28 }, (_, row) =>
+          Array.from(s.images.subarray(n * 28 * 84 + row * 84 + k * 28, n * 28 * 84 + row * 84 + (k + 1) * 28)),
+        ).flat();
         if (k >= s.lengths[n]) {
           assert.equal(token, -1);
-          assert.ok(block.every((v) => v === 0), 'blank after the last digit');
+          assert.ok(
+            block.every((v) => v === 0),
+            'blank after the last digit',
+          );
           continue;
         }
         assert.equal(WORDS[token], words[k]);
         const src = Math.round(block[0] * 1000) - 1; // which source digit filled this block
-        assert.ok(block.every((v) => v === block[0]), 'a whole digit per block');
+        assert.ok(
+          block.every((v) => v === block[0]),
+          'a whole digit per block',
+        );
         assert.equal(split.labels[src], token, 'the word names the digit shown');
       }
     }
     assert.deepEqual(buildStrips(split, o).captions, s.captions, 'same seed, same strips');
-    assert.notDeepEqual(buildStrips(split, { ...o, purpose: 'train' }).captions, s.captions, 'train and test draw differently');
+    assert.notDeepEqual(
+      buildStrips(split, { ...o, purpose: 'train' }).captions,
+      s.captions,
+      'train and test draw differently',
+    );
   });
 });
 
@@ -115,10 +140,22 @@ describe('gradient clipping', () => {
   it('rescales all gradients together to the clip norm only when their global norm exceeds it', async () => {
     const v = tf.variable(tf.zeros([2]));
     const g = [tf.tensor1d([3, 0]), tf.tensor1d([0, 4])]; // global norm 5
-    const clipped = clipByGlobalNorm(g.map((t) => [v, t]), 2);
-    assert.deepEqual(Array.from(await clipped[0][1].data()).map((x) => +x.toFixed(6)), [1.2, 0]);
-    assert.deepEqual(Array.from(await clipped[1][1].data()).map((x) => +x.toFixed(6)), [0, 1.6]);
-    const kept = clipByGlobalNorm(g.map((t) => [v, t]), 10);
+    const clipped = clipByGlobalNorm(
+      g.map((t) => [v, t]),
+      2,
+    );
+    assert.deepEqual(
+      Array.from(await clipped[0][1].data()).map((x) => +x.toFixed(6)),
+      [1.2, 0],
+    );
+    assert.deepEqual(
+      Array.from(await clipped[1][1].data()).map((x) => +x.toFixed(6)),
+      [0, 1.6],
+    );
+    const kept = clipByGlobalNorm(
+      g.map((t) => [v, t]),
+      10,
+    );
     assert.deepEqual(Array.from(await kept[1][1].data()), [0, 4]);
     v.dispose();
   });
@@ -148,14 +185,23 @@ for (const backend of TEST_BACKENDS) {
         assert.ok(ref > 0.5, 'the test exercises active hinges');
         assert.ok(Math.abs(value - ref) < 1e-4 * ref, `loss ${value} vs ${ref}`);
         // Pairs 0 and 2 share a caption, so neither is the other's negative; with all captions distinct they are.
-        const distinct = lossRef(im, cap, keys.map((_, i) => `${i}`), kind, margin);
+        const distinct = lossRef(
+          im,
+          cap,
+          keys.map((_, i) => `${i}`),
+          kind,
+          margin,
+        );
         assert.ok(Math.abs(distinct - ref) > 1e-3, 'the shared caption matters in this example');
         const diagOnly = (await rankingLoss(ti, tc, tf.eye(B) as tf.Tensor2D, kind, margin).data())[0];
         assert.ok(Math.abs(diagOnly - distinct) < 1e-4 * distinct, `diagonal-only loss ${diagOnly} vs ${distinct}`);
         const [gi, gc] = tf.grads((a, b) => f(a as tf.Tensor2D, b as tf.Tensor2D))([ti, tc]);
         const fdI = finiteDifference((q) => lossRef(reshape(q, B, D), cap, keys, kind, margin), im.flat());
         const fdC = finiteDifference((q) => lossRef(im, reshape(q, B, D), keys, kind, margin), cap.flat());
-        for (const [g, fd, name] of [[gi, fdI, 'images'], [gc, fdC, 'captions']] as const) {
+        for (const [g, fd, name] of [
+          [gi, fdI, 'images'],
+          [gc, fdC, 'captions'],
+        ] as const) {
           const got = Array.from(await g.data());
           const err = Math.max(...got.map((e, i) => Math.abs(e - fd[i])));
           assert.ok(err < 1e-3, `d loss / d ${name}: max error ${err}`);
@@ -167,7 +213,12 @@ for (const backend of TEST_BACKENDS) {
     it('scores every image against every caption and reports recall both ways', async () => {
       const keys = ['a', 'b', 'c', 'a'];
       // Caption j matches image j exactly (cosine 1); image 3 and caption 0 share the caption "a".
-      const e = tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.6, 0.8, 0]]);
+      const e = tf.tensor2d([
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+        [0.6, 0.8, 0],
+      ]);
       const m = retrievalMetrics(e, e, keys, 'contrastive');
       assert.equal(m.caption_r1, 100);
       assert.equal(m.image_r1, 100);
@@ -176,16 +227,25 @@ for (const backend of TEST_BACKENDS) {
     });
 
     it('embeds strips and captions into unit vectors (non-negative for order), a caption independently of its batch', async () => {
-      const config = runConfigSchema.parse({ name: 't', data: { train: 200, test: 1, view: 'strips' }, model: { kind: 'retrieval', norm: 'layer', embedDim: 6, wordDim: 4 } }).model as RetrievalConfig;
+      const config = runConfigSchema.parse({
+        name: 't',
+        data: { train: 200, test: 1, view: 'strips' },
+        model: { kind: 'retrieval', norm: 'layer', embedDim: 6, wordDim: 4 },
+      }).model as RetrievalConfig;
       const model = buildRetrieval({ config, inputDims: 10, seed: 1 });
       const tokens = Int32Array.from([3, 1, 4, 2, -1, -1, 7, 7, -1]);
       const lengths = Int32Array.from([3, 1, 2]);
       const together = (await model.embedCaptions(tokens, lengths, 3, true).array()) as M;
       for (let b = 0; b < 3; b++) {
-        const alone = (await model.embedCaptions(tokens.slice(b * 3, b * 3 + 3), lengths.slice(b, b + 1), 3, true).array()) as M;
+        const alone = (await model
+          .embedCaptions(tokens.slice(b * 3, b * 3 + 3), lengths.slice(b, b + 1), 3, true)
+          .array()) as M;
         alone[0].forEach((v, d) => assert.ok(Math.abs(v - together[b][d]) < 1e-5, `caption ${b}`));
         assert.ok(Math.abs(Math.hypot(...together[b]) - 1) < 1e-5);
-        assert.ok(together[b].every((v) => v >= 0), 'order embeddings are non-negative');
+        assert.ok(
+          together[b].every((v) => v >= 0),
+          'order embeddings are non-negative',
+        );
       }
       const images = (await model.embedImages(tf.tensor2d(randomMatrix(2, 10, 5)), false).array()) as M;
       images.forEach((row) => assert.ok(Math.abs(Math.hypot(...row) - 1) < 1e-5));
@@ -208,9 +268,17 @@ for (const backend of TEST_BACKENDS) {
         assert.equal(a.status, 'complete');
         const strip = (rows: typeof a.rows) => rows.map(({ seconds: _s, ...rest }) => rest);
         assert.deepEqual(strip(a.rows), strip(b.rows));
-        assert.ok(a.rows[2].train_nll < a.rows[0].train_nll, `the ranking loss falls: ${a.rows.map((r) => r.train_nll)}`);
+        assert.ok(
+          a.rows[2].train_nll < a.rows[0].train_nll,
+          `the ranking loss falls: ${a.rows.map((r) => r.train_nll)}`,
+        );
         for (const r of a.rows) {
-          assert.ok(0 <= r.caption_r1! && r.caption_r1! <= r.caption_r5! && r.caption_r5! <= r.caption_r10! && r.caption_r10! <= 100);
+          assert.ok(
+            0 <= r.caption_r1! &&
+              r.caption_r1! <= r.caption_r5! &&
+              r.caption_r5! <= r.caption_r10! &&
+              r.caption_r10! <= 100,
+          );
           assert.ok(r.image_mean_rank! >= 1 && r.caption_mean_rank! >= 1);
           assert.equal(r.test_error, undefined);
         }

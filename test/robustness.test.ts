@@ -3,7 +3,16 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -21,10 +30,26 @@ import { UserError } from '../src/errors';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'ln-repro');
-const TINY = ['--set', 'train.epochs=1', '--set', 'data.train=64', '--set', 'data.test=32', '--set', 'model.hidden=[16]', '--set', 'train.batchSize=16'];
+const TINY = [
+  '--set',
+  'train.epochs=1',
+  '--set',
+  'data.train=64',
+  '--set',
+  'data.test=32',
+  '--set',
+  'model.hidden=[16]',
+  '--set',
+  'train.batchSize=16',
+];
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ln-repro-${name}-`));
@@ -58,7 +83,10 @@ describe('1. output stays inside --out', () => {
   });
 
   it('every path is made inside its root, whatever a caller passes', () => {
-    assert.throws(() => experimentDir('/tmp/out', '..'), (e: unknown) => e instanceof UserError && /outside \/tmp\/out/.test(e.message));
+    assert.throws(
+      () => experimentDir('/tmp/out', '..'),
+      (e: unknown) => e instanceof UserError && /outside \/tmp\/out/.test(e.message),
+    );
     assert.throws(() => experimentDir('/tmp/out', 'a/../..'), UserError);
     assert.throws(() => runPaths('/tmp/out/x', '../y'), UserError);
     assert.throws(() => runPaths('/tmp/out/x', '.'), UserError);
@@ -67,11 +95,29 @@ describe('1. output stays inside --out', () => {
 });
 
 describe('2. numbers are finite, and a saved config loads again', () => {
-  for (const [key, value] of [['train.learningRate', '.inf'], ['model.gainInit', '.inf'], ['model.epsilon', '.inf'], ['train.clipNorm', '.inf'], ['model.biasInit', '-.inf'], ['train.learningRate', '.nan']]) {
+  for (const [key, value] of [
+    ['train.learningRate', '.inf'],
+    ['model.gainInit', '.inf'],
+    ['model.epsilon', '.inf'],
+    ['train.clipNorm', '.inf'],
+    ['model.biasInit', '-.inf'],
+    ['train.learningRate', '.nan'],
+  ]) {
     it(`rejects ${key}=${value}, naming it as written`, () => {
-      const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', `${key}=${value}`, '--out', join(tmp('inf'), 'out')]);
+      const r = cli([
+        'run',
+        'configs/mnist-bs4.yaml',
+        ...TINY,
+        '--set',
+        `${key}=${value}`,
+        '--out',
+        join(tmp('inf'), 'out'),
+      ]);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, new RegExp(`${key.replace('.', '\\.')}: expected a finite number, found ${value.replace('.', '\\.')}`));
+      assert.match(
+        r.stderr,
+        new RegExp(`${key.replace('.', '\\.')}: expected a finite number, found ${value.replace('.', '\\.')}`),
+      );
     });
   }
 
@@ -93,14 +139,29 @@ describe('2. numbers are finite, and a saved config loads again', () => {
 
   it('round-trips fuzzed valid configs (extreme finite numbers, every model kind)', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
     const numbers = [1e-300, 5e-324, 1.7976931348623157e308, 0.1 + 0.2, 1 / 3, 123456789.123, 2 ** 53 - 1, 1e21];
-    const models = [{ kind: 'mlp', hidden: [8] }, { kind: 'conv', channels: [4] }, { kind: 'rnn', cell: pick(['lstm', 'gru']) }, { kind: 'retrieval' }];
+    const models = [
+      { kind: 'mlp', hidden: [8] },
+      { kind: 'conv', channels: [4] },
+      { kind: 'rnn', cell: pick(['lstm', 'gru']) },
+      { kind: 'retrieval' },
+    ];
     const views: Record<string, string> = { mlp: 'flat', conv: 'image', rnn: 'rows', retrieval: 'strips' };
     for (let i = 0; i < 200; i++) {
-      const model = { ...pick(models), epsilon: pick(numbers), gainInit: pick(numbers) * pick([1, -1]), biasInit: pick(numbers) * pick([1, -1]) };
-      const raw = { name: 'fuzz', data: { train: 200, test: 10, view: views[model.kind] }, model, train: { learningRate: pick(numbers), clipNorm: pick(numbers) } };
+      const model = {
+        ...pick(models),
+        epsilon: pick(numbers),
+        gainInit: pick(numbers) * pick([1, -1]),
+        biasInit: pick(numbers) * pick([1, -1]),
+      };
+      const raw = {
+        name: 'fuzz',
+        data: { train: 200, test: 10, view: views[model.kind] },
+        model,
+        train: { learningRate: pick(numbers), clipNorm: pick(numbers) },
+      };
       const config = runConfigSchema.parse(raw);
       assert.deepEqual(roundTrip(config), config, JSON.stringify(raw));
     }
@@ -120,8 +181,14 @@ describe('3. file-system faults are user errors', () => {
   it('an atomic write that fails leaves no temporary file', () => {
     const root = tmp('atomic');
     mkdirSync(join(root, 'target.json')); // a folder where the file goes: rename fails
-    assert.throws(() => writeAtomic(join(root, 'target.json'), 'x'), (e: unknown) => e instanceof UserError && /cannot write .*target\.json/.test(e.message));
-    assert.deepEqual(files(root).filter((f) => f.includes('.tmp-')), []);
+    assert.throws(
+      () => writeAtomic(join(root, 'target.json'), 'x'),
+      (e: unknown) => e instanceof UserError && /cannot write .*target\.json/.test(e.message),
+    );
+    assert.deepEqual(
+      files(root).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
 
   for (const jobs of ['1', '2']) {
@@ -129,11 +196,31 @@ describe('3. file-system faults are user errors', () => {
       const out = tmp('full');
       // Writes of the process that trains: config.yaml, run.json, then metrics.csv after epoch 1 fails.
       const env = { LN_REPRO_TEST_FAIL_WRITES_AFTER: jobs === '1' ? '3' : '2' };
-      const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'model.norm=layer', '--set', 'train.epochs=2', '--jobs', jobs, '--out', out, '--no-report'], env);
+      const r = cli(
+        [
+          'run',
+          'configs/mnist-bs4.yaml',
+          ...TINY,
+          '--set',
+          'model.norm=layer',
+          '--set',
+          'train.epochs=2',
+          '--jobs',
+          jobs,
+          '--out',
+          out,
+          '--no-report',
+        ],
+        env,
+      );
       assert.equal(r.code, 1, r.stdout + r.stderr);
       noStack(r.stderr);
       assert.match(r.stdout + r.stderr, /failed: cannot write .*metrics\.csv: no space left on device/);
-      assert.deepEqual(files(out).filter((f) => f.includes('.tmp-')), [], 'no temporary file left');
+      assert.deepEqual(
+        files(out).filter((f) => f.includes('.tmp-')),
+        [],
+        'no temporary file left',
+      );
     });
   }
 
@@ -142,8 +229,24 @@ describe('3. file-system faults are user errors', () => {
     const run = join(out, 'mnist-bs4', 'norm=layer');
     mkdirSync(run, { recursive: true });
     writeFileSync(join(run, 'metrics.csv.tmp-999999'), 'half written');
-    assert.equal(cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'model.norm=layer', '--out', out, '--quiet', '--no-report']).code, 0);
-    assert.deepEqual(files(run).filter((f) => f.includes('.tmp-')), []);
+    assert.equal(
+      cli([
+        'run',
+        'configs/mnist-bs4.yaml',
+        ...TINY,
+        '--set',
+        'model.norm=layer',
+        '--out',
+        out,
+        '--quiet',
+        '--no-report',
+      ]).code,
+      0,
+    );
+    assert.deepEqual(
+      files(run).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
 
   // A read-only folder (holding a finished experiment) needs a mount (root ignores permissions) or a non-root
@@ -169,13 +272,20 @@ describe('3. file-system faults are user errors', () => {
   it('summary, check and report on a disk that fails every write (injected): "cannot write", exit 2', () => {
     const exp = join(tmp('inject'), 'tiny-sweep');
     cpSync(join(ROOT, 'test', 'fixtures', 'results', 'tiny-sweep'), exp, { recursive: true });
-    for (const [command, file] of [['summary', 'summary.csv'], ['check', 'check.json'], ['report', '\\S+']]) {
+    for (const [command, file] of [
+      ['summary', 'summary.csv'],
+      ['check', 'check.json'],
+      ['report', '\\S+'],
+    ]) {
       const r = cli([command, exp], { LN_REPRO_TEST_FAIL_WRITES_AFTER: '0' });
       assert.equal(r.code, 2, `${command}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, new RegExp(`cannot write .*tiny-sweep/${file}: no space left on device`));
       noStack(r.stderr);
     }
-    assert.deepEqual(files(exp).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      files(exp).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   });
 
   it('a read-only output folder: run, summary, check and report say which path they cannot write, exit 2', (t) => {
@@ -183,7 +293,10 @@ describe('3. file-system faults are user errors', () => {
     if (!dir) return t.skip('cannot make a read-only folder here (no mount as root, no chmod)');
     const exp = join(dir, 'tiny-sweep');
     const cases: [string[], RegExp][] = [
-      [['run', 'configs/mnist-bs4.yaml', ...TINY, '--out', dir], /cannot write .*mnist-bs4\/experiment\.yaml: (read-only file system|permission denied)/],
+      [
+        ['run', 'configs/mnist-bs4.yaml', ...TINY, '--out', dir],
+        /cannot write .*mnist-bs4\/experiment\.yaml: (read-only file system|permission denied)/,
+      ],
       [['summary', exp], /cannot write .*tiny-sweep\/summary\.csv: (read-only file system|permission denied)/],
       [['check', exp], /cannot write .*tiny-sweep\/check\.json: (read-only file system|permission denied)/],
       [['report', exp], /cannot write .*tiny-sweep\/\S+: (read-only file system|permission denied)/],
@@ -219,7 +332,11 @@ describe('4. one writer per run', () => {
     takeOver({ pid: gone, host: hostname(), started: 'then' }, 'its process has ended');
     // A restarted container gets its pid back: this process's own pid on a lock it never took.
     takeOver({ pid: process.pid, host: hostname(), started: 'before a restart' }, 'own pid, not held');
-    if (existsSync('/proc/self/stat')) takeOver({ pid: process.ppid, host: hostname(), started: 'then', identity: 'another-boot:1' }, 'pid reused by another process');
+    if (existsSync('/proc/self/stat'))
+      takeOver(
+        { pid: process.ppid, host: hostname(), started: 'then', identity: 'another-boot:1' },
+        'pid reused by another process',
+      );
     writeFileSync(lockFile, '');
     const young = acquireRunLock(dir);
     assert.ok(!young.acquired, 'an unreadable lock is respected while it may still be being written');
@@ -229,7 +346,10 @@ describe('4. one writer per run', () => {
     old.release();
     writeFileSync(lockFile, JSON.stringify({ pid: gone, host: 'another-host', started: 'then' }));
     const other = acquireRunLock(dir);
-    assert.ok(!other.acquired && other.holder.host === 'another-host' && !other.here, 'a lock from another host is always respected');
+    assert.ok(
+      !other.acquired && other.holder.host === 'another-host' && !other.here,
+      'a lock from another host is always respected',
+    );
   });
 
   for (const jobs of ['1', '2']) {
@@ -250,7 +370,25 @@ describe('4. one writer per run', () => {
 
   it('two run processes on one folder, started 4 s apart: every run complete once, metrics as one process makes them', async () => {
     // 6 runs of ~2.5 s each: the second process starts while the first is on its second or third run.
-    const args = ['run', 'configs/mnist-bs4.yaml', '--set', 'data.train=3000', '--set', 'data.test=100', '--set', 'model.hidden=[64]', '--set', 'train.batchSize=4', '--set', 'train.epochs=2', '--set', 'sweep.train.seed=[1,2]', '--jobs', '1', '--no-report'];
+    const args = [
+      'run',
+      'configs/mnist-bs4.yaml',
+      '--set',
+      'data.train=3000',
+      '--set',
+      'data.test=100',
+      '--set',
+      'model.hidden=[64]',
+      '--set',
+      'train.batchSize=4',
+      '--set',
+      'train.epochs=2',
+      '--set',
+      'sweep.train.seed=[1,2]',
+      '--jobs',
+      '1',
+      '--no-report',
+    ];
     const reference = tmp('one');
     assert.equal(cli([...args, '--out', reference, '--quiet']).code, 0);
     const shared = tmp('two');
@@ -258,7 +396,9 @@ describe('4. one writer per run', () => {
       const child = spawn(process.execPath, [BIN, ...args, '--out', shared], { cwd: ROOT });
       let stdout = '';
       child.stdout.on('data', (d) => (stdout += d));
-      return new Promise<{ code: number | null; stdout: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout })));
+      return new Promise<{ code: number | null; stdout: string }>((resolve) =>
+        child.on('close', (code) => resolve({ code, stdout })),
+      );
     };
     const a = start();
     await new Promise((resolve) => setTimeout(resolve, 4000));
@@ -266,23 +406,55 @@ describe('4. one writer per run', () => {
     const [ra, rb] = await Promise.all([a, b]);
     assert.equal(ra.code, 0, ra.stdout);
     assert.equal(rb.code, 0, rb.stdout);
-    const exp = loadExperiments({ file: join(ROOT, 'configs', 'mnist-bs4.yaml'), sets: args.slice(1).filter((_, i, xs) => xs[i - 1] === '--set') })[0];
-    const trained = (out: string) => out.split('\n').filter((l) => / complete$/.test(l)).map((l) => /\[\d+\/\d+ (.+)\] complete$/.exec(l)![1]);
+    const exp = loadExperiments({
+      file: join(ROOT, 'configs', 'mnist-bs4.yaml'),
+      sets: args.slice(1).filter((_, i, xs) => xs[i - 1] === '--set'),
+    })[0];
+    const trained = (out: string) =>
+      out
+        .split('\n')
+        .filter((l) => / complete$/.test(l))
+        .map((l) => /\[\d+\/\d+ (.+)\] complete$/.exec(l)![1]);
     const byA = trained(ra.stdout);
     const byB = trained(rb.stdout);
     assert.ok(byB.length > 0, `the second process trained runs too:\n${rb.stdout}`);
     assert.deepEqual([...byA, ...byB].sort(), exp.runs.map((r) => r.runId).sort(), 'each run trained exactly once');
-    const timeless = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, 5).join(','));
+    const timeless = (path: string) =>
+      readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(',').slice(0, 5).join(','));
     for (const run of exp.runs) {
       const rec = readRunRecord(runPaths(join(shared, 'mnist-bs4'), run.runId).run);
       assert.ok(rec.state === 'ok' && rec.value.status === 'complete', run.runId);
-      assert.deepEqual(timeless(runPaths(join(shared, 'mnist-bs4'), run.runId).metrics), timeless(runPaths(join(reference, 'mnist-bs4'), run.runId).metrics), run.runId);
+      assert.deepEqual(
+        timeless(runPaths(join(shared, 'mnist-bs4'), run.runId).metrics),
+        timeless(runPaths(join(reference, 'mnist-bs4'), run.runId).metrics),
+        run.runId,
+      );
       assert.equal(lockState(runPaths(join(shared, 'mnist-bs4'), run.runId).dir).state, 'free', 'no lock left');
     }
   });
 
   it("Ctrl-C to a second process leaves the first one's finished runs as they are", async () => {
-    const args = ['run', 'configs/mnist-bs4.yaml', '--set', 'data.train=3000', '--set', 'data.test=100', '--set', 'model.hidden=[64]', '--set', 'train.batchSize=4', '--set', 'train.epochs=2', '--jobs', '1', '--no-report', '--no-check'];
+    const args = [
+      'run',
+      'configs/mnist-bs4.yaml',
+      '--set',
+      'data.train=3000',
+      '--set',
+      'data.test=100',
+      '--set',
+      'model.hidden=[64]',
+      '--set',
+      'train.batchSize=4',
+      '--set',
+      'train.epochs=2',
+      '--jobs',
+      '1',
+      '--no-report',
+      '--no-check',
+    ];
     const out = tmp('ctrlc');
     // The failure this guards against: the second process trained a run the first was training, the first
     // finished it, and Ctrl-C to the second then marked it interrupted. So the second is interrupted only
@@ -307,7 +479,10 @@ describe('4. one writer per run', () => {
     assert.equal(await first.done, 0, first.output());
     for (const norm of ['none', 'layer', 'batch']) {
       const rec = readRunRecord(join(out, 'mnist-bs4', `norm=${norm}`, 'run.json'));
-      assert.ok(rec.state === 'ok' && rec.value.status === 'complete', `norm=${norm}: ${rec.state === 'ok' ? rec.value.status : rec.state}`);
+      assert.ok(
+        rec.state === 'ok' && rec.value.status === 'complete',
+        `norm=${norm}: ${rec.state === 'ok' ? rec.value.status : rec.state}`,
+      );
     }
   });
 });
@@ -316,7 +491,14 @@ describe('5. corrupt inputs and result files', () => {
   it('a YAML alias bomb is one line, exit 2', () => {
     const file = join(tmp('bomb'), 'bomb.yaml');
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-    for (const [prev, next] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f']]) levels.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    for (const [prev, next] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+    ])
+      levels.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
     writeFileSync(file, `${levels.join('\n')}\n`);
     const r = cli(['run', file]);
     assert.equal(r.code, 2);
@@ -358,7 +540,10 @@ describe('5. corrupt inputs and result files', () => {
     writeFileSync(csv, 'epoch,step,train_nll,test_nll,test_error,seconds\n1,10,0.5,0.4,0.1,1.5\n2,20,0.4');
     const bad = readMetrics(csv);
     assert.ok(bad.state === 'corrupt' && /metrics\.csv:3: malformed CSV/.test(bad.message), JSON.stringify(bad));
-    writeFileSync(csv, 'epoch,step,train_nll,test_nll,test_error,seconds\n1,10,0.5,0.4,0.1,1.5\n3,20,0.4,0.3,0.1,2.5\n');
+    writeFileSync(
+      csv,
+      'epoch,step,train_nll,test_nll,test_error,seconds\n1,10,0.5,0.4,0.1,1.5\n3,20,0.4,0.3,0.1,2.5\n',
+    );
     const gap = readMetrics(csv);
     assert.ok(gap.state === 'corrupt' && /metrics\.csv:3: epoch 3 where 2 belongs/.test(gap.message));
     writeFileSync(join(dir, 'run.json'), '{"status": "complete"');
@@ -372,21 +557,52 @@ describe('6. limits up front', () => {
   it('refuses a model too large for memory with its estimate (exit 2, nothing written)', () => {
     const out = join(tmp('huge'), 'out');
     for (const hidden of ['[10000000]', '[1000000]']) {
-      const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', `model.hidden=${hidden}`, '--backend', 'wasm', '--out', out]);
+      const r = cli([
+        'run',
+        'configs/mnist-bs4.yaml',
+        ...TINY,
+        '--set',
+        `model.hidden=${hidden}`,
+        '--backend',
+        'wasm',
+        '--out',
+        out,
+      ]);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /mnist-bs4\.yaml: run norm=none: needs about [\d.]+ GB \(7\.96e\+\d+ parameters.*wasm backend can address 4\.0 GB/);
+      assert.match(
+        r.stderr,
+        /mnist-bs4\.yaml: run norm=none: needs about [\d.]+ GB \(7\.96e\+\d+ parameters.*wasm backend can address 4\.0 GB/,
+      );
       assert.equal(existsSync(out), false);
     }
   });
 
   it('rejects a batch larger than the training set', () => {
-    const r = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'train.batchSize=1000000000', '--out', join(tmp('bs'), 'out')]);
+    const r = cli([
+      'run',
+      'configs/mnist-bs4.yaml',
+      '--set',
+      'train.batchSize=1000000000',
+      '--out',
+      join(tmp('bs'), 'out'),
+    ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /train\.batchSize: 1000000000 is larger than data\.train \(8000\)/);
   });
 
   it('warns about more jobs than cores and starts no more workers than runs', () => {
-    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--set', 'sweep.model.norm=[none,layer]', '--jobs', '1000', '--out', tmp('jobs'), '--no-report']);
+    const r = cli([
+      'run',
+      'configs/mnist-bs4.yaml',
+      ...TINY,
+      '--set',
+      'sweep.model.norm=[none,layer]',
+      '--jobs',
+      '1000',
+      '--out',
+      tmp('jobs'),
+      '--no-report',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /--jobs 1000: more than this machine's \d+ CPU cores/);
     assert.match(r.stdout, /mnist-bs4: 2 run\(s\) -> \S+ \(2 jobs\)$/m);
@@ -402,7 +618,12 @@ describe('6. limits up front', () => {
     ];
     for (const c of configs) {
       const config = runConfigSchema.parse({ name: 'size', data: { train: 200, test: 10, ...c.data }, model: c.model });
-      const model = buildModel({ config: config.model as never, inputShape: INPUT_SHAPES[config.data.view as 'flat'], classes: 10, seed: 1 });
+      const model = buildModel({
+        config: config.model as never,
+        inputShape: INPUT_SHAPES[config.data.view as 'flat'],
+        classes: 10,
+        seed: 1,
+      });
       const built = model.trainable.reduce((n, v) => n + v.size, 0);
       disposeModel(model);
       const estimated = estimateRun(config).parameters;
@@ -415,19 +636,38 @@ describe('7. messages', () => {
   it('a key of another model kind says so', () => {
     const r = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'model.forgetBias=1', '--out', join(tmp('kind'), 'out')]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /model\.forgetBias: forgetBias is a key of model\.kind rnn, retrieval, not of model\.kind mlp/);
+    assert.match(
+      r.stderr,
+      /model\.forgetBias: forgetBias is a key of model\.kind rnn, retrieval, not of model\.kind mlp/,
+    );
   });
 
   it('data errors name the config file (bundled counts, a missing IDX folder, IDX files with too few images)', () => {
     const idx = tmp('idx');
-    const header = (words: number[]) => Buffer.concat(words.map((w) => Buffer.from([w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255])));
+    const header = (words: number[]) =>
+      Buffer.concat(words.map((w) => Buffer.from([w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255])));
     for (const prefix of ['train', 't10k']) {
-      writeFileSync(join(idx, `${prefix}-images-idx3-ubyte`), Buffer.concat([header([0x803, 5, 28, 28]), Buffer.alloc(5 * 784)]));
+      writeFileSync(
+        join(idx, `${prefix}-images-idx3-ubyte`),
+        Buffer.concat([header([0x803, 5, 28, 28]), Buffer.alloc(5 * 784)]),
+      );
       writeFileSync(join(idx, `${prefix}-labels-idx1-ubyte`), Buffer.concat([header([0x801, 5]), Buffer.alloc(5)]));
     }
-    const few = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'data.source=idx', '--set', `data.dir=${idx}`, '--out', join(idx, 'out')]);
+    const few = cli([
+      'run',
+      'configs/mnist-bs4.yaml',
+      '--set',
+      'data.source=idx',
+      '--set',
+      `data.dir=${idx}`,
+      '--out',
+      join(idx, 'out'),
+    ]);
     assert.equal(few.code, 2);
-    assert.match(few.stderr, /^ln-repro: configs\/mnist-bs4\.yaml: data\.train: asked for 8000 examples, the IDX training .* has 5/);
+    assert.match(
+      few.stderr,
+      /^ln-repro: configs\/mnist-bs4\.yaml: data\.train: asked for 8000 examples, the IDX training .* has 5/,
+    );
     const out = join(tmp('data'), 'out');
     for (const sets of [['data.train=9999'], ['data.source=idx', 'data.dir=/nonexistent']]) {
       const r = cli(['run', 'configs/mnist-bs4.yaml', ...sets.flatMap((s) => ['--set', s]), '--out', out]);
@@ -436,6 +676,9 @@ describe('7. messages', () => {
     }
     const copied = join(tmp('fixture'), 'x.yaml');
     cpSync(join(ROOT, 'configs', 'mnist-bs4.yaml'), copied);
-    assert.match(cli(['run', copied, '--set', 'data.train=9999', '--out', out]).stderr, /x\.yaml: data\.train \+ data\.test/);
+    assert.match(
+      cli(['run', copied, '--set', 'data.train=9999', '--out', out]).stderr,
+      /x\.yaml: data\.train \+ data\.test/,
+    );
   });
 });

@@ -10,7 +10,12 @@ const ROOT = join(__dirname, '..', '..');
 const CONFIG = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ln-repro'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ln-repro'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -22,7 +27,8 @@ const timeless = (csv: string) =>
     .trim()
     .split('\n')
     .map((l) => l.split(',').slice(0, -2).join(','));
-const record = (out: string, runId: string) => JSON.parse(readFileSync(join(out, 'tiny-claims', runId, 'run.json'), 'utf8'));
+const record = (out: string, runId: string) =>
+  JSON.parse(readFileSync(join(out, 'tiny-claims', runId, 'run.json'), 'utf8'));
 
 describe('sweeps from the command line', () => {
   it('shards 1/2 and 2/2 into one folder, then summary, equal the whole sweep', () => {
@@ -66,7 +72,8 @@ describe('sweeps from the command line', () => {
     const crashed = record(out, 'norm=layer,seed=1');
     assert.equal(crashed.status, 'failed');
     assert.match(crashed.message, /worker process died \(exit code 70\)/);
-    for (const id of ['norm=none,seed=1', 'norm=none,seed=2', 'norm=layer,seed=2']) assert.equal(record(out, id).status, 'complete', id);
+    for (const id of ['norm=none,seed=1', 'norm=none,seed=2', 'norm=layer,seed=2'])
+      assert.equal(record(out, id).status, 'complete', id);
     assert.match(summary(out), /"norm=layer,seed=1",layer,1,failed/);
     assert.equal(cli(['check', join(out, 'tiny-claims')]).code, 2, 'a claim over a failed run is MISSING');
   });

@@ -11,7 +11,9 @@ import { disposeModel } from '../src/models/types';
 import { randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
 import { nllAndErrorRef } from './reference';
 
-function tinyConfig(overrides: { norm?: 'none' | 'layer' | 'batch'; learningRate?: number; epochs?: number } = {}): RunConfig {
+function tinyConfig(
+  overrides: { norm?: 'none' | 'layer' | 'batch'; learningRate?: number; epochs?: number } = {},
+): RunConfig {
   return runConfigSchema.parse({
     name: 'tiny',
     data: { train: 48, test: 24, seed: 1, permute: true },
@@ -37,14 +39,20 @@ for (const backend of TEST_BACKENDS) {
         assert.equal(a.rows[2].step, 18);
         const strip = (rows: typeof a.rows) => rows.map(({ seconds: _s, ...rest }) => rest);
         assert.deepEqual(strip(a.rows), strip(b.rows), 'same config, same backend: same metrics');
-        assert.ok(a.rows[2].train_nll < a.rows[0].train_nll, `training NLL should fall: ${a.rows.map((r) => r.train_nll)}`);
+        assert.ok(
+          a.rows[2].train_nll < a.rows[0].train_nll,
+          `training NLL should fall: ${a.rows.map((r) => r.train_nll)}`,
+        );
         assert.deepEqual(perEpoch, [perEpoch[0], perEpoch[0], perEpoch[0]], `tensor count per epoch: ${perEpoch}`);
         assert.equal(tf.memory().numTensors, before, 'everything is disposed after the run');
       });
     }
 
     it('stops a run whose loss becomes non-finite as diverged', async () => {
-      const r = await train({ config: tinyConfig({ norm: 'none', learningRate: 1e30 }), data: loadDataset(tinyConfig().data) });
+      const r = await train({
+        config: tinyConfig({ norm: 'none', learningRate: 1e30 }),
+        data: loadDataset(tinyConfig().data),
+      });
       assert.equal(r.status, 'diverged');
       assert.match(r.message ?? '', /non-finite/);
     });
@@ -52,7 +60,12 @@ for (const backend of TEST_BACKENDS) {
     it('stops after the current step when asked, keeping only complete epochs', async () => {
       let steps = 0;
       const config = tinyConfig();
-      const r = await train({ config, data: loadDataset(config.data), onStep: () => steps++, shouldStop: () => steps >= 8 });
+      const r = await train({
+        config,
+        data: loadDataset(config.data),
+        onStep: () => steps++,
+        shouldStop: () => steps >= 8,
+      });
       assert.equal(r.status, 'interrupted');
       assert.equal(r.steps, 8);
       assert.equal(r.rows.length, 1, 'epoch 1 (6 steps) is complete, epoch 2 is not');
@@ -72,13 +85,37 @@ for (const backend of TEST_BACKENDS) {
 
     it('builds the MLP of the config: no dense bias where a norm follows, softmax layer never normalized', () => {
       const shapes = (norm: 'none' | 'layer' | 'batch') => {
-        const m = buildModel({ config: tinyConfig({ norm }).model as MlpConfig, inputShape: [784], classes: 10, seed: 1 });
-        const out = { trainable: m.trainable.map((v) => `${v.name.replace(/_\d+$/, '')}:${v.shape}`), state: m.state.length };
+        const m = buildModel({
+          config: tinyConfig({ norm }).model as MlpConfig,
+          inputShape: [784],
+          classes: 10,
+          seed: 1,
+        });
+        const out = {
+          trainable: m.trainable.map((v) => `${v.name.replace(/_\d+$/, '')}:${v.shape}`),
+          state: m.state.length,
+        };
         disposeModel(m);
         return out;
       };
-      assert.deepEqual(shapes('none').trainable, ['hidden1/kernel:784,12', 'hidden1/bias:12', 'hidden2/kernel:12,10', 'hidden2/bias:10', 'output/kernel:10,10', 'output/bias:10']);
-      assert.deepEqual(shapes('layer').trainable, ['hidden1/kernel:784,12', 'hidden1/layer/gain:12', 'hidden1/layer/bias:12', 'hidden2/kernel:12,10', 'hidden2/layer/gain:10', 'hidden2/layer/bias:10', 'output/kernel:10,10', 'output/bias:10']);
+      assert.deepEqual(shapes('none').trainable, [
+        'hidden1/kernel:784,12',
+        'hidden1/bias:12',
+        'hidden2/kernel:12,10',
+        'hidden2/bias:10',
+        'output/kernel:10,10',
+        'output/bias:10',
+      ]);
+      assert.deepEqual(shapes('layer').trainable, [
+        'hidden1/kernel:784,12',
+        'hidden1/layer/gain:12',
+        'hidden1/layer/bias:12',
+        'hidden2/kernel:12,10',
+        'hidden2/layer/gain:10',
+        'hidden2/layer/bias:10',
+        'output/kernel:10,10',
+        'output/bias:10',
+      ]);
       assert.equal(shapes('batch').state, 4);
     });
   });

@@ -19,7 +19,8 @@ export function registerMissingKernels(): void {
 
 /** The wasm backend's heap, when that backend has been initialized (its module exports its memory as `memory`). */
 export function wasmHeap(): WebAssemblyMemoryLike | undefined {
-  const be = tf.engine().registry.wasm as unknown as { wasm?: { asm?: { memory?: WebAssemblyMemoryLike } } } | undefined;
+  const be = tf.engine().registry.wasm as unknown as
+    { wasm?: { asm?: { memory?: WebAssemblyMemoryLike } } } | undefined;
   return be?.wasm?.asm?.memory;
 }
 

@@ -50,7 +50,10 @@ export interface BackendChoice {
 }
 
 /** `auto` tries tensorflow, wasm, cpu in that order; a named backend that fails is a user error (exit 2). */
-export async function selectBackend(request: BackendRequest, loaders: Record<BackendName, BackendLoader> = DEFAULT_LOADERS): Promise<BackendChoice> {
+export async function selectBackend(
+  request: BackendRequest,
+  loaders: Record<BackendName, BackendLoader> = DEFAULT_LOADERS,
+): Promise<BackendChoice> {
   const order: readonly BackendName[] = request === 'auto' ? BACKENDS : [request];
   const skipped: BackendChoice['skipped'] = [];
   for (const name of order) {
@@ -61,6 +64,9 @@ export async function selectBackend(request: BackendRequest, loaders: Record<Bac
       skipped.push({ name, reason: (err as Error).message.split('\n')[0] });
     }
   }
-  if (request === 'tensorflow') throw new UserError(`--backend tensorflow: cannot load (${skipped[0].reason}); ${TENSORFLOW_HELP}`);
-  throw new UserError(`--backend ${request}: no backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  if (request === 'tensorflow')
+    throw new UserError(`--backend tensorflow: cannot load (${skipped[0].reason}); ${TENSORFLOW_HELP}`);
+  throw new UserError(
+    `--backend ${request}: no backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
+  );
 }

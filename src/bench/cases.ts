@@ -44,7 +44,10 @@ const CLASSES = 10;
 function random(shape: number[], seed: number): tf.Tensor {
   const rng = rngFor(seed, 'bench');
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => 2 * rng() - 1), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => 2 * rng() - 1),
+    shape,
+  );
 }
 
 /**
@@ -68,13 +71,18 @@ function row(base: Omit<BenchRow, 'ratio' | 'ratio_composite'>): BenchRow {
 export function compositeNorm(axis: 0 | 1, units: number) {
   const gain = variableFrom('bench/composite/gain', () => tf.ones<tf.Rank.R1>([units]));
   const bias = variableFrom('bench/composite/bias', () => tf.zeros<tf.Rank.R1>([units]));
-  const running = [variableFrom('bench/composite/mean', () => tf.zeros([units]), false), variableFrom('bench/composite/variance', () => tf.ones([units]), false)];
+  const running = [
+    variableFrom('bench/composite/mean', () => tf.zeros([units]), false),
+    variableFrom('bench/composite/variance', () => tf.ones([units]), false),
+  ];
   const apply = (x: tf.Tensor) => {
     const { mean, variance } = tf.moments(x, axis, true);
     if (axis === 0) {
       const n = x.shape[0];
       running[0].assign(tf.add(tf.mul(running[0], MOMENTUM), tf.mul(tf.reshape(mean, [-1]), 1 - MOMENTUM)));
-      running[1].assign(tf.add(tf.mul(running[1], MOMENTUM), tf.mul(tf.reshape(variance, [-1]), (1 - MOMENTUM) * (n / (n - 1)))));
+      running[1].assign(
+        tf.add(tf.mul(running[1], MOMENTUM), tf.mul(tf.reshape(variance, [-1]), (1 - MOMENTUM) * (n / (n - 1)))),
+      );
     }
     return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, EPSILON))), gain), bias);
   };
@@ -98,12 +106,22 @@ export function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Re
   stock.dispose();
 
   // Running averages, as tf.layers' batch norm keeps them: the same work per call.
-  const opts = { name: `bench-${kind}`, units: shape[1], epsilon: EPSILON, gainInit: 1, biasInit: 0, statistics: 'running' as const, momentum: MOMENTUM };
+  const opts = {
+    name: `bench-${kind}`,
+    units: shape[1],
+    epsilon: EPSILON,
+    gainInit: 1,
+    biasInit: 0,
+    statistics: 'running' as const,
+    momentum: MOMENTUM,
+  };
   const ours = kind === 'ln' ? createLayerNorm(opts) : createBatchNorm(opts);
   const composite = compositeNorm(kind === 'ln' ? 1 : 0, shape[1]);
   const [oursMs, compositeMs] = interleavedMediansMs(
     [
-      warm(enableFastPaths, () => backprop(() => ours.apply(x as tf.Tensor as tf.Tensor2D, true), [x, ...ours.trainable])),
+      warm(enableFastPaths, () =>
+        backprop(() => ours.apply(x as tf.Tensor as tf.Tensor2D, true), [x, ...ours.trainable]),
+      ),
       warm(disableFastPaths, () => backprop(() => composite.apply(x), [x, ...composite.trainable])),
     ],
     repeats,
@@ -141,27 +159,50 @@ function floorProducts(batch: number): { run: () => void; dispose: () => void } 
     [t([batch, h2w], 13), t([h2w, h1w], 14)], // dy2 W2^T
     [t([INPUTS, batch], 15), t([batch, h1w], 16)], // x^T dy1
   ];
-  return { run: () => tf.tidy(() => ops.forEach(([a, b]) => void tf.matMul(a, b))), dispose: () => tf.dispose(ops.flat()) };
+  return {
+    run: () => tf.tidy(() => ops.forEach(([a, b]) => void tf.matMul(a, b))),
+    dispose: () => tf.dispose(ops.flat()),
+  };
 }
 
 /** One training step (forward, backward, Adam update) of the 784-1000-1000-10 MLP. */
 export function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): BenchRow {
   const x = random([batch, INPUTS], 3);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % CLASSES), 'int32'), CLASSES);
+  const y = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % CLASSES),
+      'int32',
+    ),
+    CLASSES,
+  );
 
   disableFastPaths();
   const stock = stockMlp(norm);
   const stockOpt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
   const stockVars = stock.trainableWeights.map((w) => w.read() as tf.Variable);
-  const stockLoss = () => tf.losses.softmaxCrossEntropy(y, stock.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+  const stockLoss = () =>
+    tf.losses.softmaxCrossEntropy(y, stock.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
   const stockMs = medianMs(() => tf.tidy(() => void stockOpt.minimize(stockLoss, false, stockVars)), repeats);
   stock.dispose();
   stockOpt.dispose();
 
-  const model = buildModel({ config: mlpSchema.parse({ kind: 'mlp', hidden: HIDDEN, norm, epsilon: EPSILON, bnStats: 'running', bnMomentum: MOMENTUM }), inputShape: [INPUTS], classes: CLASSES, seed: 1 });
+  const model = buildModel({
+    config: mlpSchema.parse({
+      kind: 'mlp',
+      hidden: HIDDEN,
+      norm,
+      epsilon: EPSILON,
+      bnStats: 'running',
+      bnMomentum: MOMENTUM,
+    }),
+    inputShape: [INPUTS],
+    classes: CLASSES,
+    seed: 1,
+  });
   const adam = new Adam({ learningRate: 1e-3 });
   const products = floorProducts(batch);
-  const step = () => void adam.minimize(() => meanNll(model.logits(x as tf.Tensor2D, true), y as tf.Tensor2D), model.trainable);
+  const step = () =>
+    void adam.minimize(() => meanNll(model.logits(x as tf.Tensor2D, true), y as tf.Tensor2D), model.trainable);
   const [oursMs, compositeMs, floor] = interleavedMediansMs(
     [
       warm(enableFastPaths, step),
@@ -177,17 +218,38 @@ export function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): Be
   disposeModel(model);
   products.dispose();
   tf.dispose([x, y]);
-  return row({ case: 'mlp_step', batch, norm, ours_ms: oursMs, composite_ms: compositeMs, stock_ms: stockMs, floor_ms: floor });
+  return row({
+    case: 'mlp_step',
+    batch,
+    norm,
+    ours_ms: oursMs,
+    composite_ms: compositeMs,
+    stock_ms: stockMs,
+    floor_ms: floor,
+  });
 }
 
 /** One training step (28 steps forward, backward through time, Adam) of a 100-unit LSTM on 28-pixel rows. */
 function lstmStepMs(norm: NormKind, batch: number, repeats: Repeats): number {
-  const config = runConfigSchema.parse({ name: 'bench', data: { train: 128, test: 1, view: 'rows' }, model: { kind: 'rnn', cell: 'lstm', hidden: 100, norm } }).model as RnnConfig;
+  const config = runConfigSchema.parse({
+    name: 'bench',
+    data: { train: 128, test: 1, view: 'rows' },
+    model: { kind: 'rnn', cell: 'lstm', hidden: 100, norm },
+  }).model as RnnConfig;
   const model = buildModel({ config, inputShape: [28, 28], classes: CLASSES, seed: 1 });
   const adam = new Adam({ learningRate: 1e-3 });
   const x = random([batch, 28 * 28], 5);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % CLASSES), 'int32'), CLASSES);
-  const ms = medianMs(() => void adam.minimize(() => meanNll(model.logits(x, true), y as tf.Tensor2D), model.trainable), repeats);
+  const y = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % CLASSES),
+      'int32',
+    ),
+    CLASSES,
+  );
+  const ms = medianMs(
+    () => void adam.minimize(() => meanNll(model.logits(x, true), y as tf.Tensor2D), model.trainable),
+    repeats,
+  );
   adam.dispose();
   disposeModel(model);
   tf.dispose([x, y]);
@@ -199,5 +261,14 @@ export function cellStepCase(norm: 'layer' | 'batch', batch: number, repeats: Re
   enableFastPaths();
   const plain = lstmStepMs('none', batch, repeats);
   const ours = lstmStepMs(norm, batch, repeats);
-  return { case: 'cell_step', batch, norm, ours_ms: ours, stock_ms: plain, ratio: plain / ours, plain_ms: plain, overhead: ours / plain };
+  return {
+    case: 'cell_step',
+    batch,
+    norm,
+    ours_ms: ours,
+    stock_ms: plain,
+    ratio: plain / ours,
+    plain_ms: plain,
+    overhead: ours / plain,
+  };
 }

@@ -23,8 +23,14 @@ export interface BenchPlan {
  */
 export function planFor(quick: boolean): BenchPlan {
   return quick
-    ? { norm: { warmup: 2, warmupMs: 300, reps: 9, minReps: 1, budgetMs: 1000 }, step: { warmup: 2, warmupMs: 300, reps: 9, minReps: 3, budgetMs: 1000 } }
-    : { norm: { warmup: 3, warmupMs: 1000, reps: 31, minReps: 3, budgetMs: 8000 }, step: { warmup: 3, warmupMs: 1000, reps: 21, minReps: 5, budgetMs: 10000 } };
+    ? {
+        norm: { warmup: 2, warmupMs: 300, reps: 9, minReps: 1, budgetMs: 1000 },
+        step: { warmup: 2, warmupMs: 300, reps: 9, minReps: 3, budgetMs: 1000 },
+      }
+    : {
+        norm: { warmup: 3, warmupMs: 1000, reps: 31, minReps: 3, budgetMs: 8000 },
+        step: { warmup: 3, warmupMs: 1000, reps: 21, minReps: 5, budgetMs: 10000 },
+      };
 }
 
 export function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void = () => {}): BenchRow[] {
@@ -43,11 +49,15 @@ export function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void = () =>
 export function formatRow(r: BenchRow): string {
   const ms = (v: number) => `${v.toFixed(2).padStart(8)} ms`;
   if (r.case === 'cell_step') {
-    return `cell_step batch ${r.batch}, ${r.norm === 'layer' ? 'LN' : 'BN'}-LSTM`.padEnd(34) + ` ours ${ms(r.ours_ms)}  plain LSTM ${ms(r.plain_ms!)}  cost ${r.overhead!.toFixed(2)}x`;
+    return (
+      `cell_step batch ${r.batch}, ${r.norm === 'layer' ? 'LN' : 'BN'}-LSTM`.padEnd(34) +
+      ` ours ${ms(r.ours_ms)}  plain LSTM ${ms(r.plain_ms!)}  cost ${r.overhead!.toFixed(2)}x`
+    );
   }
   const what = r.case === 'mlp_step' ? `batch ${r.batch}, norm ${r.norm}` : `[${r.shape?.join(',')}]`;
   const composite = `composite ${ms(r.composite_ms!)}  ratio ${r.ratio_composite!.toFixed(2).padStart(6)}`;
   const layers = `tf.layers ${ms(r.stock_ms)}  ratio ${r.ratio.toFixed(1).padStart(6)}`;
-  const floor = r.floor_ms === undefined ? '' : `  floor ${ms(r.floor_ms)} (ours/floor ${(r.ours_ms / r.floor_ms).toFixed(2)})`;
+  const floor =
+    r.floor_ms === undefined ? '' : `  floor ${ms(r.floor_ms)} (ours/floor ${(r.ours_ms / r.floor_ms).toFixed(2)})`;
   return `${r.case.padEnd(9)} ${what.padEnd(24)} ours ${ms(r.ours_ms)}  ${composite}  ${layers}${floor}`;
 }

@@ -51,7 +51,10 @@ export function interleavedMediansMs(calls: readonly Timed[], r: Repeats): numbe
   }
   const times: number[][] = calls.map(() => []);
   const start = performance.now();
-  while (times[0].length < r.reps && (times[0].length < r.minReps || performance.now() - start < calls.length * r.budgetMs)) {
+  while (
+    times[0].length < r.reps &&
+    (times[0].length < r.minReps || performance.now() - start < calls.length * r.budgetMs)
+  ) {
     calls.forEach((t, k) => {
       t.setup();
       const t0 = performance.now();

@@ -13,7 +13,9 @@ interface BenchOptions {
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('time our layer norm, batch norm and MLP training step against plain tfjs ops and tf.layers, in one process')
+    .description(
+      'time our layer norm, batch norm and MLP training step against plain tfjs ops and tf.layers, in one process',
+    )
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
     .option('--quick', 'fewer repetitions (about a minute on 2 cores)', false)
     .option('--json <file>', 'also write the results as JSON')
@@ -21,7 +23,7 @@ export function benchCommand(): Command {
       'after',
       '\nExample:\n  $ ln-repro bench --quick --json bench.json\n\n' +
         'composite: the same computation written plainly with tfjs ops and autodiff (our fast paths off); tf.layers: the\n' +
-        "stock layers. Each ratio is that time / ours (higher: ours is faster); times are medians after warm-up.",
+        'stock layers. Each ratio is that time / ours (higher: ours is faster); times are medians after warm-up.',
     )
     .action(async (opts: BenchOptions) => {
       const backend = await selectBackend(opts.backend);
@@ -30,7 +32,13 @@ export function benchCommand(): Command {
       const rows = runBench(planFor(opts.quick), (r) => console.log(formatRow(r)));
       console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
       if (opts.json) {
-        writeJson(opts.json, { backend: backend.name, tfjs_version: tf.version.tfjs, quick: opts.quick, date: new Date().toISOString(), results: rows });
+        writeJson(opts.json, {
+          backend: backend.name,
+          tfjs_version: tf.version.tfjs,
+          quick: opts.quick,
+          date: new Date().toISOString(),
+          results: rows,
+        });
       }
     });
 }

@@ -7,7 +7,10 @@ export function checkCommand(): Command {
   return new Command('check')
     .description("check experiments' claims (their configs' expect: lists) against their results")
     .argument('<dir...>', 'one or more experiment folders, <out>/<name>')
-    .option('--json <file>', 'also write the verdicts as JSON (one folder only; they are always written to <dir>/check.json)')
+    .option(
+      '--json <file>',
+      'also write the verdicts as JSON (one folder only; they are always written to <dir>/check.json)',
+    )
     .addHelpText(
       'after',
       '\nExample:\n  $ ln-repro check results/ci/ci-batch-size --json verdicts.json\n  $ ln-repro check results/ci/*\n\n' +
@@ -28,7 +31,9 @@ export function checkCommand(): Command {
         const outcome = checkExperiment(dir, experiment, dirs.length === 1 ? opts.json : undefined);
         outcome.lines.forEach((l) => console.log(l));
         passed += outcome.results.filter((r) => r.verdict === 'PASS' || r.verdict === 'XFAIL').length;
-        failed += outcome.results.filter((r) => r.verdict === 'FAIL' || r.verdict === 'XPASS' || r.verdict === 'MISSING').length;
+        failed += outcome.results.filter(
+          (r) => r.verdict === 'FAIL' || r.verdict === 'XPASS' || r.verdict === 'MISSING',
+        ).length;
         exitCode = Math.max(exitCode, outcome.exitCode);
       }
       if (dirs.length > 1) console.log(`checks: ${passed} passed, ${failed} failed`);

@@ -6,14 +6,24 @@ import { writeJson } from '../metrics/files';
 
 export function invarianceCommand(): Command {
   return new Command('invariance')
-    .description("measure the paper's Table 1: which transformations of weights and data leave batch, weight and layer norm's outputs unchanged")
-    .option('--json <file>', 'also write the rows as JSON: {"rows": [{method, transform, max_abs_change, invariant, paper}], "tolerance"}')
-    .addHelpText('after', '\nExample:\n  $ ln-repro invariance --json invariance.json\n\nExit codes: 0 every layer- and batch-norm cell agrees with the paper, 1 one does not.')
+    .description(
+      "measure the paper's Table 1: which transformations of weights and data leave batch, weight and layer norm's outputs unchanged",
+    )
+    .option(
+      '--json <file>',
+      'also write the rows as JSON: {"rows": [{method, transform, max_abs_change, invariant, paper}], "tolerance"}',
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ ln-repro invariance --json invariance.json\n\nExit codes: 0 every layer- and batch-norm cell agrees with the paper, 1 one does not.',
+    )
     .action(async (opts: { json?: string }) => {
       await DEFAULT_LOADERS.cpu(); // a numerical check in float32 with the training ops; any backend would do
       const { rows, tolerance } = measureInvariance();
       const name = { batch: 'batch norm', weight: 'weight norm', layer: 'layer norm' };
-      console.log(`Largest change of the layer's output y = g * N(a) + b (of order 1) under each transformation; invariant when <= ${tolerance}.`);
+      console.log(
+        `Largest change of the layer's output y = g * N(a) + b (of order 1) under each transformation; invariant when <= ${tolerance}.`,
+      );
       console.log(`${'transformation'.padEnd(32)} ${METHODS.map((m) => name[m].padStart(24)).join(' ')}`);
       for (const t of TRANSFORMS) {
         const cells = METHODS.map((m) => {
@@ -24,9 +34,14 @@ export function invarianceCommand(): Command {
         console.log(`${t.padEnd(32)} ${cells.join(' ')}`);
       }
       const disagree = rows.filter((r) => r.invariant !== r.paper);
-      for (const r of disagree) console.log(`(!) ${name[r.method]}, ${r.transform}: measured ${r.invariant ? 'invariant' : 'not invariant'}, the paper's table says ${r.paper ? 'invariant' : 'not invariant'}`);
+      for (const r of disagree)
+        console.log(
+          `(!) ${name[r.method]}, ${r.transform}: measured ${r.invariant ? 'invariant' : 'not invariant'}, the paper's table says ${r.paper ? 'invariant' : 'not invariant'}`,
+        );
       const failing = disagree.filter((r) => r.method !== 'weight');
-      console.log(`invariance: ${rows.length - disagree.length} of ${rows.length} cells agree with the paper's Table 1${failing.length ? `; ${failing.length} layer/batch-norm cell(s) do not` : ''}`);
+      console.log(
+        `invariance: ${rows.length - disagree.length} of ${rows.length} cells agree with the paper's Table 1${failing.length ? `; ${failing.length} layer/batch-norm cell(s) do not` : ''}`,
+      );
       if (opts.json) writeJson(opts.json, { tolerance, rows });
       process.exitCode = failing.length > 0 ? 1 : 0;
     });

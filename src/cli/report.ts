@@ -4,9 +4,14 @@ import { writeReport } from '../report/report';
 
 export function reportCommand(): Command {
   return new Command('report')
-    .description('write report.md and figures (SVG and PNG: learning curves, sweeps, recall, claims) into experiment folders')
+    .description(
+      'write report.md and figures (SVG and PNG: learning curves, sweeps, recall, claims) into experiment folders',
+    )
     .argument('<dir...>', 'one or more experiment folders, <out>/<name>')
-    .addHelpText('after', '\nExample:\n  $ ln-repro report results/mnist-bs4\n\nExit codes: 0 written, 2 not an experiment folder or no results yet.')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ ln-repro report results/mnist-bs4\n\nExit codes: 0 written, 2 not an experiment folder or no results yet.',
+    )
     .action(async (dirs: string[]) => {
       for (const dir of dirs) {
         const r = await writeReport(dir);

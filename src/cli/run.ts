@@ -31,11 +31,22 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function runCommand(): Command {
   return new Command('run')
     .description('train every run of an experiment config and write its metrics')
-    .argument('<config>', 'experiment YAML file, e.g. configs/mnist-bs4.yaml (several experiments: YAML documents separated by ---)')
-    .option('--set <path=value>', 'override a config key by dotted path (repeatable), e.g. --set train.epochs=1', collect, [])
+    .argument(
+      '<config>',
+      'experiment YAML file, e.g. configs/mnist-bs4.yaml (several experiments: YAML documents separated by ---)',
+    )
+    .option(
+      '--set <path=value>',
+      'override a config key by dotted path (repeatable), e.g. --set train.epochs=1',
+      collect,
+      [],
+    )
     .option('--out <dir>', 'results root; runs go to <dir>/<name>/<runId>/', 'results')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
-    .option('--jobs <n>', 'runs in parallel, each in its own worker process (default: CPU cores; 1 on the tensorflow backend)')
+    .option(
+      '--jobs <n>',
+      'runs in parallel, each in its own worker process (default: CPU cores; 1 on the tensorflow backend)',
+    )
     .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the runs (1-based), e.g. for a job array')
     .option('--force', 'rerun runs already finished with the same config', false)
     .option('--no-check', "do not check the config's claims at the end (ln-repro check does it later)")
@@ -75,11 +86,15 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const log = (line: string) => progress.event({ kind: 'log', line });
   const fit = Math.max(1, Math.floor(machineMemory() / largest));
   if (jobs > fit) {
-    log(`--jobs ${jobs}: ${jobs} runs at once would need about ${formatBytes(jobs * largest)} and this machine has ${formatBytes(machineMemory())}; running ${fit} at once`);
+    log(
+      `--jobs ${jobs}: ${jobs} runs at once would need about ${formatBytes(jobs * largest)} and this machine has ${formatBytes(machineMemory())}; running ${fit} at once`,
+    );
     jobs = fit;
   }
   if (requestedJobs !== undefined && requestedJobs > availableParallelism() && backend.name !== 'tensorflow') {
-    log(`--jobs ${requestedJobs}: more than this machine's ${availableParallelism()} CPU cores; each worker trains on one core, so they will slow each other (at most one worker per run to do is started)`);
+    log(
+      `--jobs ${requestedJobs}: more than this machine's ${availableParallelism()} CPU cores; each worker trains on one core, so they will slow each other (at most one worker per run to do is started)`,
+    );
   }
   const skipped = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   log(`backend: ${backend.name}${skipped ? ` (not available: ${skipped})` : ''}`);
@@ -88,7 +103,10 @@ async function run(file: string, opts: RunOptions): Promise<number> {
     let code = 0;
     for (const experiment of experiments) {
       if (interrupt.requested()) break;
-      code = Math.max(code, await runOneExperiment(experiment, { opts, backend: backend.name, jobs, shard, data, progress, interrupt }));
+      code = Math.max(
+        code,
+        await runOneExperiment(experiment, { opts, backend: backend.name, jobs, shard, data, progress, interrupt }),
+      );
     }
     return interrupt.requested() ? 130 : code;
   } finally {
@@ -109,7 +127,10 @@ function checkMemory(experiments: readonly Experiment[], backend: string): numbe
       const e = estimateRun(run.config);
       largest = Math.max(largest, e.bytes);
       if (e.bytes <= limit) continue;
-      const what = backend === 'wasm' ? `the wasm backend can address ${formatBytes(limit)} (32-bit WebAssembly memory)` : `this machine has ${formatBytes(limit)}`;
+      const what =
+        backend === 'wasm'
+          ? `the wasm backend can address ${formatBytes(limit)} (32-bit WebAssembly memory)`
+          : `this machine has ${formatBytes(limit)}`;
       throw new UserError(
         `${experiment.file}: run ${run.runId}: needs about ${formatBytes(e.bytes)} (${e.parameters.toExponential(2)} parameters, each kept ~6 times for weights, gradients and Adam's moments, ` +
           `and ${e.activationsPerExample} activations per example at batch ${run.config.train.batchSize}) and ${what}; make the model or the batch smaller`,
@@ -148,13 +169,19 @@ async function runOneExperiment(experiment: Experiment, c: Context): Promise<num
     shouldStop: interrupt.requested,
     stopRequested: interrupt.signalled,
   });
-  for (const line of resultTable(outcomes.map((o) => ({ ...o, status: o.skipped ? `${o.status}*` : o.status })))) log(line);
-  if (outcomes.some((o) => o.skipped)) log('* finished by an earlier (or a concurrent) ln-repro run with the same config, not rerun here (--force reruns)');
+  for (const line of resultTable(outcomes.map((o) => ({ ...o, status: o.skipped ? `${o.status}*` : o.status }))))
+    log(line);
+  if (outcomes.some((o) => o.skipped))
+    log(
+      '* finished by an earlier (or a concurrent) ln-repro run with the same config, not rerun here (--force reruns)',
+    );
   log(`results: ${dir}/summary.csv`);
   if (interrupt.requested()) return 1;
   const runsOk = outcomes.every((o) => o.status === 'complete');
   if (c.shard) {
-    log(`claims: not checked in a shard, nor the report written; after every shard has run: ln-repro summary ${dir} && ln-repro check ${dir} && ln-repro report ${dir}`);
+    log(
+      `claims: not checked in a shard, nor the report written; after every shard has run: ln-repro summary ${dir} && ln-repro check ${dir} && ln-repro report ${dir}`,
+    );
     return runsOk ? 0 : 1;
   }
   let code = runsOk ? 0 : 1;

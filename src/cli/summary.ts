@@ -11,7 +11,7 @@ export function summaryCommand(): Command {
       'after',
       '\nExample:\n  $ ln-repro summary results/mnist-batch-sweep\n\n' +
         'Exit codes: 0 every run complete, 1 runs missing or not complete, 2 not an experiment folder or a run folder\n' +
-        "whose run.json or metrics.csv cannot be read back (corrupt; ln-repro run reruns those runs).",
+        'whose run.json or metrics.csv cannot be read back (corrupt; ln-repro run reruns those runs).',
     )
     .action((dir: string) => {
       const experiment = loadExperimentFolder(dir);
@@ -19,7 +19,8 @@ export function summaryCommand(): Command {
       const rows = summaryRows(dir, experiment.runs);
       const open = rows.filter((r) => r.status !== 'complete');
       console.log(`${path}: ${rows.length} run(s), ${rows.length - open.length} complete`);
-      for (const r of open) console.log(`  ${String(r.status).padEnd(11)} ${String(r.run_id)}${r.problem ? `: ${String(r.problem)}` : ''}`);
+      for (const r of open)
+        console.log(`  ${String(r.status).padEnd(11)} ${String(r.run_id)}${r.problem ? `: ${String(r.problem)}` : ''}`);
       process.exitCode = rows.some((r) => r.status === 'corrupt') ? 2 : open.length === 0 ? 0 : 1;
     });
 }

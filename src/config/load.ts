@@ -5,7 +5,16 @@ import { z } from 'zod';
 import { UserError } from '../errors';
 import { formatPath, parsePath, sameValue, schemaAt, setAt, unwrap, type Path } from './paths';
 import { describeError, show } from './report';
-import { claimSchema, excludeSchema, experimentSchema, runConfigSchema, sweepSchema, type Claim, type Exclusion, type Sweep } from './schema';
+import {
+  claimSchema,
+  excludeSchema,
+  experimentSchema,
+  runConfigSchema,
+  sweepSchema,
+  type Claim,
+  type Exclusion,
+  type Sweep,
+} from './schema';
 import { deepFreeze, runIdOf, sweepCombinations, type RunSpec } from './sweep';
 
 export interface Experiment {
@@ -22,7 +31,11 @@ export interface Experiment {
 
 function fail(file: string, lines: string[]): never {
   const unique = [...new Set(lines)];
-  throw new UserError(unique.length === 1 ? `${file}: ${unique[0]}` : `${file}: invalid config:\n${unique.map((l) => `  - ${l}`).join('\n')}`);
+  throw new UserError(
+    unique.length === 1
+      ? `${file}: ${unique[0]}`
+      : `${file}: invalid config:\n${unique.map((l) => `  - ${l}`).join('\n')}`,
+  );
 }
 
 /**
@@ -37,7 +50,9 @@ export function parseYamlDocuments(file: string, text: string): Record<string, u
     if (doc.errors.length > 0) {
       const e = doc.errors[0];
       const pos = e.linePos?.[0];
-      throw new UserError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+      throw new UserError(
+        `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+      );
     }
     let value: unknown;
     try {
@@ -52,7 +67,8 @@ export function parseYamlDocuments(file: string, text: string): Record<string, u
     }
     out.push(value as Record<string, unknown>);
   }
-  if (out.length === 0) throw new UserError(`${file}: expected a YAML mapping with keys name, data, model, train, found no document`);
+  if (out.length === 0)
+    throw new UserError(`${file}: expected a YAML mapping with keys name, data, model, train, found no document`);
   return out;
 }
 
@@ -89,7 +105,10 @@ export function parseOverride(file: string, assignment: string): { path: Path; v
     path = ['sweep', formatPath(path.slice(1))];
   }
   const target = unwrap(checkPath(file, `--set ${assignment}`, path, experimentSchema));
-  const takesText = target instanceof z.ZodString || target instanceof z.ZodEnum || (target instanceof z.ZodLiteral && typeof target.value === 'string');
+  const takesText =
+    target instanceof z.ZodString ||
+    target instanceof z.ZodEnum ||
+    (target instanceof z.ZodLiteral && typeof target.value === 'string');
   if (takesText) return { path, value: text };
   try {
     return { path, value: YAML.parse(text) };
@@ -102,7 +121,11 @@ export function parseOverride(file: string, assignment: string): { path: Path; v
  * Applies --set overrides. One that names a swept key narrows that key's sweep to the one value, so the run
  * keeps the id (and folder) it has in the full sweep.
  */
-export function applyOverrides(file: string, raw: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {
+export function applyOverrides(
+  file: string,
+  raw: Record<string, unknown>,
+  sets: readonly string[],
+): Record<string, unknown> {
   let out = raw;
   for (const assignment of sets) {
     const { path, value } = parseOverride(file, assignment);
@@ -117,7 +140,11 @@ export function applyOverrides(file: string, raw: Record<string, unknown>, sets:
 function checkSweep(file: string, raw: unknown): Sweep {
   if (raw === undefined || raw === null) return {};
   const parsed = sweepSchema.safeParse(raw);
-  if (!parsed.success) fail(file, describeError(parsed.error, { sweep: raw }, z.object({ sweep: sweepSchema })).map((l) => `sweep.${l}`));
+  if (!parsed.success)
+    fail(
+      file,
+      describeError(parsed.error, { sweep: raw }, z.object({ sweep: sweepSchema })).map((l) => `sweep.${l}`),
+    );
   for (const key of Object.keys(parsed.data)) {
     let path: Path;
     try {
@@ -129,7 +156,8 @@ function checkSweep(file: string, raw: unknown): Sweep {
     checkPath(file, 'sweep', path, runConfigSchema);
     const values = parsed.data[key];
     const seen = new Set(values.map((v) => JSON.stringify(v)));
-    if (seen.size !== values.length) throw new UserError(`${file}: sweep.${key}: a value is listed twice in ${show(values)}`);
+    if (seen.size !== values.length)
+      throw new UserError(`${file}: sweep.${key}: a value is listed twice in ${show(values)}`);
   }
   return parsed.data;
 }
@@ -142,15 +170,24 @@ function checkExclude(file: string, raw: unknown, sweep: Sweep): Exclusion[] {
   if (!parsed.success) fail(file, describeError(parsed.error, { exclude: raw }, schema));
   parsed.data.exclude.forEach((entry, i) => {
     const keys = Object.keys(entry);
-    if (keys.length === 0) throw new UserError(`${file}: exclude[${i}]: an empty entry would exclude every run; name swept keys and values`);
+    if (keys.length === 0)
+      throw new UserError(`${file}: exclude[${i}]: an empty entry would exclude every run; name swept keys and values`);
     for (const key of keys) {
       if (!(key in sweep)) {
         const swept = Object.keys(sweep);
-        throw new UserError(`${file}: exclude[${i}].${key}: not a swept key (exclude removes sweep points; swept keys: ${swept.length ? swept.join(', ') : 'none'})`);
+        throw new UserError(
+          `${file}: exclude[${i}].${key}: not a swept key (exclude removes sweep points; swept keys: ${swept.length ? swept.join(', ') : 'none'})`,
+        );
       }
       const target = schemaAt(runConfigSchema, parsePath(key));
       const value = target.ok ? target.schema.safeParse(entry[key]) : undefined;
-      if (value && !value.success) fail(file, describeError(value.error, entry[key], target.ok ? target.schema : z.never()).map((l) => `exclude[${i}].${key}${l.replace(/^\(top level\)/, '')}`));
+      if (value && !value.success)
+        fail(
+          file,
+          describeError(value.error, entry[key], target.ok ? target.schema : z.never()).map(
+            (l) => `exclude[${i}].${key}${l.replace(/^\(top level\)/, '')}`,
+          ),
+        );
     }
   });
   return parsed.data.exclude;
@@ -170,7 +207,11 @@ function checkClaims(file: string, raw: unknown): Claim[] {
   claims.forEach((c, i) => {
     const where = `expect[${i}] (${c.id})`;
     const spec = c.compare ?? c.degradation ?? c.spread!;
-    const paths = [...Object.keys(spec.a), ...Object.keys(('b' in spec && spec.b) || {}), ...('key' in spec ? [spec.key] : [])];
+    const paths = [
+      ...Object.keys(spec.a),
+      ...Object.keys(('b' in spec && spec.b) || {}),
+      ...('key' in spec ? [spec.key] : []),
+    ];
     for (const p of paths) checkPath(file, where, parsePath(p), runConfigSchema);
   });
   const ids = claims.map((c) => c.id);
@@ -183,11 +224,17 @@ function checkClaims(file: string, raw: unknown): Claim[] {
  * Validates every sweep point but the excluded ones (which keep no run; the others keep their ids); errors at
  * a swept path name the sweep entry that caused them.
  */
-function resolveRuns(file: string, base: Record<string, unknown>, sweep: Sweep, exclude: readonly Exclusion[]): RunSpec[] {
+function resolveRuns(
+  file: string,
+  base: Record<string, unknown>,
+  sweep: Sweep,
+  exclude: readonly Exclusion[],
+): RunSpec[] {
   const runs: RunSpec[] = [];
   const errors: string[] = [];
   const points = sweepCombinations(sweep).filter((point) => !excluded(point, exclude));
-  if (points.length === 0) throw new UserError(`${file}: exclude: every point of the sweep is excluded; nothing would run`);
+  if (points.length === 0)
+    throw new UserError(`${file}: exclude: every point of the sweep is excluded; nothing would run`);
   for (const swept of points) {
     let raw: unknown = base;
     for (const [key, value] of Object.entries(swept)) raw = setAt(raw, parsePath(key), value);
@@ -222,7 +269,8 @@ export function loadExperiments(opts: { file: string; sets?: readonly string[] }
   }
   const docs = parseYamlDocuments(file, text);
   const experiments = docs.map((doc, i) => {
-    const label = docs.length === 1 ? file : `${file} (experiment ${i + 1}${typeof doc.name === 'string' ? `: ${doc.name}` : ''})`;
+    const label =
+      docs.length === 1 ? file : `${file} (experiment ${i + 1}${typeof doc.name === 'string' ? `: ${doc.name}` : ''})`;
     return resolveExperiment(label, applyOverrides(label, doc, opts.sets ?? []));
   });
   const names = experiments.map((e) => e.name);

@@ -76,7 +76,8 @@ export function keysOf(schema: z.ZodTypeAny): string[] {
   if (s instanceof z.ZodObject) return Object.keys(s.shape);
   if (s instanceof z.ZodDiscriminatedUnion) {
     const keys = new Set<string>();
-    for (const option of s.options as z.ZodObject<z.ZodRawShape>[]) Object.keys(option.shape).forEach((k) => keys.add(k));
+    for (const option of s.options as z.ZodObject<z.ZodRawShape>[])
+      Object.keys(option.shape).forEach((k) => keys.add(k));
     return [...keys];
   }
   return [];
@@ -97,15 +98,15 @@ function child(schema: z.ZodTypeAny, key: string | number): z.ZodTypeAny | undef
 }
 
 export type SchemaLookup =
-  | { ok: true; schema: z.ZodTypeAny }
-  | { ok: false; at: Path; key: string | number; suggestion?: string };
+  { ok: true; schema: z.ZodTypeAny } | { ok: false; at: Path; key: string | number; suggestion?: string };
 
 /** Finds the schema at `path`, or says which segment is unknown and the nearest valid key. */
 export function schemaAt(schema: z.ZodTypeAny, path: Path): SchemaLookup {
   let cur = schema;
   for (let i = 0; i < path.length; i++) {
     const next = child(cur, path[i]);
-    if (!next) return { ok: false, at: path.slice(0, i), key: path[i], suggestion: suggestKey(String(path[i]), keysOf(cur)) };
+    if (!next)
+      return { ok: false, at: path.slice(0, i), key: path[i], suggestion: suggestKey(String(path[i]), keysOf(cur)) };
     cur = next;
   }
   return { ok: true, schema: cur };
@@ -114,7 +115,10 @@ export function schemaAt(schema: z.ZodTypeAny, path: Path): SchemaLookup {
 /** The candidate nearest to `key`, when it is near enough to be a plausible typo. */
 export function suggestKey(key: string, candidates: readonly string[]): string | undefined {
   if (candidates.length === 0) return undefined;
-  const best = closest(key.toLowerCase(), candidates.map((c) => c.toLowerCase()));
+  const best = closest(
+    key.toLowerCase(),
+    candidates.map((c) => c.toLowerCase()),
+  );
   const original = candidates.find((c) => c.toLowerCase() === best)!;
   return distance(key.toLowerCase(), best) <= Math.max(2, Math.floor(key.length / 3)) ? original : undefined;
 }

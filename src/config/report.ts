@@ -6,7 +6,8 @@ import { formatPath, getAt, keysOf, schemaAt, suggestKey, unwrap, type Path } fr
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
   // As YAML writes them (JSON would print null): what the user wrote.
-  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -53,7 +54,8 @@ export function describeIssue(issue: z.ZodIssue, raw: unknown, schema: z.ZodType
     }
     case 'invalid_type':
       if (found === undefined) return [`${where}: missing; expected ${issue.expected}`];
-      if (issue.expected === 'number' && Number.isNaN(found)) return [`${where}: expected a finite number, found ${show(found)}`];
+      if (issue.expected === 'number' && Number.isNaN(found))
+        return [`${where}: expected a finite number, found ${show(found)}`];
       return [`${where}: expected ${issue.expected}, found ${show(found)}`];
     case 'not_finite':
       return [`${where}: expected a finite number, found ${show(found)}`];
@@ -71,7 +73,8 @@ export function describeIssue(issue: z.ZodIssue, raw: unknown, schema: z.ZodType
     case 'too_big': {
       const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
       const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
-      const what = issue.type === 'array' ? 'a list with length ' : issue.type === 'string' ? 'a text of length ' : 'a value ';
+      const what =
+        issue.type === 'array' ? 'a list with length ' : issue.type === 'string' ? 'a text of length ' : 'a value ';
       return [`${where}: expected ${what}${op} ${String(bound)}, found ${show(found)}`];
     }
     default:

@@ -150,7 +150,12 @@ export const retrievalSchema = z
 export const modelSchema = z.discriminatedUnion('kind', [mlpSchema, convSchema, rnnSchema, retrievalSchema]);
 
 /** The data view each model kind reads. */
-const VIEWS_OF: Record<ModelKind, readonly DataView[]> = { mlp: ['flat'], conv: ['image'], rnn: ['rows', 'pixels'], retrieval: ['strips'] };
+const VIEWS_OF: Record<ModelKind, readonly DataView[]> = {
+  mlp: ['flat'],
+  conv: ['image'],
+  rnn: ['rows', 'pixels'],
+  retrieval: ['strips'],
+};
 
 export const trainSchema = z
   .object({
@@ -171,7 +176,10 @@ const runConfigObject = z
     // One folder under --out: no separators, and no leading dot (".", ".." and hidden folders).
     name: z
       .string()
-      .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'a name of letters, digits, ".", "_" or "-", not starting with "." (it names one folder under --out)'),
+      .regex(
+        /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/,
+        'a name of letters, digits, ".", "_" or "-", not starting with "." (it names one folder under --out)',
+      ),
     description: z.string().default(''),
     data: dataSchema,
     model: modelSchema,
@@ -184,13 +192,18 @@ export const runConfigSchema = runConfigObject
     message: 'mlp takes data.view flat, conv image, rnn rows or pixels, retrieval strips',
     path: ['data', 'view'],
   })
-  .refine((c) => !((c.model.kind === 'rnn' || c.model.kind === 'retrieval') && c.model.cell === 'gru' && c.model.norm === 'batch'), {
-    message: 'batch norm is implemented for the LSTM cell only (BN-LSTM, Cooijmans et al.)',
-    path: ['model', 'norm'],
-  })
+  .refine(
+    (c) =>
+      !((c.model.kind === 'rnn' || c.model.kind === 'retrieval') && c.model.cell === 'gru' && c.model.norm === 'batch'),
+    {
+      message: 'batch norm is implemented for the LSTM cell only (BN-LSTM, Cooijmans et al.)',
+      path: ['model', 'norm'],
+    },
+  )
   // PyTorch refuses the same in training ("Expected more than 1 value per channel when training").
   .refine((c) => c.model.norm !== 'batch' || c.train.batchSize >= 2, {
-    message: 'batch norm needs at least 2 examples per batch (a batch of one has variance 0: training maps every unit to its bias, and evaluation divides by sqrt(epsilon)); PyTorch refuses it too',
+    message:
+      'batch norm needs at least 2 examples per batch (a batch of one has variance 0: training maps every unit to its bias, and evaluation divides by sqrt(epsilon)); PyTorch refuses it too',
     path: ['train', 'batchSize'],
   })
   .superRefine((c, ctx) => {
@@ -215,8 +228,10 @@ export const runConfigSchema = runConfigObject
   })
   .transform((c) => {
     let { data, model } = c;
-    if ((model.kind === 'rnn' || model.kind === 'retrieval') && model.gainInit === undefined) model = { ...model, gainInit: model.norm === 'batch' ? 0.1 : 1 };
-    if (model.kind === 'retrieval' && model.margin === undefined) model = { ...model, margin: model.loss === 'order' ? 0.05 : 0.2 };
+    if ((model.kind === 'rnn' || model.kind === 'retrieval') && model.gainInit === undefined)
+      model = { ...model, gainInit: model.norm === 'batch' ? 0.1 : 1 };
+    if (model.kind === 'retrieval' && model.margin === undefined)
+      model = { ...model, margin: model.loss === 'order' ? 0.05 : 0.2 };
     if (data.view === 'strips') data = { ...data, minDigits: data.minDigits ?? 1, maxDigits: data.maxDigits ?? 3 };
     return { ...c, data, model };
   });
@@ -225,7 +240,16 @@ export const runConfigSchema = runConfigObject
 export const sweepSchema = z.record(z.string(), z.array(z.unknown()).min(1));
 
 /** Columns of metrics.csv a retrieval run adds after the common ones: recall@K in percent and mean rank. */
-export const RETRIEVAL_METRICS = ['caption_r1', 'caption_r5', 'caption_r10', 'caption_mean_rank', 'image_r1', 'image_r5', 'image_r10', 'image_mean_rank'] as const;
+export const RETRIEVAL_METRICS = [
+  'caption_r1',
+  'caption_r5',
+  'caption_r10',
+  'caption_mean_rank',
+  'image_r1',
+  'image_r5',
+  'image_r10',
+  'image_mean_rank',
+] as const;
 export const CLAIM_METRICS = ['test_error', 'test_nll', 'train_nll', ...RETRIEVAL_METRICS] as const;
 
 /** Runs whose config has these values (dotted path -> value), e.g. { model.norm: layer }. */
@@ -236,16 +260,28 @@ const margin = finite().nonnegative().default(0);
 /** Group a's mean relation group b's mean, by at least `margin`. */
 const compareSchema = z.object({ a: selector, b: selector, relation, margin }).strict();
 /** The change of the metric from key=from to key=to, group a's change relation group b's. */
-const degradationSchema = z.object({ key: z.string(), from: z.unknown(), to: z.unknown(), a: selector, b: selector, relation, margin }).strict();
+const degradationSchema = z
+  .object({ key: z.string(), from: z.unknown(), to: z.unknown(), a: selector, b: selector, relation, margin })
+  .strict();
 /**
  * Max minus min over the values of `key` of group a's means, relation group b's (or a fixed bound); over the
  * listed `values` only, when given (so that both groups spread over the same points), else over every value the
  * group's runs take.
  */
 const spreadSchema = z
-  .object({ key: z.string(), values: z.array(z.unknown()).min(2).optional(), a: selector, b: selector.optional(), bound: finite().optional(), relation, margin })
+  .object({
+    key: z.string(),
+    values: z.array(z.unknown()).min(2).optional(),
+    a: selector,
+    b: selector.optional(),
+    bound: finite().optional(),
+    relation,
+    margin,
+  })
   .strict()
-  .refine((s) => (s.b === undefined) !== (s.bound === undefined), { message: 'give exactly one of b (a group) and bound (a number)' });
+  .refine((s) => (s.b === undefined) !== (s.bound === undefined), {
+    message: 'give exactly one of b (a group) and bound (a number)',
+  });
 
 export const claimSchema = z
   .object({
@@ -263,8 +299,13 @@ export const claimSchema = z
     spread: spreadSchema.optional(),
   })
   .strict()
-  .refine((c) => [c.compare, c.degradation, c.spread].filter(Boolean).length === 1, { message: 'give exactly one of compare, degradation, spread' })
-  .refine((c) => c.status !== 'known-deviation' || Boolean(c.reason), { message: 'a known-deviation needs a reason', path: ['reason'] });
+  .refine((c) => [c.compare, c.degradation, c.spread].filter(Boolean).length === 1, {
+    message: 'give exactly one of compare, degradation, spread',
+  })
+  .refine((c) => c.status !== 'known-deviation' || Boolean(c.reason), {
+    message: 'a known-deviation needs a reason',
+    path: ['reason'],
+  });
 
 /** Sweep points to leave out: each entry a partial assignment of swept keys (dotted path -> value). */
 export const excludeSchema = z.array(z.record(z.string(), z.unknown()));

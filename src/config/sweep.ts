@@ -22,7 +22,11 @@ export function sweepCombinations(sweep: Sweep): Record<string, unknown>[] {
 }
 
 function formatValue(value: unknown): string {
-  const text = Array.isArray(value) ? value.map(formatValue).join('x') : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text = Array.isArray(value)
+    ? value.map(formatValue).join('x')
+    : typeof value === 'object'
+      ? JSON.stringify(value)
+      : String(value);
   return text.replace(/[^A-Za-z0-9._+-]/g, '_');
 }
 

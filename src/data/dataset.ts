@@ -13,7 +13,9 @@ function tooFew(key: string, asked: number, have: number, source: string): UserE
 function fromBundled(cfg: DataConfig): Dataset {
   const all = loadBundled();
   if (cfg.train + cfg.test > all.count) {
-    throw new UserError(`data.train + data.test: asked for ${cfg.train} + ${cfg.test} examples, the bundled data has ${all.count} in all`);
+    throw new UserError(
+      `data.train + data.test: asked for ${cfg.train} + ${cfg.test} examples, the bundled data has ${all.count} in all`,
+    );
   }
   const order = permutation(all.count, rngFor(cfg.seed, 'split'));
   return {

@@ -20,26 +20,37 @@ export interface IdxImages {
 }
 
 function header(buf: Buffer, words: number): number[] {
-  if (buf.length < 4 * words) throw new IdxError(`file is ${buf.length} bytes, shorter than its ${4 * words}-byte header`);
+  if (buf.length < 4 * words)
+    throw new IdxError(`file is ${buf.length} bytes, shorter than its ${4 * words}-byte header`);
   return Array.from({ length: words }, (_, i) => buf.readUInt32BE(4 * i));
 }
 
 function body(buf: Buffer, offset: number, expected: number): Uint8Array {
   const have = buf.length - offset;
-  if (have !== expected) throw new IdxError(`header promises ${expected} data bytes, file has ${have} (${have < expected ? 'truncated' : 'trailing bytes'})`);
+  if (have !== expected)
+    throw new IdxError(
+      `header promises ${expected} data bytes, file has ${have} (${have < expected ? 'truncated' : 'trailing bytes'})`,
+    );
   return new Uint8Array(buf.buffer, buf.byteOffset + offset, expected);
 }
 
 export function parseIdxImages(buf: Buffer): IdxImages {
   const [magic, count, rows, cols] = header(buf, 4);
-  if (magic !== IMAGES_MAGIC) throw new IdxError(`bad magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x00000803 (an IDX image file)`);
-  if (rows !== IMAGE_SIDE || cols !== IMAGE_SIDE) throw new IdxError(`images are ${rows}x${cols}, expected ${IMAGE_SIDE}x${IMAGE_SIDE}`);
+  if (magic !== IMAGES_MAGIC)
+    throw new IdxError(
+      `bad magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x00000803 (an IDX image file)`,
+    );
+  if (rows !== IMAGE_SIDE || cols !== IMAGE_SIDE)
+    throw new IdxError(`images are ${rows}x${cols}, expected ${IMAGE_SIDE}x${IMAGE_SIDE}`);
   return { count, rows, cols, pixels: body(buf, 16, count * rows * cols) };
 }
 
 export function parseIdxLabels(buf: Buffer): Uint8Array {
   const [magic, count] = header(buf, 2);
-  if (magic !== LABELS_MAGIC) throw new IdxError(`bad magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x00000801 (an IDX label file)`);
+  if (magic !== LABELS_MAGIC)
+    throw new IdxError(
+      `bad magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x00000801 (an IDX label file)`,
+    );
   const labels = body(buf, 8, count);
   const bad = labels.findIndex((l) => l > 9);
   if (bad >= 0) throw new IdxError(`label ${labels[bad]} at index ${bad} is not a digit`);
@@ -83,7 +94,9 @@ export function loadIdxSplit(dir: string, prefix: 'train' | 't10k'): Split {
     throw err;
   }
   if (labels.length !== images.count) {
-    throw new UserError(`${lab.path}: ${labels.length} labels for ${images.count} images in ${img.path}; ${FETCH_HINT}`);
+    throw new UserError(
+      `${lab.path}: ${labels.length} labels for ${images.count} images in ${img.path}; ${FETCH_HINT}`,
+    );
   }
   const scaled = new Float32Array(images.pixels.length);
   for (let i = 0; i < scaled.length; i++) scaled[i] = images.pixels[i] / 255;

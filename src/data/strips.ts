@@ -51,7 +51,10 @@ export function buildStrips(split: Split, o: StripOptions): Strips {
       words.push(WORDS[digit]);
       for (let row = 0; row < IMAGE_SIDE; row++) {
         const from = (src * IMAGE_SIDE + row) * IMAGE_SIDE;
-        images.set(split.images.subarray(from, from + IMAGE_SIDE), n * IMAGE_SIDE * width + row * width + k * IMAGE_SIDE);
+        images.set(
+          split.images.subarray(from, from + IMAGE_SIDE),
+          n * IMAGE_SIDE * width + row * width + k * IMAGE_SIDE,
+        );
       }
     }
     captions.push(words.join(' '));

@@ -54,12 +54,23 @@ export function readRunResults(expDir: string, runs: readonly RunSpec[]): RunRes
   return runs.map((run) => {
     const folder = readRunFolder(expDir, run.runId);
     const status = folder.state === 'ok' ? folder.record!.status : folder.state;
-    return { runId: run.runId, config: run.config, status, rows: folder.rows, problem: folder.message, record: folder.record };
+    return {
+      runId: run.runId,
+      config: run.config,
+      status,
+      rows: folder.rows,
+      problem: folder.message,
+      record: folder.record,
+    };
   });
 }
 
-const matches = (run: RunResult, sel: Selector) => Object.entries(sel).every(([path, value]) => sameValue(getAt(run.config, parsePath(path)), value));
-const describe = (sel: Selector) => Object.entries(sel).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
+const matches = (run: RunResult, sel: Selector) =>
+  Object.entries(sel).every(([path, value]) => sameValue(getAt(run.config, parsePath(path)), value));
+const describe = (sel: Selector) =>
+  Object.entries(sel)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(',');
 
 export function stats(values: number[]): GroupStats {
   const n = values.length;
@@ -78,7 +89,8 @@ class Evaluation {
   ) {}
 
   private metricOf(run: RunResult): number | undefined {
-    const row = this.claim.epoch === 'last' ? run.rows[run.rows.length - 1] : run.rows.find((r) => r.epoch === this.claim.epoch);
+    const row =
+      this.claim.epoch === 'last' ? run.rows[run.rows.length - 1] : run.rows.find((r) => r.epoch === this.claim.epoch);
     return row?.[this.claim.metric] ?? undefined; // empty cells (e.g. test_error of a retrieval run) are null
   }
 
@@ -90,7 +102,10 @@ class Evaluation {
     const values: number[] = [];
     for (const run of runs) {
       const v = run.status === 'complete' ? this.metricOf(run) : undefined;
-      if (v === undefined) this.missing.push(`${run.runId}: ${run.status === 'complete' ? `no epoch ${this.claim.epoch}` : run.problem ? `corrupt (${run.problem})` : run.status}`);
+      if (v === undefined)
+        this.missing.push(
+          `${run.runId}: ${run.status === 'complete' ? `no epoch ${this.claim.epoch}` : run.problem ? `corrupt (${run.problem})` : run.status}`,
+        );
       else values.push(v);
     }
     if (values.length === 0) return NaN;
@@ -100,9 +115,16 @@ class Evaluation {
 
   /** Max minus min, over `values` of `key` (default: those the group's runs take), of the group mean at each. */
   spread(sel: Selector, key: string, listed?: readonly unknown[]): number {
-    const taken = () => [...new Map(this.runs.filter((r) => matches(r, sel)).map((r) => [JSON.stringify(getAt(r.config, parsePath(key))), getAt(r.config, parsePath(key))])).values()];
+    const taken = () => [
+      ...new Map(
+        this.runs
+          .filter((r) => matches(r, sel))
+          .map((r) => [JSON.stringify(getAt(r.config, parsePath(key))), getAt(r.config, parsePath(key))]),
+      ).values(),
+    ];
     const values = listed ?? taken();
-    if (values.length < 2) this.missing.push(`${describe(sel)}: ${key} takes ${values.length} value(s), a spread needs 2`);
+    if (values.length < 2)
+      this.missing.push(`${describe(sel)}: ${key} takes ${values.length} value(s), a spread needs 2`);
     const means = values.map((v) => this.group({ ...sel, [key]: v }));
     return Math.max(...means) - Math.min(...means);
   }
@@ -136,7 +158,8 @@ export function evaluateClaim(claim: Claim, runs: readonly RunResult[]): ClaimRe
   }
   const ok = holds(lhs, spec.relation, rhs, spec.margin);
   const expected = claim.status === 'expected';
-  const verdict: Verdict = e.missing.length > 0 ? 'MISSING' : ok ? (expected ? 'PASS' : 'XPASS') : expected ? 'FAIL' : 'XFAIL';
+  const verdict: Verdict =
+    e.missing.length > 0 ? 'MISSING' : ok ? (expected ? 'PASS' : 'XPASS') : expected ? 'FAIL' : 'XFAIL';
   return {
     id: claim.id,
     claim: claim.claim,

@@ -6,6 +6,9 @@ import { UserError } from '../errors';
 
 export function loadExperimentFolder(dir: string): Experiment {
   const file = join(dir, 'experiment.yaml');
-  if (!existsSync(file)) throw new UserError(`${dir}: not an experiment folder (no experiment.yaml); give <out>/<name> as written by ln-repro run`);
+  if (!existsSync(file))
+    throw new UserError(
+      `${dir}: not an experiment folder (no experiment.yaml); give <out>/<name> as written by ln-repro run`,
+    );
   return resolveExperiment(file, parseYaml(file, readFileSync(file, 'utf8')));
 }

@@ -68,7 +68,11 @@ function shape(config: Readonly<RunConfig>): { parameters: number; units: number
   if (m.kind === 'rnn') {
     const [steps, inputs] = config.data.view === 'pixels' ? [PIXELS, 1] : [IMAGE_SIDE, IMAGE_SIDE];
     const step = inputs + 6 * m.hidden;
-    return { parameters: cellParameters(m.cell, inputs, m.hidden, m.norm) + (m.hidden + 1) * 10, units: steps * step, widest: steps * inputs + step };
+    return {
+      parameters: cellParameters(m.cell, inputs, m.hidden, m.norm) + (m.hidden + 1) * 10,
+      units: steps * step,
+      widest: steps * inputs + step,
+    };
   }
   const words = config.data.maxDigits ?? 3;
   const pixels = PIXELS * words;
@@ -76,7 +80,11 @@ function shape(config: Readonly<RunConfig>): { parameters: number; units: number
   let parameters = WORDS.length * m.wordDim + cellParameters(m.cell, m.wordDim, m.embedDim, m.norm);
   for (let i = 1; i < widths.length; i++) parameters += widths[i - 1] * widths[i] + widths[i];
   const step = m.wordDim + 6 * m.embedDim;
-  return { parameters, units: widths.reduce((a, b) => a + b, 0) + words * step, widest: Math.max(...widths) * 2 + step };
+  return {
+    parameters,
+    units: widths.reduce((a, b) => a + b, 0) + words * step,
+    widest: Math.max(...widths) * 2 + step,
+  };
 }
 
 export function estimateRun(config: Readonly<RunConfig>): RunEstimate {
@@ -103,5 +111,7 @@ export function memoryLimit(backend: string, machine = machineMemory()): number 
 }
 
 export function formatBytes(bytes: number): string {
-  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GB` : `${Math.max(1, Math.round(bytes / 1024 ** 2))} MB`;
+  return bytes >= 1024 ** 3
+    ? `${(bytes / 1024 ** 3).toFixed(1)} GB`
+    : `${Math.max(1, Math.round(bytes / 1024 ** 2))} MB`;
 }

@@ -55,7 +55,12 @@ export function processIdentity(pid: number): string | undefined {
 }
 
 function me(): LockHolder {
-  return { pid: process.pid, host: hostname(), started: new Date().toISOString(), identity: processIdentity(process.pid) };
+  return {
+    pid: process.pid,
+    host: hostname(),
+    started: new Date().toISOString(),
+    identity: processIdentity(process.pid),
+  };
 }
 
 function parseHolder(text: string | undefined): LockHolder | undefined {
@@ -89,7 +94,9 @@ function stateAt(path: string): LockState {
     } catch {
       return { state: 'free' };
     }
-    return age > UNREADABLE_GRACE_MS ? { state: 'stale', holder: unreadable } : { state: 'held', holder: unreadable, here: true };
+    return age > UNREADABLE_GRACE_MS
+      ? { state: 'stale', holder: unreadable }
+      : { state: 'held', holder: unreadable, here: true };
   }
   if (gone(holder, path)) return { state: 'stale', holder };
   return { state: 'held', holder, here: holder.host === hostname() };

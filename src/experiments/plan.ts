@@ -16,7 +16,8 @@ export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index < 1 || index > count) throw new UserError(`--shard ${text}: expected i/n with 1 <= i <= n, e.g. --shard 1/4`);
+  if (!m || count < 1 || index < 1 || index > count)
+    throw new UserError(`--shard ${text}: expected i/n with 1 <= i <= n, e.g. --shard 1/4`);
   return { index, count };
 }
 
@@ -32,14 +33,20 @@ export function shardOf<T>(runs: readonly T[], shard: Shard): T[] {
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
 
 /** SHA-256 of the resolved config with sorted keys: equal configs, equal hashes, whatever the key order. */
 export function configHash(config: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonical(config))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(config)))
+    .digest('hex');
 }
 
 /** Statuses that are results: rerunning the same config would give the same. */
@@ -52,5 +59,10 @@ const FINISHED = new Set(['complete', 'diverged']);
 export function finishedRecord(expDir: string, run: RunSpec): RunRecord | undefined {
   const folder = readRunFolder(expDir, run.runId);
   const rec = folder.record;
-  return folder.state === 'ok' && rec !== undefined && FINISHED.has(rec.status) && rec.config_hash === configHash(run.config) ? rec : undefined;
+  return folder.state === 'ok' &&
+    rec !== undefined &&
+    FINISHED.has(rec.status) &&
+    rec.config_hash === configHash(run.config)
+    ? rec
+    : undefined;
 }

@@ -40,7 +40,8 @@ export interface PoolOptions {
 function recordCrash(o: PoolOptions, run: RunSpec, how: string): RunOutcome {
   const path = runPaths(experimentDir(o.outRoot, o.experiment), run.runId).run;
   const read = readRunRecord(path);
-  const record = read.state === 'ok' ? read.value : newRecord({ experiment: o.experiment, run, backend: o.backend }, '');
+  const record =
+    read.state === 'ok' ? read.value : newRecord({ experiment: o.experiment, run, backend: o.backend }, '');
   let message = `worker process died (${how})`;
   try {
     writeJson(path, { ...record, status: 'failed', ended: new Date().toISOString(), message });
@@ -71,7 +72,12 @@ export function runPool(o: PoolOptions): Promise<void> {
       const claimed = take();
       inFlight.run = claimed?.item[0];
       inFlight.release = claimed?.release;
-      if (child.connected) child.send((claimed ? { type: 'run', run: claimed.item[0], index: claimed.item[1], total: o.total } : { type: 'exit' }) satisfies ToWorker);
+      if (child.connected)
+        child.send(
+          (claimed
+            ? { type: 'run', run: claimed.item[0], index: claimed.item[1], total: o.total }
+            : { type: 'exit' }) satisfies ToWorker,
+        );
     };
     const finish = (inFlight: InFlight) => {
       inFlight.release?.();
@@ -111,7 +117,10 @@ export function runPool(o: PoolOptions): Promise<void> {
         }
         finishIfIdle();
       });
-      child.send({ type: 'init', init: { experiment: o.experiment, outRoot: o.outRoot, backend: o.backend } } satisfies ToWorker);
+      child.send({
+        type: 'init',
+        init: { experiment: o.experiment, outRoot: o.outRoot, backend: o.backend },
+      } satisfies ToWorker);
     };
     void o.stopRequested.then(() => workers.forEach((w) => w.connected && w.send({ type: 'stop' } satisfies ToWorker)));
     for (let i = 0; i < Math.min(o.jobs, pending.length); i++) spawn();

@@ -59,7 +59,9 @@ export function resultTable(outcomes: readonly { runId: string; status: string; 
   const cell = (x: number | null | undefined) => fmt(x).padStart(11);
   return [
     `${'run'.padEnd(width)}  ${'status'.padEnd(11)} ${columns.map((c) => String(c).padStart(11)).join(' ')}`,
-    ...outcomes.map((o) => `${o.runId.padEnd(width)}  ${o.status.padEnd(11)} ${columns.map((c) => cell(o.final?.[c])).join(' ')}`),
+    ...outcomes.map(
+      (o) => `${o.runId.padEnd(width)}  ${o.status.padEnd(11)} ${columns.map((c) => cell(o.final?.[c])).join(' ')}`,
+    ),
   ];
 }
 
@@ -84,7 +86,12 @@ export class LineProgress implements Progress {
 /** On a terminal (stderr): runs done of total, and a bar per running run with its epoch, loss and ETA. */
 export class BarProgress implements Progress {
   private readonly bars = new MultiBar(
-    { format: '{label} [{bar}] {value}/{total} {detail} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, fps: 5 },
+    {
+      format: '{label} [{bar}] {value}/{total} {detail} | ETA {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: false,
+      fps: 5,
+    },
     Presets.shades_classic,
   );
   private overall?: SingleBar;

@@ -55,13 +55,19 @@ export function readMetrics(path: string): Read<EpochMetrics[]> {
     rows = parse(text, { columns: true, cast: true, skip_empty_lines: true }) as Record<string, unknown>[];
   } catch (err) {
     const e = err as Error & { lines?: number };
-    return { state: 'corrupt', message: `${path}${e.lines ? `:${e.lines}` : ''}: malformed CSV (${e.message.split('\n')[0]})` };
+    return {
+      state: 'corrupt',
+      message: `${path}${e.lines ? `:${e.lines}` : ''}: malformed CSV (${e.message.split('\n')[0]})`,
+    };
   }
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     const bad = ['epoch', 'step', 'train_nll', 'seconds'].find((k) => typeof row[k] !== 'number');
     if (bad || row.epoch !== i + 1) {
-      return { state: 'corrupt', message: `${path}:${i + 2}: ${bad ? `${bad} is not a number` : `epoch ${String(row.epoch)} where ${i + 1} belongs`}` };
+      return {
+        state: 'corrupt',
+        message: `${path}:${i + 2}: ${bad ? `${bad} is not a number` : `epoch ${String(row.epoch)} where ${i + 1} belongs`}`,
+      };
     }
   }
   return { state: 'ok', value: rows as unknown as EpochMetrics[] };
@@ -86,11 +92,17 @@ export function readRunFolder(expDir: string, runId: string): RunFolder {
   if (record.state === 'missing') return { state: 'missing', rows: [] };
   if (record.state === 'corrupt') return { state: 'corrupt', rows: [], message: record.message };
   const metrics = readMetrics(paths.metrics);
-  if (metrics.state === 'corrupt') return { state: 'corrupt', record: record.value, rows: [], message: metrics.message };
+  if (metrics.state === 'corrupt')
+    return { state: 'corrupt', record: record.value, rows: [], message: metrics.message };
   const rows = metrics.state === 'ok' ? metrics.value : [];
   const expected = record.value.epochs_completed;
   if (record.value.status !== 'running' && typeof expected === 'number' && rows.length < expected) {
-    return { state: 'corrupt', record: record.value, rows: [], message: `${paths.metrics}: ${rows.length} epoch row(s), ${paths.run} says ${expected} were completed` };
+    return {
+      state: 'corrupt',
+      record: record.value,
+      rows: [],
+      message: `${paths.metrics}: ${rows.length} epoch row(s), ${paths.run} says ${expected} were completed`,
+    };
   }
   return { state: 'ok', record: record.value, rows };
 }

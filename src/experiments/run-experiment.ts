@@ -65,7 +65,10 @@ export interface Claimed {
 }
 
 /** What deciding about one queued run found: train it (lock held), or it is done, or another process has it. */
-type Claim = { kind: 'train'; claimed: Claimed } | { kind: 'done'; outcome: RunOutcome } | { kind: 'elsewhere'; holder: LockHolder };
+type Claim =
+  | { kind: 'train'; claimed: Claimed }
+  | { kind: 'done'; outcome: RunOutcome }
+  | { kind: 'elsewhere'; holder: LockHolder };
 
 /** Where claims are decided: the experiment folder, when this command started, --force, the log. */
 interface ClaimContext {
@@ -89,12 +92,16 @@ function claimRun(c: ClaimContext, item: QueueItem): Claim {
     return { kind: 'done', outcome: { runId: run.runId, status: 'failed', message } };
   }
   if (!lock.acquired) return { kind: 'elsewhere', holder: lock.holder };
-  if (lock.tookOver) c.log(`${run.runId}: took over the lock of ${describeHolder(lock.tookOver)}, a process that has ended`);
+  if (lock.tookOver)
+    c.log(`${run.runId}: took over the lock of ${describeHolder(lock.tookOver)}, a process that has ended`);
   // Another process may have finished it since this one planned its runs.
   const rec = finishedRecord(c.expDir, run);
   if (rec && (!c.force || (rec.ended !== null && Date.parse(rec.ended) >= c.since.getTime()))) {
     lock.release();
-    return { kind: 'done', outcome: { runId: rec.run_id, status: rec.status, final: rec.final ?? undefined, skipped: true } };
+    return {
+      kind: 'done',
+      outcome: { runId: rec.run_id, status: rec.status, final: rec.final ?? undefined, skipped: true },
+    };
   }
   return { kind: 'train', claimed: { item, release: lock.release } };
 }
@@ -106,7 +113,12 @@ const sleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(res
  * them as `ready`: the caller claims each again (finished by the other process: done; otherwise it trains it).
  * Runs locked from another host (shards sharing a folder) are not waited for: they come back in `elsewhere`.
  */
-async function waitForOthers(o: ExperimentOptions, expDir: string, runs: QueueItem[], log: (line: string) => void): Promise<{ ready: QueueItem[]; elsewhere: [QueueItem, LockHolder][] }> {
+async function waitForOthers(
+  o: ExperimentOptions,
+  expDir: string,
+  runs: QueueItem[],
+  log: (line: string) => void,
+): Promise<{ ready: QueueItem[]; elsewhere: [QueueItem, LockHolder][] }> {
   const where = (item: QueueItem): { at: 'free' | 'here' | 'elsewhere'; holder?: LockHolder } => {
     const s = lockState(runPaths(expDir, item[0].runId).dir);
     if (s.state !== 'held') return { at: 'free' }; // a stale lock is taken over by the next claim
@@ -127,7 +139,9 @@ async function waitForOthers(o: ExperimentOptions, expDir: string, runs: QueueIt
     waiting = still;
     if (waiting.length === 0) break;
     if (!announced) {
-      log(`waiting for ${waiting.length} run(s) another ln-repro process on this host is training (Ctrl-C stops waiting): ${waiting.map(([r]) => r.runId).join(', ')}`);
+      log(
+        `waiting for ${waiting.length} run(s) another ln-repro process on this host is training (Ctrl-C stops waiting): ${waiting.map(([r]) => r.runId).join(', ')}`,
+      );
       announced = true;
     }
     await sleep(o.pollSeconds ?? 2);
@@ -153,7 +167,9 @@ export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]>
   }
   const done = outcomes.length;
   const shardText = o.shard ? ` in shard ${o.shard.index}/${o.shard.count}` : '';
-  log(`${mine.length} run(s)${shardText}: ${todo.length} to run, ${done} already done${done ? ' (--force reruns them)' : ''}`);
+  log(
+    `${mine.length} run(s)${shardText}: ${todo.length} to run, ${done} already done${done ? ' (--force reruns them)' : ''}`,
+  );
   const onOutcome = (outcome: RunOutcome) => {
     outcomes.push(outcome);
     summarize(expDir, experiment, log);
@@ -191,7 +207,12 @@ export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]>
 }
 
 /** Trains the runs of `queue` that `claim` gives this process, in this process or in worker processes. */
-async function trainQueue(o: ExperimentOptions, queue: QueueItem[], claim: (item: QueueItem) => Claimed | undefined, onOutcome: (outcome: RunOutcome) => void): Promise<void> {
+async function trainQueue(
+  o: ExperimentOptions,
+  queue: QueueItem[],
+  claim: (item: QueueItem) => Claimed | undefined,
+  onOutcome: (outcome: RunOutcome) => void,
+): Promise<void> {
   const { experiment, progress } = o;
   const emit = progress.event.bind(progress);
   const total = experiment.runs.length;
@@ -202,14 +223,38 @@ async function trainQueue(o: ExperimentOptions, queue: QueueItem[], claim: (item
       if (!claimed) continue;
       const [run, index] = item;
       try {
-        onOutcome(await runOne({ experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, run, index, total, data: o.data(run.config.data), emit, shouldStop: o.shouldStop }));
+        onOutcome(
+          await runOne({
+            experiment: experiment.name,
+            outRoot: o.outRoot,
+            backend: o.backend,
+            run,
+            index,
+            total,
+            data: o.data(run.config.data),
+            emit,
+            shouldStop: o.shouldStop,
+          }),
+        );
       } finally {
         claimed.release();
       }
     }
     return;
   }
-  await runPool({ jobs: o.jobs, experiment: experiment.name, outRoot: o.outRoot, backend: o.backend, queue, claim, total, emit, onOutcome, shouldStop: o.shouldStop, stopRequested: o.stopRequested });
+  await runPool({
+    jobs: o.jobs,
+    experiment: experiment.name,
+    outRoot: o.outRoot,
+    backend: o.backend,
+    queue,
+    claim,
+    total,
+    emit,
+    onOutcome,
+    shouldStop: o.shouldStop,
+    stopRequested: o.stopRequested,
+  });
 }
 
 /** Rebuilds summary.csv; a folder that cannot be written is reported, not fatal (the runs' own files stand). */

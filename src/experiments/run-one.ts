@@ -85,7 +85,16 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
   }
   const cfg = run.config.train;
   const columns = metricColumns(run.config);
-  o.emit({ kind: 'start', run: { runId: run.runId, index: o.index, total: o.total, epochs: cfg.epochs, stepsPerEpoch: stepsPerEpoch(data.train.count, cfg.batchSize) } });
+  o.emit({
+    kind: 'start',
+    run: {
+      runId: run.runId,
+      index: o.index,
+      total: o.total,
+      epochs: cfg.epochs,
+      stepsPerEpoch: stepsPerEpoch(data.train.count, cfg.batchSize),
+    },
+  });
   let rows: readonly EpochMetrics[] = [];
   try {
     const result = await train({
@@ -111,12 +120,20 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
     Object.assign(record, { status: 'failed', message: messageOf(err) });
   }
   const final = rows[rows.length - 1];
-  Object.assign(record, { ended: new Date().toISOString(), wall_seconds: (performance.now() - t0) / 1000, epochs_completed: rows.length, final: final ?? null });
+  Object.assign(record, {
+    ended: new Date().toISOString(),
+    wall_seconds: (performance.now() - t0) / 1000,
+    epochs_completed: rows.length,
+    final: final ?? null,
+  });
   try {
     if (rows.length === 0) writeCsv(paths.metrics, columns, []);
     writeJson(paths.run, record);
   } catch (err) {
-    Object.assign(record, { status: 'failed', message: `${record.status === 'failed' ? `${record.message}; ` : ''}${messageOf(err)}` });
+    Object.assign(record, {
+      status: 'failed',
+      message: `${record.status === 'failed' ? `${record.message}; ` : ''}${messageOf(err)}`,
+    });
   }
   const message = record.message === null ? undefined : String(record.message).split('\n')[0];
   o.emit({ kind: 'end', runId: run.runId, status: record.status, message });

@@ -22,9 +22,30 @@ export type Transform = (typeof TRANSFORMS)[number];
 
 /** The paper's Table 1 (true = invariant), as SPEC section 4 transcribes it. */
 export const PAPER_TABLE: Record<Method, Record<Transform, boolean>> = {
-  batch: { 'weight matrix re-scaling': true, 'weight matrix re-centering': false, 'weight vector re-scaling': true, 'dataset re-scaling': true, 'dataset re-centering': true, 'single training case re-scaling': false },
-  weight: { 'weight matrix re-scaling': true, 'weight matrix re-centering': false, 'weight vector re-scaling': true, 'dataset re-scaling': false, 'dataset re-centering': false, 'single training case re-scaling': false },
-  layer: { 'weight matrix re-scaling': true, 'weight matrix re-centering': true, 'weight vector re-scaling': false, 'dataset re-scaling': true, 'dataset re-centering': false, 'single training case re-scaling': true },
+  batch: {
+    'weight matrix re-scaling': true,
+    'weight matrix re-centering': false,
+    'weight vector re-scaling': true,
+    'dataset re-scaling': true,
+    'dataset re-centering': true,
+    'single training case re-scaling': false,
+  },
+  weight: {
+    'weight matrix re-scaling': true,
+    'weight matrix re-centering': false,
+    'weight vector re-scaling': true,
+    'dataset re-scaling': false,
+    'dataset re-centering': false,
+    'single training case re-scaling': false,
+  },
+  layer: {
+    'weight matrix re-scaling': true,
+    'weight matrix re-centering': true,
+    'weight vector re-scaling': false,
+    'dataset re-scaling': true,
+    'dataset re-centering': false,
+    'single training case re-scaling': true,
+  },
 };
 
 export interface InvarianceRow {
@@ -49,7 +70,8 @@ export interface InvarianceOptions {
 type M = number[][];
 
 const gaussianish = (rng: Rng) => (rng() + rng() + rng() - 1.5) * 2;
-const matrix = (rows: number, cols: number, rng: Rng, scale = 1, shift = 0): M => Array.from({ length: rows }, () => Array.from({ length: cols }, () => shift + scale * gaussianish(rng)));
+const matrix = (rows: number, cols: number, rng: Rng, scale = 1, shift = 0): M =>
+  Array.from({ length: rows }, () => Array.from({ length: cols }, () => shift + scale * gaussianish(rng)));
 
 /** The layer's output for weights w [inputs, units] (columns are the units' weight vectors) and data x [batch, inputs]. */
 function layerOutput(method: Method, w: M, x: M, epsilon: number): M {
@@ -66,7 +88,10 @@ function layerOutput(method: Method, w: M, x: M, epsilon: number): M {
       y = tf.add(tf.matMul(X, tf.mul(unit, gain)), bias) as tf.Tensor2D;
     } else {
       const a = tf.matMul(X, W) as tf.Tensor2D;
-      y = method === 'layer' ? layerNorm(a, gain, bias, epsilon) : normalizeScaleShift({ x: a, gain, bias, axis: 0, epsilon });
+      y =
+        method === 'layer'
+          ? layerNorm(a, gain, bias, epsilon)
+          : normalizeScaleShift({ x: a, gain, bias, axis: 0, epsilon });
     }
     return y.arraySync() as M;
   });
@@ -115,7 +140,13 @@ export function measureInvariance(o: InvarianceOptions = {}): { rows: Invariance
       const y = layerOutput(method, changed.w, changed.x, epsilon);
       let worst = 0;
       y.forEach((r, n) => r.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - base[n][j])))));
-      rows.push({ method, transform: t, max_abs_change: worst, invariant: worst <= tolerance, paper: PAPER_TABLE[method][t] });
+      rows.push({
+        method,
+        transform: t,
+        max_abs_change: worst,
+        invariant: worst <= tolerance,
+        paper: PAPER_TABLE[method][t],
+      });
     }
   }
   return { rows, tolerance };

@@ -1,7 +1,17 @@
 // Result files, each written atomically (temporary file in the same folder, then rename). A write that fails
 // (read-only folder, full disk, a file where a folder should be) removes its temporary file and is a UserError
 // naming the path: `cannot write <path>: <reason>`.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -47,7 +57,9 @@ let writes = 0;
 function injectedFailure(): NodeJS.ErrnoException | undefined {
   const after = process.env.LN_REPRO_TEST_FAIL_WRITES_AFTER;
   if (after === undefined || ++writes <= Number(after)) return undefined;
-  return Object.assign(new Error('ENOSPC: no space left on device (injected by LN_REPRO_TEST_FAIL_WRITES_AFTER)'), { code: 'ENOSPC' });
+  return Object.assign(new Error('ENOSPC: no space left on device (injected by LN_REPRO_TEST_FAIL_WRITES_AFTER)'), {
+    code: 'ENOSPC',
+  });
 }
 
 /** This host, as it may appear in a file name. */

@@ -40,7 +40,11 @@ export function scoreMatrix(images: tf.Tensor2D, captions: tf.Tensor2D, kind: Ra
  * query (a non-hit scoring the same as the best hit is counted ahead of it), so a model whose scores are all
  * equal gets the worst ranks, not the best. Ranks start at 1.
  */
-export function firstHitRanks(scores: Float32Array, queryKeys: readonly string[], candidateKeys: readonly string[]): Int32Array {
+export function firstHitRanks(
+  scores: Float32Array,
+  queryKeys: readonly string[],
+  candidateKeys: readonly string[],
+): Int32Array {
   const nq = queryKeys.length;
   const nc = candidateKeys.length;
   if (scores.length !== nq * nc) throw new Error(`firstHitRanks: ${scores.length} scores for ${nq} x ${nc}`);
@@ -88,7 +92,12 @@ export function transpose(m: Float32Array, rows: number, cols: number): Float32A
  * Both directions on N pairs: caption retrieval (each image queries all captions) and image retrieval (each
  * caption queries all images); `keys` are the pairs' captions (a hit is any item with the true caption).
  */
-export function retrievalMetrics(images: tf.Tensor2D, captions: tf.Tensor2D, keys: readonly string[], kind: RankingLoss) {
+export function retrievalMetrics(
+  images: tf.Tensor2D,
+  captions: tf.Tensor2D,
+  keys: readonly string[],
+  kind: RankingLoss,
+) {
   const n = keys.length;
   const s = scoreMatrix(images, captions, kind); // [image, caption]
   const caption = recallStats(firstHitRanks(s, keys, keys));
@@ -113,7 +122,13 @@ export function retrievalMetrics(images: tf.Tensor2D, captions: tf.Tensor2D, key
  * `same` [B, B] is 1 where pairs i and j have equal captions (the diagonal included): those j are true
  * matches under our hit rule, so they are not used as negatives (the authors' code excludes the diagonal only).
  */
-export function rankingLoss(images: tf.Tensor2D, captions: tf.Tensor2D, same: tf.Tensor2D, kind: RankingLoss, margin: number): tf.Scalar {
+export function rankingLoss(
+  images: tf.Tensor2D,
+  captions: tf.Tensor2D,
+  same: tf.Tensor2D,
+  kind: RankingLoss,
+  margin: number,
+): tf.Scalar {
   return tf.tidy(() => {
     const s = pairScores(images, captions, kind); // [B images, B captions]
     const positive = tf.sum(tf.mul(s, tf.eye(s.shape[0])), 1, true); // [B, 1]: s(i, i)

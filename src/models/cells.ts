@@ -41,7 +41,10 @@ export interface Cell {
 }
 
 export interface CellOptions {
-  config: Pick<RnnConfig, 'cell' | 'hidden' | 'forgetBias' | 'norm' | 'epsilon' | 'gainInit' | 'biasInit' | 'bnStats' | 'bnMomentum'>;
+  config: Pick<
+    RnnConfig,
+    'cell' | 'hidden' | 'forgetBias' | 'norm' | 'epsilon' | 'gainInit' | 'biasInit' | 'bnStats' | 'bnMomentum'
+  >;
   inputs: number;
   rng: Rng;
   name: string;
@@ -86,7 +89,10 @@ export function createLstm(o: CellOptions): Cell {
   const params: Record<string, tf.Variable> = {
     W_x: weight(`${o.name}/W_x`, o.inputs, 4 * H, o.rng),
     W_h: weight(`${o.name}/W_h`, H, 4 * H, o.rng),
-    b: vector(`${o.name}/b`, Float32Array.from({ length: 4 * H }, (_, j) => (j < H ? o.config.forgetBias : 0))),
+    b: vector(
+      `${o.name}/b`,
+      Float32Array.from({ length: 4 * H }, (_, j) => (j < H ? o.config.forgetBias : 0)),
+    ),
   };
   const norm = o.config.norm;
   let nh = (a: tf.Tensor2D, _t: number, _tr: boolean, _m?: StepMask) => a;
@@ -94,11 +100,23 @@ export function createLstm(o: CellOptions): Cell {
   let nc = nh;
   const bns: RecurrentBatchNorm[] = [];
   if (norm === 'layer') {
-    const [h, x, c] = [lnParams(params, 'ln_h', 4 * H, o), lnParams(params, 'ln_x', 4 * H, o), lnParams(params, 'ln_c', H, o)];
+    const [h, x, c] = [
+      lnParams(params, 'ln_h', 4 * H, o),
+      lnParams(params, 'ln_x', 4 * H, o),
+      lnParams(params, 'ln_c', H, o),
+    ];
     [nh, nx, nc] = [(a) => h(a), (a) => x(a), (a) => c(a)];
   } else if (norm === 'batch') {
     const make = (role: string, units: number, trainBias: boolean) => {
-      const bn = new RecurrentBatchNorm({ name: `${o.name}/${role}`, units, epsilon: o.config.epsilon, statistics: o.config.bnStats, momentum: o.config.bnMomentum, gainInit: o.config.gainInit!, trainBias });
+      const bn = new RecurrentBatchNorm({
+        name: `${o.name}/${role}`,
+        units,
+        epsilon: o.config.epsilon,
+        statistics: o.config.bnStats,
+        momentum: o.config.bnMomentum,
+        gainInit: o.config.gainInit!,
+        trainBias,
+      });
       bn.trainable.forEach((v, k) => (params[`${role}/${k === 0 ? 'gain' : 'bias'}`] = v));
       bns.push(bn);
       return (a: tf.Tensor2D, t: number, training: boolean, m?: StepMask) => bn.apply(a, t, training, m);
@@ -112,7 +130,13 @@ export function createLstm(o: CellOptions): Cell {
     state: () => bns.flatMap((b) => b.state),
     initial: (batch) => ({ h: tiled(h0, batch), c: tf.zeros([batch, H]) }),
     step(x, s, t, training, mask) {
-      const gates = tf.add(tf.add(nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training, mask), nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training, mask)), params.b) as tf.Tensor2D;
+      const gates = tf.add(
+        tf.add(
+          nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training, mask),
+          nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training, mask),
+        ),
+        params.b,
+      ) as tf.Tensor2D;
       const [f, i, og, g] = tf.split(gates, 4, 1);
       const c = tf.add(tf.mul(tf.sigmoid(f), s.c!), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
       const h = tf.mul(tf.sigmoid(og), tf.tanh(nc(c, t, training, mask))) as tf.Tensor2D;
@@ -138,7 +162,12 @@ export function createGru(o: CellOptions): Cell {
   const id = (a: tf.Tensor2D) => a;
   let [nh, nx, nw, nu] = [id, id, id, id];
   if (layer) {
-    [nh, nx, nw, nu] = [lnParams(params, 'ln_h', 2 * H, o), lnParams(params, 'ln_x', 2 * H, o), lnParams(params, 'ln_w', H, o), lnParams(params, 'ln_u', H, o)];
+    [nh, nx, nw, nu] = [
+      lnParams(params, 'ln_h', 2 * H, o),
+      lnParams(params, 'ln_x', 2 * H, o),
+      lnParams(params, 'ln_w', H, o),
+      lnParams(params, 'ln_u', H, o),
+    ];
   } else {
     params.b_zr = vector(`${o.name}/b_zr`, fill(2 * H, 0));
     params.b_n = vector(`${o.name}/b_n`, fill(H, 0));
@@ -150,10 +179,16 @@ export function createGru(o: CellOptions): Cell {
     state: () => [],
     initial: (batch) => ({ h: tiled(h0, batch) }),
     step(x, s) {
-      let zr: tf.Tensor = tf.add(nh(tf.matMul(s.h, params.W_h as tf.Tensor2D)), nx(tf.matMul(x, params.W_x as tf.Tensor2D)));
+      let zr: tf.Tensor = tf.add(
+        nh(tf.matMul(s.h, params.W_h as tf.Tensor2D)),
+        nx(tf.matMul(x, params.W_x as tf.Tensor2D)),
+      );
       if (!layer) zr = tf.add(zr, params.b_zr);
       const [z, r] = tf.split(tf.sigmoid(zr), 2, 1);
-      let pre: tf.Tensor = tf.add(nw(tf.matMul(x, params.W as tf.Tensor2D)), tf.mul(r, nu(tf.matMul(s.h, params.U as tf.Tensor2D))));
+      let pre: tf.Tensor = tf.add(
+        nw(tf.matMul(x, params.W as tf.Tensor2D)),
+        tf.mul(r, nu(tf.matMul(s.h, params.U as tf.Tensor2D))),
+      );
       if (!layer) pre = tf.add(pre, params.b_n);
       const h = tf.add(tf.mul(tf.sub(1, z), s.h), tf.mul(z, tf.tanh(pre))) as tf.Tensor2D;
       return { h };
@@ -176,7 +211,14 @@ function keep(mask: tf.Tensor2D, next: tf.Tensor2D, prev: tf.Tensor2D): tf.Tenso
  * left unchanged and it enters no batch statistics, so the returned state is each sequence's state after its
  * last real step. Steps past the longest sequence are not run.
  */
-export function unroll(cell: Cell, input: (t: number) => tf.Tensor2D, steps: number, batch: number, training: boolean, lengths?: ArrayLike<number>): CellState {
+export function unroll(
+  cell: Cell,
+  input: (t: number) => tf.Tensor2D,
+  steps: number,
+  batch: number,
+  training: boolean,
+  lengths?: ArrayLike<number>,
+): CellState {
   let s = cell.initial(batch);
   const longest = lengths ? Math.min(steps, Math.max(0, ...Array.from(lengths))) : steps;
   const advance = (t: number, prev: CellState): CellState => {
@@ -185,7 +227,9 @@ export function unroll(cell: Cell, input: (t: number) => tf.Tensor2D, steps: num
     if (!live || count === batch) return cell.step(input(t), prev, t, training);
     const mask = tf.tensor2d(live, [batch, 1]);
     const next = cell.step(input(t), prev, t, training, { mask, live: count });
-    return next.c && prev.c ? { h: keep(mask, next.h, prev.h), c: keep(mask, next.c, prev.c) } : { h: keep(mask, next.h, prev.h) };
+    return next.c && prev.c
+      ? { h: keep(mask, next.h, prev.h), c: keep(mask, next.c, prev.c) }
+      : { h: keep(mask, next.h, prev.h) };
   };
   // Without a gradient to record (evaluation, batch norm's population pass) each step frees its intermediates:
   // a forward pass over thousands of sequences then holds two states per step, not every gate of every step.

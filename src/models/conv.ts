@@ -39,7 +39,11 @@ export function buildConv({ config, inputShape, classes, seed }: BuildOptions<Co
   const activate = activation(config.activation);
 
   return {
-    trainable: [...blocks.flatMap((b) => [b.filter, ...(b.bias ? [b.bias] : []), ...(b.norm?.trainable ?? [])]), outKernel, outBias],
+    trainable: [
+      ...blocks.flatMap((b) => [b.filter, ...(b.bias ? [b.bias] : []), ...(b.norm?.trainable ?? [])]),
+      outKernel,
+      outBias,
+    ],
     state: blocks.flatMap((b) => b.norm?.state ?? []),
     logits(x, training) {
       let a = tf.reshape(x, [-1, height, width, inChannels]) as tf.Tensor4D; // [batch, h, w, c]
@@ -49,7 +53,8 @@ export function buildConv({ config, inputShape, classes, seed }: BuildOptions<Co
         a = tidyUnlessRecording(() => {
           let z = tf.conv2d(input, block.filter, 1, 'same'); // [batch, h, w, out]
           if (block.bias) z = tf.add(z, block.bias);
-          if (block.norm) z = tf.reshape(block.norm.apply(tf.reshape(z, [z.shape[0], -1]) as tf.Tensor2D, training), z.shape);
+          if (block.norm)
+            z = tf.reshape(block.norm.apply(tf.reshape(z, [z.shape[0], -1]) as tf.Tensor2D, training), z.shape);
           return tf.maxPool(activate(z), 2, 2, 'valid');
         });
       }

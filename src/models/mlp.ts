@@ -32,7 +32,11 @@ export function buildMlp({ config, inputShape, classes, seed }: BuildOptions<Mlp
   const activate = activation(config.activation);
 
   return {
-    trainable: [...hidden.flatMap((h) => [h.kernel, ...(h.bias ? [h.bias] : []), ...(h.norm?.trainable ?? [])]), outKernel, outBias],
+    trainable: [
+      ...hidden.flatMap((h) => [h.kernel, ...(h.bias ? [h.bias] : []), ...(h.norm?.trainable ?? [])]),
+      outKernel,
+      outBias,
+    ],
     state: hidden.flatMap((h) => h.norm?.state ?? []),
     logits(x, training) {
       let h = tf.reshape(x, [-1, inputDims]) as tf.Tensor2D; // [batch, inputs]

@@ -50,9 +50,20 @@ export function buildRetrieval({ config, inputDims, seed }: RetrievalBuildOption
   const rng = rngFor(seed, 'init');
   const D = config.embedDim;
   const widths = [inputDims, ...config.imageHidden, D];
-  const imageLayers = widths.slice(1).map((units, i) => ({ kernel: denseKernel(`image${i + 1}/kernel`, widths[i], units, rng), bias: zerosVariable(`image${i + 1}/bias`, units) }));
+  const imageLayers = widths
+    .slice(1)
+    .map((units, i) => ({
+      kernel: denseKernel(`image${i + 1}/kernel`, widths[i], units, rng),
+      bias: zerosVariable(`image${i + 1}/bias`, units),
+    }));
   const words = denseKernel('words/embedding', WORDS.length, config.wordDim, rng);
-  const cell = createCell({ config: { ...config, hidden: D }, inputs: config.wordDim, rng, name: `sentence/${config.cell}`, seed });
+  const cell = createCell({
+    config: { ...config, hidden: D },
+    inputs: config.wordDim,
+    rng,
+    name: `sentence/${config.cell}`,
+    seed,
+  });
   const order = config.loss === 'order';
   return {
     trainable: [...imageLayers.flatMap((l) => [l.kernel, l.bias]), words, ...Object.values(cell.params)],
@@ -69,7 +80,14 @@ export function buildRetrieval({ config, inputDims, seed }: RetrievalBuildOption
     },
     embedCaptions(tokens, lengths, maxTokens, training) {
       const batch = lengths.length;
-      const s = unroll(cell, (t) => tf.matMul(oneHotAt(tokens, batch, maxTokens, t), words), maxTokens, batch, training, lengths);
+      const s = unroll(
+        cell,
+        (t) => tf.matMul(oneHotAt(tokens, batch, maxTokens, t), words),
+        maxTokens,
+        batch,
+        training,
+        lengths,
+      );
       return finish(s.h, order);
     },
   };

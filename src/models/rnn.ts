@@ -22,7 +22,13 @@ export function buildRnn({ config, inputShape, classes, seed }: BuildOptions<Rnn
     logits(x, training) {
       const batch = x.shape[0];
       const seq = tf.reshape(x, [batch, steps, inputs]);
-      const s = unroll(cell, (t) => tf.reshape(tf.slice(seq, [0, t, 0], [batch, 1, inputs]), [batch, inputs]) as tf.Tensor2D, steps, batch, training);
+      const s = unroll(
+        cell,
+        (t) => tf.reshape(tf.slice(seq, [0, t, 0], [batch, 1, inputs]), [batch, inputs]) as tf.Tensor2D,
+        steps,
+        batch,
+        training,
+      );
       return tf.add(tf.matMul(s.h, outKernel), outBias); // [batch, classes]
     },
   };

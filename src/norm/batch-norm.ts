@@ -50,7 +50,14 @@ function recordStatistics(s: BatchNormState, batch: BatchStatistics): void {
 /** Training: normalizes x [batch, units] with the batch's mean and biased variance. */
 export function batchNormTrain(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
   const n = x.shape[0];
-  return normalizeScaleShift({ x, gain: s.gain, bias: s.bias, axis: 0, epsilon: s.epsilon, onStats: (mean, variance) => recordStatistics(s, { mean, variance, count: n }) });
+  return normalizeScaleShift({
+    x,
+    gain: s.gain,
+    bias: s.bias,
+    axis: 0,
+    epsilon: s.epsilon,
+    onStats: (mean, variance) => recordStatistics(s, { mean, variance, count: n }),
+  });
 }
 
 /**
@@ -107,6 +114,7 @@ export function createBatchNorm(opts: NormOptions): NormLayer {
   return {
     trainable: [s.gain, s.bias],
     state: [s.mean, s.variance],
-    apply: (x, training) => (positions === 1 ? apply(x, training) : tf.reshape(apply(tf.reshape(x, [-1, opts.units]), training), x.shape)),
+    apply: (x, training) =>
+      positions === 1 ? apply(x, training) : tf.reshape(apply(tf.reshape(x, [-1, opts.units]), training), x.shape),
   };
 }

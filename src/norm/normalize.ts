@@ -41,10 +41,20 @@ function forwardComposite(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, axis: 
   return { y: tf.add(tf.mul(xhat, gain), bias), mean, rstd, variance };
 }
 
-function backwardComposite(dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, rstd: tf.Tensor, gain: tf.Tensor, axis: 0 | 1): tf.Tensor[] {
+function backwardComposite(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  rstd: tf.Tensor,
+  gain: tf.Tensor,
+  axis: 0 | 1,
+): tf.Tensor[] {
   const xhat = tf.mul(tf.sub(x, mean), rstd);
   const dxhat = tf.mul(dy, gain);
-  const inner = tf.sub(tf.sub(dxhat, tf.mean(dxhat, axis, true)), tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), axis, true)));
+  const inner = tf.sub(
+    tf.sub(dxhat, tf.mean(dxhat, axis, true)),
+    tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), axis, true)),
+  );
   return [tf.mul(rstd, inner), tf.sum(tf.mul(dy, xhat), 0), tf.sum(dy, 0)];
 }
 
@@ -72,7 +82,9 @@ export function normalizeScaleShift(args: NormalizeArgs): tf.Tensor2D {
       value: fwd.y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, mean, rstd, g] = saved;
-        return fused ? runKernel(NORMALIZE_GRAD, { dy, x: xs, mean, rstd, gain: g }, { axis }) : backwardComposite(dy, xs, mean, rstd, g, axis);
+        return fused
+          ? runKernel(NORMALIZE_GRAD, { dy, x: xs, mean, rstd, gain: g }, { axis })
+          : backwardComposite(dy, xs, mean, rstd, g, axis);
       },
     };
   });

@@ -49,7 +49,9 @@ export function addBatchStatistics(target: PopulationTarget, batch: BatchStatist
   const [weightedMean, weightedVariance] = tf.tidy(() => {
     const m = tf.mul(tf.reshape(batch.mean, [-1]), n) as tf.Tensor1D;
     const v = tf.mul(tf.reshape(batch.variance, [-1]), n) as tf.Tensor1D;
-    return prev ? [tf.add(prev.weightedMean, m) as tf.Tensor1D, tf.add(prev.weightedVariance, v) as tf.Tensor1D] : [m, v];
+    return prev
+      ? [tf.add(prev.weightedMean, m) as tf.Tensor1D, tf.add(prev.weightedVariance, v) as tf.Tensor1D]
+      : [m, v];
   });
   active.set(target, {
     weightedMean: tf.keep(weightedMean),
@@ -87,7 +89,9 @@ export function beginPopulationPass(): PopulationPass {
       tf.tidy(() => {
         for (const [target, s] of sums) {
           target.mean.assign(tf.div(s.weightedMean, s.examples));
-          target.variance.assign(s.degreesOfFreedom > 0 ? tf.div(s.weightedVariance, s.degreesOfFreedom) : tf.zerosLike(target.variance));
+          target.variance.assign(
+            s.degreesOfFreedom > 0 ? tf.div(s.weightedVariance, s.degreesOfFreedom) : tf.zerosLike(target.variance),
+          );
         }
       });
       end();

@@ -4,7 +4,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BnStatistics } from '../config/schema';
 import { variableFrom } from '../util/variables';
-import { batchNormEval, batchNormTrain, batchNormTrainMasked, evaluationStatistics, type BatchNormState } from './batch-norm';
+import {
+  batchNormEval,
+  batchNormTrain,
+  batchNormTrainMasked,
+  evaluationStatistics,
+  type BatchNormState,
+} from './batch-norm';
 
 /** Which rows of a batch are live at one step of variable-length sequences: mask [batch, 1] of 1/0, `live` ones. */
 export interface StepMask {
@@ -59,7 +65,10 @@ export class RecurrentBatchNorm {
 
   /** x [batch, units] at time step t (0-based); in training, only the rows `mask` marks live enter the statistics. */
   apply(x: tf.Tensor2D, t: number, training: boolean, mask?: StepMask): tf.Tensor2D {
-    if (training) return mask && mask.live < x.shape[0] ? batchNormTrainMasked(x, this.stepState(t), mask.mask, mask.live) : batchNormTrain(x, this.stepState(t));
+    if (training)
+      return mask && mask.live < x.shape[0]
+        ? batchNormTrainMasked(x, this.stepState(t), mask.mask, mask.live)
+        : batchNormTrain(x, this.stepState(t));
     if (this.steps.length === 0) throw new Error(`${this.opts.name}: evaluated before any training step`);
     return batchNormEval(x, this.steps[Math.min(t, this.steps.length - 1)]);
   }

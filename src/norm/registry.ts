@@ -15,7 +15,10 @@ export const NORMS: Record<NormKind, ((opts: NormOptions) => NormLayer) | null> 
 export type NormSettings = Pick<MlpConfig, 'norm' | 'epsilon' | 'gainInit' | 'biasInit' | 'bnStats' | 'bnMomentum'>;
 
 /** The norm layer a model config asks for at one layer, or undefined for `norm: none`. */
-export function buildNorm(settings: NormSettings, at: { name: string; units: number; positions?: number }): NormLayer | undefined {
+export function buildNorm(
+  settings: NormSettings,
+  at: { name: string; units: number; positions?: number },
+): NormLayer | undefined {
   return NORMS[settings.norm]?.({
     name: `${at.name}/${settings.norm}`,
     units: at.units,

@@ -23,10 +23,18 @@ function normColor(present: readonly string[]): Spec {
   };
 }
 
-const CONFIG = { font: FONT, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12 }, header: { labelFontSize: 12, titleFontSize: 12 } };
+const CONFIG = {
+  font: FONT,
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+  header: { labelFontSize: 12, titleFontSize: 12 },
+};
 
 /** Line figures: the legend shows each norm's line, not its faint band. */
-const LINE_CONFIG = { ...CONFIG, legend: { ...CONFIG.legend, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } };
+const LINE_CONFIG = {
+  ...CONFIG,
+  legend: { ...CONFIG.legend, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 },
+};
 
 const unique = <T>(xs: readonly T[]) => [...new Set(xs)];
 
@@ -46,7 +54,11 @@ function maybeFacet(values: readonly { panel: string }[], spec: Spec, row = fals
   const panels = unique(values.map((v) => v.panel));
   if (panels.length <= 1) return { data: { values }, ...spec };
   // Panel labels read `batchSize=4`: they name their key, so the header needs no title.
-  return { data: { values }, facet: { [row ? 'row' : 'column']: { field: 'panel', type: 'nominal', title: null, sort: panels } }, spec };
+  return {
+    data: { values },
+    facet: { [row ? 'row' : 'column']: { field: 'panel', type: 'nominal', title: null, sort: panels } },
+    spec,
+  };
 }
 
 export interface MeasureAxis {
@@ -73,14 +85,25 @@ function bandAndLine(x: Spec, scale: Spec, title: string, color: Spec, pointSize
     width: WIDTH,
     height: HEIGHT,
     layer: [
-      { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale, title }, y2: { field: 'hi' }, color } },
-      { mark: { type: 'line', point: { size: pointSize }, strokeWidth: 2 }, encoding: { x, y: { field: 'mean', type: 'quantitative', scale, title }, color } },
+      {
+        mark: { type: 'area', opacity: 0.18 },
+        encoding: { x, y: { field: 'lo', type: 'quantitative', scale, title }, y2: { field: 'hi' }, color },
+      },
+      {
+        mark: { type: 'line', point: { size: pointSize }, strokeWidth: 2 },
+        encoding: { x, y: { field: 'mean', type: 'quantitative', scale, title }, color },
+      },
     ],
   };
 }
 
 /** One row per measure (train NLL, test error, ...), one column per panel, one line per norm with its min-max band. */
-export function learningCurves(name: string, points: readonly CurvePoint[], measures: readonly MeasureAxis[], subtitle: string): Spec {
+export function learningCurves(
+  name: string,
+  points: readonly CurvePoint[],
+  measures: readonly MeasureAxis[],
+  subtitle: string,
+): Spec {
   const color = normColor(unique(points.map((p) => p.norm)));
   const rows = measures
     .map((m) => {
@@ -89,28 +112,52 @@ export function learningCurves(name: string, points: readonly CurvePoint[], meas
       const log = m.log && values.every((v) => v.lo > 0);
       const scale = log ? { type: 'log' } : m.domain ? { domain: m.domain, zero: false } : { zero: false };
       const title = log || !m.log ? m.title : m.title.replace(', log scale', '');
-      const x = { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { nice: false }, axis: { values: epochTicks(values.map((v) => v.epoch)), format: 'd' } };
+      const x = {
+        field: 'epoch',
+        type: 'quantitative',
+        title: 'epoch',
+        scale: { nice: false },
+        axis: { values: epochTicks(values.map((v) => v.epoch)), format: 'd' },
+      };
       return maybeFacet(values, bandAndLine(x, scale, title, color, 25));
     })
     .filter((r): r is Spec => r !== undefined);
-  return figure(`${name}: learning curves`, subtitle, { vconcat: rows, resolve: { scale: { color: 'shared' } }, config: LINE_CONFIG });
+  return figure(`${name}: learning curves`, subtitle, {
+    vconcat: rows,
+    resolve: { scale: { color: 'shared' } },
+    config: LINE_CONFIG,
+  });
 }
 
 /** Final value of `measure` against a swept number (`xTitle`), one line per norm, panels by the other keys. */
-export function sweepPlot(name: string, points: readonly FinalPoint[], axis: MeasureAxis, xTitle: string, xLogBase: number | undefined, subtitle: string): Spec {
-  const values = points.filter((p) => p.measure === axis.measure && p.x !== undefined).map((p) => ({ ...p, panel: p.group }));
+export function sweepPlot(
+  name: string,
+  points: readonly FinalPoint[],
+  axis: MeasureAxis,
+  xTitle: string,
+  xLogBase: number | undefined,
+  subtitle: string,
+): Spec {
+  const values = points
+    .filter((p) => p.measure === axis.measure && p.x !== undefined)
+    .map((p) => ({ ...p, panel: p.group }));
   const color = normColor(unique(values.map((p) => p.norm)));
   const xs = unique(values.map((v) => v.x!)).sort((a, b) => a - b);
   const x = {
     field: 'x',
     type: 'quantitative',
     title: xLogBase ? `${xTitle} (log${xLogBase === 2 ? '2' : ''} scale)` : xTitle,
-    scale: xLogBase ? { type: 'log', base: xLogBase, nice: false, padding: 12 } : { zero: false, nice: false, padding: 12 },
+    scale: xLogBase
+      ? { type: 'log', base: xLogBase, nice: false, padding: 12 }
+      : { zero: false, nice: false, padding: 12 },
     axis: { values: xs },
   };
   const scale = axis.domain ? { domain: axis.domain, zero: false } : { zero: false };
   const spec = bandAndLine(x, scale, axis.title, color, 30);
-  return figure(`${name}: final ${axis.title.replace(/ \(.*\)$/, '')} against ${xTitle}`, subtitle, { ...maybeFacet(values, spec), config: LINE_CONFIG });
+  return figure(`${name}: final ${axis.title.replace(/ \(.*\)$/, '')} against ${xTitle}`, subtitle, {
+    ...maybeFacet(values, spec),
+    config: LINE_CONFIG,
+  });
 }
 
 const RECALL_K = ['r1', 'r5', 'r10'] as const;
@@ -121,11 +168,22 @@ export function recallBars(name: string, points: readonly FinalPoint[], subtitle
     .filter((p) => /^(caption|image)_r\d+$/.test(p.measure))
     .map((p) => {
       const [dir, k] = p.measure.split('_');
-      return { ...p, panel: p.group, direction: dir === 'caption' ? 'caption retrieval (image query)' : 'image retrieval (caption query)', k: `R@${k.slice(1)}` };
+      return {
+        ...p,
+        panel: p.group,
+        direction: dir === 'caption' ? 'caption retrieval (image query)' : 'image retrieval (caption query)',
+        k: `R@${k.slice(1)}`,
+      };
     });
   const color = normColor(unique(values.map((p) => p.norm)));
   const normSort = (color.sort as string[]) ?? [];
-  const x = { field: 'k', type: 'nominal', title: 'recall at K', sort: RECALL_K.map((k) => `R@${k.slice(1)}`), axis: { labelAngle: 0 } };
+  const x = {
+    field: 'k',
+    type: 'nominal',
+    title: 'recall at K',
+    sort: RECALL_K.map((k) => `R@${k.slice(1)}`),
+    axis: { labelAngle: 0 },
+  };
   const xOffset = { field: 'norm', type: 'nominal', sort: normSort };
   const y = { type: 'quantitative', title: 'recall (% of queries)', scale: { domain: [0, 100] } };
   const spec = {
@@ -133,7 +191,10 @@ export function recallBars(name: string, points: readonly FinalPoint[], subtitle
     height: HEIGHT,
     layer: [
       { mark: 'bar', encoding: { x, xOffset, y: { ...y, field: 'mean' }, color } },
-      { mark: { type: 'rule', color: 'black' }, encoding: { x, xOffset, y: { ...y, field: 'lo' }, y2: { field: 'hi' } } },
+      {
+        mark: { type: 'rule', color: 'black' },
+        encoding: { x, xOffset, y: { ...y, field: 'lo' }, y2: { field: 'hi' } },
+      },
     ],
   };
   const panels = unique(values.map((v) => v.panel));

@@ -52,7 +52,9 @@ function logBaseFor(key: string, xs: number[]): number | undefined {
 /** How many seeds each line or row averages, and over which swept keys (none: one run each). */
 function seedsOf(swept: readonly string[], runs: readonly RunResult[]): { count: number; keys: string[] } {
   const keys = swept.filter((k) => SEED_KEYS.includes(k));
-  const count = keys.map((k) => new Set(runs.map((r) => JSON.stringify(getAt(r.config, parsePath(k))))).size).reduce((a, b) => a * b, 1);
+  const count = keys
+    .map((k) => new Set(runs.map((r) => JSON.stringify(getAt(r.config, parsePath(k))))).size)
+    .reduce((a, b) => a * b, 1);
   return { count, keys };
 }
 
@@ -62,24 +64,53 @@ function seedNote(swept: readonly string[], runs: readonly RunResult[]): string 
 }
 
 /** The figure specs this experiment's results call for, by file name. */
-export function figureSpecs(experiment: Experiment, runs: readonly RunResult[]): { name: string; title: string; spec: Spec }[] {
+export function figureSpecs(
+  experiment: Experiment,
+  runs: readonly RunResult[],
+): { name: string; title: string; spec: Spec }[] {
   const swept = Object.keys(experiment.sweep);
   const factors = factorKeys(swept);
   const retrieval = isRetrieval(runs[0].config);
   const note = seedNote(swept, runs);
   const out = [];
   const curves = retrieval ? RETRIEVAL_CURVES : CLASSIFICATION_CURVES;
-  out.push({ name: 'curves', title: 'Learning curves', spec: learningCurves(experiment.name, curvePoints(runs, factors, curves.map((c) => c.measure as Measure)), curves, note) });
+  out.push({
+    name: 'curves',
+    title: 'Learning curves',
+    spec: learningCurves(
+      experiment.name,
+      curvePoints(
+        runs,
+        factors,
+        curves.map((c) => c.measure as Measure),
+      ),
+      curves,
+      note,
+    ),
+  });
   if (retrieval) {
-    out.push({ name: 'recall', title: 'Retrieval recall@K', spec: recallBars(experiment.name, finalPoints(runs, factors, [...RETRIEVAL_METRICS]), `final epoch; ${note}`) });
+    out.push({
+      name: 'recall',
+      title: 'Retrieval recall@K',
+      spec: recallBars(experiment.name, finalPoints(runs, factors, [...RETRIEVAL_METRICS]), `final epoch; ${note}`),
+    });
   }
   for (const key of factors) {
     const xs = [...new Set(runs.map((r) => getAt(r.config, parsePath(key))))];
     if (xs.length < 2 || !xs.every((x) => typeof x === 'number')) continue;
     const others = factors.filter((k) => k !== key);
-    const axis: MeasureAxis = retrieval ? { measure: 'caption_r1', title: 'caption R@1 (%)' } : { measure: 'test_error', title: 'test error (fraction)' };
+    const axis: MeasureAxis = retrieval
+      ? { measure: 'caption_r1', title: 'caption R@1 (%)' }
+      : { measure: 'test_error', title: 'test error (fraction)' };
     const xTitle = key.split('.').pop()!;
-    const spec = sweepPlot(experiment.name, finalPoints(runs, others, [axis.measure as Measure], key), axis, xTitle, logBaseFor(key, xs as number[]), `final epoch; ${note}`);
+    const spec = sweepPlot(
+      experiment.name,
+      finalPoints(runs, others, [axis.measure as Measure], key),
+      axis,
+      xTitle,
+      logBaseFor(key, xs as number[]),
+      `final epoch; ${note}`,
+    );
     out.push({ name: `sweep-${xTitle}`, title: `Final ${axis.title.replace(/ \(.*\)$/, '')} against ${xTitle}`, spec });
   }
   return out;
@@ -111,18 +142,27 @@ function finalTable(runs: readonly RunResult[], factors: readonly string[], meas
     if (!groups.has(key)) groups.set(key, { factor, norm, runs: [] });
     groups.get(key)!.runs.push(r);
   }
-  const head = [...(factors.length ? [factors.map((k) => k.split('.').pop()).join(', ')] : []), 'norm', 'runs complete', ...measures];
+  const head = [
+    ...(factors.length ? [factors.map((k) => k.split('.').pop()).join(', ')] : []),
+    'norm',
+    'runs complete',
+    ...measures,
+  ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const { factor, norm, runs: group } of groups.values()) {
     const complete = group.filter((r) => r.status === 'complete' && r.rows.length > 0);
     const values = measures.map((m) => {
-      const vs = complete.map((r) => r.rows[r.rows.length - 1][m as Measure]).filter((v): v is number => typeof v === 'number');
+      const vs = complete
+        .map((r) => r.rows[r.rows.length - 1][m as Measure])
+        .filter((v): v is number => typeof v === 'number');
       if (vs.length === 0) return '-';
       const { mean, std } = stats(vs);
       const digits = m.startsWith('caption') || m.startsWith('image') ? 2 : 4;
       return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
     });
-    lines.push(`| ${[...(factors.length ? [cell(factor)] : []), norm, `${complete.length}/${group.length}`, ...values].join(' | ')} |`);
+    lines.push(
+      `| ${[...(factors.length ? [cell(factor)] : []), norm, `${complete.length}/${group.length}`, ...values].join(' | ')} |`,
+    );
   }
   return lines;
 }
@@ -161,11 +201,15 @@ export async function writeReport(dir: string): Promise<ReportOutcome> {
   const runs = readRunResults(dir, experiment.runs);
   const corrupt = runs.filter((r) => r.problem);
   if (corrupt.length > 0) {
-    throw new UserError(`${dir}: result files that cannot be read (ln-repro run reruns these runs):\n${corrupt.map((r) => `  - ${r.problem}`).join('\n')}`);
+    throw new UserError(
+      `${dir}: result files that cannot be read (ln-repro run reruns these runs):\n${corrupt.map((r) => `  - ${r.problem}`).join('\n')}`,
+    );
   }
   const withRows = runs.filter((r) => r.rows.length > 0);
   if (withRows.length === 0) {
-    throw new UserError(`${dir}: no run has metrics yet (no rows in any <runId>/metrics.csv); run the experiment first (ln-repro run)`);
+    throw new UserError(
+      `${dir}: no run has metrics yet (no rows in any <runId>/metrics.csv); run the experiment first (ln-repro run)`,
+    );
   }
   const records = runs.map((r) => r.record);
   const claims = experiment.claims.map((c) => evaluateClaim(c, runs));
@@ -177,7 +221,9 @@ export async function writeReport(dir: string): Promise<ReportOutcome> {
     figures.push({ name: f.name, title: f.title, svg: `${f.name}.svg`, png: `${f.name}.png` });
   }
   const factors = factorKeys(Object.keys(experiment.sweep));
-  const measures = isRetrieval(runs[0].config) ? ['train_nll', ...RETRIEVAL_METRICS] : ['test_error', 'test_nll', 'train_nll'];
+  const measures = isRetrieval(runs[0].config)
+    ? ['train_nll', ...RETRIEVAL_METRICS]
+    : ['test_error', 'test_nll', 'train_nll'];
   const first = runs[0].config;
   const seeds = seedsOf(Object.keys(experiment.sweep), runs);
   const md = [
@@ -194,7 +240,14 @@ export async function writeReport(dir: string): Promise<ReportOutcome> {
     '',
     '## Figures',
     '',
-    ...figures.flatMap((f) => [`### ${f.title}`, '', `![${f.title}](${f.png})`, '', `Vector version: [${f.svg}](${f.svg}).`, '']),
+    ...figures.flatMap((f) => [
+      `### ${f.title}`,
+      '',
+      `![${f.title}](${f.png})`,
+      '',
+      `Vector version: [${f.svg}](${f.svg}).`,
+      '',
+    ]),
     '## Final metrics',
     '',
     `Last epoch of each run; ${seeds.keys.length ? `mean ± standard deviation over the ${seeds.count} seeds of a row (${seeds.keys.join(', ')})` : 'one run per row'}.`,

@@ -21,14 +21,21 @@ export interface Band {
 }
 
 export function band(values: number[]): Band {
-  return { mean: values.reduce((a, b) => a + b, 0) / values.length, lo: Math.min(...values), hi: Math.max(...values), n: values.length };
+  return {
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    lo: Math.min(...values),
+    hi: Math.max(...values),
+    n: values.length,
+  };
 }
 
 export const normOf = (config: Readonly<RunConfig>): NormKind => config.model.norm;
 
 /** `batchSize=4, cell=gru`: the values of `keys` in a run's config, by the last segment of each path. */
 export function describeKeys(config: Readonly<RunConfig>, keys: readonly string[]): string {
-  return keys.map((k) => `${k.split('.').pop()}=${JSON.stringify(getAt(config, parsePath(k)))}`.replace(/"/g, '')).join(', ');
+  return keys
+    .map((k) => `${k.split('.').pop()}=${JSON.stringify(getAt(config, parsePath(k)))}`.replace(/"/g, ''))
+    .join(', ');
 }
 
 /** Swept keys that are neither a seed nor the norm (panels, or the x axis of a sweep plot). */
@@ -53,7 +60,11 @@ export interface CurvePoint {
  * Per (panel, norm, epoch, measure): mean, min and max over the runs (seeds) that have that epoch. `panel`
  * describes the runs' values of `panelKeys` ('' for one panel).
  */
-export function curvePoints(runs: readonly RunResult[], panelKeys: readonly string[], measures: readonly Measure[]): CurvePoint[] {
+export function curvePoints(
+  runs: readonly RunResult[],
+  panelKeys: readonly string[],
+  measures: readonly Measure[],
+): CurvePoint[] {
   const groups = new Map<string, { panel: string; norm: string; epoch: number; measure: string; values: number[] }>();
   for (const run of runs) {
     const panel = describeKeys(run.config, panelKeys);
@@ -63,7 +74,8 @@ export function curvePoints(runs: readonly RunResult[], panelKeys: readonly stri
         const v = row[m];
         if (typeof v !== 'number' || !Number.isFinite(v)) continue;
         const key = JSON.stringify([panel, norm, row.epoch, m]);
-        if (!groups.has(key)) groups.set(key, { panel, norm: NORM_LABELS[norm], epoch: row.epoch, measure: String(m), values: [] });
+        if (!groups.has(key))
+          groups.set(key, { panel, norm: NORM_LABELS[norm], epoch: row.epoch, measure: String(m), values: [] });
         groups.get(key)!.values.push(v);
       }
     }
@@ -85,7 +97,12 @@ export interface FinalPoint {
 }
 
 /** Final-epoch values of complete runs, by (group, norm, measure, and the value of `xKey` as x when given). */
-export function finalPoints(runs: readonly RunResult[], groupKeys: readonly string[], measures: readonly Measure[], xKey?: string): FinalPoint[] {
+export function finalPoints(
+  runs: readonly RunResult[],
+  groupKeys: readonly string[],
+  measures: readonly Measure[],
+  xKey?: string,
+): FinalPoint[] {
   const groups = new Map<string, Omit<FinalPoint, 'mean' | 'lo' | 'hi' | 'n'> & { values: number[] }>();
   for (const run of runs) {
     const last = run.status === 'complete' ? run.rows[run.rows.length - 1] : undefined;

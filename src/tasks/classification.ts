@@ -52,8 +52,14 @@ export function evaluate(model: Model, split: DeviceSplit): { nll: number; error
 
 export function createClassification(config: Readonly<RunConfig>, data: Dataset): Task {
   const { model: modelConfig, data: dataConfig } = config;
-  if (modelConfig.kind === 'retrieval' || dataConfig.view === 'strips') throw new Error('classification: not a classification config');
-  const model = buildModel({ config: modelConfig, inputShape: INPUT_SHAPES[dataConfig.view], classes: CLASSES, seed: config.train.seed });
+  if (modelConfig.kind === 'retrieval' || dataConfig.view === 'strips')
+    throw new Error('classification: not a classification config');
+  const model = buildModel({
+    config: modelConfig,
+    inputShape: INPUT_SHAPES[dataConfig.view],
+    classes: CLASSES,
+    seed: config.train.seed,
+  });
   const train = toDevice(data.train, data.dims);
   const test = toDevice(data.test, data.dims);
   return {

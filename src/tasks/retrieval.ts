@@ -21,12 +21,14 @@ function rowsOf<T extends Int32Array | Float32Array>(a: T, width: number, batch:
 function sameCaption(captions: readonly string[], batch: ArrayLike<number>): tf.Tensor2D {
   const n = batch.length;
   const m = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m[i * n + j] = captions[batch[i]] === captions[batch[j]] ? 1 : 0;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) m[i * n + j] = captions[batch[i]] === captions[batch[j]] ? 1 : 0;
   return tf.tensor2d(m, [n, n]);
 }
 
 export function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Task {
-  if (config.model.kind !== 'retrieval' || config.data.view !== 'strips') throw new Error('retrieval: not a retrieval config');
+  if (config.model.kind !== 'retrieval' || config.data.view !== 'strips')
+    throw new Error('retrieval: not a retrieval config');
   const cfg = config.model;
   const strip = { minDigits: config.data.minDigits!, maxDigits: config.data.maxDigits!, seed: config.data.seed };
   const train = buildStrips(data.train, { ...strip, purpose: 'train' });
@@ -41,13 +43,26 @@ export function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Tas
     trainCount: train.count,
     objective(batch) {
       const images = model.embedImages(tf.gather(trainImages, tf.tensor1d(batch, 'int32')) as tf.Tensor2D, true);
-      const captions = model.embedCaptions(rowsOf(train.tokens, train.maxDigits, batch), lengthsOf(train, batch), train.maxDigits, true);
+      const captions = model.embedCaptions(
+        rowsOf(train.tokens, train.maxDigits, batch),
+        lengthsOf(train, batch),
+        train.maxDigits,
+        true,
+      );
       return rankingLoss(images, captions, sameCaption(train.captions, batch), cfg.loss, cfg.margin!);
     },
     // Only the sentence encoder can hold a batch norm (the image encoder has none); the ranking loss over all
     // pairs of a batch of 5,000 would not fit in memory ([B, B, embedDim] for the order loss).
     forward(batch) {
-      tf.tidy(() => void model.embedCaptions(rowsOf(train.tokens, train.maxDigits, batch), lengthsOf(train, batch), train.maxDigits, true));
+      tf.tidy(
+        () =>
+          void model.embedCaptions(
+            rowsOf(train.tokens, train.maxDigits, batch),
+            lengthsOf(train, batch),
+            train.maxDigits,
+            true,
+          ),
+      );
     },
     perExample: (value, batchSize) => value / batchSize,
     evaluate() {
@@ -57,7 +72,12 @@ export function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Tas
         parts.push(
           tf.tidy(() => ({
             images: model.embedImages(tf.slice(testImages, [start, 0], [idx.length, -1]), false),
-            captions: model.embedCaptions(rowsOf(test.tokens, test.maxDigits, idx), lengthsOf(test, idx), test.maxDigits, false),
+            captions: model.embedCaptions(
+              rowsOf(test.tokens, test.maxDigits, idx),
+              lengthsOf(test, idx),
+              test.maxDigits,
+              false,
+            ),
           })),
         );
       }

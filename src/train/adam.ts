@@ -61,7 +61,9 @@ export class Adam {
     tf.tidy(() => {
       for (const [param, grad] of pairs) {
         const { m, v } = this.slotsOf(param);
-        const [p2, m2, v2] = fused ? runKernel(ADAM, { param, grad, m, v }, attrs) : composite(param, grad, m, v, attrs);
+        const [p2, m2, v2] = fused
+          ? runKernel(ADAM, { param, grad, m, v }, attrs)
+          : composite(param, grad, m, v, attrs);
         param.assign(p2);
         m.assign(m2);
         v.assign(v2);
@@ -72,7 +74,10 @@ export class Adam {
   private slotsOf(param: tf.Variable): Slots {
     let s = this.slots.get(param);
     if (!s) {
-      s = { m: variableFrom(`${param.name}/adam_m`, () => tf.zerosLike(param), false), v: variableFrom(`${param.name}/adam_v`, () => tf.zerosLike(param), false) };
+      s = {
+        m: variableFrom(`${param.name}/adam_m`, () => tf.zerosLike(param), false),
+        v: variableFrom(`${param.name}/adam_v`, () => tf.zerosLike(param), false),
+      };
       this.slots.set(param, s);
     }
     return s;

@@ -84,7 +84,10 @@ async function trainEpoch(c: EpochContext): Promise<number | undefined> {
   for (let i = 0; i < batches.length; i++) {
     const t0 = performance.now();
     const batch = batches[i];
-    const loss = task.perExample(optimizer.minimize(() => task.objective(batch), task.trainable), batch.length);
+    const loss = task.perExample(
+      optimizer.minimize(() => task.objective(batch), task.trainable),
+      batch.length,
+    );
     result.trainSeconds += (performance.now() - t0) / 1000;
     result.steps += 1;
     result.examples += batch.length;
@@ -118,7 +121,12 @@ async function populationPass(c: EpochContext): Promise<boolean> {
   const t0 = performance.now();
   const pass = beginPopulationPass();
   try {
-    for (const batch of epochBatches(task.trainCount, opts.config.model.bnStatsBatch, opts.config.train.seed, c.epoch)) {
+    for (const batch of epochBatches(
+      task.trainCount,
+      opts.config.model.bnStatsBatch,
+      opts.config.train.seed,
+      c.epoch,
+    )) {
       task.forward(batch);
       await c.pause();
       if (opts.shouldStop?.()) return false;
@@ -138,7 +146,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // Adam with the usual constants (Kingma & Ba 2015): beta1 0.9, beta2 0.999, epsilon 1e-8.
   const optimizer = new Adam({ learningRate: config.train.learningRate, clipNorm: config.train.clipNorm });
   const population = usesPopulationPass(config);
-  const result: TrainResult = { status: 'complete', rows: [], steps: 0, examples: 0, trainSeconds: 0, populationSeconds: population ? 0 : null };
+  const result: TrainResult = {
+    status: 'complete',
+    rows: [],
+    steps: 0,
+    examples: 0,
+    trainSeconds: 0,
+    populationSeconds: population ? 0 : null,
+  };
   const pause = yielder();
   try {
     for (let epoch = 1; epoch <= config.train.epochs; epoch++) {
@@ -149,7 +164,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         interrupted(c);
         break;
       }
-      result.rows.push({ epoch, step: result.steps, train_nll: trainNll, ...task.evaluate(), seconds: (performance.now() - started) / 1000 });
+      result.rows.push({
+        epoch,
+        step: result.steps,
+        train_nll: trainNll,
+        ...task.evaluate(),
+        seconds: (performance.now() - started) / 1000,
+      });
       opts.onEpoch?.(result.rows);
     }
   } finally {

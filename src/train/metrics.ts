@@ -4,7 +4,9 @@ import { RETRIEVAL_METRICS, type RunConfig } from '../config/schema';
 export type RetrievalMetric = (typeof RETRIEVAL_METRICS)[number];
 
 /** What a task's evaluation reports: classification fills test_nll and test_error, retrieval the recall columns. */
-export type TestMetrics = { test_nll?: number | null; test_error?: number | null } & Partial<Record<RetrievalMetric, number>>;
+export type TestMetrics = { test_nll?: number | null; test_error?: number | null } & Partial<
+  Record<RetrievalMetric, number>
+>;
 
 export type EpochMetrics = TestMetrics & {
   epoch: number;

@@ -50,7 +50,12 @@ export const adamKernel: JsKernel<AdamAttrs> = {
   name: ADAM,
   inputs: ['param', 'grad', 'm', 'v'],
   outputShapes: ([p]) => [p, p, p],
-  compute([p, g, m, v], [pOut, mOut, vOut], _shapes, { learningRate, beta1, beta2, epsilon, correction1, correction2 }) {
+  compute(
+    [p, g, m, v],
+    [pOut, mOut, vOut],
+    _shapes,
+    { learningRate, beta1, beta2, epsilon, correction1, correction2 },
+  ) {
     const a1 = 1 - beta1;
     const a2 = 1 - beta2;
     const step = learningRate / correction1;
@@ -61,7 +66,27 @@ export const adamKernel: JsKernel<AdamAttrs> = {
       // Thresholds below which a term would be a subnormal float32 (see simd-adam.ts), with 1% to spare.
       const tiny = 1.01 * FLOAT32_MIN_NORMAL;
       const [tgm, tgv, tm, tv] = [tiny / a1, Math.sqrt(tiny / a2), tiny / Math.min(1, step, beta1), tiny / beta2];
-      simd.run(p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, mOut.byteOffset, vOut.byteOffset, pOut.byteOffset, p.length, beta1, a1, beta2, a2, step, c2, epsilon, tgm, tgv, tm, tv);
+      simd.run(
+        p.byteOffset,
+        g.byteOffset,
+        m.byteOffset,
+        v.byteOffset,
+        mOut.byteOffset,
+        vOut.byteOffset,
+        pOut.byteOffset,
+        p.length,
+        beta1,
+        a1,
+        beta2,
+        a2,
+        step,
+        c2,
+        epsilon,
+        tgm,
+        tgv,
+        tm,
+        tv,
+      );
       start = p.length - (p.length % 4); // the SIMD loop does four at a time; the rest here
     }
     for (let i = start; i < p.length; i++) {

@@ -21,8 +21,27 @@ export const convFilterGradKernel: JsKernel<ConvFilterGradAttrs> = {
   outputShapes: (_shapes, { filterShape }) => [filterShape],
   compute([x, dy], [dW], [xShape], attrs) {
     if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter: only NHWC (channelsLast) is supported');
-    const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-    const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+    const info = tf.backend_util.computeConv2DInfo(
+      xShape as [number, number, number, number],
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    const {
+      batchSize,
+      inHeight,
+      inWidth,
+      inChannels,
+      outHeight,
+      outWidth,
+      outChannels,
+      strideHeight,
+      strideWidth,
+      filterHeight,
+      filterWidth,
+    } = info;
     const { top, left } = info.padInfo;
     const acc = new Float64Array(dW.length);
     for (let b = 0; b < batchSize; b++) {

@@ -44,7 +44,12 @@ function wasmKernelFunc<A>(k: JsKernel<A>): tf.KernelFunc {
     const shapes = ins.map((t) => t.shape);
     const outs = k.outputShapes(shapes, attrs as unknown as A).map((s) => be.makeOutput(s, 'float32'));
     // Views are taken after every allocation: growing the wasm memory detaches earlier views.
-    k.compute(ins.map((t) => be.typedArrayFromHeap(t)), outs.map((t) => be.typedArrayFromHeap(t)), shapes, attrs as unknown as A);
+    k.compute(
+      ins.map((t) => be.typedArrayFromHeap(t)),
+      outs.map((t) => be.typedArrayFromHeap(t)),
+      shapes,
+      attrs as unknown as A,
+    );
     return single(outs);
   };
 }
@@ -56,7 +61,12 @@ function cpuKernelFunc<A>(k: JsKernel<A>): tf.KernelFunc {
     const shapes = ins.map((t) => t.shape);
     const outShapes = k.outputShapes(shapes, attrs as unknown as A);
     const outs = outShapes.map((s) => new Float32Array(size(s)));
-    k.compute(ins.map((t) => be.readSync(t.dataId) as Float32Array), outs, shapes, attrs as unknown as A);
+    k.compute(
+      ins.map((t) => be.readSync(t.dataId) as Float32Array),
+      outs,
+      shapes,
+      attrs as unknown as A,
+    );
     return single(outs.map((values, i) => be.makeTensorInfo(outShapes[i], 'float32', values)));
   };
 }
@@ -64,7 +74,11 @@ function cpuKernelFunc<A>(k: JsKernel<A>): tf.KernelFunc {
 export function registerJsKernel<A>(k: JsKernel<A>, backends: readonly string[] = JS_KERNEL_BACKENDS): void {
   for (const backendName of backends) {
     if (tf.getKernel(k.name, backendName)) continue;
-    tf.registerKernel({ kernelName: k.name, backendName, kernelFunc: backendName === 'wasm' ? wasmKernelFunc(k) : cpuKernelFunc(k) });
+    tf.registerKernel({
+      kernelName: k.name,
+      backendName,
+      kernelFunc: backendName === 'wasm' ? wasmKernelFunc(k) : cpuKernelFunc(k),
+    });
   }
 }
 

@@ -16,7 +16,16 @@ export interface NormalizeAttrs {
 /** [rows, cols] -> stats shape with kept dims: [rows, 1] for axis 1, [1, cols] for axis 0. */
 const statsShape = ([rows, cols]: number[], axis: 0 | 1) => (axis === 1 ? [rows, 1] : [1, cols]);
 
-function forwardRows(x: Float32Array, gain: Float32Array, bias: Float32Array, y: Float32Array, stats: Float32Array[], rows: number, cols: number, epsilon: number) {
+function forwardRows(
+  x: Float32Array,
+  gain: Float32Array,
+  bias: Float32Array,
+  y: Float32Array,
+  stats: Float32Array[],
+  rows: number,
+  cols: number,
+  epsilon: number,
+) {
   const [mean, rstd, variance] = stats;
   for (let r = 0, base = 0; r < rows; r++, base += cols) {
     let s = 0;
@@ -35,7 +44,16 @@ function forwardRows(x: Float32Array, gain: Float32Array, bias: Float32Array, y:
   }
 }
 
-function forwardColumns(x: Float32Array, gain: Float32Array, bias: Float32Array, y: Float32Array, stats: Float32Array[], rows: number, cols: number, epsilon: number) {
+function forwardColumns(
+  x: Float32Array,
+  gain: Float32Array,
+  bias: Float32Array,
+  y: Float32Array,
+  stats: Float32Array[],
+  rows: number,
+  cols: number,
+  epsilon: number,
+) {
   const [mean, rstd, variance] = stats;
   const mu = new Float64Array(cols);
   const q = new Float64Array(cols);
@@ -68,7 +86,18 @@ export const normalizeKernel: JsKernel<NormalizeAttrs> = {
   },
 };
 
-function backwardRows(dy: Float32Array, x: Float32Array, mean: Float32Array, rstd: Float32Array, gain: Float32Array, dx: Float32Array, dgain: Float64Array, dbias: Float64Array, rows: number, cols: number) {
+function backwardRows(
+  dy: Float32Array,
+  x: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
+  gain: Float32Array,
+  dx: Float32Array,
+  dgain: Float64Array,
+  dbias: Float64Array,
+  rows: number,
+  cols: number,
+) {
   for (let r = 0, base = 0; r < rows; r++, base += cols) {
     const mu = mean[r];
     const rs = rstd[r];
@@ -89,7 +118,18 @@ function backwardRows(dy: Float32Array, x: Float32Array, mean: Float32Array, rst
   }
 }
 
-function backwardColumns(dy: Float32Array, x: Float32Array, mean: Float32Array, rstd: Float32Array, gain: Float32Array, dx: Float32Array, dgain: Float64Array, dbias: Float64Array, rows: number, cols: number) {
+function backwardColumns(
+  dy: Float32Array,
+  x: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
+  gain: Float32Array,
+  dx: Float32Array,
+  dgain: Float64Array,
+  dbias: Float64Array,
+  rows: number,
+  cols: number,
+) {
   for (let i = 0, r = 0; r < rows; r++) {
     for (let j = 0; j < cols; j++, i++) {
       const d = dy[i];
@@ -107,7 +147,8 @@ function backwardColumns(dy: Float32Array, x: Float32Array, mean: Float32Array, 
     b[j] = dbias[j] / rows;
     c[j] = (rstd[j] * dgain[j]) / rows;
   }
-  for (let i = 0, r = 0; r < rows; r++) for (let j = 0; j < cols; j++, i++) dx[i] = a[j] * (dy[i] - b[j] - (x[i] - mean[j]) * c[j]);
+  for (let i = 0, r = 0; r < rows; r++)
+    for (let j = 0; j < cols; j++, i++) dx[i] = a[j] * (dy[i] - b[j] - (x[i] - mean[j]) * c[j]);
 }
 
 /**

@@ -54,9 +54,15 @@ const i32add = [0x6a];
 
 // Locals: parameters 0-18, then $i, $end (i32) and sixteen v128 (eleven splatted constants, five values).
 const PARAMS = 19;
-const [P, G, M, V, MOUT, VOUT, OUT, N, B1, A1, B2, A2, STEP, C2, EPS, TGM, TGV, TM, TV] = Array.from({ length: PARAMS }, (_, k) => k);
+const [P, G, M, V, MOUT, VOUT, OUT, N, B1, A1, B2, A2, STEP, C2, EPS, TGM, TGV, TM, TV] = Array.from(
+  { length: PARAMS },
+  (_, k) => k,
+);
 const [I, END] = [PARAMS, PARAMS + 1];
-const [vB1, vA1, vB2, vA2, vSTEP, vC2, vEPS, vTGM, vTGV, vTM, vTV, vG, vGM, vGV, vM, vV] = Array.from({ length: 16 }, (_, k) => PARAMS + 2 + k);
+const [vB1, vA1, vB2, vA2, vSTEP, vC2, vEPS, vTGM, vTGV, vTM, vTV, vG, vGM, vGV, vM, vV] = Array.from(
+  { length: 16 },
+  (_, k) => PARAMS + 2 + k,
+);
 const V128_LOCALS = 16;
 const at = (base: number) => [...get(base), ...get(I), ...i32add]; // base + i
 
@@ -64,27 +70,101 @@ function body(): number[] {
   const code = [
     ...[B1, A1, B2, A2, STEP, C2, EPS, TGM, TGV, TM, TV].flatMap((src, k) => [...get(src), ...splat, ...set(vB1 + k)]),
     // end = (n & ~3) * 4 bytes
-    ...get(N), 0x41, 0x7c /* i32.const -4 */, 0x71 /* i32.and */, 0x41, 0x02, 0x74 /* i32.shl */, ...set(END),
-    0x02, 0x40, // block
-    0x03, 0x40, // loop
-    ...get(I), ...get(END), 0x4f /* i32.ge_u */, 0x0d, 0x01, // br_if 1: done
-    ...at(G), ...load, ...set(vG),
-    ...get(vG), ...get(vG), ...abs, ...get(vTGM), ...ge, ...and, ...set(vGM),
-    ...get(vG), ...get(vG), ...abs, ...get(vTGV), ...ge, ...and, ...set(vGV),
-    ...at(M), ...load, ...get(vB1), ...mul, ...get(vA1), ...get(vGM), ...mul, ...add, ...set(vM),
-    ...get(vM), ...get(vM), ...abs, ...get(vTM), ...ge, ...and, ...set(vM),
-    ...at(V), ...load, ...get(vB2), ...mul, ...get(vA2), ...get(vGV), ...mul, ...get(vGV), ...mul, ...add, ...set(vV),
-    ...get(vV), ...get(vV), ...get(vTV), ...ge, ...and, ...set(vV),
-    ...at(MOUT), ...get(vM), ...store,
-    ...at(VOUT), ...get(vV), ...store,
-    ...at(OUT),
-    ...at(P), ...load,
-    ...get(vSTEP), ...get(vM), ...mul,
-    ...get(vV), ...get(vC2), ...mul, ...sqrt, ...get(vEPS), ...add,
-    ...div, ...sub,
+    ...get(N),
+    0x41,
+    0x7c /* i32.const -4 */,
+    0x71 /* i32.and */,
+    0x41,
+    0x02,
+    0x74 /* i32.shl */,
+    ...set(END),
+    0x02,
+    0x40, // block
+    0x03,
+    0x40, // loop
+    ...get(I),
+    ...get(END),
+    0x4f /* i32.ge_u */,
+    0x0d,
+    0x01, // br_if 1: done
+    ...at(G),
+    ...load,
+    ...set(vG),
+    ...get(vG),
+    ...get(vG),
+    ...abs,
+    ...get(vTGM),
+    ...ge,
+    ...and,
+    ...set(vGM),
+    ...get(vG),
+    ...get(vG),
+    ...abs,
+    ...get(vTGV),
+    ...ge,
+    ...and,
+    ...set(vGV),
+    ...at(M),
+    ...load,
+    ...get(vB1),
+    ...mul,
+    ...get(vA1),
+    ...get(vGM),
+    ...mul,
+    ...add,
+    ...set(vM),
+    ...get(vM),
+    ...get(vM),
+    ...abs,
+    ...get(vTM),
+    ...ge,
+    ...and,
+    ...set(vM),
+    ...at(V),
+    ...load,
+    ...get(vB2),
+    ...mul,
+    ...get(vA2),
+    ...get(vGV),
+    ...mul,
+    ...get(vGV),
+    ...mul,
+    ...add,
+    ...set(vV),
+    ...get(vV),
+    ...get(vV),
+    ...get(vTV),
+    ...ge,
+    ...and,
+    ...set(vV),
+    ...at(MOUT),
+    ...get(vM),
     ...store,
-    ...get(I), 0x41, 0x10 /* i32.const 16 */, ...i32add, ...set(I),
-    0x0c, 0x00, // br 0: next four
+    ...at(VOUT),
+    ...get(vV),
+    ...store,
+    ...at(OUT),
+    ...at(P),
+    ...load,
+    ...get(vSTEP),
+    ...get(vM),
+    ...mul,
+    ...get(vV),
+    ...get(vC2),
+    ...mul,
+    ...sqrt,
+    ...get(vEPS),
+    ...add,
+    ...div,
+    ...sub,
+    ...store,
+    ...get(I),
+    0x41,
+    0x10 /* i32.const 16 */,
+    ...i32add,
+    ...set(I),
+    0x0c,
+    0x00, // br 0: next four
     0x0b, // end loop
     0x0b, // end block
     0x0b, // end function
@@ -102,7 +182,14 @@ export function adamModuleBytes(): Uint8Array {
   const exports = [0x01, ...name('adam'), 0x00, 0x00];
   const code = [0x01, ...body()];
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, type),
     ...section(2, imports),
     ...section(3, functions),
@@ -112,9 +199,25 @@ export function adamModuleBytes(): Uint8Array {
 }
 
 export type SimdAdam = (
-  p: number, g: number, m: number, v: number, mOut: number, vOut: number, out: number, n: number,
-  b1: number, a1: number, b2: number, a2: number, step: number, c2: number, eps: number,
-  tgm: number, tgv: number, tm: number, tv: number,
+  p: number,
+  g: number,
+  m: number,
+  v: number,
+  mOut: number,
+  vOut: number,
+  out: number,
+  n: number,
+  b1: number,
+  a1: number,
+  b2: number,
+  a2: number,
+  step: number,
+  c2: number,
+  eps: number,
+  tgm: number,
+  tgv: number,
+  tm: number,
+  tv: number,
 ) => void;
 
 /** The part of the WebAssembly JS API used here (the project compiles without the DOM typings that declare it). */

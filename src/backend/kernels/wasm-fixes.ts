@@ -40,7 +40,13 @@ function transposeLastTwo(x: tf.TensorInfo, backend: tf.KernelBackend): tf.Tenso
 }
 
 /** Element moves of each strategy for op(A) [m,k] times op(B) [k,n]. */
-export function strategyCosts(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): { direct: number; swapped: number } {
+export function strategyCosts(
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): { direct: number; swapped: number } {
   const T = TRANSPOSE_COST;
   const P = PACK_COST;
   return {
@@ -57,7 +63,14 @@ interface FusedAttrs extends MatMulAttrs {
 }
 
 /** The stock kernel for each activation a _FusedMatMul can apply ('linear' needs none). */
-const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu' };
+const ACTIVATION_KERNELS: Record<string, string> = {
+  relu: 'Relu',
+  relu6: 'Relu6',
+  elu: 'Elu',
+  sigmoid: 'Sigmoid',
+  leakyrelu: 'LeakyRelu',
+  prelu: 'Prelu',
+};
 
 /** A _FusedMatMul as three stock kernels: BatchMatMul, Add of the bias, the activation. */
 function unfusedMatMul(args: Args): tf.TensorInfo {
@@ -65,7 +78,13 @@ function unfusedMatMul(args: Args): tf.TensorInfo {
   const { transposeA, transposeB, activation = 'linear', leakyreluAlpha } = args.attrs as unknown as FusedAttrs;
   const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const run = (name: string, inputs: Record<string, tf.TensorInfo | undefined>, attrs: object = {}) =>
-    tf.getKernel(name, 'wasm').kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+    tf
+      .getKernel(name, 'wasm')
+      .kernelFunc({
+        inputs: inputs as tf.NamedTensorInfoMap,
+        backend,
+        attrs: attrs as tf.NamedAttrMap,
+      }) as tf.TensorInfo;
   let out = run('BatchMatMul', { a, b }, { transposeA, transposeB });
   const then = (next: tf.TensorInfo) => {
     backend.disposeData(out.dataId);
@@ -75,7 +94,11 @@ function unfusedMatMul(args: Args): tf.TensorInfo {
   if (activation !== 'linear') {
     const kernel = ACTIVATION_KERNELS[activation];
     if (!kernel) throw new Error(`_FusedMatMul: unknown activation ${activation}`);
-    then(run(kernel, kernel === 'Prelu' ? { x: out, alpha: preluActivationWeights } : { x: out }, { alpha: leakyreluAlpha }));
+    then(
+      run(kernel, kernel === 'Prelu' ? { x: out, alpha: preluActivationWeights } : { x: out }, {
+        alpha: leakyreluAlpha,
+      }),
+    );
   }
   return out;
 }
@@ -92,7 +115,8 @@ function wrap(original: tf.KernelConfig): tf.KernelConfig {
     const a = args.inputs.a as tf.TensorInfo;
     const b = args.inputs.b as tf.TensorInfo;
     // Batched products (batch > 1) take the slow loop whatever the flags: leave them to it, unfused.
-    if (batchOf(a) !== 1 || batchOf(b) !== 1) return original.kernelName === '_FusedMatMul' ? unfusedMatMul(args) : original.kernelFunc(args);
+    if (batchOf(a) !== 1 || batchOf(b) !== 1)
+      return original.kernelName === '_FusedMatMul' ? unfusedMatMul(args) : original.kernelFunc(args);
     const [m, k] = transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
     const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
     const cost = strategyCosts(m, k, n, transposeA, transposeB);

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
-import { rnnSchema, type BnStatistics } from '../src/config/schema';
+import { resolveModel, rnnSchema, type BnStatistics } from '../src/config/schema';
 import { rngFor } from '../src/data/rng';
 import { createCell, unroll, type Cell, type CellState } from '../src/models/cells';
 import { collectPopulationStatistics } from '../src/norm/population';
@@ -83,7 +83,9 @@ function gruRef(p: P, norm: string, x: M, s: { h: M }) {
 const [B, D, H, T] = [3, 3, 2, 3];
 
 function makeCell(cell: 'lstm' | 'gru', norm: 'none' | 'layer' | 'batch', bnStats: BnStatistics = 'population'): Cell {
-  const config = rnnSchema.parse({ kind: 'rnn', cell, hidden: H, norm, gainInit: 0.7, biasInit: 0.1, bnStats });
+  const config = resolveModel(
+    rnnSchema.parse({ kind: 'rnn', cell, hidden: H, norm, gainInit: 0.7, biasInit: 0.1, bnStats }),
+  );
   return createCell({ config, inputs: D, rng: rngFor(7, 'test'), name: `${cell}-${norm}` });
 }
 
@@ -171,7 +173,7 @@ for (const backend of TEST_BACKENDS) {
       for (const kind of ['lstm', 'gru'] as const) {
         // The sequential-MNIST setting: default init (gains 1, biases 0), 28 inputs, 32 units, 8 blank rows.
         const [batch, inputs, hidden, steps] = [4, 28, 32, 12];
-        const config = rnnSchema.parse({ kind: 'rnn', cell: kind, hidden, norm: 'layer', gainInit: 1 });
+        const config = resolveModel(rnnSchema.parse({ kind: 'rnn', cell: kind, hidden, norm: 'layer', gainInit: 1 }));
         const cell = createCell({ config, inputs, rng: rngFor(3, 'test'), name: `blank-${kind}`, seed: 3 });
         assert.ok(
           cell.h0.some((x) => x !== 0) && cell.h0.every((x) => Math.abs(x) <= 0.1),

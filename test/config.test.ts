@@ -48,7 +48,16 @@ describe('config: valid files', () => {
         bnStatsBatch: 5000,
         bnMomentum: 0.9,
       },
-      train: { optimizer: 'adam', learningRate: 1e-3, batchSize: 128, epochs: 10, seed: 1 },
+      train: {
+        optimizer: 'adam',
+        learningRate: 1e-3,
+        batchSize: 128,
+        epochs: 10,
+        seed: 1,
+        adamBeta1: 0.9,
+        adamBeta2: 0.999,
+        adamEpsilon: 1e-8,
+      },
     });
     assert.ok(Object.isFrozen(exp.runs[0].config.model), 'resolved configs are frozen');
   });
@@ -138,7 +147,8 @@ describe('config: retrieval', () => {
     const margin = (loss: string) => (byLoss(loss).model as { margin?: number }).margin;
     assert.equal(margin('order'), 0.05);
     assert.equal(margin('contrastive'), 0.2);
-    assert.deepEqual([byLoss('order').data.minDigits, byLoss('order').data.maxDigits], [2, 3]);
+    const data = byLoss('order').data;
+    assert.deepEqual(data.view === 'strips' ? [data.minDigits, data.maxDigits] : [], [2, 3]);
   });
   const mlp = fixture('valid-full.yaml');
   it('rejects strips for a classifier', () =>

@@ -2,8 +2,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runConfigSchema, claimSchema, type Claim } from '../src/config/schema';
-import { checkExitCode, evaluateClaim, stats, type RunResult } from '../src/experiments/claims';
-import { configHash, parseShard, shardOf } from '../src/experiments/plan';
+import { configHash } from '../src/config/hash';
+import { parseShard, shardOf } from '../src/experiments/shard';
+import { checkExitCode, evaluateClaim, stats } from '../src/results/claims';
+import type { RunResult } from '../src/results/read';
 import { UserError } from '../src/errors';
 
 describe('shards', () => {

@@ -1,7 +1,11 @@
 // Shared test helpers: backends to run numerics on, float64 references and finite differences.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import type { RunConfig } from '../src/config/schema';
 import { rngFor } from '../src/data/rng';
+import type { Dataset } from '../src/data/types';
+import { taskOf } from '../src/tasks/registry';
+import { train, type TrainOptions, type TrainResult } from '../src/train/loop';
 
 /** The backends every numerical test runs on (the native one is not installed here). */
 export const TEST_BACKENDS = ['cpu', 'wasm'] as const;
@@ -50,4 +54,12 @@ export function finiteDifference(f: (x: number[]) => number, x: number[], h = 1e
 
 export function reshape(flat: number[], rows: number, cols: number): number[][] {
   return Array.from({ length: rows }, (_, r) => flat.slice(r * cols, (r + 1) * cols));
+}
+
+/** train() on the task `config` describes (what experiments/run-one.ts does, without the run folder). */
+export function trainOn(
+  opts: { config: Readonly<RunConfig>; data: Dataset } & Omit<TrainOptions, 'config' | 'task'>,
+): Promise<TrainResult> {
+  const { data, ...rest } = opts;
+  return train({ ...rest, task: taskOf(opts.config).create(opts.config, data) });
 }

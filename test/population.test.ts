@@ -15,8 +15,8 @@ import { buildRetrieval } from '../src/models/retrieval';
 import { disposeModel } from '../src/models/types';
 import { collectingPopulation, collectPopulationStatistics } from '../src/norm/population';
 import { Adam } from '../src/train/adam';
-import { train } from '../src/train/loop';
-import { TEST_BACKENDS, useBackend } from './helpers';
+import type { TrainResult } from '../src/train/loop';
+import { TEST_BACKENDS, useBackend, trainOn } from './helpers';
 
 const N = 200; // examples in the one batch: evaluation differs from training mode by the variance's n / (n - 1)
 
@@ -157,11 +157,11 @@ for (const backend of TEST_BACKENDS) {
     });
 
     it('the training loop: the same training with either statistics, other evaluations; the pass is timed', async () => {
-      const runs: Record<string, Awaited<ReturnType<typeof train>>> = {};
+      const runs: Record<string, TrainResult> = {};
       const before = tf.memory().numTensors;
       for (const stats of ['running', 'population'] as const) {
         const config = configOf({ kind: 'mlp', hidden: [16, 12] }, 'flat', stats, { train: { batchSize: 7 } }); // 200 = 28 * 7 + 4
-        runs[stats] = await train({ config, data: loadDataset(config.data) });
+        runs[stats] = await trainOn({ config, data: loadDataset(config.data) });
       }
       assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
       const [running, population] = [runs.running, runs.population];
@@ -176,7 +176,7 @@ for (const backend of TEST_BACKENDS) {
       );
       assert.equal(running.populationSeconds, null);
       assert.ok(population.populationSeconds !== null && population.populationSeconds > 0);
-      const layer = await train({
+      const layer = await trainOn({
         config: runConfigSchema.parse({
           ...configOf({ kind: 'mlp', hidden: [16, 12] }, 'flat'),
           model: { kind: 'mlp', hidden: [16, 12], norm: 'layer' },
@@ -190,7 +190,7 @@ for (const backend of TEST_BACKENDS) {
       // 10 training steps (checks 1-10), then a pass of 4 batches of 50: checks 11 and 12 follow its first two.
       const config = configOf({ kind: 'mlp', hidden: [16, 12], bnStatsBatch: 50 }, 'flat');
       let checks = 0;
-      const r = await train({ config, data: loadDataset(config.data), shouldStop: () => ++checks > 11 });
+      const r = await trainOn({ config, data: loadDataset(config.data), shouldStop: () => ++checks > 11 });
       assert.equal(r.status, 'interrupted');
       assert.equal(checks, 12, 'stopped inside the pass, after its second batch');
       assert.equal(r.steps, 10);
@@ -206,7 +206,7 @@ for (const backend of TEST_BACKENDS) {
         train: { epochs: 1 },
       });
       const before = tf.memory().numTensors;
-      const r = await train({ config, data: loadDataset(config.data) });
+      const r = await trainOn({ config, data: loadDataset(config.data) });
       assert.equal(r.status, 'complete');
       assert.ok(r.populationSeconds! > 0);
       assert.ok(Number.isFinite(r.rows[0].caption_r1 as number));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { runConfigSchema } from '../src/config/schema';
-import type { RunResult } from '../src/experiments/claims';
+import type { RunResult } from '../src/results/read';
 import { measureInvariance, PAPER_TABLE } from '../src/invariance/invariance';
 import { writeReport } from '../src/report/report';
 import { curvePoints, finalPoints } from '../src/report/series';

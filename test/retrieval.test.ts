@@ -12,8 +12,7 @@ import { PIXELS, type Split } from '../src/data/types';
 import { firstHitRanks, rankingLoss, recallStats, retrievalMetrics } from '../src/metrics/retrieval';
 import { buildRetrieval } from '../src/models/retrieval';
 import { clipByGlobalNorm } from '../src/train/adam';
-import { train } from '../src/train/loop';
-import { finiteDifference, randomMatrix, reshape, TEST_BACKENDS, useBackend } from './helpers';
+import { finiteDifference, randomMatrix, reshape, TEST_BACKENDS, useBackend, trainOn } from './helpers';
 
 type M = number[][];
 
@@ -263,8 +262,8 @@ for (const backend of TEST_BACKENDS) {
         const data = loadDataset(config.data);
         const before = tf.memory().numTensors;
         const counts: number[] = [];
-        const a = await train({ config, data, onEpoch: () => counts.push(tf.memory().numTensors) });
-        const b = await train({ config, data });
+        const a = await trainOn({ config, data, onEpoch: () => counts.push(tf.memory().numTensors) });
+        const b = await trainOn({ config, data });
         assert.equal(a.status, 'complete');
         const strip = (rows: typeof a.rows) => rows.map(({ seconds: _s, ...rest }) => rest);
         assert.deepEqual(strip(a.rows), strip(b.rows));

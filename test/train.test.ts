@@ -5,10 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { runConfigSchema, type MlpConfig, type RunConfig } from '../src/config/schema';
 import { loadDataset } from '../src/data/dataset';
 import { meanNll, nllAndErrorSums } from '../src/metrics/classification';
-import { train } from '../src/train/loop';
 import { buildModel } from '../src/models/registry';
 import { disposeModel } from '../src/models/types';
-import { randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
+import { randomMatrix, TEST_BACKENDS, useBackend, trainOn } from './helpers';
 import { nllAndErrorRef } from './reference';
 
 function tinyConfig(
@@ -32,8 +31,8 @@ for (const backend of TEST_BACKENDS) {
         const data = loadDataset(config.data);
         const before = tf.memory().numTensors;
         const perEpoch: number[] = [];
-        const a = await train({ config, data, onEpoch: () => perEpoch.push(tf.memory().numTensors) });
-        const b = await train({ config, data });
+        const a = await trainOn({ config, data, onEpoch: () => perEpoch.push(tf.memory().numTensors) });
+        const b = await trainOn({ config, data });
         assert.equal(a.status, 'complete');
         assert.equal(a.rows.length, 3);
         assert.equal(a.rows[2].step, 18);
@@ -49,7 +48,7 @@ for (const backend of TEST_BACKENDS) {
     }
 
     it('stops a run whose loss becomes non-finite as diverged', async () => {
-      const r = await train({
+      const r = await trainOn({
         config: tinyConfig({ norm: 'none', learningRate: 1e30 }),
         data: loadDataset(tinyConfig().data),
       });
@@ -60,7 +59,7 @@ for (const backend of TEST_BACKENDS) {
     it('stops after the current step when asked, keeping only complete epochs', async () => {
       let steps = 0;
       const config = tinyConfig();
-      const r = await train({
+      const r = await trainOn({
         config,
         data: loadDataset(config.data),
         onStep: () => steps++,

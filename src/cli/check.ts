@@ -1,7 +1,7 @@
 // `ln-repro check`: the verdict on each claim of one or more experiment folders; no logic of its own.
 import { Command } from 'commander';
 import { checkExperiment } from '../experiments/check';
-import { loadExperimentFolder } from '../experiments/folder';
+import { loadExperimentFolder } from '../results/read';
 
 export function checkCommand(): Command {
   return new Command('check')

@@ -6,8 +6,9 @@ import { BACKENDS, selectBackend, type BackendRequest } from '../backend/select'
 import { loadExperiments, type Experiment } from '../config/load';
 import { UserError } from '../errors';
 import { checkExperiment } from '../experiments/check';
-import { experimentDir } from '../experiments/layout';
-import { parseShard } from '../experiments/plan';
+import { parseShard } from '../experiments/shard';
+import { experimentDir } from '../results/layout';
+import { taskOf } from '../tasks/registry';
 import { makeProgress, resultTable, type Progress } from '../experiments/progress';
 import { estimateRun, formatBytes, machineMemory, memoryLimit } from '../experiments/limits';
 import { loadAllData, runExperiment } from '../experiments/run-experiment';
@@ -169,7 +170,11 @@ async function runOneExperiment(experiment: Experiment, c: Context): Promise<num
     shouldStop: interrupt.requested,
     stopRequested: interrupt.signalled,
   });
-  for (const line of resultTable(outcomes.map((o) => ({ ...o, status: o.skipped ? `${o.status}*` : o.status }))))
+  const columns = taskOf(experiment.runs[0].config).tableColumns;
+  for (const line of resultTable(
+    columns,
+    outcomes.map((o) => ({ ...o, status: o.skipped ? `${o.status}*` : o.status })),
+  ))
     log(line);
   if (outcomes.some((o) => o.skipped))
     log(

@@ -1,6 +1,6 @@
 // `ln-repro summary`: rebuilds summary.csv from the run folders (e.g. after sharded runs); no logic of its own.
 import { Command } from 'commander';
-import { loadExperimentFolder } from '../experiments/folder';
+import { loadExperimentFolder } from '../results/read';
 import { summaryRows, writeSummary } from '../experiments/summary';
 
 export function summaryCommand(): Command {

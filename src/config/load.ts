@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors';
 import { formatPath, parsePath, sameValue, schemaAt, setAt, unwrap, type Path } from './paths';
-import { describeError, show } from './report';
+import { describeError, show } from './zod-messages';
 import {
   claimSchema,
   excludeSchema,

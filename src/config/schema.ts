@@ -1,14 +1,14 @@
-// The experiment config: one zod schema whose inferred types are the config types. Defaults live here only.
+// The experiment config: one zod schema whose inferred types are the config types. Defaults live here only
+// (the README's config reference is checked against them by test/readme.test.ts).
 import { z } from 'zod';
+import { CLAIM_METRICS, RANKING_LOSSES } from '../metrics/types';
 
 /** Names shared by the schema, the CLI and the registries (registries are typed `Record<...>` over these). */
 export const NORM_KINDS = ['none', 'layer', 'batch'] as const;
 export const MODEL_KINDS = ['mlp', 'conv', 'rnn', 'retrieval'] as const;
 export const DATA_VIEWS = ['flat', 'image', 'rows', 'pixels', 'strips'] as const;
-export const RANKING_LOSSES = ['contrastive', 'order'] as const;
 export const CELLS = ['lstm', 'gru'] as const;
 export type DataView = (typeof DATA_VIEWS)[number];
-export type CellKind = (typeof CELLS)[number];
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
 export const DATA_SOURCES = ['bundled', 'idx'] as const;
 export const OPTIMIZERS = ['adam'] as const;
@@ -18,8 +18,21 @@ export type BnStatistics = (typeof BN_STATISTICS)[number];
 
 export type NormKind = (typeof NORM_KINDS)[number];
 export type ModelKind = (typeof MODEL_KINDS)[number];
-export type RankingLoss = (typeof RANKING_LOSSES)[number];
 export type Activation = (typeof ACTIVATIONS)[number];
+
+/** Defaults that depend on other keys, or that code outside the schema also states (tests, benchmarks). */
+export const DEFAULTS = {
+  /** Adam's constants (Kingma & Ba 2015). */
+  adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+  /** Recurrent cells' gain: Cooijmans et al.'s 0.1 for batch norm (gamma 1 saturates tanh), the paper's 1 otherwise. */
+  gainInit: { batch: 0.1, other: 1 },
+  /** Ranking margins: Vendrov et al.'s 0.05 for the order loss, Kiros et al.'s (VSE) 0.2 for the contrastive one. */
+  margin: { order: 0.05, contrastive: 0.2 },
+  /** Digits per strip. */
+  digits: { min: 1, max: 3 },
+  /** Half-width of the uniform distribution of a recurrent h_0's entries (models/cells.ts says why not 0). */
+  h0Scale: 0.1,
+} as const;
 
 /** A finite number: YAML's .inf and .nan are not numbers any key can use (a saved config must load again). */
 const finite = () => z.number().finite();
@@ -46,7 +59,7 @@ export const dataSchema = z
      * digits side by side with captions naming them, for retrieval (train and test then count strips).
      */
     view: z.enum(DATA_VIEWS).default('flat'),
-    /** Strips only: digits per strip, drawn uniformly from minDigits..maxDigits (defaults 1 and 3). */
+    /** Strips only: digits per strip, drawn uniformly from minDigits..maxDigits (DEFAULTS.digits). */
     minDigits: positiveInt.optional(),
     maxDigits: positiveInt.max(10).optional(),
   })
@@ -116,6 +129,8 @@ export const rnnSchema = z
     hidden: positiveInt.default(100),
     /** Initial bias of the LSTM forget gate (1 keeps the cell's memory at the start of training). */
     forgetBias: finite().default(1),
+    /** h_0's entries are uniform in [-h0Scale, h0Scale], fixed per seed, not trained (0: h_0 = 0). */
+    h0Scale: finite().nonnegative().default(DEFAULTS.h0Scale),
     ...normFields,
     gainInit: finite().optional(),
   })
@@ -142,6 +157,7 @@ export const retrievalSchema = z
     /** Ranking margin; unset means 0.05 for order (Vendrov et al.) and 0.2 for contrastive (Kiros et al.'s VSE). */
     margin: finite().positive().optional(),
     forgetBias: finite().default(1),
+    h0Scale: finite().nonnegative().default(DEFAULTS.h0Scale),
     ...normFields,
     gainInit: finite().optional(),
   })
@@ -167,6 +183,10 @@ export const trainSchema = z
     seed: seed.default(1),
     /** Rescale the gradients when their global L2 norm exceeds this (Vendrov et al.: 2). Unset: no clipping. */
     clipNorm: finite().positive().optional(),
+    /** Adam's decay rates of the first and second moment estimates, and the epsilon added to sqrt(v). */
+    adamBeta1: finite().min(0).lt(1).default(DEFAULTS.adam.beta1),
+    adamBeta2: finite().min(0).lt(1).default(DEFAULTS.adam.beta2),
+    adamEpsilon: finite().positive().default(DEFAULTS.adam.epsilon),
   })
   .strict();
 
@@ -186,6 +206,39 @@ const runConfigObject = z
     train: trainSchema.default({}),
   })
   .strict();
+
+// The config types after parsing: every default filled in, including those that depend on other keys.
+type ParsedData = z.infer<typeof dataSchema>;
+/** Strips carry their digit counts; other views have none. */
+export type DataConfig =
+  | (Omit<ParsedData, 'view' | 'minDigits' | 'maxDigits'> & { view: Exclude<DataView, 'strips'> })
+  | (Omit<ParsedData, 'view'> & { view: 'strips'; minDigits: number; maxDigits: number });
+export type MlpConfig = z.infer<typeof mlpSchema>;
+export type ConvConfig = z.infer<typeof convSchema>;
+export type RnnConfig = z.infer<typeof rnnSchema> & { gainInit: number };
+export type RetrievalConfig = z.infer<typeof retrievalSchema> & { gainInit: number; margin: number };
+export type ModelConfig = MlpConfig | ConvConfig | RnnConfig | RetrievalConfig;
+export type RunConfig = Omit<z.infer<typeof runConfigObject>, 'data' | 'model'> & {
+  data: DataConfig;
+  model: ModelConfig;
+};
+
+function resolveData(data: ParsedData): DataConfig {
+  if (data.view !== 'strips') return { ...data, view: data.view };
+  const { min, max } = DEFAULTS.digits;
+  return { ...data, view: 'strips', minDigits: data.minDigits ?? min, maxDigits: data.maxDigits ?? max };
+}
+
+/** A model config with the defaults that depend on other keys: recurrent gains (per norm) and ranking margins. */
+export function resolveModel<M extends z.infer<typeof modelSchema>>(model: M): ModelConfig & Pick<M, 'kind'> {
+  const gain = (norm: NormKind) => (norm === 'batch' ? DEFAULTS.gainInit.batch : DEFAULTS.gainInit.other);
+  if (model.kind === 'rnn') return { ...model, gainInit: model.gainInit ?? gain(model.norm) };
+  if (model.kind === 'retrieval') {
+    const margin = model.margin ?? DEFAULTS.margin[model.loss];
+    return { ...model, gainInit: model.gainInit ?? gain(model.norm), margin };
+  }
+  return model;
+}
 
 export const runConfigSchema = runConfigObject
   .refine((c) => VIEWS_OF[c.model.kind].includes(c.data.view), {
@@ -222,35 +275,14 @@ export const runConfigSchema = runConfigObject
     message: 'minDigits and maxDigits apply to data.view strips only',
     path: ['data', 'view'],
   })
-  .refine((c) => (c.data.minDigits ?? 1) <= (c.data.maxDigits ?? 3), {
-    message: 'minDigits must not exceed maxDigits (defaults 1 and 3)',
+  .refine((c) => (c.data.minDigits ?? DEFAULTS.digits.min) <= (c.data.maxDigits ?? DEFAULTS.digits.max), {
+    message: `minDigits must not exceed maxDigits (defaults ${DEFAULTS.digits.min} and ${DEFAULTS.digits.max})`,
     path: ['data', 'minDigits'],
   })
-  .transform((c) => {
-    let { data, model } = c;
-    if ((model.kind === 'rnn' || model.kind === 'retrieval') && model.gainInit === undefined)
-      model = { ...model, gainInit: model.norm === 'batch' ? 0.1 : 1 };
-    if (model.kind === 'retrieval' && model.margin === undefined)
-      model = { ...model, margin: model.loss === 'order' ? 0.05 : 0.2 };
-    if (data.view === 'strips') data = { ...data, minDigits: data.minDigits ?? 1, maxDigits: data.maxDigits ?? 3 };
-    return { ...c, data, model };
-  });
+  .transform((c): RunConfig => ({ ...c, data: resolveData(c.data), model: resolveModel(c.model) }));
 
 /** A sweep: dotted config path -> the values it takes. Runs are the cartesian product. */
 export const sweepSchema = z.record(z.string(), z.array(z.unknown()).min(1));
-
-/** Columns of metrics.csv a retrieval run adds after the common ones: recall@K in percent and mean rank. */
-export const RETRIEVAL_METRICS = [
-  'caption_r1',
-  'caption_r5',
-  'caption_r10',
-  'caption_mean_rank',
-  'image_r1',
-  'image_r5',
-  'image_r10',
-  'image_mean_rank',
-] as const;
-export const CLAIM_METRICS = ['test_error', 'test_nll', 'train_nll', ...RETRIEVAL_METRICS] as const;
 
 /** Runs whose config has these values (dotted path -> value), e.g. { model.norm: layer }. */
 const selector = z.record(z.string(), z.unknown());
@@ -320,13 +352,6 @@ export const experimentSchema = runConfigObject
 
 export type Claim = z.infer<typeof claimSchema>;
 
-export type DataConfig = z.infer<typeof dataSchema>;
-export type MlpConfig = z.infer<typeof mlpSchema>;
-export type ConvConfig = z.infer<typeof convSchema>;
-export type RnnConfig = z.infer<typeof rnnSchema>;
-export type RetrievalConfig = z.infer<typeof retrievalSchema>;
-export type ModelConfig = z.infer<typeof modelSchema>;
-export type TrainConfig = z.infer<typeof trainSchema>;
-export type RunConfig = z.infer<typeof runConfigSchema>;
 export type Sweep = z.infer<typeof sweepSchema>;
+export type TrainConfig = z.infer<typeof trainSchema>;
 export type Exclusion = z.infer<typeof excludeSchema>[number];

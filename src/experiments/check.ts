@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import type { Experiment } from '../config/load';
 import { writeJson } from '../metrics/files';
-import { checkExitCode, evaluateClaim, formatClaim, readRunResults, type ClaimResult } from './claims';
+import { checkExitCode, evaluateClaim, formatClaim, type ClaimResult } from '../results/claims';
+import { readRunResults } from '../results/read';
 
 export interface CheckOutcome {
   results: ClaimResult[];

@@ -3,7 +3,7 @@
 // backend can address. A run that cannot fit is refused with the estimate (exit 2), instead of dying deep in
 // tfjs ("Invalid typed array length") or after gigabytes of allocation.
 import { totalmem } from 'node:os';
-import type { RunConfig } from '../config/schema';
+import { DEFAULTS, type RunConfig } from '../config/schema';
 import { IMAGE_SIDE, PIXELS } from '../data/types';
 import { WORDS } from '../data/strips';
 
@@ -74,7 +74,7 @@ function shape(config: Readonly<RunConfig>): { parameters: number; units: number
       widest: steps * inputs + step,
     };
   }
-  const words = config.data.maxDigits ?? 3;
+  const words = config.data.view === 'strips' ? config.data.maxDigits : DEFAULTS.digits.max;
   const pixels = PIXELS * words;
   const widths = [pixels, ...m.imageHidden, m.embedDim];
   let parameters = WORDS.length * m.wordDim + cellParameters(m.cell, m.wordDim, m.embedDim, m.norm);

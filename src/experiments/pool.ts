@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import type { BackendName } from '../backend/select';
 import type { RunSpec } from '../config/sweep';
 import { writeJson } from '../metrics/files';
-import { experimentDir, runPaths } from './layout';
+import { experimentDir, runPaths } from '../results/layout';
 import type { FromWorker, ToWorker } from './messages';
 import { newRecord, type RunOutcome } from './run-one';
-import { readRunRecord } from './results';
+import { readRunRecord } from '../results/read';
 import type { Claimed, QueueItem } from './run-experiment';
 import type { ProgressEvent } from './progress';
 

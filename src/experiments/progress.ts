@@ -1,11 +1,16 @@
 // Progress output: bars on a terminal, one line per epoch otherwise, nothing with --quiet. Events carry their
 // run id, so runs in parallel worker processes report through the same interface (events cross IPC as JSON).
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { RunStatus } from './layout';
-import type { EpochMetrics, StepInfo } from '../train/loop';
+import type { EpochMetrics } from '../metrics/types';
+import type { RunStatus } from '../results/layout';
+import { taskNamed } from '../tasks/registry';
+import type { StepInfo } from '../train/loop';
+import { fixed } from '../util/format';
 
 export interface RunInfo {
   runId: string;
+  /** The run's task (its TaskKind's name): what its epoch lines show. */
+  task: string;
   /** 1-based position in the experiment. */
   index: number;
   total: number;
@@ -25,38 +30,26 @@ export interface Progress {
   stop(): void;
 }
 
-const fmt = (x: number | null | undefined) => (x === undefined || x === null ? '-' : x.toFixed(4));
-const pct = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(1));
-
-/** A retrieval row's recall@1/5/10 (percent) and mean rank in one direction, e.g. `caption R@1/5/10 12.3/40.1/60.2 rank 9.8`. */
-function recallText(row: EpochMetrics, dir: 'caption' | 'image'): string {
-  return `${dir} R@1/5/10 ${pct(row[`${dir}_r1`])}/${pct(row[`${dir}_r5`])}/${pct(row[`${dir}_r10`])} rank ${pct(row[`${dir}_mean_rank`])}`;
-}
-
-const isRetrieval = (row: EpochMetrics | undefined) => row?.caption_r1 !== undefined;
-
 export function epochLine(run: RunInfo, row: EpochMetrics): string {
-  const test = isRetrieval(row)
-    ? `train_loss ${fmt(row.train_nll)} ${recallText(row, 'caption')} ${recallText(row, 'image')}`
-    : `train_nll ${fmt(row.train_nll)} test_nll ${fmt(row.test_nll)} test_error ${fmt(row.test_error)}`;
-  return `[${run.index}/${run.total} ${run.runId}] epoch ${row.epoch}/${run.epochs} step ${row.step} ${test} (${row.seconds.toFixed(1)} s)`;
+  const metrics = taskNamed(run.task).epochText(row);
+  return `[${run.index}/${run.total} ${run.runId}] epoch ${row.epoch}/${run.epochs} step ${row.step} ${metrics} (${row.seconds.toFixed(1)} s)`;
 }
 
 /** A run that ended before it reported its start (its worker died first). */
-const unstarted = (runId: string): RunInfo => ({ runId, index: 0, total: 0, epochs: 0, stepsPerEpoch: 0 });
+const unstarted = (runId: string): RunInfo => ({ runId, task: '', index: 0, total: 0, epochs: 0, stepsPerEpoch: 0 });
 
 function endLine(run: RunInfo, status: RunStatus, message?: string): string {
   if (run.total === 0) return `[${run.runId}] ${status}${message ? `: ${message}` : ''}`;
   return `[${run.index}/${run.total} ${run.runId}] ${status}${message ? `: ${message}` : ''}`;
 }
 
-/** The closing table: each run's status and final metrics. */
-export function resultTable(outcomes: readonly { runId: string; status: string; final?: EpochMetrics }[]): string[] {
+/** The closing table: each run's status and final metrics (`columns`: those its task tabulates). */
+export function resultTable(
+  columns: readonly (keyof EpochMetrics)[],
+  outcomes: readonly { runId: string; status: string; final?: EpochMetrics }[],
+): string[] {
   const width = Math.max(6, ...outcomes.map((o) => o.runId.length));
-  const columns: (keyof EpochMetrics)[] = outcomes.some((o) => isRetrieval(o.final))
-    ? ['caption_r1', 'caption_r10', 'image_r1', 'image_r10', 'train_nll']
-    : ['test_error', 'test_nll', 'train_nll'];
-  const cell = (x: number | null | undefined) => fmt(x).padStart(11);
+  const cell = (x: number | null | undefined) => fixed(x).padStart(11);
   return [
     `${'run'.padEnd(width)}  ${'status'.padEnd(11)} ${columns.map((c) => String(c).padStart(11)).join(' ')}`,
     ...outcomes.map(
@@ -121,7 +114,7 @@ export class BarProgress implements Progress {
     }
     if (e.kind === 'step') {
       const done = (e.info.epoch - 1) * e.info.stepsPerEpoch + e.info.step;
-      entry.bar.update(done, { detail: `epoch ${e.info.epoch}/${entry.run.epochs} loss ${fmt(e.info.loss)}` });
+      entry.bar.update(done, { detail: `epoch ${e.info.epoch}/${entry.run.epochs} loss ${fixed(e.info.loss)}` });
     } else if (e.kind === 'epoch') {
       this.log(epochLine(entry.run, e.row));
     } else {

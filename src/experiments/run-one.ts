@@ -1,15 +1,16 @@
 // One run, start to end: its folder (config.yaml, metrics.csv after every epoch, run.json), training, outcome.
 import { rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { configHash } from '../config/hash';
 import type { RunSpec } from '../config/sweep';
 import type { Dataset } from '../data/types';
 import { isUserError } from '../errors';
 import { removeStaleTemporaries, writeCsv, writeJson, writeYaml } from '../metrics/files';
 import { stepsPerEpoch } from '../train/batches';
-import { train, type EpochMetrics } from '../train/loop';
-import { metricColumns } from '../train/metrics';
-import { experimentDir, runPaths, type RunRecord, type RunStatus } from './layout';
-import { configHash } from './plan';
+import type { EpochMetrics } from '../metrics/types';
+import { experimentDir, runPaths, type RunRecord, type RunStatus } from '../results/layout';
+import { taskOf } from '../tasks/registry';
+import { train } from '../train/loop';
 import type { ProgressEvent } from './progress';
 
 export interface RunOutcome {
@@ -84,11 +85,13 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
     return { runId: run.runId, status: 'failed', message };
   }
   const cfg = run.config.train;
-  const columns = metricColumns(run.config);
+  const task = taskOf(run.config);
+  const columns = task.columns;
   o.emit({
     kind: 'start',
     run: {
       runId: run.runId,
+      task: task.name,
       index: o.index,
       total: o.total,
       epochs: cfg.epochs,
@@ -99,7 +102,7 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
   try {
     const result = await train({
       config: run.config,
-      data,
+      task: task.create(run.config, data),
       shouldStop: o.shouldStop,
       onStep: (info) => o.emit({ kind: 'step', runId: run.runId, info }),
       onEpoch: (all) => {

@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import type { RunSpec } from '../config/sweep';
 import { writeCsv } from '../metrics/files';
-import { metricColumns } from '../train/metrics';
-import { readRunFolder } from './results';
+import { readRunFolder } from '../results/read';
+import { taskOf } from '../tasks/registry';
 
 /**
  * Rows for `runs`, in run order; a run with no run.json is `missing`, one whose run.json or metrics.csv cannot
@@ -11,7 +11,7 @@ import { readRunFolder } from './results';
  */
 export function summaryRows(expDir: string, runs: readonly RunSpec[]): Record<string, unknown>[] {
   return runs.map((run) => {
-    const columns = metricColumns(run.config);
+    const columns = taskOf(run.config).columns;
     const folder = readRunFolder(expDir, run.runId);
     const rec = folder.state === 'ok' ? folder.record : undefined;
     const final = (rec?.final ?? {}) as Partial<Record<string, number>>;
@@ -29,7 +29,7 @@ export function summaryRows(expDir: string, runs: readonly RunSpec[]): Record<st
 export function writeSummary(expDir: string, runs: readonly RunSpec[]): string {
   const path = join(expDir, 'summary.csv');
   const sweptKeys = runs.length > 0 ? Object.keys(runs[0].swept) : [];
-  const columns = runs.length > 0 ? metricColumns(runs[0].config) : [];
+  const columns = runs.length > 0 ? taskOf(runs[0].config).columns : [];
   writeCsv(path, ['run_id', ...sweptKeys, 'status', ...columns, 'examples_per_second'], summaryRows(expDir, runs));
   return path;
 }

@@ -1,7 +1,7 @@
 // Retrieval scoring and evaluation (SPEC 6.1; Vendrov et al. 2016): how well an image and a caption match in
 // the joint space, and recall@K / mean rank in both directions.
 import * as tf from '@tensorflow/tfjs';
-import type { RankingLoss } from '../config/schema';
+import type { RankingLoss } from './types';
 
 /**
  * score[i][j] of image i against caption j, higher = better match; images [ni, D], captions [nc, D] are the

@@ -11,8 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RnnConfig } from '../config/schema';
 import { rngFor, type Rng } from '../data/rng';
-import { layerNorm } from '../norm/layer-norm';
-import { RecurrentBatchNorm, type StepMask } from '../norm/recurrent-batch-norm';
+import type { StepMask } from '../norm/recurrent-batch-norm';
+import { buildRecurrentNorm } from '../norm/registry';
 import { tidyUnlessRecording } from '../util/gradients';
 import { variableFrom } from '../util/variables';
 import { glorotUniform } from './init';
@@ -21,9 +21,6 @@ export interface CellState {
   h: tf.Tensor2D; // [batch, hidden]
   c?: tf.Tensor2D; // [batch, hidden], LSTM only
 }
-
-/** Half-width of the uniform distribution of h_0's entries. */
-export const H0_SCALE = 0.1;
 
 export interface Cell {
   /** [hidden] the initial hidden state, the same for every sequence. */
@@ -43,7 +40,16 @@ export interface Cell {
 export interface CellOptions {
   config: Pick<
     RnnConfig,
-    'cell' | 'hidden' | 'forgetBias' | 'norm' | 'epsilon' | 'gainInit' | 'biasInit' | 'bnStats' | 'bnMomentum'
+    | 'cell'
+    | 'hidden'
+    | 'forgetBias'
+    | 'h0Scale'
+    | 'norm'
+    | 'epsilon'
+    | 'gainInit'
+    | 'biasInit'
+    | 'bnStats'
+    | 'bnMomentum'
   >;
   inputs: number;
   rng: Rng;
@@ -52,10 +58,10 @@ export interface CellOptions {
   seed?: number;
 }
 
-/** h_0: H values uniform in [-H0_SCALE, H0_SCALE], from the (seed, 'initial-state') stream. */
-export function initialHidden(hidden: number, seed = 0): Float32Array {
+/** h_0: H values uniform in [-scale, scale], from the (seed, 'initial-state') stream. */
+function initialHidden(hidden: number, scale: number, seed = 0): Float32Array {
   const rng = rngFor(seed, 'initial-state');
-  return Float32Array.from({ length: hidden }, () => (2 * rng() - 1) * H0_SCALE);
+  return Float32Array.from({ length: hidden }, () => (2 * rng() - 1) * scale);
 }
 
 /** [batch, H] copies of h_0. */
@@ -74,13 +80,21 @@ function vector(name: string, values: number[] | Float32Array): tf.Variable<tf.R
 
 const fill = (n: number, v: number) => new Float32Array(n).fill(v);
 
-/** Layer norm parameters [units] and the op using them. */
-function lnParams(params: Record<string, tf.Variable>, role: string, units: number, o: CellOptions) {
-  const gain = vector(`${o.name}/${role}/gain`, fill(units, o.config.gainInit!));
-  const bias = vector(`${o.name}/${role}/bias`, fill(units, o.config.biasInit));
-  params[`${role}/gain`] = gain;
-  params[`${role}/bias`] = bias;
-  return (x: tf.Tensor2D) => layerNorm(x, gain, bias, o.config.epsilon);
+type StepNorm = (a: tf.Tensor2D, t: number, training: boolean, mask?: StepMask) => tf.Tensor2D;
+const identity: StepNorm = (a) => a;
+
+/**
+ * The norm of one of a cell's terms (`role` e.g. `ln_h`), from the norm registry; its gain and bias join `params`
+ * as `<role>/gain` and `<role>/bias` (the bias when trained), and its state `states`. Identity for `norm: none`.
+ */
+function termNorm(o: CellOptions, parts: { params: Record<string, tf.Variable>; states: (() => tf.Variable[])[] }) {
+  return (role: string, units: number, trainBias = true): StepNorm => {
+    const norm = buildRecurrentNorm(o.config, { name: `${o.name}/${role}`, units, trainBias });
+    if (!norm) return identity;
+    norm.trainable.forEach((v, k) => (parts.params[`${role}/${k === 0 ? 'gain' : 'bias'}`] = v));
+    parts.states.push(norm.state);
+    return (a, t, training, mask) => norm.apply(a, t, training, mask);
+  };
 }
 
 /** LSTM, with layer norm or recurrent batch norm on W_h h, W_x x and the cell (gate order f, i, o, g). */
@@ -94,40 +108,16 @@ export function createLstm(o: CellOptions): Cell {
       Float32Array.from({ length: 4 * H }, (_, j) => (j < H ? o.config.forgetBias : 0)),
     ),
   };
-  const norm = o.config.norm;
-  let nh = (a: tf.Tensor2D, _t: number, _tr: boolean, _m?: StepMask) => a;
-  let nx = nh;
-  let nc = nh;
-  const bns: RecurrentBatchNorm[] = [];
-  if (norm === 'layer') {
-    const [h, x, c] = [
-      lnParams(params, 'ln_h', 4 * H, o),
-      lnParams(params, 'ln_x', 4 * H, o),
-      lnParams(params, 'ln_c', H, o),
-    ];
-    [nh, nx, nc] = [(a) => h(a), (a) => x(a), (a) => c(a)];
-  } else if (norm === 'batch') {
-    const make = (role: string, units: number, trainBias: boolean) => {
-      const bn = new RecurrentBatchNorm({
-        name: `${o.name}/${role}`,
-        units,
-        epsilon: o.config.epsilon,
-        statistics: o.config.bnStats,
-        momentum: o.config.bnMomentum,
-        gainInit: o.config.gainInit!,
-        trainBias,
-      });
-      bn.trainable.forEach((v, k) => (params[`${role}/${k === 0 ? 'gain' : 'bias'}`] = v));
-      bns.push(bn);
-      return (a: tf.Tensor2D, t: number, training: boolean, m?: StepMask) => bn.apply(a, t, training, m);
-    };
-    [nh, nx, nc] = [make('bn_h', 4 * H, false), make('bn_x', 4 * H, false), make('bn_c', H, true)];
-  }
-  const h0 = initialHidden(H, o.seed);
+  const states: (() => tf.Variable[])[] = [];
+  const norm = termNorm(o, { params, states });
+  const prefix = o.config.norm === 'batch' ? 'bn' : 'ln';
+  // Layer norm on the three terms; batch norm's gate terms keep a zero bias (the LSTM's b), its cell's is trained.
+  const [nh, nx, nc] = [norm(`${prefix}_h`, 4 * H, false), norm(`${prefix}_x`, 4 * H, false), norm(`${prefix}_c`, H)];
+  const h0 = initialHidden(H, o.config.h0Scale, o.seed);
   return {
     params,
     h0,
-    state: () => bns.flatMap((b) => b.state),
+    state: () => states.flatMap((state) => state()),
     initial: (batch) => ({ h: tiled(h0, batch), c: tf.zeros([batch, H]) }),
     step(x, s, t, training, mask) {
       const gates = tf.add(
@@ -158,36 +148,30 @@ export function createGru(o: CellOptions): Cell {
     W: weight(`${o.name}/W`, o.inputs, H, o.rng), // to the candidate
     U: weight(`${o.name}/U`, H, H, o.rng),
   };
+  if (o.config.norm === 'batch') throw new Error('batch norm is implemented for the LSTM cell only');
+  const norm = termNorm(o, { params, states: [] });
+  const [nh, nx, nw, nu] = [norm('ln_h', 2 * H), norm('ln_x', 2 * H), norm('ln_w', H), norm('ln_u', H)];
   const layer = o.config.norm === 'layer';
-  const id = (a: tf.Tensor2D) => a;
-  let [nh, nx, nw, nu] = [id, id, id, id];
-  if (layer) {
-    [nh, nx, nw, nu] = [
-      lnParams(params, 'ln_h', 2 * H, o),
-      lnParams(params, 'ln_x', 2 * H, o),
-      lnParams(params, 'ln_w', H, o),
-      lnParams(params, 'ln_u', H, o),
-    ];
-  } else {
+  if (!layer) {
     params.b_zr = vector(`${o.name}/b_zr`, fill(2 * H, 0));
     params.b_n = vector(`${o.name}/b_n`, fill(H, 0));
   }
-  const h0 = initialHidden(H, o.seed);
+  const h0 = initialHidden(H, o.config.h0Scale, o.seed);
   return {
     params,
     h0,
     state: () => [],
     initial: (batch) => ({ h: tiled(h0, batch) }),
-    step(x, s) {
+    step(x, s, t, training) {
       let zr: tf.Tensor = tf.add(
-        nh(tf.matMul(s.h, params.W_h as tf.Tensor2D)),
-        nx(tf.matMul(x, params.W_x as tf.Tensor2D)),
+        nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training),
+        nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training),
       );
       if (!layer) zr = tf.add(zr, params.b_zr);
       const [z, r] = tf.split(tf.sigmoid(zr), 2, 1);
       let pre: tf.Tensor = tf.add(
-        nw(tf.matMul(x, params.W as tf.Tensor2D)),
-        tf.mul(r, nu(tf.matMul(s.h, params.U as tf.Tensor2D))),
+        nw(tf.matMul(x, params.W as tf.Tensor2D), t, training),
+        tf.mul(r, nu(tf.matMul(s.h, params.U as tf.Tensor2D), t, training)),
       );
       if (!layer) pre = tf.add(pre, params.b_n);
       const h = tf.add(tf.mul(tf.sub(1, z), s.h), tf.mul(z, tf.tanh(pre))) as tf.Tensor2D;

@@ -50,12 +50,10 @@ export function buildRetrieval({ config, inputDims, seed }: RetrievalBuildOption
   const rng = rngFor(seed, 'init');
   const D = config.embedDim;
   const widths = [inputDims, ...config.imageHidden, D];
-  const imageLayers = widths
-    .slice(1)
-    .map((units, i) => ({
-      kernel: denseKernel(`image${i + 1}/kernel`, widths[i], units, rng),
-      bias: zerosVariable(`image${i + 1}/bias`, units),
-    }));
+  const imageLayers = widths.slice(1).map((units, i) => ({
+    kernel: denseKernel(`image${i + 1}/kernel`, widths[i], units, rng),
+    bias: zerosVariable(`image${i + 1}/bias`, units),
+  }));
   const words = denseKernel('words/embedding', WORDS.length, config.wordDim, rng);
   const cell = createCell({
     config: { ...config, hidden: D },

@@ -4,14 +4,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { getAt, parsePath } from '../config/paths';
-import { RETRIEVAL_METRICS, type RunConfig } from '../config/schema';
 import type { Experiment } from '../config/load';
 import { UserError } from '../errors';
-import { evaluateClaim, readRunResults, stats, type ClaimResult, type RunResult } from '../experiments/claims';
-import { loadExperimentFolder } from '../experiments/folder';
-import type { RunRecord } from '../experiments/layout';
+import { evaluateClaim, stats, type ClaimResult } from '../results/claims';
+import type { RunRecord } from '../results/layout';
+import { loadExperimentFolder, readRunResults, type RunResult } from '../results/read';
+import { taskOf } from '../tasks/registry';
+import type { ExtraFigure, MeasureAxis } from '../tasks/types';
+import { fixed } from '../util/format';
 import { writeAtomic } from '../metrics/files';
-import { learningCurves, recallBars, sweepPlot, type MeasureAxis, type Spec } from './figures';
+import { RETRIEVAL_METRICS } from '../metrics/types';
+import { learningCurves, recallBars, sweepPlot, type Spec } from './figures';
 import { toPng, toSvg } from './render';
 import { curvePoints, describeKeys, factorKeys, finalPoints, NORM_LABELS, SEED_KEYS, type Measure } from './series';
 
@@ -30,17 +33,6 @@ export interface ReportOutcome {
   figures: ReportFigure[];
   claims: ClaimResult[];
 }
-
-const CLASSIFICATION_CURVES: MeasureAxis[] = [
-  { measure: 'train_nll', title: 'train NLL (nats, log scale)', log: true },
-  { measure: 'test_error', title: 'test error (fraction)' },
-];
-const RETRIEVAL_CURVES: MeasureAxis[] = [
-  { measure: 'train_nll', title: 'train ranking loss per pair (log scale)', log: true },
-  { measure: 'caption_r1', title: 'caption R@1 (%)', domain: [0, 100] },
-  { measure: 'image_r1', title: 'image R@1 (%)', domain: [0, 100] },
-];
-const isRetrieval = (config: Readonly<RunConfig>) => config.model.kind === 'retrieval';
 
 /** Batch sizes on a log2 axis (as the paper's batch-size comparisons), other positive numbers spanning 8x or more on log10. */
 function logBaseFor(key: string, xs: number[]): number | undefined {
@@ -63,60 +55,58 @@ function seedNote(swept: readonly string[], runs: readonly RunResult[]): string 
   return keys.length === 0 ? 'one run per line' : `mean over ${count} seeds (${keys.join(', ')}); band: min to max`;
 }
 
-/** The figure specs this experiment's results call for, by file name. */
-export function figureSpecs(
-  experiment: Experiment,
-  runs: readonly RunResult[],
-): { name: string; title: string; spec: Spec }[] {
-  const swept = Object.keys(experiment.sweep);
-  const factors = factorKeys(swept);
-  const retrieval = isRetrieval(runs[0].config);
-  const note = seedNote(swept, runs);
-  const out = [];
-  const curves = retrieval ? RETRIEVAL_CURVES : CLASSIFICATION_CURVES;
-  out.push({
-    name: 'curves',
-    title: 'Learning curves',
-    spec: learningCurves(
-      experiment.name,
-      curvePoints(
-        runs,
-        factors,
-        curves.map((c) => c.measure as Measure),
-      ),
-      curves,
-      note,
-    ),
-  });
-  if (retrieval) {
-    out.push({
-      name: 'recall',
-      title: 'Retrieval recall@K',
-      spec: recallBars(experiment.name, finalPoints(runs, factors, [...RETRIEVAL_METRICS]), `final epoch; ${note}`),
-    });
-  }
+type NamedSpec = { name: string; title: string; spec: Spec };
+
+/** The figures a task adds beyond its curves and sweep plots. */
+const EXTRA_FIGURES: Record<
+  ExtraFigure,
+  (name: string, runs: readonly RunResult[], factors: string[], note: string) => NamedSpec
+> = {
+  recall: (name, runs, factors, note) => ({
+    name: 'recall',
+    title: 'Retrieval recall@K',
+    spec: recallBars(name, finalPoints(runs, factors, [...RETRIEVAL_METRICS]), `final epoch; ${note}`),
+  }),
+};
+
+/** Final value of the task's sweep measure against each numeric swept key that takes two values or more. */
+function sweepFigures(name: string, runs: readonly RunResult[], factors: string[], axis: MeasureAxis, note: string) {
+  const out: NamedSpec[] = [];
   for (const key of factors) {
     const xs = [...new Set(runs.map((r) => getAt(r.config, parsePath(key))))];
     if (xs.length < 2 || !xs.every((x) => typeof x === 'number')) continue;
     const others = factors.filter((k) => k !== key);
-    const axis: MeasureAxis = retrieval
-      ? { measure: 'caption_r1', title: 'caption R@1 (%)' }
-      : { measure: 'test_error', title: 'test error (fraction)' };
     const xTitle = key.split('.').pop()!;
-    const spec = sweepPlot(
-      experiment.name,
-      finalPoints(runs, others, [axis.measure as Measure], key),
-      axis,
-      xTitle,
-      logBaseFor(key, xs as number[]),
-      `final epoch; ${note}`,
-    );
+    const points = finalPoints(runs, others, [axis.measure], key);
+    const spec = sweepPlot(name, points, axis, xTitle, logBaseFor(key, xs as number[]), `final epoch; ${note}`);
     out.push({ name: `sweep-${xTitle}`, title: `Final ${axis.title.replace(/ \(.*\)$/, '')} against ${xTitle}`, spec });
   }
   return out;
 }
 
-const fmt = (x: number | undefined, digits = 4) => (x === undefined ? '-' : x.toFixed(digits));
+/** The figure specs this experiment's results call for, by file name. */
+export function figureSpecs(experiment: Experiment, runs: readonly RunResult[]): NamedSpec[] {
+  const swept = Object.keys(experiment.sweep);
+  const factors = factorKeys(swept);
+  const task = taskOf(runs[0].config);
+  const note = seedNote(swept, runs);
+  const curves = learningCurves(
+    experiment.name,
+    curvePoints(
+      runs,
+      factors,
+      task.curves.map((c) => c.measure),
+    ),
+    task.curves,
+    note,
+  );
+  return [
+    { name: 'curves', title: 'Learning curves', spec: curves },
+    ...task.extraFigures.map((f) => EXTRA_FIGURES[f](experiment.name, runs, factors, note)),
+    ...sweepFigures(experiment.name, runs, factors, task.sweepAxis, note),
+  ];
+}
+
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function claimTable(claims: readonly ClaimResult[]): string[] {
@@ -128,7 +118,7 @@ function claimTable(claims: readonly ClaimResult[]): string[] {
       const side = c.kind === 'spread' ? 'spread' : c.kind === 'degradation' ? 'change' : 'mean';
       const note = c.status === 'known-deviation' ? `<br>known deviation: ${c.reason}` : '';
       const missing = c.missing.length ? `<br>missing: ${c.missing.join('; ')}` : '';
-      return `| **${c.verdict}** | ${cell(c.id)}: ${cell(c.claim)}${cell(note)}${cell(missing)} | ${cell(c.paper)} | ${c.metric} (${c.epoch}) | ${side} ${fmt(c.lhs)} | ${side} ${fmt(c.rhs)} | a ${c.relation} b${c.margin ? ` by > ${c.margin}` : ''} |`;
+      return `| **${c.verdict}** | ${cell(c.id)}: ${cell(c.claim)}${cell(note)}${cell(missing)} | ${cell(c.paper)} | ${c.metric} (${c.epoch}) | ${side} ${fixed(c.lhs)} | ${side} ${fixed(c.rhs)} | a ${c.relation} b${c.margin ? ` by > ${c.margin}` : ''} |`;
     }),
   ];
 }
@@ -221,9 +211,7 @@ export async function writeReport(dir: string): Promise<ReportOutcome> {
     figures.push({ name: f.name, title: f.title, svg: `${f.name}.svg`, png: `${f.name}.png` });
   }
   const factors = factorKeys(Object.keys(experiment.sweep));
-  const measures = isRetrieval(runs[0].config)
-    ? ['train_nll', ...RETRIEVAL_METRICS]
-    : ['test_error', 'test_nll', 'train_nll'];
+  const measures = taskOf(runs[0].config).finalColumns;
   const first = runs[0].config;
   const seeds = seedsOf(Object.keys(experiment.sweep), runs);
   const md = [

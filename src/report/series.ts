@@ -2,8 +2,8 @@
 // seeds (with min and max) of the runs that differ only in their seeds.
 import { getAt, parsePath } from '../config/paths';
 import type { NormKind, RunConfig } from '../config/schema';
-import type { RunResult } from '../experiments/claims';
-import type { EpochMetrics } from '../train/metrics';
+import type { EpochMetrics } from '../metrics/types';
+import type { RunResult } from '../results/read';
 
 /** Swept keys that only repeat a run (their spread is the band, not a separate line or panel). */
 export const SEED_KEYS = ['train.seed', 'data.seed'];

@@ -4,9 +4,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataView, RunConfig } from '../config/schema';
 import { CLASSES, IMAGE_SIDE, PIXELS, type Dataset, type Split } from '../data/types';
 import { meanNll, nllAndErrorSums } from '../metrics/classification';
+import { METRIC_COLUMNS } from '../metrics/types';
 import { buildModel } from '../models/registry';
 import { disposeModel, type Model } from '../models/types';
-import type { Task } from './types';
+import { fixed } from '../util/format';
+import type { Task } from '../train/task';
+import type { TaskKind } from './types';
 
 const EVAL_BATCH = 1000;
 
@@ -50,7 +53,7 @@ export function evaluate(model: Model, split: DeviceSplit): { nll: number; error
   return { nll: nll / n, error: errors / n };
 }
 
-export function createClassification(config: Readonly<RunConfig>, data: Dataset): Task {
+function createClassification(config: Readonly<RunConfig>, data: Dataset): Task {
   const { model: modelConfig, data: dataConfig } = config;
   if (modelConfig.kind === 'retrieval' || dataConfig.view === 'strips')
     throw new Error('classification: not a classification config');
@@ -85,3 +88,20 @@ export function createClassification(config: Readonly<RunConfig>, data: Dataset)
     },
   };
 }
+
+export const classification: TaskKind = {
+  name: 'classification',
+  accepts: (config) => config.model.kind !== 'retrieval',
+  create: createClassification,
+  columns: METRIC_COLUMNS,
+  epochText: (row) =>
+    `train_nll ${fixed(row.train_nll)} test_nll ${fixed(row.test_nll)} test_error ${fixed(row.test_error)}`,
+  tableColumns: ['test_error', 'test_nll', 'train_nll'],
+  curves: [
+    { measure: 'train_nll', title: 'train NLL (nats, log scale)', log: true },
+    { measure: 'test_error', title: 'test error (fraction)' },
+  ],
+  sweepAxis: { measure: 'test_error', title: 'test error (fraction)' },
+  finalColumns: ['test_error', 'test_nll', 'train_nll'],
+  extraFigures: [],
+};

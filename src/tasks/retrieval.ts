@@ -5,8 +5,11 @@ import type { RunConfig } from '../config/schema';
 import { buildStrips, type Strips } from '../data/strips';
 import type { Dataset } from '../data/types';
 import { rankingLoss, retrievalMetrics } from '../metrics/retrieval';
+import { METRIC_COLUMNS, RETRIEVAL_METRICS, type EpochMetrics } from '../metrics/types';
 import { buildRetrieval } from '../models/retrieval';
-import type { Task } from './types';
+import { fixed } from '../util/format';
+import type { Task } from '../train/task';
+import type { TaskKind } from './types';
 
 const EVAL_BATCH = 500;
 
@@ -26,11 +29,10 @@ function sameCaption(captions: readonly string[], batch: ArrayLike<number>): tf.
   return tf.tensor2d(m, [n, n]);
 }
 
-export function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Task {
-  if (config.model.kind !== 'retrieval' || config.data.view !== 'strips')
-    throw new Error('retrieval: not a retrieval config');
-  const cfg = config.model;
-  const strip = { minDigits: config.data.minDigits!, maxDigits: config.data.maxDigits!, seed: config.data.seed };
+function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Task {
+  const { model: cfg, data: dataConfig } = config;
+  if (cfg.kind !== 'retrieval' || dataConfig.view !== 'strips') throw new Error('retrieval: not a retrieval config');
+  const strip = { minDigits: dataConfig.minDigits, maxDigits: dataConfig.maxDigits, seed: dataConfig.seed };
   const train = buildStrips(data.train, { ...strip, purpose: 'train' });
   const test = buildStrips(data.test, { ...strip, purpose: 'test' });
   const pixels = train.images.length / train.count;
@@ -49,7 +51,7 @@ export function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Tas
         train.maxDigits,
         true,
       );
-      return rankingLoss(images, captions, sameCaption(train.captions, batch), cfg.loss, cfg.margin!);
+      return rankingLoss(images, captions, sameCaption(train.captions, batch), cfg.loss, cfg.margin);
     },
     // Only the sentence encoder can hold a batch norm (the image encoder has none); the ranking loss over all
     // pairs of a batch of 5,000 would not fit in memory ([B, B, embedDim] for the order loss).
@@ -94,3 +96,26 @@ export function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Tas
     },
   };
 }
+
+/** A row's recall@1/5/10 (percent) and mean rank in one direction, e.g. `caption R@1/5/10 12.3/40.1/60.2 rank 9.8`. */
+function recallText(row: EpochMetrics, dir: 'caption' | 'image'): string {
+  const r = (k: string) => fixed(row[`${dir}_${k}` as keyof EpochMetrics], 1);
+  return `${dir} R@1/5/10 ${r('r1')}/${r('r5')}/${r('r10')} rank ${r('mean_rank')}`;
+}
+
+export const retrieval: TaskKind = {
+  name: 'retrieval',
+  accepts: (config) => config.model.kind === 'retrieval',
+  create: createRetrieval,
+  columns: [...METRIC_COLUMNS, ...RETRIEVAL_METRICS],
+  epochText: (row) => `train_loss ${fixed(row.train_nll)} ${recallText(row, 'caption')} ${recallText(row, 'image')}`,
+  tableColumns: ['caption_r1', 'caption_r10', 'image_r1', 'image_r10', 'train_nll'],
+  curves: [
+    { measure: 'train_nll', title: 'train ranking loss per pair (log scale)', log: true },
+    { measure: 'caption_r1', title: 'caption R@1 (%)', domain: [0, 100] },
+    { measure: 'image_r1', title: 'image R@1 (%)', domain: [0, 100] },
+  ],
+  sweepAxis: { measure: 'caption_r1', title: 'caption R@1 (%)' },
+  finalColumns: ['train_nll', ...RETRIEVAL_METRICS],
+  extraFigures: ['recall'],
+};

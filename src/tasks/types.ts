@@ -1,24 +1,41 @@
-// What the training loop needs of a task: trainable variables, the objective of a mini-batch, test metrics.
-// Classification (MLP, convnet, sequential MNIST) and caption-image retrieval implement it.
-import type * as tf from '@tensorflow/tfjs';
-import type { TestMetrics } from '../train/metrics';
+// A kind of task (TaskKind): everything that differs between kinds of run, from building the model and its
+// objective (the Task the training loop drives) to metrics.csv's columns, progress text and the report's figures
+// and tables. Classification (MLP, convnet, sequential MNIST) and caption-image retrieval; registry.ts lists them.
+import type { RunConfig } from '../config/schema';
+import type { Dataset } from '../data/types';
+import type { EpochMetrics } from '../metrics/types';
+import type { Task } from '../train/task';
 
-export interface Task {
-  /** Everything the optimizer updates. */
-  readonly trainable: tf.Variable[];
-  /** Training examples (pairs, for retrieval) per epoch. */
-  readonly trainCount: number;
-  /** The training objective on the training examples at `batch` (called under the optimizer's gradient tape). */
-  objective(batch: Int32Array): tf.Scalar;
-  /**
-   * The model's forward pass in training mode on the training examples at `batch`, without the loss (batch
-   * norm's population pass: thousands of examples at once, where a loss over all pairs would not fit).
-   */
-  forward(batch: Int32Array): void;
-  /** The per-example training loss that metrics.csv's train_nll reports for a batch whose objective was `value`. */
-  perExample(value: number, batchSize: number): number;
-  /** Test metrics, the model in evaluation mode. */
-  evaluate(): TestMetrics;
-  /** Frees the model (trained and untrained variables) and the data on the device. */
-  dispose(): void;
+/** A measure a figure plots: a metrics.csv column with its axis title (with units), scale and range. */
+export interface MeasureAxis {
+  measure: keyof EpochMetrics;
+  /** Axis title with its unit, e.g. `train NLL (nats, log scale)`. */
+  title: string;
+  log?: boolean;
+  /** Fixed y domain, e.g. [0, 100] for percentages. */
+  domain?: [number, number];
+}
+
+/** Figures a task adds to the report beyond its curves and sweep plots (report/figures.ts draws each kind). */
+export type ExtraFigure = 'recall';
+
+/** A kind of task: which configs it trains, how to build it, and how its results are shown. */
+export interface TaskKind {
+  /** Recorded with progress events (which cross process boundaries as JSON) and looked up by taskNamed. */
+  readonly name: string;
+  /** True for the run configs this task trains. */
+  accepts(config: Readonly<RunConfig>): boolean;
+  /** Builds the model and puts the data on the device. */
+  create(config: Readonly<RunConfig>, data: Dataset): Task;
+  /** metrics.csv's header (summary.csv's metric columns too). */
+  readonly columns: readonly (keyof EpochMetrics)[];
+  /** One progress line's metrics for an epoch, e.g. `train_nll 0.1 test_nll 0.2 test_error 0.05`. */
+  epochText(row: EpochMetrics): string;
+  /** The final metrics `run` tabulates at its end. */
+  readonly tableColumns: readonly (keyof EpochMetrics)[];
+  /** The report: learning-curve panels, the measure of sweep plots, the final-metrics table, extra figures. */
+  readonly curves: readonly MeasureAxis[];
+  readonly sweepAxis: MeasureAxis;
+  readonly finalColumns: readonly (keyof EpochMetrics)[];
+  readonly extraFigures: readonly ExtraFigure[];
 }

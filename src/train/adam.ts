@@ -2,17 +2,13 @@
 // composite tfjs ops elsewhere. Same arithmetic as tf.train.adam (tests compare the two).
 import * as tf from '@tensorflow/tfjs';
 import { ADAM, type AdamAttrs } from '../backend/kernels/adam';
+import { DEFAULTS, type TrainConfig } from '../config/schema';
 import { hasKernel, runKernel } from '../backend/kernels/js-kernel';
 import { variableFrom } from '../util/variables';
 
-export interface AdamOptions {
-  learningRate: number;
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
-  /** Rescale the gradients to this global L2 norm when theirs is larger (unset: no clipping). */
-  clipNorm?: number;
-}
+/** train.learningRate, train.clipNorm (unset: no clipping) and Adam's constants (the schema's defaults when unset). */
+export type AdamOptions = Pick<TrainConfig, 'learningRate' | 'clipNorm'> &
+  Partial<Pick<TrainConfig, 'adamBeta1' | 'adamBeta2' | 'adamEpsilon'>>;
 
 interface Slots {
   m: tf.Variable;
@@ -30,9 +26,9 @@ export class Adam {
 
   constructor(opts: AdamOptions) {
     this.lr = opts.learningRate;
-    this.beta1 = opts.beta1 ?? 0.9;
-    this.beta2 = opts.beta2 ?? 0.999;
-    this.epsilon = opts.epsilon ?? 1e-8;
+    this.beta1 = opts.adamBeta1 ?? DEFAULTS.adam.beta1;
+    this.beta2 = opts.adamBeta2 ?? DEFAULTS.adam.beta2;
+    this.epsilon = opts.adamEpsilon ?? DEFAULTS.adam.epsilon;
     this.clipNorm = opts.clipNorm;
   }
 

@@ -1,14 +1,10 @@
 // Trains one run: seeded model and shuffles, Adam, per-epoch evaluation; stops on a non-finite loss or a stop request.
 import type { RunConfig } from '../config/schema';
-import type { Dataset } from '../data/types';
+import type { EpochMetrics } from '../metrics/types';
 import { beginPopulationPass } from '../norm/population';
-import { createTask } from '../tasks/registry';
-import type { Task } from '../tasks/types';
 import { Adam } from './adam';
 import { epochBatches } from './batches';
-import type { EpochMetrics } from './metrics';
-
-export type { EpochMetrics } from './metrics';
+import type { Task } from './task';
 
 export type TrainStatus = 'complete' | 'diverged' | 'interrupted';
 
@@ -34,7 +30,8 @@ export interface StepInfo {
 
 export interface TrainOptions {
   config: Readonly<RunConfig>;
-  data: Dataset;
+  /** The run's task, built by the caller from `config` (src/tasks/registry.ts); train disposes it at the end. */
+  task: Task;
   /** Checked after every step; true ends the run as `interrupted`. */
   shouldStop?: () => boolean;
   onStep?: (info: StepInfo) => void;
@@ -140,11 +137,9 @@ async function populationPass(c: EpochContext): Promise<boolean> {
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const { config, data } = opts;
+  const { config, task } = opts;
   const started = performance.now();
-  const task = createTask(config, data);
-  // Adam with the usual constants (Kingma & Ba 2015): beta1 0.9, beta2 0.999, epsilon 1e-8.
-  const optimizer = new Adam({ learningRate: config.train.learningRate, clipNorm: config.train.clipNorm });
+  const optimizer = new Adam(config.train);
   const population = usesPopulationPass(config);
   const result: TrainResult = {
     status: 'complete',

@@ -78,13 +78,11 @@ function unfusedMatMul(args: Args): tf.TensorInfo {
   const { transposeA, transposeB, activation = 'linear', leakyreluAlpha } = args.attrs as unknown as FusedAttrs;
   const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const run = (name: string, inputs: Record<string, tf.TensorInfo | undefined>, attrs: object = {}) =>
-    tf
-      .getKernel(name, 'wasm')
-      .kernelFunc({
-        inputs: inputs as tf.NamedTensorInfoMap,
-        backend,
-        attrs: attrs as tf.NamedAttrMap,
-      }) as tf.TensorInfo;
+    tf.getKernel(name, 'wasm').kernelFunc({
+      inputs: inputs as tf.NamedTensorInfoMap,
+      backend,
+      attrs: attrs as tf.NamedAttrMap,
+    }) as tf.TensorInfo;
   let out = run('BatchMatMul', { a, b }, { transposeA, transposeB });
   const then = (next: tf.TensorInfo) => {
     backend.disposeData(out.dataId);

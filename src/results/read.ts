@@ -1,9 +1,16 @@
-// Reading a run folder's run.json and metrics.csv back: a file is there and well formed, missing, or corrupt
-// (truncated, garbage, hand-edited), and a corrupt one says which file and line. summary and check report such
-// runs as `corrupt`, and run reruns them.
+// The one reader of result folders (run, summary, check and report all read through it): an experiment
+// folder's experiment.yaml, and each run folder's run.json and metrics.csv, which are there and well formed,
+// missing, or corrupt (truncated, garbage, hand-edited; a corrupt one says which file and line). summary and
+// check report such runs as `corrupt`, report refuses them, and run reruns them.
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { EpochMetrics } from '../train/metrics';
+import { configHash } from '../config/hash';
+import { parseYaml, resolveExperiment, type Experiment } from '../config/load';
+import type { RunConfig } from '../config/schema';
+import type { RunSpec } from '../config/sweep';
+import { UserError } from '../errors';
+import type { EpochMetrics } from '../metrics/types';
 import { runPaths, type RunRecord } from './layout';
 
 export type Read<T> = { state: 'ok'; value: T } | { state: 'missing' } | { state: 'corrupt'; message: string };
@@ -105,4 +112,61 @@ export function readRunFolder(expDir: string, runId: string): RunFolder {
     };
   }
   return { state: 'ok', record: record.value, rows };
+}
+
+/** An experiment folder as written by `run`: its experiment.yaml gives the run list. */
+export function loadExperimentFolder(dir: string): Experiment {
+  const file = join(dir, 'experiment.yaml');
+  if (!existsSync(file))
+    throw new UserError(
+      `${dir}: not an experiment folder (no experiment.yaml); give <out>/<name> as written by ln-repro run`,
+    );
+  return resolveExperiment(file, parseYaml(file, readFileSync(file, 'utf8')));
+}
+
+/** What a claim needs to know of one run. */
+export interface RunResult {
+  runId: string;
+  config: Readonly<RunConfig>;
+  /** run.json's status, or `missing`, or `corrupt` (run.json or metrics.csv cannot be read back). */
+  status: string;
+  rows: EpochMetrics[];
+  /** For a corrupt run: which file and line, and what is wrong. */
+  problem?: string;
+  /** run.json as read (undefined when missing or corrupt). */
+  record?: RunRecord;
+}
+
+/** Every run of the experiment in folder `expDir`, in run order, as claims and the report see it. */
+export function readRunResults(expDir: string, runs: readonly RunSpec[]): RunResult[] {
+  return runs.map((run) => {
+    const folder = readRunFolder(expDir, run.runId);
+    const status = folder.state === 'ok' ? folder.record!.status : folder.state;
+    return {
+      runId: run.runId,
+      config: run.config,
+      status,
+      rows: folder.rows,
+      problem: folder.message,
+      record: folder.record,
+    };
+  });
+}
+
+/** Statuses that are results: rerunning the same config would give the same. */
+const FINISHED = new Set(['complete', 'diverged']);
+
+/**
+ * The run's record when its folder records a finished status for the same resolved config, with readable
+ * metrics, else undefined (missing, unfinished, changed or corrupt runs are run again).
+ */
+export function finishedRecord(expDir: string, run: RunSpec): RunRecord | undefined {
+  const folder = readRunFolder(expDir, run.runId);
+  const rec = folder.record;
+  return folder.state === 'ok' &&
+    rec !== undefined &&
+    FINISHED.has(rec.status) &&
+    rec.config_hash === configHash(run.config)
+    ? rec
+    : undefined;
 }

@@ -1,7 +1,7 @@
 // Where results go: <out>/<name>/<runId>/{config.yaml, metrics.csv, run.json} and <out>/<name>/summary.csv.
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors';
-import type { EpochMetrics } from '../train/metrics';
+import type { EpochMetrics } from '../metrics/types';
 
 export type RunStatus = 'running' | 'complete' | 'diverged' | 'interrupted' | 'failed';
 

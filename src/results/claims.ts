@@ -1,25 +1,9 @@
 // The paper's claims as data (a config's `expect:` list), checked against an experiment's results.
 import { getAt, parsePath, sameValue } from '../config/paths';
-import type { Claim, RunConfig } from '../config/schema';
-import type { RunSpec } from '../config/sweep';
-import type { EpochMetrics } from '../train/loop';
-import type { RunRecord } from './layout';
-import { readRunFolder } from './results';
+import type { Claim } from '../config/schema';
+import type { RunResult } from './read';
 
 export type Verdict = 'PASS' | 'FAIL' | 'XFAIL' | 'XPASS' | 'MISSING';
-
-/** What a claim needs to know of one run. */
-export interface RunResult {
-  runId: string;
-  config: Readonly<RunConfig>;
-  /** run.json's status, or `missing`, or `corrupt` (run.json or metrics.csv cannot be read back). */
-  status: string;
-  rows: EpochMetrics[];
-  /** For a corrupt run: which file and line, and what is wrong. */
-  problem?: string;
-  /** run.json as read (undefined when missing or corrupt). */
-  record?: RunRecord;
-}
 
 export interface GroupStats {
   mean: number;
@@ -49,21 +33,6 @@ export interface ClaimResult {
 }
 
 type Selector = Record<string, unknown>;
-
-export function readRunResults(expDir: string, runs: readonly RunSpec[]): RunResult[] {
-  return runs.map((run) => {
-    const folder = readRunFolder(expDir, run.runId);
-    const status = folder.state === 'ok' ? folder.record!.status : folder.state;
-    return {
-      runId: run.runId,
-      config: run.config,
-      status,
-      rows: folder.rows,
-      problem: folder.message,
-      record: folder.record,
-    };
-  });
-}
 
 const matches = (run: RunResult, sel: Selector) =>
   Object.entries(sel).every(([path, value]) => sameValue(getAt(run.config, parsePath(path)), value));

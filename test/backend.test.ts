@@ -7,9 +7,10 @@ import { UserError } from '../src/errors';
 function loaders(available: BackendName[], calls: string[] = []): Record<BackendName, BackendLoader> {
   const make =
     (name: BackendName): BackendLoader =>
-    async () => {
+    () => {
       calls.push(name);
-      if (!available.includes(name)) throw new Error(`Cannot find module for ${name}\nstack...`);
+      if (!available.includes(name)) return Promise.reject(new Error(`Cannot find module for ${name}\nstack...`));
+      return Promise.resolve();
     };
   return { tensorflow: make('tensorflow'), wasm: make('wasm'), cpu: make('cpu') };
 }

@@ -157,7 +157,7 @@ for (const backend of TEST_BACKENDS) {
         };
         if (stats === 'population') collectPopulationStatistics(trainTwoSteps);
         else trainTwoSteps();
-        const at = async (t: number) => (await cell.step(x, s, t, false).h.array()) as M;
+        const at = async (t: number) => await cell.step(x, s, t, false).h.array();
         assert.deepEqual(await at(7), await at(1), 'beyond the longest trained step: the last step');
         assert.notDeepEqual(await at(0), await at(1), 'statistics differ per step');
         assert.equal(
@@ -210,7 +210,7 @@ for (const backend of TEST_BACKENDS) {
         const s0: CellState = { h: tf.tensor2d(h0), c: tf.tensor2d(c0) };
         const one = cell.step(tf.tensor2d(xs[0]), s0, 0, true);
         const ref = kind === 'lstm' ? lstmRef(p, norm, xs[0], { h: h0, c: c0 }) : gruRef(p, norm, xs[0], { h: h0 });
-        const got = (await one.h.array()) as M;
+        const got = await one.h.array();
         got
           .flat()
           .forEach((g, i) => assert.ok(Math.abs(g - ref.h.flat()[i]) < 1e-5, `h[${i}]: ${g} vs ${ref.h.flat()[i]}`));
@@ -224,7 +224,7 @@ for (const backend of TEST_BACKENDS) {
         let worst = 0;
         for (const name of names) {
           const shape = cell.params[name].shape;
-          const flat = (p[name] as number[] | M).flat() as number[];
+          const flat = p[name].flat() as number[];
           const fd = finiteDifference((q) => {
             const value =
               shape.length === 2
@@ -298,7 +298,7 @@ for (const backend of TEST_BACKENDS) {
         for (const [name, g] of Object.entries(clean.grads)) {
           const value = clean.p[name];
           const rows = Array.isArray(value[0]) ? (value as M).length : 0;
-          const flat = (value as number[] | M).flat() as number[];
+          const flat = value.flat() as number[];
           const fd = finiteDifference(
             (q) =>
               refLossVariable(

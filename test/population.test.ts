@@ -132,7 +132,7 @@ for (const backend of TEST_BACKENDS) {
         const adam = new Adam({ learningRate: 1e-2 });
         for (let start = 0; start < 384; start += 32) {
           const [xb, yb] = [tf.slice(x, [start, 0], [32, -1]), tf.slice(y, [start, 0], [32, -1])];
-          adam.minimize(() => meanNll(m.logits(xb, true), yb as tf.Tensor2D), m.trainable);
+          adam.minimize(() => meanNll(m.logits(xb, true), yb), m.trainable);
           tf.dispose([xb, yb]);
         }
         if (stats === 'population') {
@@ -209,7 +209,7 @@ for (const backend of TEST_BACKENDS) {
       const r = await trainOn({ config, data: loadDataset(config.data) });
       assert.equal(r.status, 'complete');
       assert.ok(r.populationSeconds! > 0);
-      assert.ok(Number.isFinite(r.rows[0].caption_r1 as number));
+      assert.ok(Number.isFinite(r.rows[0].caption_r1));
       assert.equal(tf.memory().numTensors, before);
     });
   });

@@ -34,7 +34,7 @@ function svgTexts(svg: string): string[] {
         if (k === 'text')
           texts.push(
             ...(Array.isArray(v) ? v : [v]).map((t) =>
-              typeof t === 'object' ? String((t as Record<string, unknown>)['#text'] ?? '') : String(t),
+              typeof t === 'object' ? String((t as Record<string, string | number>)['#text'] ?? '') : String(t),
             ),
           );
         else walk(v);

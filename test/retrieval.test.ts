@@ -192,7 +192,7 @@ for (const backend of TEST_BACKENDS) {
           margin,
         );
         assert.ok(Math.abs(distinct - ref) > 1e-3, 'the shared caption matters in this example');
-        const diagOnly = (await rankingLoss(ti, tc, tf.eye(B) as tf.Tensor2D, kind, margin).data())[0];
+        const diagOnly = (await rankingLoss(ti, tc, tf.eye(B), kind, margin).data())[0];
         assert.ok(Math.abs(diagOnly - distinct) < 1e-4 * distinct, `diagonal-only loss ${diagOnly} vs ${distinct}`);
         const [gi, gc] = tf.grads((a, b) => f(a as tf.Tensor2D, b as tf.Tensor2D))([ti, tc]);
         const fdI = finiteDifference((q) => lossRef(reshape(q, B, D), cap, keys, kind, margin), im.flat());
@@ -209,7 +209,7 @@ for (const backend of TEST_BACKENDS) {
       });
     }
 
-    it('scores every image against every caption and reports recall both ways', async () => {
+    it('scores every image against every caption and reports recall both ways', () => {
       const keys = ['a', 'b', 'c', 'a'];
       // Caption j matches image j exactly (cosine 1); image 3 and caption 0 share the caption "a".
       const e = tf.tensor2d([
@@ -234,11 +234,11 @@ for (const backend of TEST_BACKENDS) {
       const model = buildRetrieval({ config, inputDims: 10, seed: 1 });
       const tokens = Int32Array.from([3, 1, 4, 2, -1, -1, 7, 7, -1]);
       const lengths = Int32Array.from([3, 1, 2]);
-      const together = (await model.embedCaptions(tokens, lengths, 3, true).array()) as M;
+      const together = await model.embedCaptions(tokens, lengths, 3, true).array();
       for (let b = 0; b < 3; b++) {
-        const alone = (await model
+        const alone = await model
           .embedCaptions(tokens.slice(b * 3, b * 3 + 3), lengths.slice(b, b + 1), 3, true)
-          .array()) as M;
+          .array();
         alone[0].forEach((v, d) => assert.ok(Math.abs(v - together[b][d]) < 1e-5, `caption ${b}`));
         assert.ok(Math.abs(Math.hypot(...together[b]) - 1) < 1e-5);
         assert.ok(
@@ -246,7 +246,7 @@ for (const backend of TEST_BACKENDS) {
           'order embeddings are non-negative',
         );
       }
-      const images = (await model.embedImages(tf.tensor2d(randomMatrix(2, 10, 5)), false).array()) as M;
+      const images = await model.embedImages(tf.tensor2d(randomMatrix(2, 10, 5)), false).array();
       images.forEach((row) => assert.ok(Math.abs(Math.hypot(...row) - 1) < 1e-5));
       tf.dispose([...model.trainable, ...model.state]);
     });

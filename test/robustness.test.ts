@@ -328,7 +328,7 @@ describe('4. one writer per run', () => {
       assert.ok(r.acquired, why);
       r.release();
     };
-    const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!; // a pid whose process has ended
+    const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid; // a pid whose process has ended
     takeOver({ pid: gone, host: hostname(), started: 'then' }, 'its process has ended');
     // A restarted container gets its pid back: this process's own pid on a lock it never took.
     takeOver({ pid: process.pid, host: hostname(), started: 'before a restart' }, 'own pid, not held');

@@ -201,8 +201,7 @@ export function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): Be
   });
   const adam = new Adam({ learningRate: 1e-3 });
   const products = floorProducts(batch);
-  const step = () =>
-    void adam.minimize(() => meanNll(model.logits(x as tf.Tensor2D, true), y as tf.Tensor2D), model.trainable);
+  const step = () => void adam.minimize(() => meanNll(model.logits(x, true), y as tf.Tensor2D), model.trainable);
   const [oursMs, compositeMs, floor] = interleavedMediansMs(
     [
       warm(enableFastPaths, step),

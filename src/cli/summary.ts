@@ -20,7 +20,9 @@ export function summaryCommand(): Command {
       const open = rows.filter((r) => r.status !== 'complete');
       console.log(`${path}: ${rows.length} run(s), ${rows.length - open.length} complete`);
       for (const r of open)
-        console.log(`  ${String(r.status).padEnd(11)} ${String(r.run_id)}${r.problem ? `: ${String(r.problem)}` : ''}`);
+        console.log(
+          `  ${String(r.status).padEnd(11)} ${String(r.run_id)}${typeof r.problem === 'string' ? `: ${r.problem}` : ''}`,
+        );
       process.exitCode = rows.some((r) => r.status === 'corrupt') ? 2 : open.length === 0 ? 0 : 1;
     });
 }

@@ -50,7 +50,7 @@ export function setAt(obj: unknown, path: Path, value: unknown): unknown {
   if (path.length === 0) return value;
   const [head, ...rest] = path;
   if (typeof head === 'number') {
-    const arr = Array.isArray(obj) ? [...obj] : [];
+    const arr: unknown[] = Array.isArray(obj) ? [...(obj as unknown[])] : [];
     arr[head] = setAt(arr[head], rest, value);
     return arr;
   }
@@ -63,9 +63,9 @@ export function setAt(obj: unknown, path: Path, value: unknown): unknown {
 export function unwrap(schema: z.ZodTypeAny): z.ZodTypeAny {
   let s = schema;
   for (;;) {
-    if (s instanceof z.ZodDefault) s = s._def.innerType;
-    else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap();
-    else if (s instanceof z.ZodEffects) s = s.innerType();
+    if (s instanceof z.ZodDefault) s = (s as z.ZodDefault<z.ZodTypeAny>).removeDefault();
+    else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = (s as z.ZodOptional<z.ZodTypeAny>).unwrap();
+    else if (s instanceof z.ZodEffects) s = (s as z.ZodEffects<z.ZodTypeAny>).innerType();
     else return s;
   }
 }
@@ -73,7 +73,7 @@ export function unwrap(schema: z.ZodTypeAny): z.ZodTypeAny {
 /** The keys an object-like schema accepts (a discriminated union accepts the keys of all its options). */
 export function keysOf(schema: z.ZodTypeAny): string[] {
   const s = unwrap(schema);
-  if (s instanceof z.ZodObject) return Object.keys(s.shape);
+  if (s instanceof z.ZodObject) return Object.keys((s as z.ZodObject<z.ZodRawShape>).shape);
   if (s instanceof z.ZodDiscriminatedUnion) {
     const keys = new Set<string>();
     for (const option of s.options as z.ZodObject<z.ZodRawShape>[])
@@ -85,15 +85,17 @@ export function keysOf(schema: z.ZodTypeAny): string[] {
 
 function child(schema: z.ZodTypeAny, key: string | number): z.ZodTypeAny | undefined {
   const s = unwrap(schema);
-  if (s instanceof z.ZodObject) return typeof key === 'string' ? s.shape[key] : undefined;
+  if (s instanceof z.ZodObject)
+    return typeof key === 'string' ? (s as z.ZodObject<z.ZodRawShape>).shape[key] : undefined;
   if (s instanceof z.ZodDiscriminatedUnion) {
     for (const option of s.options as z.ZodObject<z.ZodRawShape>[]) {
       if (typeof key === 'string' && key in option.shape) return option.shape[key];
     }
     return undefined;
   }
-  if (s instanceof z.ZodRecord) return typeof key === 'string' ? s.valueSchema : undefined;
-  if (s instanceof z.ZodArray) return typeof key === 'number' ? s.element : undefined;
+  if (s instanceof z.ZodRecord)
+    return typeof key === 'string' ? (s as z.ZodRecord<z.ZodString>).valueSchema : undefined;
+  if (s instanceof z.ZodArray) return typeof key === 'number' ? (s as z.ZodArray<z.ZodTypeAny>).element : undefined;
   return undefined;
 }
 

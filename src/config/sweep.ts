@@ -26,7 +26,7 @@ function formatValue(value: unknown): string {
     ? value.map(formatValue).join('x')
     : typeof value === 'object'
       ? JSON.stringify(value)
-      : String(value);
+      : String(value as string | number | boolean | null | undefined);
   return text.replace(/[^A-Za-z0-9._+-]/g, '_');
 }
 

@@ -35,7 +35,7 @@ function variantOf(schema: z.ZodTypeAny, found: unknown, path: Path) {
 
 /** One line per problem, without the file prefix. `raw` is the object that was validated. */
 export function describeIssue(issue: z.ZodIssue, raw: unknown, schema: z.ZodTypeAny): string[] {
-  const path = issue.path as Path;
+  const path = issue.path;
   const where = formatPath(path);
   const found = getAt(raw, path);
   switch (issue.code) {

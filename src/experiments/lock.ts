@@ -88,7 +88,7 @@ function stateAt(path: string): LockState {
   const holder = parseHolder(text);
   if (!holder) {
     const unreadable = { pid: -1, host: '(unreadable run.lock)', started: '?' };
-    let age = Infinity;
+    let age: number;
     try {
       age = Date.now() - statSync(path).mtimeMs;
     } catch {

@@ -106,7 +106,7 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
       shouldStop: o.shouldStop,
       onStep: (info) => o.emit({ kind: 'step', runId: run.runId, info }),
       onEpoch: (all) => {
-        writeCsv(paths.metrics, columns, all as unknown as Record<string, unknown>[]);
+        writeCsv(paths.metrics, columns, all);
         rows = [...all]; // what metrics.csv holds
         o.emit({ kind: 'epoch', runId: run.runId, row: all[all.length - 1] });
       },

@@ -93,7 +93,7 @@ function layerOutput(method: Method, w: M, x: M, epsilon: number): M {
           ? layerNorm(a, gain, bias, epsilon)
           : normalizeScaleShift({ x: a, gain, bias, axis: 0, epsilon });
     }
-    return y.arraySync() as M;
+    return y.arraySync();
   });
 }
 

@@ -39,7 +39,7 @@ export interface RecurrentNorm {
   /** Gain, then bias when it is trained. */
   readonly trainable: tf.Variable[];
   /** Non-trained state (batch norm's per-step statistics, which grow as longer sequences are seen). */
-  state(): tf.Variable[];
+  readonly state: () => tf.Variable[];
   /** x [batch, units] at step t (0-based); `mask` keeps a variable-length batch's padded rows out of statistics. */
   apply(x: tf.Tensor2D, t: number, training: boolean, mask?: StepMask): tf.Tensor2D;
 }

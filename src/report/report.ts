@@ -78,7 +78,7 @@ function sweepFigures(name: string, runs: readonly RunResult[], factors: string[
     const others = factors.filter((k) => k !== key);
     const xTitle = key.split('.').pop()!;
     const points = finalPoints(runs, others, [axis.measure], key);
-    const spec = sweepPlot(name, points, axis, xTitle, logBaseFor(key, xs as number[]), `final epoch; ${note}`);
+    const spec = sweepPlot(name, points, axis, xTitle, logBaseFor(key, xs), `final epoch; ${note}`);
     out.push({ name: `sweep-${xTitle}`, title: `Final ${axis.title.replace(/ \(.*\)$/, '')} against ${xTitle}`, spec });
   }
   return out;

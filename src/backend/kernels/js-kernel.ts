@@ -93,6 +93,6 @@ export function hasKernel(name: string): boolean {
 
 /** Runs kernel `name`; always returns the list of outputs. */
 export function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: object): tf.Tensor[] {
-  const out = tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
+  const out = tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap);
   return Array.isArray(out) ? out : [out];
 }

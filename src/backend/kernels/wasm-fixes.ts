@@ -79,7 +79,7 @@ function unfusedMatMul(args: Args): tf.TensorInfo {
   const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const run = (name: string, inputs: Record<string, tf.TensorInfo | undefined>, attrs: object = {}) =>
     tf.getKernel(name, 'wasm').kernelFunc({
-      inputs: inputs as tf.NamedTensorInfoMap,
+      inputs: inputs,
       backend,
       attrs: attrs as tf.NamedAttrMap,
     }) as tf.TensorInfo;

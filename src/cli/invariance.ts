@@ -19,30 +19,35 @@ export function invarianceCommand(): Command {
     )
     .action(async (opts: { json?: string }) => {
       await DEFAULT_LOADERS.cpu(); // a numerical check in float32 with the training ops; any backend would do
-      const { rows, tolerance } = measureInvariance();
-      const name = { batch: 'batch norm', weight: 'weight norm', layer: 'layer norm' };
-      console.log(
-        `Largest change of the layer's output y = g * N(a) + b (of order 1) under each transformation; invariant when <= ${tolerance}.`,
-      );
-      console.log(`${'transformation'.padEnd(32)} ${METHODS.map((m) => name[m].padStart(24)).join(' ')}`);
-      for (const t of TRANSFORMS) {
-        const cells = METHODS.map((m) => {
-          const r = rows.find((x) => x.method === m && x.transform === t)!;
-          const text = `${r.max_abs_change.toExponential(1)} ${r.invariant ? 'invariant' : 'no'}${r.invariant === r.paper ? '' : ' (!)'}`;
-          return text.padStart(24);
-        });
-        console.log(`${t.padEnd(32)} ${cells.join(' ')}`);
-      }
-      const disagree = rows.filter((r) => r.invariant !== r.paper);
-      for (const r of disagree)
-        console.log(
-          `(!) ${name[r.method]}, ${r.transform}: measured ${r.invariant ? 'invariant' : 'not invariant'}, the paper's table says ${r.paper ? 'invariant' : 'not invariant'}`,
-        );
-      const failing = disagree.filter((r) => r.method !== 'weight');
-      console.log(
-        `invariance: ${rows.length - disagree.length} of ${rows.length} cells agree with the paper's Table 1${failing.length ? `; ${failing.length} layer/batch-norm cell(s) do not` : ''}`,
-      );
-      if (opts.json) writeJson(opts.json, { tolerance, rows });
-      process.exitCode = failing.length > 0 ? 1 : 0;
+      process.exitCode = printInvariance(measureInvariance(), opts.json);
     });
+}
+
+const NAME = { batch: 'batch norm', weight: 'weight norm', layer: 'layer norm' };
+
+/** Prints the measured table and where it disagrees with the paper's; returns the exit code. */
+function printInvariance({ rows, tolerance }: ReturnType<typeof measureInvariance>, json?: string): number {
+  console.log(
+    `Largest change of the layer's output y = g * N(a) + b (of order 1) under each transformation; invariant when <= ${tolerance}.`,
+  );
+  console.log(`${'transformation'.padEnd(32)} ${METHODS.map((m) => NAME[m].padStart(24)).join(' ')}`);
+  for (const t of TRANSFORMS) {
+    const cells = METHODS.map((m) => {
+      const r = rows.find((x) => x.method === m && x.transform === t)!;
+      const text = `${r.max_abs_change.toExponential(1)} ${r.invariant ? 'invariant' : 'no'}${r.invariant === r.paper ? '' : ' (!)'}`;
+      return text.padStart(24);
+    });
+    console.log(`${t.padEnd(32)} ${cells.join(' ')}`);
+  }
+  const disagree = rows.filter((r) => r.invariant !== r.paper);
+  for (const r of disagree)
+    console.log(
+      `(!) ${NAME[r.method]}, ${r.transform}: measured ${r.invariant ? 'invariant' : 'not invariant'}, the paper's table says ${r.paper ? 'invariant' : 'not invariant'}`,
+    );
+  const failing = disagree.filter((r) => r.method !== 'weight');
+  console.log(
+    `invariance: ${rows.length - disagree.length} of ${rows.length} cells agree with the paper's Table 1${failing.length ? `; ${failing.length} layer/batch-norm cell(s) do not` : ''}`,
+  );
+  if (json) writeJson(json, { tolerance, rows });
+  return failing.length > 0 ? 1 : 0;
 }

@@ -12,6 +12,7 @@ import { taskOf } from '../tasks/registry';
 import { makeProgress, resultTable, type Progress } from '../experiments/progress';
 import { estimateRun, formatBytes, machineMemory, memoryLimit } from '../experiments/limits';
 import { loadAllData, runExperiment } from '../experiments/run-experiment';
+import type { RunOutcome } from '../experiments/run-one';
 import { writeReport } from '../report/report';
 import { onInterrupt } from './interrupt';
 
@@ -80,23 +81,10 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const data = loadAllData(experiments);
   const backend = await selectBackend(opts.backend);
   const largest = checkMemory(experiments, backend.name);
-  // Default: one run per core on cpu/wasm (each runs on one core); one on a GPU, which runs share badly.
-  let jobs = requestedJobs ?? (backend.name === 'tensorflow' ? 1 : availableParallelism());
   enableFastPaths();
   const progress = makeProgress({ quiet: opts.quiet, tty: Boolean(process.stderr.isTTY) });
   const log = (line: string) => progress.event({ kind: 'log', line });
-  const fit = Math.max(1, Math.floor(machineMemory() / largest));
-  if (jobs > fit) {
-    log(
-      `--jobs ${jobs}: ${jobs} runs at once would need about ${formatBytes(jobs * largest)} and this machine has ${formatBytes(machineMemory())}; running ${fit} at once`,
-    );
-    jobs = fit;
-  }
-  if (requestedJobs !== undefined && requestedJobs > availableParallelism() && backend.name !== 'tensorflow') {
-    log(
-      `--jobs ${requestedJobs}: more than this machine's ${availableParallelism()} CPU cores; each worker trains on one core, so they will slow each other (at most one worker per run to do is started)`,
-    );
-  }
+  const jobs = jobsFor(requestedJobs, backend.name, largest, log);
   const skipped = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
   log(`backend: ${backend.name}${skipped ? ` (not available: ${skipped})` : ''}`);
   const interrupt = onInterrupt(() => log('interrupted: finishing the current step (Ctrl-C again to quit at once)'));
@@ -114,6 +102,27 @@ async function run(file: string, opts: RunOptions): Promise<number> {
     interrupt.dispose();
     progress.stop();
   }
+}
+
+/**
+ * Runs at once: --jobs, else one per core on cpu/wasm (each runs on one core) and one on a GPU (which runs share
+ * badly); at most as many as the machine's memory holds (`largest`: the largest run's estimate).
+ */
+function jobsFor(requested: number | undefined, backend: string, largest: number, log: (line: string) => void): number {
+  let jobs = requested ?? (backend === 'tensorflow' ? 1 : availableParallelism());
+  const fit = Math.max(1, Math.floor(machineMemory() / largest));
+  if (jobs > fit) {
+    log(
+      `--jobs ${jobs}: ${jobs} runs at once would need about ${formatBytes(jobs * largest)} and this machine has ${formatBytes(machineMemory())}; running ${fit} at once`,
+    );
+    jobs = fit;
+  }
+  if (requested !== undefined && requested > availableParallelism() && backend !== 'tensorflow') {
+    log(
+      `--jobs ${requested}: more than this machine's ${availableParallelism()} CPU cores; each worker trains on one core, so they will slow each other (at most one worker per run to do is started)`,
+    );
+  }
+  return jobs;
 }
 
 /**
@@ -170,16 +179,7 @@ async function runOneExperiment(experiment: Experiment, c: Context): Promise<num
     shouldStop: interrupt.requested,
     stopRequested: interrupt.signalled,
   });
-  const columns = taskOf(experiment.runs[0].config).tableColumns;
-  for (const line of resultTable(
-    columns,
-    outcomes.map((o) => ({ ...o, status: o.skipped ? `${o.status}*` : o.status })),
-  ))
-    log(line);
-  if (outcomes.some((o) => o.skipped))
-    log(
-      '* finished by an earlier (or a concurrent) ln-repro run with the same config, not rerun here (--force reruns)',
-    );
+  logResults(experiment, outcomes, log);
   log(`results: ${dir}/summary.csv`);
   if (interrupt.requested()) return 1;
   const runsOk = outcomes.every((o) => o.status === 'complete');
@@ -189,27 +189,44 @@ async function runOneExperiment(experiment: Experiment, c: Context): Promise<num
     );
     return runsOk ? 0 : 1;
   }
-  let code = runsOk ? 0 : 1;
-  if (experiment.claims.length > 0 && opts.check) {
-    try {
-      const check = checkExperiment(dir, experiment);
-      check.lines.forEach(log);
-      if (check.exitCode !== 0) code = 1;
-    } catch (err) {
-      // e.g. check.json cannot be written: the runs' results stand; ln-repro check can do it later.
-      log(`claims: not checked (${(err as Error).message}); try: ln-repro check ${dir}`);
-      code = 1;
-    }
+  const checked = experiment.claims.length > 0 && opts.check ? checkClaims(dir, experiment, log) : true;
+  const reported = opts.report && outcomes.some((o) => o.final) ? await report(dir, log) : true;
+  return runsOk && checked && reported ? 0 : 1;
+}
+
+/** The closing table of the runs' statuses and final metrics; `*` marks runs finished before. */
+function logResults(experiment: Experiment, outcomes: readonly RunOutcome[], log: (line: string) => void): void {
+  const columns = taskOf(experiment.runs[0].config).tableColumns;
+  const rows = outcomes.map((o) => ({ ...o, status: o.skipped ? `${o.status}*` : o.status }));
+  resultTable(columns, rows).forEach(log);
+  if (outcomes.some((o) => o.skipped))
+    log(
+      '* finished by an earlier (or a concurrent) ln-repro run with the same config, not rerun here (--force reruns)',
+    );
+}
+
+/** The claims' verdicts after the runs; false when one fails (or they could not be checked). */
+function checkClaims(dir: string, experiment: Experiment, log: (line: string) => void): boolean {
+  try {
+    const check = checkExperiment(dir, experiment);
+    check.lines.forEach(log);
+    return check.exitCode === 0;
+  } catch (err) {
+    // e.g. check.json cannot be written: the runs' results stand; ln-repro check can do it later.
+    log(`claims: not checked (${(err as Error).message}); try: ln-repro check ${dir}`);
+    return false;
   }
-  if (opts.report && outcomes.some((o) => o.final)) {
-    try {
-      const report = await writeReport(dir);
-      log(`report: ${dir}/report.md (${report.figures.map((f) => f.png).join(', ')})`);
-    } catch (err) {
-      // The runs' results stand; the report can be made again with ln-repro report.
-      log(`report: not written (${(err as Error).message}); try: ln-repro report ${dir}`);
-      code = 1;
-    }
+}
+
+/** report.md and its figures after the runs; false when they could not be written. */
+async function report(dir: string, log: (line: string) => void): Promise<boolean> {
+  try {
+    const written = await writeReport(dir);
+    log(`report: ${dir}/report.md (${written.figures.map((f) => f.png).join(', ')})`);
+    return true;
+  } catch (err) {
+    // The runs' results stand; the report can be made again with ln-repro report.
+    log(`report: not written (${(err as Error).message}); try: ln-repro report ${dir}`);
+    return false;
   }
-  return code;
 }

@@ -33,25 +33,30 @@ function variantOf(schema: z.ZodTypeAny, found: unknown, path: Path) {
   return { discriminator: formatPath([...path, discriminator]), value: String(value), option, kindsWith };
 }
 
+/** One line per unknown key: the keys valid there, a near miss, or the model kind the key belongs to. */
+function unknownKeys(issue: z.ZodUnrecognizedKeysIssue, found: unknown, schema: z.ZodTypeAny): string[] {
+  const path = issue.path;
+  const lookup = schemaAt(schema, path);
+  const variant = lookup.ok ? variantOf(lookup.schema, found, path) : undefined;
+  const candidates = variant ? keysOf(variant.option) : lookup.ok ? keysOf(lookup.schema) : [];
+  return issue.keys.map((key) => {
+    const at = formatPath([...path, key]);
+    const elsewhere = variant ? variant.kindsWith(key) : [];
+    if (variant && elsewhere.length > 0) {
+      return `${at}: ${key} is a key of ${variant.discriminator} ${elsewhere.join(', ')}, not of ${variant.discriminator} ${variant.value}; valid keys here: ${candidates.join(', ')}`;
+    }
+    return `${at}: unknown key${didYouMean(suggestKey(key, candidates))}; valid keys here: ${candidates.join(', ')}`;
+  });
+}
+
 /** One line per problem, without the file prefix. `raw` is the object that was validated. */
 export function describeIssue(issue: z.ZodIssue, raw: unknown, schema: z.ZodTypeAny): string[] {
   const path = issue.path;
   const where = formatPath(path);
   const found = getAt(raw, path);
   switch (issue.code) {
-    case 'unrecognized_keys': {
-      const lookup = schemaAt(schema, path);
-      const variant = lookup.ok ? variantOf(lookup.schema, found, path) : undefined;
-      const candidates = variant ? keysOf(variant.option) : lookup.ok ? keysOf(lookup.schema) : [];
-      return issue.keys.map((key) => {
-        const at = formatPath([...path, key]);
-        const elsewhere = variant ? variant.kindsWith(key) : [];
-        if (variant && elsewhere.length > 0) {
-          return `${at}: ${key} is a key of ${variant.discriminator} ${elsewhere.join(', ')}, not of ${variant.discriminator} ${variant.value}; valid keys here: ${candidates.join(', ')}`;
-        }
-        return `${at}: unknown key${didYouMean(suggestKey(key, candidates))}; valid keys here: ${candidates.join(', ')}`;
-      });
-    }
+    case 'unrecognized_keys':
+      return unknownKeys(issue, found, schema);
     case 'invalid_type':
       if (found === undefined) return [`${where}: missing; expected ${issue.expected}`];
       if (issue.expected === 'number' && Number.isNaN(found))

@@ -1,14 +1,14 @@
 // `ln-repro report`: report.md and its figures (SVG and PNG) in an experiment folder, from its run folders:
 // learning curves, sweep plots, retrieval recall, the claims' verdicts, final metrics, provenance and config.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { getAt, parsePath } from '../config/paths';
 import type { Experiment } from '../config/load';
+import type { RunConfig } from '../config/schema';
 import { UserError } from '../errors';
 import { evaluateClaim, stats, type ClaimResult } from '../results/claims';
 import type { RunRecord } from '../results/layout';
-import { loadExperimentFolder, readRunResults, type RunResult } from '../results/read';
+import { readExperimentResults, type ExperimentResults, type RunResult } from '../results/read';
 import { taskOf } from '../tasks/registry';
 import type { ExtraFigure, MeasureAxis } from '../tasks/types';
 import { fixed } from '../util/format';
@@ -185,47 +185,37 @@ function provenance(dir: string, experiment: Experiment, records: (RunRecord | u
   ];
 }
 
-/** Builds the report of experiment folder `dir` and writes report.md and the figures into it. */
-export async function writeReport(dir: string): Promise<ReportOutcome> {
-  const experiment = loadExperimentFolder(dir);
-  const runs = readRunResults(dir, experiment.runs);
-  const corrupt = runs.filter((r) => r.problem);
+/** The folder's results, refused when a run's files are corrupt or no run has metrics yet. */
+function readReportable(dir: string): ExperimentResults {
+  const results = readExperimentResults(dir);
+  const corrupt = results.runs.filter((r) => r.problem);
   if (corrupt.length > 0) {
     throw new UserError(
       `${dir}: result files that cannot be read (ln-repro run reruns these runs):\n${corrupt.map((r) => `  - ${r.problem}`).join('\n')}`,
     );
   }
-  const withRows = runs.filter((r) => r.rows.length > 0);
-  if (withRows.length === 0) {
+  if (!results.runs.some((r) => r.rows.length > 0)) {
     throw new UserError(
       `${dir}: no run has metrics yet (no rows in any <runId>/metrics.csv); run the experiment first (ln-repro run)`,
     );
   }
-  const records = runs.map((r) => r.record);
-  const claims = experiment.claims.map((c) => evaluateClaim(c, runs));
+  return results;
+}
+
+/** Renders each figure to SVG and PNG in `dir`. */
+async function writeFigures(dir: string, experiment: Experiment, runs: readonly RunResult[]): Promise<ReportFigure[]> {
   const figures: ReportFigure[] = [];
-  for (const f of figureSpecs(experiment, withRows)) {
+  for (const f of figureSpecs(experiment, runs)) {
     const svg = await toSvg(f.spec);
     writeAtomic(join(dir, `${f.name}.svg`), svg);
     writeAtomic(join(dir, `${f.name}.png`), toPng(svg));
     figures.push({ name: f.name, title: f.title, svg: `${f.name}.svg`, png: `${f.name}.png` });
   }
-  const factors = factorKeys(Object.keys(experiment.sweep));
-  const measures = taskOf(runs[0].config).finalColumns;
-  const first = runs[0].config;
-  const seeds = seedsOf(Object.keys(experiment.sweep), runs);
-  const md = [
-    `# ${experiment.name}: report`,
-    '',
-    ...(first.description ? [first.description, ''] : []),
-    `Generated ${new Date().toISOString()} by ln-repro ${version} (\`ln-repro report ${dir}\`).`,
-    '',
-    ...provenance(dir, experiment, records),
-    '',
-    '## Claims',
-    '',
-    ...claimTable(claims),
-    '',
+  return figures;
+}
+
+function figureSection(figures: readonly ReportFigure[]): string[] {
+  return [
     '## Figures',
     '',
     ...figures.flatMap((f) => [
@@ -236,18 +226,30 @@ export async function writeReport(dir: string): Promise<ReportOutcome> {
       `Vector version: [${f.svg}](${f.svg}).`,
       '',
     ]),
+  ];
+}
+
+function finalSection(experiment: Experiment, runs: readonly RunResult[]): string[] {
+  const seeds = seedsOf(Object.keys(experiment.sweep), runs);
+  const factors = factorKeys(Object.keys(experiment.sweep));
+  return [
     '## Final metrics',
     '',
     `Last epoch of each run; ${seeds.keys.length ? `mean ± standard deviation over the ${seeds.count} seeds of a row (${seeds.keys.join(', ')})` : 'one run per row'}.`,
     '',
-    ...finalTable(runs, factors, measures),
+    ...finalTable(runs, factors, taskOf(runs[0].config).finalColumns),
     '',
+  ];
+}
+
+function configSection(experimentYaml: string, first: Readonly<RunConfig>): string[] {
+  return [
     '## Config',
     '',
     'The experiment as run (`experiment.yaml`, after `--set`):',
     '',
     '```yaml',
-    readFileSync(join(dir, 'experiment.yaml'), 'utf8').trimEnd(),
+    experimentYaml.trimEnd(),
     '```',
     '',
     `The resolved config of the first run, every default filled in (each run's own is \`<runId>/config.yaml\`):`,
@@ -256,6 +258,38 @@ export async function writeReport(dir: string): Promise<ReportOutcome> {
     YAML.stringify(first).trimEnd(),
     '```',
     '',
+  ];
+}
+
+/** Builds the report of experiment folder `dir` and writes report.md and the figures into it. */
+export async function writeReport(dir: string): Promise<ReportOutcome> {
+  const { experiment, experimentYaml, runs } = readReportable(dir);
+  const claims = experiment.claims.map((c) => evaluateClaim(c, runs));
+  const figures = await writeFigures(
+    dir,
+    experiment,
+    runs.filter((r) => r.rows.length > 0),
+  );
+  const first = runs[0].config;
+  const md = [
+    `# ${experiment.name}: report`,
+    '',
+    ...(first.description ? [first.description, ''] : []),
+    `Generated ${new Date().toISOString()} by ln-repro ${version} (\`ln-repro report ${dir}\`).`,
+    '',
+    ...provenance(
+      dir,
+      experiment,
+      runs.map((r) => r.record),
+    ),
+    '',
+    '## Claims',
+    '',
+    ...claimTable(claims),
+    '',
+    ...figureSection(figures),
+    ...finalSection(experiment, runs),
+    ...configSection(experimentYaml, first),
   ].join('\n');
   writeAtomic(join(dir, 'report.md'), md);
   return { markdown: md, figures, claims };

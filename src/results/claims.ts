@@ -1,6 +1,7 @@
 // The paper's claims as data (a config's `expect:` list), checked against an experiment's results.
 import { getAt, parsePath, sameValue } from '../config/paths';
 import type { Claim } from '../config/schema';
+import { fixed } from '../util/format';
 import type { RunResult } from './read';
 
 export type Verdict = 'PASS' | 'FAIL' | 'XFAIL' | 'XPASS' | 'MISSING';
@@ -103,28 +104,23 @@ function holds(lhs: number, relation: '<' | '>', rhs: number, margin: number): b
   return relation === '<' ? lhs + margin < rhs : lhs > rhs + margin;
 }
 
-export function evaluateClaim(claim: Claim, runs: readonly RunResult[]): ClaimResult {
-  const e = new Evaluation(claim, runs);
-  let kind: ClaimResult['kind'];
-  let lhs: number;
-  let rhs: number;
-  const spec = claim.compare ?? claim.degradation ?? claim.spread!;
-  if (claim.compare) {
-    kind = 'compare';
-    lhs = e.group(claim.compare.a);
-    rhs = e.group(claim.compare.b);
-  } else if (claim.degradation) {
-    kind = 'degradation';
+/** The two sides of a claim: group means (compare), changes of group means (degradation) or spreads. */
+function sides(claim: Claim, e: Evaluation): { kind: ClaimResult['kind']; lhs: number; rhs: number } {
+  if (claim.compare) return { kind: 'compare', lhs: e.group(claim.compare.a), rhs: e.group(claim.compare.b) };
+  if (claim.degradation) {
     const d = claim.degradation;
     const change = (g: Selector) => e.group({ ...g, [d.key]: d.to }) - e.group({ ...g, [d.key]: d.from });
-    lhs = change(d.a);
-    rhs = change(d.b);
-  } else {
-    kind = 'spread';
-    const s = claim.spread!;
-    lhs = e.spread(s.a, s.key, s.values);
-    rhs = s.b ? e.spread(s.b, s.key, s.values) : s.bound!;
+    return { kind: 'degradation', lhs: change(d.a), rhs: change(d.b) };
   }
+  const s = claim.spread!; // the schema requires exactly one of compare, degradation, spread
+  const lhs = e.spread(s.a, s.key, s.values);
+  return { kind: 'spread', lhs, rhs: s.b ? e.spread(s.b, s.key, s.values) : s.bound! };
+}
+
+export function evaluateClaim(claim: Claim, runs: readonly RunResult[]): ClaimResult {
+  const e = new Evaluation(claim, runs);
+  const { kind, lhs, rhs } = sides(claim, e);
+  const spec = claim.compare ?? claim.degradation ?? claim.spread!;
   const ok = holds(lhs, spec.relation, rhs, spec.margin);
   const expected = claim.status === 'expected';
   const verdict: Verdict =
@@ -154,13 +150,11 @@ export function checkExitCode(results: readonly ClaimResult[]): number {
   return results.some((r) => r.verdict === 'FAIL' || r.verdict === 'XPASS') ? 1 : 0;
 }
 
-const num = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
-
 export function formatClaim(r: ClaimResult): string[] {
   const side = r.kind === 'spread' ? 'spread' : r.kind === 'degradation' ? 'change' : 'mean';
   const lines = [
     `${r.verdict.padEnd(7)} ${r.id} (${r.paper}; ${r.metric} at epoch ${r.epoch}): ${r.claim}`,
-    `        ${side} a ${num(r.lhs)}, ${side} b ${num(r.rhs)}; claimed a ${r.relation} b${r.margin ? ` by more than ${r.margin}` : ''}`,
+    `        ${side} a ${fixed(r.lhs)}, ${side} b ${fixed(r.rhs)}; claimed a ${r.relation} b${r.margin ? ` by more than ${r.margin}` : ''}`,
     ...Object.entries(r.groups).map(([g, s]) => `        ${g}: ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)} (n=${s.n})`),
   ];
   if (r.status === 'known-deviation') lines.push(`        known deviation: ${r.reason}`);

@@ -114,14 +114,20 @@ export function readRunFolder(expDir: string, runId: string): RunFolder {
   return { state: 'ok', record: record.value, rows };
 }
 
-/** An experiment folder as written by `run`: its experiment.yaml gives the run list. */
-export function loadExperimentFolder(dir: string): Experiment {
+/** An experiment folder's experiment.yaml: its text as written by `run`, and the experiment it describes. */
+function readExperimentFile(dir: string): { experiment: Experiment; text: string } {
   const file = join(dir, 'experiment.yaml');
   if (!existsSync(file))
     throw new UserError(
       `${dir}: not an experiment folder (no experiment.yaml); give <out>/<name> as written by ln-repro run`,
     );
-  return resolveExperiment(file, parseYaml(file, readFileSync(file, 'utf8')));
+  const text = readFileSync(file, 'utf8');
+  return { experiment: resolveExperiment(file, parseYaml(file, text)), text };
+}
+
+/** An experiment folder as written by `run`: its experiment.yaml gives the run list. */
+export function loadExperimentFolder(dir: string): Experiment {
+  return readExperimentFile(dir).experiment;
 }
 
 /** What a claim needs to know of one run. */
@@ -169,4 +175,16 @@ export function finishedRecord(expDir: string, run: RunSpec): RunRecord | undefi
     rec.config_hash === configHash(run.config)
     ? rec
     : undefined;
+}
+
+/** An experiment folder read whole: the experiment, its experiment.yaml as written, and every run's results. */
+export interface ExperimentResults {
+  experiment: Experiment;
+  experimentYaml: string;
+  runs: RunResult[];
+}
+
+export function readExperimentResults(dir: string): ExperimentResults {
+  const { experiment, text } = readExperimentFile(dir);
+  return { experiment, experimentYaml: text, runs: readRunResults(dir, experiment.runs) };
 }

@@ -1,10 +1,10 @@
 # ln-repro: `make run` installs, builds and runs configs/mnist-bs4.yaml; `make test` runs the tests;
-# `make regress` runs the CI-sized ablations (configs/ci/) and checks the paper's claims on them.
+# `make lint` checks formatting (prettier) and lint (eslint, with the layers of src/); `make regress` runs the CI-sized ablations (configs/ci/) and checks the paper's claims on them.
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 CI_OUT := results/ci
 
-.PHONY: all install build run test regress reference data clean
+.PHONY: all install build run test lint regress reference data clean
 
 all: build
 
@@ -24,6 +24,12 @@ run: build
 
 test: build
 	npm test
+
+# Prettier reports files whose formatting differs (`npx prettier --write .` fixes them); eslint runs the type-checked
+# rules, no import cycle, the layers of src/ (eslint.config.mjs, CONTRIBUTING.md) and at most 40 lines a function.
+lint: install
+	npx prettier --check .
+	npx eslint .
 
 # Every CI config (each writes its report), then every claim, then Table 1's invariances (claim 8); fails when a
 # run fails, a claim fails (or a known deviation XPASSes) or a layer/batch-norm invariance disagrees with the paper.

@@ -1,4 +1,4 @@
-// Recurrent cells against independent float64 references (SPEC section 2): one step's values, and gradients
+// Recurrent cells against independent float64 references (the paper's supplementary material; Cooijmans et al. for BN-LSTM): one step's values, and gradients
 // through time for every parameter against central finite differences of the reference.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

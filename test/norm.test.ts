@@ -1,4 +1,4 @@
-// Layer norm and batch norm against the float64 reference of SPEC section 1: values, gradients, invariances.
+// Layer norm and batch norm against the float64 reference of the paper's section 3 (and Ioffe & Szegedy's batch norm): values, gradients, invariances.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';

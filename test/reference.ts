@@ -1,4 +1,4 @@
-// Independent float64 references, written from the equations (SPEC section 1), not from the code under test.
+// Independent float64 references, written from the equations (the paper's section 3; Ioffe & Szegedy 2015 for batch norm), not from the code under test.
 
 /**
  * Normalize-scale-shift of x [rows][cols] along axis 1 (per row: layer norm) or 0 (per column: batch norm),

@@ -1,4 +1,4 @@
-// Retrieval (SPEC 6.1): ranks and recall@K against a brute-force sort, the ranking losses and their gradients
+// Retrieval (paper section 6.1): ranks and recall@K against a brute-force sort, the ranking losses and their gradients
 // against float64 references and finite differences, digit strips, gradient clipping, the model, training.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

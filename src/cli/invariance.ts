@@ -1,4 +1,4 @@
-// `ln-repro invariance`: the paper's Table 1 measured (SPEC section 4; claim 8); no logic of its own.
+// `ln-repro invariance`: the paper's Table 1 measured (paper section 5.1; claim 8); no logic of its own.
 import { Command } from 'commander';
 import { DEFAULT_LOADERS } from '../backend/select';
 import { measureInvariance, METHODS, TRANSFORMS } from '../invariance/invariance';

@@ -102,7 +102,7 @@ export const mlpSchema = z
   .strict();
 
 /**
- * A small convnet (SPEC 6.7): per entry of `channels`, conv (kernelSize, stride 1, same padding) -> norm ->
+ * A small convnet (paper section 6.7): per entry of `channels`, conv (kernelSize, stride 1, same padding) -> norm ->
  * activation -> 2x2 max pool; then dense -> softmax. Layer norm: per example over (height, width, channels)
  * with a per-channel gain and bias; batch norm: per channel over (batch, height, width).
  */
@@ -118,7 +118,7 @@ export const convSchema = z
 
 /**
  * A recurrent classifier for sequential MNIST: one LSTM or GRU layer read over the steps of the data view,
- * then dense -> softmax on the last hidden state. `norm: layer` gives the LN-LSTM / LN-GRU of SPEC section 2,
+ * then dense -> softmax on the last hidden state. `norm: layer` gives the LN-LSTM / LN-GRU of the paper's supplementary material,
  * `norm: batch` the BN-LSTM of Cooijmans et al. (LSTM only). `gainInit` unset means 1 for layer norm and 0.1
  * for batch norm (Cooijmans et al.: gamma 1 saturates tanh).
  */
@@ -137,7 +137,7 @@ export const rnnSchema = z
   .strict();
 
 /**
- * Caption-image retrieval (SPEC 6.1, after Vendrov et al.'s order embeddings): a linear map (or, with
+ * Caption-image retrieval (paper section 6.1, after Vendrov et al.'s order embeddings): a linear map (or, with
  * `imageHidden`, a small relu MLP) of a strip's pixels and a GRU or LSTM over learned word embeddings of its
  * caption, both into an `embedDim`-dimensional joint space (the recurrent state is the caption's embedding).
  * Norm settings apply to the sentence encoder's cell, as in the paper.

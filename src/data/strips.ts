@@ -1,4 +1,4 @@
-// Caption-image pairs for the retrieval task (SPEC 6.1 on real digits): a strip of 1 to maxDigits MNIST
+// Caption-image pairs for the retrieval task (paper section 6.1, on real digits): a strip of 1 to maxDigits MNIST
 // digits side by side, left-aligned and padded with blank columns to maxDigits * 28 pixels, and a caption
 // naming its digits in words ("seven one four"), so captions have different lengths.
 import { rngFor } from './rng';

@@ -1,4 +1,4 @@
-// Table 1 of the paper (SPEC section 4), measured: apply each of six transformations to a layer's weights or
+// Table 1 of the paper (its section 5.1), measured: apply each of six transformations to a layer's weights or
 // data and see how far the layer's normalized output y = g * N(a) + b moves, for batch norm (training-mode
 // batch statistics), weight norm (w = g * v / ||v||, Salimans & Kingma 2016) and layer norm. Batch and layer
 // norm use the same ops as training (src/norm).
@@ -20,7 +20,7 @@ export const TRANSFORMS = [
 ] as const;
 export type Transform = (typeof TRANSFORMS)[number];
 
-/** The paper's Table 1 (true = invariant), as SPEC section 4 transcribes it. */
+/** The paper's Table 1 (true = invariant), as the paper prints it. */
 export const PAPER_TABLE: Record<Method, Record<Transform, boolean>> = {
   batch: {
     'weight matrix re-scaling': true,

@@ -1,4 +1,4 @@
-// Retrieval scoring and evaluation (SPEC 6.1; Vendrov et al. 2016): how well an image and a caption match in
+// Retrieval scoring and evaluation (paper section 6.1; Vendrov et al. 2016): how well an image and a caption match in
 // the joint space, and recall@K / mean rank in both directions.
 import * as tf from '@tensorflow/tfjs';
 import type { RankingLoss } from './types';

@@ -1,13 +1,13 @@
-// Recurrent cells of SPEC section 2: LSTM, LN-LSTM, BN-LSTM (Cooijmans et al.), GRU, LN-GRU.
+// Recurrent cells of the paper's supplementary material: LSTM, LN-LSTM, BN-LSTM (Cooijmans et al.), GRU, LN-GRU.
 // Layer norm's statistics are recomputed at every step, with one gain/bias set shared over time.
 //
-// The initial state (SPEC section 2 on h_0 = 0): with h_0 = 0, W_h h_0 is exactly zero, and layer norm of an
+// The initial state (the paper does not say): with h_0 = 0, W_h h_0 is exactly zero, and layer norm of an
 // all-zero vector returns its bias but has a Jacobian of g / sqrt(eps) (316x for eps 1e-5). Where the input
 // is zero too (the blank top rows of an MNIST digit), the whole state stays exactly zero step after step, and
 // the gradient is multiplied by ~300 at every such step: 1e31 after the first rows of sequential MNIST, then
-// overflow. So h_0 is a small fixed random vector (uniform in +-0.1, seeded by train.seed, not trained), the
-// "small noisy h_0" of SPEC section 2, the same for every cell kind (plain cells included, so that the models
-// compared differ only in their norms); c_0 = 0.
+// overflow. So h_0 is a small fixed random vector (uniform in +-model.h0Scale, default 0.1, seeded by train.seed,
+// not trained): a "small noisy h_0" (our choice, not the paper's), the same for every cell kind (plain cells
+// included, so that the models compared differ only in their norms); c_0 = 0.
 import * as tf from '@tensorflow/tfjs';
 import type { RnnConfig } from '../config/schema';
 import { rngFor, type Rng } from '../data/rng';
@@ -137,7 +137,7 @@ export function createLstm(o: CellOptions): Cell {
 
 /**
  * GRU: (z, r) = sigmoid(W_h h + W_x x + b_zr); htilde = tanh(W x + r * (U h) + b_n); h' = (1 - z) h + z htilde.
- * LN-GRU (SPEC section 2): (z, r) = LN(W_h h) + LN(W_x x); htilde = tanh(LN(W x) + sigmoid(r) * LN(U h)),
+ * LN-GRU (the paper's supplementary material): (z, r) = LN(W_h h) + LN(W_x x); htilde = tanh(LN(W x) + sigmoid(r) * LN(U h)),
  * the norms' biases in place of b_zr and b_n.
  */
 export function createGru(o: CellOptions): Cell {

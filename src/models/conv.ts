@@ -1,4 +1,4 @@
-// The small convnet of SPEC 6.7 / the conv baseline: per block conv (same padding) -> norm -> activation ->
+// The small convnet of paper section 6.7 / the conv baseline: per block conv (same padding) -> norm -> activation ->
 // 2x2 max pool, then dense -> softmax. Norms see each example's [height, width, channels] activations.
 import * as tf from '@tensorflow/tfjs';
 import type { ConvConfig } from '../config/schema';

@@ -1,4 +1,4 @@
-// The permutation-invariant MNIST MLP of SPEC section 3 (paper 6.6): dense -> norm -> activation per hidden
+// The permutation-invariant MNIST MLP of the paper's section 6.6: dense -> norm -> activation per hidden
 // layer, then dense -> softmax, never normalized.
 import * as tf from '@tensorflow/tfjs';
 import type { MlpConfig } from '../config/schema';

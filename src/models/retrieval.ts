@@ -1,4 +1,4 @@
-// The retrieval model of SPEC 6.1 (after Vendrov et al.'s order embeddings, scaled to digit strips): an image
+// The retrieval model of paper section 6.1 (after Vendrov et al.'s order embeddings, scaled to digit strips): an image
 // encoder (a linear map of the pixels, or a small relu MLP then a linear map) and a sentence encoder (a GRU
 // or LSTM, optionally layer- or batch-normalized, over learned word embeddings), both into one joint space.
 // Embeddings are L2-normalized; for the order loss also made non-negative by an absolute value, as in the

@@ -1,4 +1,4 @@
-// A recurrent classifier for sequential MNIST (SPEC section 3, Cooijmans et al. Table 1): one LSTM or GRU
+// A recurrent classifier for sequential MNIST (Cooijmans et al. 2016, Table 1): one LSTM or GRU
 // layer over the steps of the data view (rows: 28 x 28 pixels; pixels: 784 x 1), dense -> softmax on the last h.
 import * as tf from '@tensorflow/tfjs';
 import type { RnnConfig } from '../config/schema';

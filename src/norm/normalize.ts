@@ -1,5 +1,5 @@
 // The normalize-scale-shift op shared by layer norm (over units) and batch norm (over the batch),
-// with the hand-derived gradient of SPEC section 1 instead of tfjs autodiff through moments.
+// with the gradient derived by hand from the paper's section 3 (and Ioffe & Szegedy's for batch norm) instead of tfjs autodiff through moments.
 // On cpu and wasm it runs as two fused kernels (src/backend/kernels/normalize.ts); elsewhere (native
 // TensorFlow) as composite tfjs ops with the same gradient formula.
 import * as tf from '@tensorflow/tfjs';

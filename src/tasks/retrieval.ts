@@ -1,4 +1,4 @@
-// Caption-image retrieval on digit strips (SPEC 6.1): a ranking loss over the pairs of each mini-batch;
+// Caption-image retrieval on digit strips (paper section 6.1): a ranking loss over the pairs of each mini-batch;
 // evaluation ranks all N test captions for each test image and all N test images for each caption.
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../config/schema';

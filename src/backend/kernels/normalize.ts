@@ -1,4 +1,4 @@
-// Fused normalize-scale-shift forward and backward (SPEC section 1) as a few passes over memory.
+// Fused normalize-scale-shift forward and backward (the paper's section 3; Ioffe & Szegedy 2015 for batch norm) as a few passes over memory.
 // Statistics are accumulated in float64 (JavaScript numbers); inputs and outputs are float32. The forward pass
 // keeps no normalized copy of x: the backward pass recomputes xhat = (x - mean) * rstd from x and the stats,
 // which costs less than writing and re-reading one more [n, d] buffer.

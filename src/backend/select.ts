@@ -39,7 +39,7 @@ export const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
   },
 };
 
-export const TENSORFLOW_HELP =
+const TENSORFLOW_HELP =
   'the tensorflow backend needs @tensorflow/tfjs-node-gpu 4.22 with a CUDA 11.2 + cuDNN 8.1 machine and internet at install time: ' +
   'run `npm install @tensorflow/tfjs-node-gpu@4.22.0` (see README, "CUDA"), or use --backend auto|wasm|cpu';
 

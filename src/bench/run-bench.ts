@@ -3,13 +3,13 @@ import type { NormKind } from '../config/schema';
 import { cellStepCase, mlpStepCase, normCase, type BenchRow } from './cases';
 import type { Repeats } from './timing';
 
-export const NORM_SHAPES: [number, number][] = [
+const NORM_SHAPES: [number, number][] = [
   [4, 1000],
   [128, 1000],
   [1024, 1000],
 ];
-export const STEP_BATCHES = [4, 128];
-export const CELL_BATCH = 64;
+const STEP_BATCHES = [4, 128];
+const CELL_BATCH = 64;
 const NORMS: NormKind[] = ['none', 'layer', 'batch'];
 
 export interface BenchPlan {

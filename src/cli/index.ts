@@ -11,7 +11,7 @@ import { summaryCommand } from './summary';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../../../package.json') as { version: string };
 
-export function program(): Command {
+function program(): Command {
   return new Command('ln-repro')
     .description('Reproduce "Layer Normalization" (Ba, Kiros & Hinton, 2016): train, measure, check the claims.')
     .version(version)

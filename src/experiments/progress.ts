@@ -30,7 +30,7 @@ export interface Progress {
   stop(): void;
 }
 
-export function epochLine(run: RunInfo, row: EpochMetrics): string {
+function epochLine(run: RunInfo, row: EpochMetrics): string {
   const metrics = taskNamed(run.task).epochText(row);
   return `[${run.index}/${run.total} ${run.runId}] epoch ${row.epoch}/${run.epochs} step ${row.step} ${metrics} (${row.seconds.toFixed(1)} s)`;
 }
@@ -58,13 +58,13 @@ export function resultTable(
   ];
 }
 
-export class QuietProgress implements Progress {
+class QuietProgress implements Progress {
   event(): void {}
   stop(): void {}
 }
 
 /** For logs and CI: a line per epoch per run, on stdout. */
-export class LineProgress implements Progress {
+class LineProgress implements Progress {
   private readonly runs = new Map<string, RunInfo>();
   constructor(private readonly write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)) {}
   event(e: ProgressEvent): void {
@@ -77,7 +77,7 @@ export class LineProgress implements Progress {
 }
 
 /** On a terminal (stderr): runs done of total, and a bar per running run with its epoch, loss and ETA. */
-export class BarProgress implements Progress {
+class BarProgress implements Progress {
   private readonly bars = new MultiBar(
     {
       format: '{label} [{bar}] {value}/{total} {detail} | ETA {eta_formatted}',

@@ -21,7 +21,7 @@ export function pairScores(images: tf.Tensor2D, captions: tf.Tensor2D, kind: Ran
 }
 
 /** The full [ni, nc] score matrix, computed `chunk` images at a time to bound memory (order scores are ni*nc*D). */
-export function scoreMatrix(images: tf.Tensor2D, captions: tf.Tensor2D, kind: RankingLoss, chunk = 100): Float32Array {
+function scoreMatrix(images: tf.Tensor2D, captions: tf.Tensor2D, kind: RankingLoss, chunk = 100): Float32Array {
   const [ni] = images.shape;
   const nc = captions.shape[0];
   const out = new Float32Array(ni * nc);

@@ -23,7 +23,7 @@ export const CLAIM_METRICS = ['test_error', 'test_nll', 'train_nll', ...RETRIEVA
 export const RANKING_LOSSES = ['contrastive', 'order'] as const;
 export type RankingLoss = (typeof RANKING_LOSSES)[number];
 
-export type RetrievalMetric = (typeof RETRIEVAL_METRICS)[number];
+type RetrievalMetric = (typeof RETRIEVAL_METRICS)[number];
 
 /** What a task's evaluation reports: classification fills test_nll and test_error, retrieval the recall columns. */
 export type TestMetrics = { test_nll?: number | null; test_error?: number | null } & Partial<

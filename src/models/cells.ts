@@ -98,7 +98,7 @@ function termNorm(o: CellOptions, parts: { params: Record<string, tf.Variable>; 
 }
 
 /** LSTM, with layer norm or recurrent batch norm on W_h h, W_x x and the cell (gate order f, i, o, g). */
-export function createLstm(o: CellOptions): Cell {
+function createLstm(o: CellOptions): Cell {
   const H = o.config.hidden;
   const params: Record<string, tf.Variable> = {
     W_x: weight(`${o.name}/W_x`, o.inputs, 4 * H, o.rng),
@@ -140,7 +140,7 @@ export function createLstm(o: CellOptions): Cell {
  * LN-GRU (the paper's supplementary material): (z, r) = LN(W_h h) + LN(W_x x); htilde = tanh(LN(W x) + sigmoid(r) * LN(U h)),
  * the norms' biases in place of b_zr and b_n.
  */
-export function createGru(o: CellOptions): Cell {
+function createGru(o: CellOptions): Cell {
   const H = o.config.hidden;
   const params: Record<string, tf.Variable> = {
     W_x: weight(`${o.name}/W_x`, o.inputs, 2 * H, o.rng), // to (z, r)

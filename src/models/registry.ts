@@ -11,7 +11,7 @@ type ClassifierConfig = Extract<ModelConfig, { kind: ClassifierKind }>;
 
 type Builders = { [K in ClassifierKind]: (opts: BuildOptions<Extract<ModelConfig, { kind: K }>>) => Model };
 
-export const MODELS: Builders = {
+const MODELS: Builders = {
   mlp: buildMlp,
   conv: buildConv,
   rnn: buildRnn,

@@ -75,7 +75,7 @@ export function batchNormTrainMasked(x: tf.Tensor2D, s: BatchNormState, mask: tf
 }
 
 /** Population spread (standard deviation / |mean|) at or below which a unit counts as constant: ~8 float32 ulps. */
-export const CONSTANT_SPREAD = 1e-6;
+const CONSTANT_SPREAD = 1e-6;
 
 /**
  * Evaluation: g * (x - mean) / sqrt(variance + eps) + b with the evaluation statistics.

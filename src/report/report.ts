@@ -85,7 +85,7 @@ function sweepFigures(name: string, runs: readonly RunResult[], factors: string[
 }
 
 /** The figure specs this experiment's results call for, by file name. */
-export function figureSpecs(experiment: Experiment, runs: readonly RunResult[]): NamedSpec[] {
+function figureSpecs(experiment: Experiment, runs: readonly RunResult[]): NamedSpec[] {
   const swept = Object.keys(experiment.sweep);
   const factors = factorKeys(swept);
   const task = taskOf(runs[0].config);

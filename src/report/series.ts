@@ -29,7 +29,7 @@ export function band(values: number[]): Band {
   };
 }
 
-export const normOf = (config: Readonly<RunConfig>): NormKind => config.model.norm;
+const normOf = (config: Readonly<RunConfig>): NormKind => config.model.norm;
 
 /** `batchSize=4, cell=gru`: the values of `keys` in a run's config, by the last segment of each path. */
 export function describeKeys(config: Readonly<RunConfig>, keys: readonly string[]): string {

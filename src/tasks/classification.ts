@@ -26,7 +26,7 @@ export interface DeviceSplit {
   labels: tf.Tensor1D; // [n] int32
 }
 
-export function toDevice(split: Split, dims: number): DeviceSplit {
+function toDevice(split: Split, dims: number): DeviceSplit {
   return {
     images: tf.tensor2d(split.images, [split.count, dims]),
     labels: tf.tensor1d(Int32Array.from(split.labels), 'int32'),

@@ -54,7 +54,7 @@ function yielder(): () => Promise<void> {
 }
 
 /** True when evaluation uses batch norm's population statistics, which a pass after each epoch computes. */
-export function usesPopulationPass(config: Readonly<RunConfig>): boolean {
+function usesPopulationPass(config: Readonly<RunConfig>): boolean {
   return config.model.norm === 'batch' && config.model.bnStats === 'population';
 }
 

@@ -5,7 +5,7 @@
 // authors' code.
 import * as tf from '@tensorflow/tfjs';
 import type { RetrievalConfig } from '../config/schema';
-import { rngFor } from '../data/rng';
+import { rngFor, type Rng } from '../data/rng';
 import { WORDS } from '../data/strips';
 import { createCell, unroll } from './cells';
 import { denseKernel, zerosVariable } from './init';
@@ -30,6 +30,12 @@ export interface RetrievalBuildOptions {
   seed: number;
 }
 
+/** One dense layer of the image encoder. */
+interface DenseLayer {
+  kernel: tf.Variable<tf.Rank.R2>;
+  bias: tf.Variable<tf.Rank.R1>;
+}
+
 function finish(e: tf.Tensor2D, order: boolean): tf.Tensor2D {
   const unit = tf.div(e, tf.norm(e, 2, 1, true)) as tf.Tensor2D;
   return order ? tf.abs(unit) : unit;
@@ -46,17 +52,31 @@ function oneHotAt(tokens: Int32Array, batch: number, maxTokens: number, t: numbe
   return tf.tensor2d(rows, [batch, v]);
 }
 
-export function buildRetrieval({ config, inputDims, seed }: RetrievalBuildOptions): RetrievalModel {
-  const rng = rngFor(seed, 'init');
-  const D = config.embedDim;
-  const widths = [inputDims, ...config.imageHidden, D];
-  const imageLayers = widths.slice(1).map((units, i) => ({
+/** The image encoder's dense layers, inputDims -> imageHidden... -> embedDim, kernels drawn from `rng` in order. */
+function imageLayersFor(config: RetrievalConfig, inputDims: number, rng: Rng): DenseLayer[] {
+  const widths = [inputDims, ...config.imageHidden, config.embedDim];
+  return widths.slice(1).map((units, i) => ({
     kernel: denseKernel(`image${i + 1}/kernel`, widths[i], units, rng),
     bias: zerosVariable(`image${i + 1}/bias`, units),
   }));
+}
+
+/** The image encoder's embedding of strips x [batch, pixels]: its layers, relu between them, into the joint space. */
+function encodeImages(layers: DenseLayer[], x: tf.Tensor2D, order: boolean): tf.Tensor2D {
+  let h: tf.Tensor2D = x;
+  layers.forEach((l, i) => {
+    h = tf.add(tf.matMul(h, l.kernel), l.bias) as tf.Tensor2D;
+    if (i < layers.length - 1) h = tf.relu(h);
+  });
+  return finish(h, order);
+}
+
+export function buildRetrieval({ config, inputDims, seed }: RetrievalBuildOptions): RetrievalModel {
+  const rng = rngFor(seed, 'init');
+  const imageLayers = imageLayersFor(config, inputDims, rng);
   const words = denseKernel('words/embedding', WORDS.length, config.wordDim, rng);
   const cell = createCell({
-    config: { ...config, hidden: D },
+    config: { ...config, hidden: config.embedDim },
     inputs: config.wordDim,
     rng,
     name: `sentence/${config.cell}`,
@@ -69,12 +89,7 @@ export function buildRetrieval({ config, inputDims, seed }: RetrievalBuildOption
       return cell.state();
     },
     embedImages(x) {
-      let h: tf.Tensor2D = x;
-      imageLayers.forEach((l, i) => {
-        h = tf.add(tf.matMul(h, l.kernel), l.bias) as tf.Tensor2D;
-        if (i < imageLayers.length - 1) h = tf.relu(h);
-      });
-      return finish(h, order);
+      return encodeImages(imageLayers, x, order);
     },
     embedCaptions(tokens, lengths, maxTokens, training) {
       const batch = lengths.length;

@@ -5,8 +5,8 @@ import type { RunConfig } from '../config/schema';
 import { buildStrips, type Strips } from '../data/strips';
 import type { Dataset } from '../data/types';
 import { rankingLoss, retrievalMetrics } from '../metrics/retrieval';
-import { METRIC_COLUMNS, RETRIEVAL_METRICS, type EpochMetrics } from '../metrics/types';
-import { buildRetrieval } from '../models/retrieval';
+import { METRIC_COLUMNS, RETRIEVAL_METRICS, type EpochMetrics, type RankingLoss } from '../metrics/types';
+import { buildRetrieval, type RetrievalModel } from '../models/retrieval';
 import { fixed } from '../util/format';
 import type { Task } from '../train/task';
 import type { TaskKind } from './types';
@@ -29,6 +29,35 @@ function sameCaption(captions: readonly string[], batch: ArrayLike<number>): tf.
   return tf.tensor2d(m, [n, n]);
 }
 
+/** The caption lengths of rows `batch` of `s`. */
+const lengthsOf = (s: Strips, batch: ArrayLike<number>) => Int32Array.from(batch, (i) => s.lengths[i]);
+
+/** The captions of rows `batch` of `s` through the sentence encoder. */
+function embedCaptionsOf(model: RetrievalModel, s: Strips, batch: ArrayLike<number>, training: boolean): tf.Tensor2D {
+  return model.embedCaptions(rowsOf(s.tokens, s.maxDigits, batch), lengthsOf(s, batch), s.maxDigits, training);
+}
+
+/** Test metrics: the test set embedded EVAL_BATCH pairs at a time, then ranked in both directions. */
+function evaluateRetrieval(model: RetrievalModel, test: Strips, testImages: tf.Tensor2D, loss: RankingLoss) {
+  const parts: { images: tf.Tensor2D; captions: tf.Tensor2D }[] = [];
+  for (let start = 0; start < test.count; start += EVAL_BATCH) {
+    const idx = Int32Array.from({ length: Math.min(EVAL_BATCH, test.count - start) }, (_, i) => start + i);
+    parts.push(
+      tf.tidy(() => ({
+        images: model.embedImages(tf.slice(testImages, [start, 0], [idx.length, -1]), false),
+        captions: embedCaptionsOf(model, test, idx, false),
+      })),
+    );
+  }
+  const images = tf.concat(parts.map((p) => p.images)) as tf.Tensor2D;
+  const captions = tf.concat(parts.map((p) => p.captions)) as tf.Tensor2D;
+  try {
+    return retrievalMetrics(images, captions, test.captions, loss);
+  } finally {
+    tf.dispose([images, captions, ...parts.flatMap((p) => [p.images, p.captions])]);
+  }
+}
+
 function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Task {
   const { model: cfg, data: dataConfig } = config;
   if (cfg.kind !== 'retrieval' || dataConfig.view !== 'strips') throw new Error('retrieval: not a retrieval config');
@@ -39,58 +68,21 @@ function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Task {
   const model = buildRetrieval({ config: cfg, inputDims: pixels, seed: config.train.seed });
   const trainImages = tf.tensor2d(train.images, [train.count, pixels]);
   const testImages = tf.tensor2d(test.images, [test.count, pixels]);
-  const lengthsOf = (s: Strips, batch: ArrayLike<number>) => Int32Array.from(batch, (i) => s.lengths[i]);
   return {
     trainable: model.trainable,
     trainCount: train.count,
     objective(batch) {
       const images = model.embedImages(tf.gather(trainImages, tf.tensor1d(batch, 'int32')) as tf.Tensor2D, true);
-      const captions = model.embedCaptions(
-        rowsOf(train.tokens, train.maxDigits, batch),
-        lengthsOf(train, batch),
-        train.maxDigits,
-        true,
-      );
+      const captions = embedCaptionsOf(model, train, batch, true);
       return rankingLoss(images, captions, sameCaption(train.captions, batch), cfg.loss, cfg.margin);
     },
     // Only the sentence encoder can hold a batch norm (the image encoder has none); the ranking loss over all
     // pairs of a batch of 5,000 would not fit in memory ([B, B, embedDim] for the order loss).
     forward(batch) {
-      tf.tidy(
-        () =>
-          void model.embedCaptions(
-            rowsOf(train.tokens, train.maxDigits, batch),
-            lengthsOf(train, batch),
-            train.maxDigits,
-            true,
-          ),
-      );
+      tf.tidy(() => void embedCaptionsOf(model, train, batch, true));
     },
     perExample: (value, batchSize) => value / batchSize,
-    evaluate() {
-      const parts: { images: tf.Tensor2D; captions: tf.Tensor2D }[] = [];
-      for (let start = 0; start < test.count; start += EVAL_BATCH) {
-        const idx = Int32Array.from({ length: Math.min(EVAL_BATCH, test.count - start) }, (_, i) => start + i);
-        parts.push(
-          tf.tidy(() => ({
-            images: model.embedImages(tf.slice(testImages, [start, 0], [idx.length, -1]), false),
-            captions: model.embedCaptions(
-              rowsOf(test.tokens, test.maxDigits, idx),
-              lengthsOf(test, idx),
-              test.maxDigits,
-              false,
-            ),
-          })),
-        );
-      }
-      const images = tf.concat(parts.map((p) => p.images)) as tf.Tensor2D;
-      const captions = tf.concat(parts.map((p) => p.captions)) as tf.Tensor2D;
-      try {
-        return retrievalMetrics(images, captions, test.captions, cfg.loss);
-      } finally {
-        tf.dispose([images, captions, ...parts.flatMap((p) => [p.images, p.captions])]);
-      }
-    },
+    evaluate: () => evaluateRetrieval(model, test, testImages, cfg.loss),
     dispose() {
       tf.dispose([...model.trainable, ...model.state, trainImages, testImages]);
     },

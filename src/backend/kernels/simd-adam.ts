@@ -66,9 +66,18 @@ const [vB1, vA1, vB2, vA2, vSTEP, vC2, vEPS, vTGM, vTGV, vTM, vTV, vG, vGM, vGV,
 const V128_LOCALS = 16;
 const at = (base: number) => [...get(base), ...get(I), ...i32add]; // base + i
 
-function body(): number[] {
-  const code = [
-    ...[B1, A1, B2, A2, STEP, C2, EPS, TGM, TGV, TM, TV].flatMap((src, k) => [...get(src), ...splat, ...set(vB1 + k)]),
+/** Splats the eleven f32 parameters from $b1 on into their v128 locals. */
+function splatConstants(): number[] {
+  return [B1, A1, B2, A2, STEP, C2, EPS, TGM, TGV, TM, TV].flatMap((src, k) => [
+    ...get(src),
+    ...splat,
+    ...set(vB1 + k),
+  ]);
+}
+
+/** Sets $end to (n & ~3) * 4 bytes, then opens the block and the loop and leaves them once $i reaches $end. */
+function loopStart(): number[] {
+  return [
     // end = (n & ~3) * 4 bytes
     ...get(N),
     0x41,
@@ -87,6 +96,12 @@ function body(): number[] {
     0x4f /* i32.ge_u */,
     0x0d,
     0x01, // br_if 1: done
+  ];
+}
+
+/** Loads four gradients into $g, and sets $gm and $gv to them, zero where below $tgm and $tgv. */
+function gradients(): number[] {
+  return [
     ...at(G),
     ...load,
     ...set(vG),
@@ -104,6 +119,12 @@ function body(): number[] {
     ...ge,
     ...and,
     ...set(vGV),
+  ];
+}
+
+/** $m = b1 m + a1 gm, then zero where |$m| < $tm. */
+function firstMoment(): number[] {
+  return [
     ...at(M),
     ...load,
     ...get(vB1),
@@ -120,6 +141,12 @@ function body(): number[] {
     ...ge,
     ...and,
     ...set(vM),
+  ];
+}
+
+/** $v = b2 v + (a2 gv) gv, then zero where $v < $tv. */
+function secondMoment(): number[] {
+  return [
     ...at(V),
     ...load,
     ...get(vB2),
@@ -137,6 +164,12 @@ function body(): number[] {
     ...ge,
     ...and,
     ...set(vV),
+  ];
+}
+
+/** Stores mout = $m, vout = $v and out = p - step $m / (sqrt(c2 $v) + eps). */
+function stores(): number[] {
+  return [
     ...at(MOUT),
     ...get(vM),
     ...store,
@@ -158,6 +191,12 @@ function body(): number[] {
     ...div,
     ...sub,
     ...store,
+  ];
+}
+
+/** Advances $i by four lanes (16 bytes), branches back to the loop's start, and closes loop, block and function. */
+function loopEnd(): number[] {
+  return [
     ...get(I),
     0x41,
     0x10 /* i32.const 16 */,
@@ -168,6 +207,19 @@ function body(): number[] {
     0x0b, // end loop
     0x0b, // end block
     0x0b, // end function
+  ];
+}
+
+/** The function's body, its size first: locals, then the code. */
+function body(): number[] {
+  const code = [
+    ...splatConstants(),
+    ...loopStart(),
+    ...gradients(),
+    ...firstMoment(),
+    ...secondMoment(),
+    ...stores(),
+    ...loopEnd(),
   ];
   const locals = [0x02, 0x02, I32, V128_LOCALS, V128]; // 2 x i32, 16 x v128
   const fn = [...locals, ...code];

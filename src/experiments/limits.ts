@@ -3,7 +3,15 @@
 // backend can address. A run that cannot fit is refused with the estimate (exit 2), instead of dying deep in
 // tfjs ("Invalid typed array length") or after gigabytes of allocation.
 import { totalmem } from 'node:os';
-import { DEFAULTS, type RunConfig } from '../config/schema';
+import {
+  DEFAULTS,
+  type ConvConfig,
+  type DataConfig,
+  type MlpConfig,
+  type RetrievalConfig,
+  type RnnConfig,
+  type RunConfig,
+} from '../config/schema';
 import { IMAGE_SIDE, PIXELS } from '../data/types';
 import { WORDS } from '../data/strips';
 
@@ -43,38 +51,50 @@ function cellParameters(cell: 'lstm' | 'gru', inputs: number, H: number, norm: s
 
 /**
  * Parameters, activation units per example of a training step (all layers and steps), and of the widest layer
- * or step of a forward pass without gradients, for the model a config builds.
+ * or step of a forward pass without gradients.
  */
-function shape(config: Readonly<RunConfig>): { parameters: number; units: number; widest: number } {
-  const m = config.model;
-  if (m.kind === 'mlp') {
-    const widths = [PIXELS, ...m.hidden, 10];
-    let parameters = 0;
-    for (let i = 1; i < widths.length; i++) parameters += widths[i - 1] * widths[i] + 2 * widths[i];
-    const widest = Math.max(...widths.slice(1).map((w, i) => widths[i] + 3 * w));
-    return { parameters, units: m.hidden.reduce((a, b) => a + b, 0) + PIXELS, widest };
+interface Shape {
+  parameters: number;
+  units: number;
+  widest: number;
+}
+
+/** The shape of a multilayer perceptron over the image's pixels. */
+function mlpShape(m: MlpConfig): Shape {
+  const widths = [PIXELS, ...m.hidden, 10];
+  let parameters = 0;
+  for (let i = 1; i < widths.length; i++) parameters += widths[i - 1] * widths[i] + 2 * widths[i];
+  const widest = Math.max(...widths.slice(1).map((w, i) => widths[i] + 3 * w));
+  return { parameters, units: m.hidden.reduce((a, b) => a + b, 0) + PIXELS, widest };
+}
+
+/** The shape of a convnet: each block halves the image's side. */
+function convShape(m: ConvConfig): Shape {
+  let [side, channels, parameters, units, widest] = [IMAGE_SIDE, 1, 0, PIXELS, 0];
+  for (const out of m.channels) {
+    parameters += m.kernelSize * m.kernelSize * channels * out + 2 * out;
+    const input = side * side * channels;
+    units += 2 * side * side * out;
+    widest = Math.max(widest, input + 3 * side * side * out); // conv output, norm output, activation
+    [side, channels] = [Math.floor(side / 2), out];
   }
-  if (m.kind === 'conv') {
-    let [side, channels, parameters, units, widest] = [IMAGE_SIDE, 1, 0, PIXELS, 0];
-    for (const out of m.channels) {
-      parameters += m.kernelSize * m.kernelSize * channels * out + 2 * out;
-      const input = side * side * channels;
-      units += 2 * side * side * out;
-      widest = Math.max(widest, input + 3 * side * side * out); // conv output, norm output, activation
-      [side, channels] = [Math.floor(side / 2), out];
-    }
-    return { parameters: parameters + side * side * channels * 10, units, widest };
-  }
-  if (m.kind === 'rnn') {
-    const [steps, inputs] = config.data.view === 'pixels' ? [PIXELS, 1] : [IMAGE_SIDE, IMAGE_SIDE];
-    const step = inputs + 6 * m.hidden;
-    return {
-      parameters: cellParameters(m.cell, inputs, m.hidden, m.norm) + (m.hidden + 1) * 10,
-      units: steps * step,
-      widest: steps * inputs + step,
-    };
-  }
-  const words = config.data.view === 'strips' ? config.data.maxDigits : DEFAULTS.digits.max;
+  return { parameters: parameters + side * side * channels * 10, units, widest };
+}
+
+/** The shape of a recurrent classifier reading the image pixel by pixel or row by row. */
+function rnnShape(m: RnnConfig, data: DataConfig): Shape {
+  const [steps, inputs] = data.view === 'pixels' ? [PIXELS, 1] : [IMAGE_SIDE, IMAGE_SIDE];
+  const step = inputs + 6 * m.hidden;
+  return {
+    parameters: cellParameters(m.cell, inputs, m.hidden, m.norm) + (m.hidden + 1) * 10,
+    units: steps * step,
+    widest: steps * inputs + step,
+  };
+}
+
+/** The shape of the retrieval model: an image tower and a recurrent encoder of the digit words. */
+function retrievalShape(m: RetrievalConfig, data: DataConfig): Shape {
+  const words = data.view === 'strips' ? data.maxDigits : DEFAULTS.digits.max;
   const pixels = PIXELS * words;
   const widths = [pixels, ...m.imageHidden, m.embedDim];
   let parameters = WORDS.length * m.wordDim + cellParameters(m.cell, m.wordDim, m.embedDim, m.norm);
@@ -85,6 +105,15 @@ function shape(config: Readonly<RunConfig>): { parameters: number; units: number
     units: widths.reduce((a, b) => a + b, 0) + words * step,
     widest: Math.max(...widths) * 2 + step,
   };
+}
+
+/** The shape of the model a config builds. */
+function shape(config: Readonly<RunConfig>): Shape {
+  const m = config.model;
+  if (m.kind === 'mlp') return mlpShape(m);
+  if (m.kind === 'conv') return convShape(m);
+  if (m.kind === 'rnn') return rnnShape(m, config.data);
+  return retrievalShape(m, config.data);
 }
 
 export function estimateRun(config: Readonly<RunConfig>): RunEstimate {

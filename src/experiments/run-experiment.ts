@@ -150,6 +150,15 @@ async function waitForOthers(
   return { ready, elsewhere };
 }
 
+/** What an experiment's steps share: its options, where claims are decided, and the outcomes so far. */
+interface ExperimentContext extends ClaimContext {
+  o: ExperimentOptions;
+  /** In the order the runs ended (or were found done). */
+  outcomes: RunOutcome[];
+  /** Adds an outcome and rebuilds summary.csv. */
+  onOutcome: (outcome: RunOutcome) => void;
+}
+
 export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]> {
   const { experiment, progress } = o;
   const expDir = experimentDir(o.outRoot, experiment.name);
@@ -157,10 +166,26 @@ export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]>
   const since = new Date();
   writeYaml(`${expDir}/experiment.yaml`, experiment.source);
   removeStaleTemporaries(expDir);
-  const indexed = experiment.runs.map((run, i) => [run, i + 1] as QueueItem);
-  const mine = o.shard ? shardOf(indexed, o.shard) : indexed;
   const outcomes: RunOutcome[] = [];
-  let todo: QueueItem[] = [];
+  const onOutcome = (outcome: RunOutcome) => {
+    outcomes.push(outcome);
+    summarize(expDir, experiment, log);
+  };
+  const c: ExperimentContext = { expDir, since, force: o.force, log, o, outcomes, onOutcome };
+  await trainRounds(c, planRuns(c));
+  summarize(expDir, experiment, log);
+  const order = new Map(experiment.runs.map((r, i) => [r.runId, i]));
+  return outcomes.sort((a, b) => order.get(a.runId)! - order.get(b.runId)!);
+}
+
+/**
+ * This process's shard of the runs: those already finished (without --force) go to the outcomes as skipped, the
+ * others are returned, to train. Logs how many there are of each.
+ */
+function planRuns({ o, expDir, log, outcomes }: ExperimentContext): QueueItem[] {
+  const indexed = o.experiment.runs.map((run, i) => [run, i + 1] as QueueItem);
+  const mine = o.shard ? shardOf(indexed, o.shard) : indexed;
+  const todo: QueueItem[] = [];
   for (const item of mine) {
     const rec = o.force ? undefined : finishedRecord(expDir, item[0]);
     if (rec) outcomes.push({ runId: rec.run_id, status: rec.status, final: rec.final ?? undefined, skipped: true });
@@ -171,91 +196,108 @@ export async function runExperiment(o: ExperimentOptions): Promise<RunOutcome[]>
   log(
     `${mine.length} run(s)${shardText}: ${todo.length} to run, ${done} already done${done ? ' (--force reruns them)' : ''}`,
   );
-  const onOutcome = (outcome: RunOutcome) => {
-    outcomes.push(outcome);
-    summarize(expDir, experiment, log);
-  };
-  const context: ClaimContext = { expDir, since, force: o.force, log };
+  return todo;
+}
+
+/**
+ * Trains `todo` in rounds: each round trains what this process can claim; runs another process of this host is
+ * training are waited for and claimed again in the next round, those of another host are left to it.
+ */
+async function trainRounds(c: ExperimentContext, todo: QueueItem[]): Promise<void> {
+  const { o, outcomes } = c;
   for (let round = 0; todo.length > 0 && !o.shouldStop(); round++) {
     const deferred: QueueItem[] = [];
     const before = outcomes.length;
-    const claim = (item: QueueItem): Claimed | undefined => {
-      const c = claimRun(context, item);
-      if (c.kind === 'train') return c.claimed;
-      if (c.kind === 'done') onOutcome(c.outcome);
-      else {
-        log(`${item[0].runId}: being trained by another process (${describeHolder(c.holder)}); left to it`);
-        deferred.push(item);
-      }
-      return undefined;
-    };
-    await trainQueue(o, todo, claim, onOutcome);
+    await trainQueue(c, todo, claimer(c, deferred));
     if (deferred.length === 0) break;
     // A round in which every run was still someone else's: look again only after a pause.
     if (round > 0 && outcomes.length === before) await sleep(o.pollSeconds ?? 2);
-    const { ready, elsewhere } = await waitForOthers(o, expDir, deferred, log);
-    for (const [[run], holder] of elsewhere) {
-      const lock = `${runPaths(expDir, run.runId).dir}/run.lock`;
-      const message = `being trained by ${describeHolder(holder)} (another host; if that process is gone, delete ${lock})`;
-      log(`${run.runId}: ${message}`);
-      outcomes.push({ runId: run.runId, status: 'running', message });
-    }
+    const { ready, elsewhere } = await waitForOthers(o, c.expDir, deferred, c.log);
+    leaveToOtherHosts(c, elsewhere);
     todo = ready;
   }
-  summarize(expDir, experiment, log);
-  const order = new Map(experiment.runs.map((r, i) => [r.runId, i]));
-  return outcomes.sort((a, b) => order.get(a.runId)! - order.get(b.runId)!);
+}
+
+/**
+ * The claim of a round: a run to train is returned (lock held), a done one goes to the outcomes, and one another
+ * process is training is logged and added to `deferred`.
+ */
+function claimer(c: ExperimentContext, deferred: QueueItem[]): (item: QueueItem) => Claimed | undefined {
+  return (item) => {
+    const claim = claimRun(c, item);
+    if (claim.kind === 'train') return claim.claimed;
+    if (claim.kind === 'done') c.onOutcome(claim.outcome);
+    else {
+      c.log(`${item[0].runId}: being trained by another process (${describeHolder(claim.holder)}); left to it`);
+      deferred.push(item);
+    }
+    return undefined;
+  };
+}
+
+/** Records the runs another host is training as `running`, saying which lock to delete if that process is gone. */
+function leaveToOtherHosts({ expDir, log, outcomes }: ExperimentContext, elsewhere: [QueueItem, LockHolder][]): void {
+  for (const [[run], holder] of elsewhere) {
+    const lock = `${runPaths(expDir, run.runId).dir}/run.lock`;
+    const message = `being trained by ${describeHolder(holder)} (another host; if that process is gone, delete ${lock})`;
+    log(`${run.runId}: ${message}`);
+    outcomes.push({ runId: run.runId, status: 'running', message });
+  }
 }
 
 /** Trains the runs of `queue` that `claim` gives this process, in this process or in worker processes. */
 async function trainQueue(
-  o: ExperimentOptions,
+  c: ExperimentContext,
   queue: QueueItem[],
   claim: (item: QueueItem) => Claimed | undefined,
-  onOutcome: (outcome: RunOutcome) => void,
 ): Promise<void> {
-  const { experiment, progress } = o;
-  const emit = progress.event.bind(progress);
-  const total = experiment.runs.length;
-  if (o.jobs <= 1) {
-    for (const item of queue) {
-      if (o.shouldStop()) break;
-      const claimed = claim(item);
-      if (!claimed) continue;
-      const [run, index] = item;
-      try {
-        onOutcome(
-          await runOne({
-            experiment: experiment.name,
-            outRoot: o.outRoot,
-            backend: o.backend,
-            run,
-            index,
-            total,
-            data: o.data(run.config.data),
-            emit,
-            shouldStop: o.shouldStop,
-          }),
-        );
-      } finally {
-        claimed.release();
-      }
-    }
-    return;
-  }
+  const { o } = c;
+  if (o.jobs <= 1) return trainInProcess(c, queue, claim);
   await runPool({
     jobs: o.jobs,
-    experiment: experiment.name,
+    experiment: o.experiment.name,
     outRoot: o.outRoot,
     backend: o.backend,
     queue,
     claim,
-    total,
-    emit,
-    onOutcome,
+    total: o.experiment.runs.length,
+    emit: o.progress.event.bind(o.progress),
+    onOutcome: c.onOutcome,
     shouldStop: o.shouldStop,
     stopRequested: o.stopRequested,
   });
+}
+
+/** Trains the runs of `queue` that `claim` gives this process one after another in this process. */
+async function trainInProcess(
+  { o, onOutcome }: ExperimentContext,
+  queue: QueueItem[],
+  claim: (item: QueueItem) => Claimed | undefined,
+): Promise<void> {
+  const emit = o.progress.event.bind(o.progress);
+  for (const item of queue) {
+    if (o.shouldStop()) break;
+    const claimed = claim(item);
+    if (!claimed) continue;
+    const [run, index] = item;
+    try {
+      onOutcome(
+        await runOne({
+          experiment: o.experiment.name,
+          outRoot: o.outRoot,
+          backend: o.backend,
+          run,
+          index,
+          total: o.experiment.runs.length,
+          data: o.data(run.config.data),
+          emit,
+          shouldStop: o.shouldStop,
+        }),
+      );
+    } finally {
+      claimed.release();
+    }
+  }
 }
 
 /** Rebuilds summary.csv; a folder that cannot be written is reported, not fatal (the runs' own files stand). */

@@ -10,6 +10,7 @@ import { stepsPerEpoch } from '../train/batches';
 import type { EpochMetrics } from '../metrics/types';
 import { experimentDir, runPaths, type RunRecord, type RunStatus } from '../results/layout';
 import { taskOf } from '../tasks/registry';
+import type { TaskKind } from '../tasks/types';
 import { train } from '../train/loop';
 import type { ProgressEvent } from './progress';
 
@@ -64,49 +65,80 @@ export function newRecord(o: Pick<RunOneOptions, 'experiment' | 'run' | 'backend
 /** A failure as run.json's message: a user error (e.g. a file that cannot be written) as its one line, else the stack. */
 const messageOf = (err: unknown) => (isUserError(err) ? err.message : ((err as Error).stack ?? String(err)));
 
+/** What the steps of one run share: its options, its files, the run.json record being filled in, its start. */
+interface RunContext {
+  o: RunOneOptions;
+  paths: ReturnType<typeof runPaths>;
+  record: RunRecord;
+  /** performance.now() when the run started. */
+  t0: number;
+}
+
 /**
  * Trains one run into its folder. The caller holds the run's lock (lock.ts), so nothing else writes its files:
  * temporary files left by processes of this host that died mid-write are removed at the start. A file that
  * cannot be written ends the run as `failed` with that message (in run.json when it can still be written).
  */
 export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
-  const { run, data } = o;
-  const paths = runPaths(experimentDir(o.outRoot, o.experiment), run.runId);
-  const record = newRecord(o, data.origin);
-  const t0 = performance.now();
+  const paths = runPaths(experimentDir(o.outRoot, o.experiment), o.run.runId);
+  const c: RunContext = { o, paths, record: newRecord(o, o.data.origin), t0: performance.now() };
+  const failed = prepareFolder(c);
+  if (failed) return failed;
+  const task = taskOf(o.run.config);
+  emitStart(c, task);
+  const rows = await trainRun(c, task);
+  return finishRun(c, task.columns, rows);
+}
+
+/**
+ * Clears the run's folder of stale temporaries and writes config.yaml and a `running` run.json; returns the
+ * failed outcome (emitted) when that cannot be done.
+ */
+function prepareFolder({ o, paths, record }: RunContext): RunOutcome | undefined {
   try {
     removeStaleTemporaries(paths.dir);
-    writeYaml(paths.config, run.config);
+    writeYaml(paths.config, o.run.config);
     writeJson(paths.run, record); // `running` first, so that no reader sees a finished record without its rows
     rmSync(paths.metrics, { force: true }); // a previous attempt's rows must not pass for this one's
   } catch (err) {
     const message = messageOf(err).split('\n')[0];
-    o.emit({ kind: 'end', runId: run.runId, status: 'failed', message });
-    return { runId: run.runId, status: 'failed', message };
+    o.emit({ kind: 'end', runId: o.run.runId, status: 'failed', message });
+    return { runId: o.run.runId, status: 'failed', message };
   }
-  const cfg = run.config.train;
-  const task = taskOf(run.config);
-  const columns = task.columns;
+  return undefined;
+}
+
+/** Emits the run's start: its task, place in the experiment, epochs and steps per epoch. */
+function emitStart({ o }: RunContext, task: TaskKind): void {
+  const cfg = o.run.config.train;
   o.emit({
     kind: 'start',
     run: {
-      runId: run.runId,
+      runId: o.run.runId,
       task: task.name,
       index: o.index,
       total: o.total,
       epochs: cfg.epochs,
-      stepsPerEpoch: stepsPerEpoch(data.train.count, cfg.batchSize),
+      stepsPerEpoch: stepsPerEpoch(o.data.train.count, cfg.batchSize),
     },
   });
+}
+
+/**
+ * Trains the run, writing metrics.csv after every epoch, and notes how training ended in the record (`failed`
+ * with the error when it threw). Returns the rows metrics.csv holds.
+ */
+async function trainRun({ o, paths, record }: RunContext, task: TaskKind): Promise<readonly EpochMetrics[]> {
+  const { run } = o;
   let rows: readonly EpochMetrics[] = [];
   try {
     const result = await train({
       config: run.config,
-      task: task.create(run.config, data),
+      task: task.create(run.config, o.data),
       shouldStop: o.shouldStop,
       onStep: (info) => o.emit({ kind: 'step', runId: run.runId, info }),
       onEpoch: (all) => {
-        writeCsv(paths.metrics, columns, all);
+        writeCsv(paths.metrics, task.columns, all);
         rows = [...all]; // what metrics.csv holds
         o.emit({ kind: 'epoch', runId: run.runId, row: all[all.length - 1] });
       },
@@ -122,6 +154,18 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
   } catch (err) {
     Object.assign(record, { status: 'failed', message: messageOf(err) });
   }
+  return rows;
+}
+
+/**
+ * Completes the record (end time, epochs, final row), writes run.json (and an empty metrics.csv when no epoch
+ * ended), emits the run's end and returns its outcome.
+ */
+function finishRun(
+  { o, paths, record, t0 }: RunContext,
+  columns: TaskKind['columns'],
+  rows: readonly EpochMetrics[],
+): RunOutcome {
   const final = rows[rows.length - 1];
   Object.assign(record, {
     ended: new Date().toISOString(),
@@ -139,6 +183,6 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
     });
   }
   const message = record.message === null ? undefined : String(record.message).split('\n')[0];
-  o.emit({ kind: 'end', runId: run.runId, status: record.status, message });
-  return { runId: run.runId, status: record.status, final, ...(record.status === 'failed' ? { message } : {}) };
+  o.emit({ kind: 'end', runId: o.run.runId, status: record.status, message });
+  return { runId: o.run.runId, status: record.status, final, ...(record.status === 'failed' ? { message } : {}) };
 }

@@ -164,6 +164,15 @@ describe('claims on synthetic results', () => {
     assert.match(r.missing.join(), /no run has model.norm="batch",train.batchSize=4/);
     const failed = RESULTS.map((x) => (x.runId === 'b4s2' ? { ...x, status: 'failed' } : x));
     assert.deepEqual(evaluateClaim(claim(compareAt4), failed).missing, ['b4s2: failed']);
+    const later = evaluateClaim(claim({ ...compareAt4, epoch: 3 }), RESULTS);
+    assert.equal(later.verdict, 'MISSING');
+    assert.equal(later.missing[0], 'l4s1: no epoch 3');
+  });
+
+  it("a metric the runs' task does not measure is MISSING, and says so", () => {
+    const r = evaluateClaim(claim({ ...compareAt4, metric: 'caption_r1' }), RESULTS);
+    assert.equal(r.verdict, 'MISSING');
+    assert.equal(r.missing[0], "l4s1: no caption_r1 in its metrics.csv (this run's task does not measure it)");
   });
 
   it('check exits 0 when nothing fails, 1 on FAIL or XPASS, 2 when anything is missing', () => {

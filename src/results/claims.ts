@@ -58,10 +58,14 @@ class Evaluation {
     private readonly runs: readonly RunResult[],
   ) {}
 
-  private metricOf(run: RunResult): number | undefined {
-    const row =
-      this.claim.epoch === 'last' ? run.rows[run.rows.length - 1] : run.rows.find((r) => r.epoch === this.claim.epoch);
-    return row?.[this.claim.metric] ?? undefined; // empty cells (e.g. test_error of a retrieval run) are null
+  /** The claim's metric at its epoch in a complete run, or why there is none. */
+  private metricOf(run: RunResult): number | string {
+    if (run.status !== 'complete') return run.problem ? `corrupt (${run.problem})` : run.status;
+    const { epoch, metric } = this.claim;
+    const row = epoch === 'last' ? run.rows[run.rows.length - 1] : run.rows.find((r) => r.epoch === epoch);
+    if (!row) return `no epoch ${epoch}`;
+    // An empty cell (e.g. test_error of a retrieval run) reads as null, a column the task does not write as absent.
+    return row[metric] ?? `no ${metric} in its metrics.csv (this run's task does not measure it)`;
   }
 
   /** Mean of the metric over the runs matching `sel` (over seeds and any other unselected key). */
@@ -71,11 +75,8 @@ class Evaluation {
     if (runs.length === 0) this.missing.push(`no run has ${name}`);
     const values: number[] = [];
     for (const run of runs) {
-      const v = run.status === 'complete' ? this.metricOf(run) : undefined;
-      if (v === undefined)
-        this.missing.push(
-          `${run.runId}: ${run.status === 'complete' ? `no epoch ${this.claim.epoch}` : run.problem ? `corrupt (${run.problem})` : run.status}`,
-        );
+      const v = this.metricOf(run);
+      if (typeof v === 'string') this.missing.push(`${run.runId}: ${v}`);
       else values.push(v);
     }
     if (values.length === 0) return NaN;

@@ -27,6 +27,8 @@ const timeless = (csv: string) =>
     .trim()
     .split('\n')
     .map((l) => l.split(',').slice(0, -2).join(','));
+/** The runs a `run` command reports complete, in order. */
+const trained = (stdout: string) => [...stdout.matchAll(/^\[\d+\/\d+ (.+)\] complete$/gm)].map((m) => m[1]);
 const record = (out: string, runId: string) =>
   JSON.parse(readFileSync(join(out, 'tiny-claims', runId, 'run.json'), 'utf8'));
 
@@ -37,7 +39,13 @@ describe('sweeps from the command line', () => {
     const sharded = tmp('sharded');
     const first = cli(['run', CONFIG, '--out', sharded, '--shard', '1/2', '--jobs', '1']);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /4 run\(s\)|2 run\(s\) in shard 1\/2/);
+    // The header line says 4 run(s) whatever the shard: the shard's own line, and the runs it trained, count.
+    assert.match(first.stdout, /^2 run\(s\) in shard 1\/2: 2 to run, 0 already done$/m);
+    assert.deepEqual(
+      trained(first.stdout),
+      ['norm=none,seed=1', 'norm=layer,seed=1'],
+      'every other run, from the first',
+    );
     assert.match(first.stdout, /claims: not checked in a shard/);
     const missing = cli(['summary', join(sharded, 'tiny-claims')]);
     assert.equal(missing.code, 1, 'two runs are still missing');

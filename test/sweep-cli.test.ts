@@ -5,12 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pinWasm } from './cli-backend';
 
 const ROOT = join(__dirname, '..', '..');
 const CONFIG = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ln-repro'), ...args], {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ln-repro'), ...pinWasm(args)], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 120_000,

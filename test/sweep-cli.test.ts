@@ -97,7 +97,10 @@ describe('sweeps from the command line', () => {
   it('check exits 1 when a claim is made false, and writes check.json', () => {
     const out = tmp('check');
     const flipped = join(out, 'flipped.yaml');
-    writeFileSync(flipped, readFileSync(CONFIG, 'utf8').replace('relation: "<"', 'relation: ">"'));
+    const original = readFileSync(CONFIG, 'utf8');
+    const text = original.replace(/relation: (["']?)<\1$/m, "relation: '>'");
+    assert.notEqual(text, original, 'the claim is flipped'); // a quote style changed by a formatter made this a no-op
+    writeFileSync(flipped, text);
     const r = cli(['run', flipped, '--out', out, '--jobs', '1']);
     assert.equal(r.code, 1, 'run reports the failing claim');
     assert.match(r.stdout, /FAIL +anything-trains/);

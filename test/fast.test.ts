@@ -9,7 +9,7 @@ import { normalizeScaleShift } from '../src/norm/normalize';
 import { Adam } from '../src/train/adam';
 import { ADAM, useSimdAdam } from '../src/backend/kernels/adam';
 import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
-import { maxRelError, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
+import { maxRelError, onKernel, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
 
 const flat = async (t: tf.Tensor) => Array.from(await t.data());
 
@@ -22,18 +22,15 @@ type Dispatched = Map<string, Set<tf.KernelFunc>>;
 
 /** Runs `f`, recording for each kernel name the kernel functions the engine ran for it on the current backend. */
 function dispatched<T>(f: () => T): { out: T; used: Dispatched } {
-  const engine = tf.engine() as unknown as { runKernel(name: string, ...rest: unknown[]): unknown };
-  const stock = Object.getPrototypeOf(engine).runKernel as (name: string, ...rest: unknown[]) => unknown;
   const used: Dispatched = new Map();
-  engine.runKernel = function (this: unknown, name: string, ...rest: unknown[]) {
+  const stop = onKernel((name) => {
     const k = tf.getKernel(name, tf.getBackend());
     if (k) used.set(name, (used.get(name) ?? new Set()).add(k.kernelFunc));
-    return stock.call(this, name, ...rest);
-  };
+  });
   try {
     return { out: f(), used };
   } finally {
-    delete (engine as { runKernel?: unknown }).runKernel;
+    stop();
   }
 }
 

@@ -1,6 +1,7 @@
 // Backend choice: auto falls back tensorflow -> wasm -> cpu; a named backend that cannot load is a user error.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_LOADERS, selectBackend, type BackendLoader, type BackendName } from '../src/backend/select';
 import { UserError } from '../src/errors';
 
@@ -43,9 +44,18 @@ describe('backend selection', () => {
     await assert.rejects(selectBackend('auto', loaders([])), UserError);
   });
 
-  it('on this machine (no tfjs-node-gpu installed) auto picks wasm for real', async () => {
+  it('auto picks, for real, tensorflow where tfjs-node-gpu loads, else wasm, saying why', async () => {
+    // Whether tfjs-node-gpu loads depends on the machine (installed, CUDA libraries): ask it, as the loader does.
+    let gpuError: string | undefined;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('@tensorflow/tfjs-node-gpu');
+    } catch (err) {
+      gpuError = (err as Error).message.split('\n')[0];
+    }
     const choice = await selectBackend('auto', DEFAULT_LOADERS);
-    assert.equal(choice.name, 'wasm');
-    assert.equal(choice.skipped[0].name, 'tensorflow');
+    if (gpuError === undefined) assert.deepEqual(choice, { name: 'tensorflow', skipped: [] });
+    else assert.deepEqual(choice, { name: 'wasm', skipped: [{ name: 'tensorflow', reason: gpuError }] });
+    assert.equal(tf.getBackend(), choice.name, 'the chosen backend is the current one');
   });
 });

@@ -1,4 +1,5 @@
-// The benchmark's cases produce well-formed rows (no timing is asserted: times vary from machine to machine).
+// The benchmark's cases produce well-formed rows, with times and ratios from a clock the tests control (real times
+// vary from machine to machine), and the timing takes medians of timed calls after warm-up.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -7,28 +8,80 @@ import { cellStepCase, compositeNorm, mlpStepCase, normCase } from '../src/bench
 import { createBatchNorm } from '../src/norm/batch-norm';
 import { createLayerNorm } from '../src/norm/layer-norm';
 import { formatRow } from '../src/bench/run-bench';
-import { maxRelError, randomMatrix, useBackend } from './helpers';
+import { interleavedMediansMs, medianMs } from '../src/bench/timing';
+import { NORMALIZE } from '../src/backend/kernels/normalize';
+import { maxRelError, onKernel, randomMatrix, useBackend } from './helpers';
 
 const ONCE = { warmup: 1, warmupMs: 0, reps: 1, minReps: 1, budgetMs: 0 };
+
+/** Replaces performance.now with `now`; returns the function that puts the real clock back. */
+function setClock(now: () => number): () => void {
+  performance.now = now;
+  return () => void delete (performance as unknown as { now?: unknown }).now;
+}
+
+/**
+ * Milliseconds a timed call takes on the fake clock, by what it ran: our fused normalization kernel, tf.layers'
+ * normalization (FusedBatchNorm), matrix products alone (the floor), or else tfjs ops (composite, plain LSTM).
+ */
+interface Costs {
+  fused: number;
+  layers: number;
+  products: number;
+  other: number;
+}
+
+/**
+ * A clock that each reading moves on by the cost of the kernels run since the previous reading: a call timed
+ * between two readings takes exactly its cost, so a case's times and ratios are known in advance.
+ */
+function fakeClock(costs: Costs): () => void {
+  const ran = new Set<string>();
+  const stopListening = onKernel((name) => ran.add(name));
+  let now = 0;
+  const restoreClock = setClock(() => {
+    const names = [...ran];
+    ran.clear();
+    if (names.includes(NORMALIZE)) now += costs.fused;
+    else if (names.includes('FusedBatchNorm')) now += costs.layers;
+    else if (names.length > 0 && names.every((n) => n === 'BatchMatMul')) now += costs.products;
+    else now += costs.other;
+    return now;
+  });
+  return () => {
+    restoreClock();
+    stopListening();
+  };
+}
 
 describe('bench cases [wasm]', () => {
   before(() => useBackend('wasm'));
   after(() => disableFastPaths());
 
-  it('ln and bn rows compare ours with the composite and the tf.layers versions, and leak nothing', () => {
+  it('ln and bn rows: ours, composite and tf.layers times, and how many times faster ours is; no leaks', () => {
     const tensors = tf.memory().numTensors;
-    for (const kind of ['ln', 'bn'] as const) {
-      const row = normCase(kind, [4, 32], ONCE);
-      assert.equal(row.case, kind);
-      assert.deepEqual(row.shape, [4, 32]);
-      assert.ok(row.ours_ms > 0 && row.stock_ms > 0 && row.composite_ms! > 0);
-      assert.equal(row.ratio_composite, row.composite_ms! / row.ours_ms);
-      assert.match(
-        formatRow(row),
-        new RegExp(
-          `^${kind} +\\[4,32\\] +ours +\\d+\\.\\d\\d ms +composite +\\d+\\.\\d\\d ms +ratio +\\d+\\.\\d\\d +tf\\.layers +\\d+\\.\\d\\d ms +ratio +\\d+\\.\\d$`,
-        ),
-      );
+    const restore = fakeClock({ fused: 2, other: 5, layers: 10, products: 1 });
+    try {
+      for (const kind of ['ln', 'bn'] as const) {
+        const row = normCase(kind, [4, 32], ONCE);
+        assert.deepEqual(row, {
+          case: kind,
+          shape: [4, 32],
+          ours_ms: 2,
+          composite_ms: 5,
+          ratio_composite: 2.5,
+          stock_ms: 10,
+          ratio: 5,
+        });
+        assert.match(
+          formatRow(row),
+          new RegExp(
+            `^${kind} +\\[4,32\\] +ours +2\\.00 ms +composite +5\\.00 ms +ratio +2\\.50 +tf\\.layers +10\\.00 ms +ratio +5\\.0$`,
+          ),
+        );
+      }
+    } finally {
+      restore();
     }
     assert.equal(tf.memory().numTensors, tensors);
   });
@@ -67,26 +120,91 @@ describe('bench cases [wasm]', () => {
     }
   });
 
-  it('a cell_step row compares the normalized LSTM step with the plain one', () => {
-    const row = cellStepCase('layer', 4, ONCE);
-    assert.equal(row.case, 'cell_step');
-    assert.ok((row.plain_ms ?? 0) > 0 && row.ours_ms > 0);
-    assert.equal(row.overhead, row.ours_ms / row.plain_ms!);
-    assert.match(
-      formatRow(row),
-      /^cell_step batch 4, LN-LSTM +ours +\d+\.\d\d ms +plain LSTM +\d+\.\d\d ms +cost \d+\.\d\dx$/,
-    );
+  it('a cell_step row compares the normalized LSTM step with the plain one: its cost, ours / plain', () => {
+    const restore = fakeClock({ fused: 8, other: 5, layers: 0, products: 0 });
+    try {
+      const row = cellStepCase('layer', 4, ONCE);
+      assert.deepEqual(row, {
+        case: 'cell_step',
+        batch: 4,
+        norm: 'layer',
+        ours_ms: 8,
+        stock_ms: 5,
+        ratio: 0.625,
+        plain_ms: 5,
+        overhead: 1.6,
+      });
+      assert.match(formatRow(row), /^cell_step batch 4, LN-LSTM +ours +8\.00 ms +plain LSTM +5\.00 ms +cost 1\.60x$/);
+    } finally {
+      restore();
+    }
   });
 
-  it('an mlp_step row has a floor and a readable line', () => {
-    const row = mlpStepCase('layer', 4, ONCE);
-    assert.equal(row.case, 'mlp_step');
-    assert.equal(row.batch, 4);
-    assert.ok((row.floor_ms ?? 0) > 0);
-    assert.ok(row.composite_ms! > 0);
-    assert.match(
-      formatRow(row),
-      /^mlp_step +batch 4, norm layer +ours +\d+\.\d\d ms +composite +\d+\.\d\d ms +ratio +\d+\.\d\d +tf\.layers +\d+\.\d\d ms +ratio +\d+\.\d +floor/,
-    );
+  it('an mlp_step row: ours, composite, tf.layers and the floor of its matrix products, in a readable line', () => {
+    const restore = fakeClock({ fused: 4, other: 10, layers: 20, products: 1 });
+    try {
+      const row = mlpStepCase('layer', 4, ONCE);
+      assert.deepEqual(row, {
+        case: 'mlp_step',
+        batch: 4,
+        norm: 'layer',
+        ours_ms: 4,
+        composite_ms: 10,
+        ratio_composite: 2.5,
+        stock_ms: 20,
+        ratio: 5,
+        floor_ms: 1,
+      });
+      assert.match(
+        formatRow(row),
+        /^mlp_step +batch 4, norm layer +ours +4\.00 ms +composite +10\.00 ms +ratio +2\.50 +tf\.layers +20\.00 ms +ratio +5\.0 +floor +1\.00 ms \(ours\/floor 4\.00\)$/,
+      );
+    } finally {
+      restore();
+    }
+  });
+});
+
+describe('bench timing', () => {
+  it('medianMs: the median of the timed calls, the warm-up calls untimed', () => {
+    let now = 0;
+    const restore = setClock(() => now);
+    try {
+      const durations = [60, 60, 5, 1, 9, 3, 100]; // two warm-up calls (60 + 60 >= warmupMs), then five timed
+      let calls = 0;
+      const ms = medianMs(() => void (now += durations[calls++]), {
+        warmup: 2,
+        warmupMs: 100,
+        reps: 5,
+        minReps: 5,
+        budgetMs: 1e9,
+      });
+      assert.equal(calls, 7);
+      assert.equal(ms, 5);
+    } finally {
+      restore();
+    }
+  });
+
+  it('interleavedMediansMs: each call the median of its own times, setup untimed, the middle two averaged', () => {
+    let now = 0;
+    const restore = setClock(() => now);
+    try {
+      const timed = (durations: number[]) => {
+        let k = 0;
+        return { setup: () => void (now += 1000), run: () => void (now += durations[k++]) };
+      };
+      // One warm-up call each (50 >= warmupMs), then four timed.
+      const ms = interleavedMediansMs([timed([50, 4, 1, 9, 3]), timed([50, 7, 2, 2, 8])], {
+        warmup: 1,
+        warmupMs: 10,
+        reps: 4,
+        minReps: 4,
+        budgetMs: 1e9,
+      });
+      assert.deepEqual(ms, [3.5, 4.5]);
+    } finally {
+      restore();
+    }
   });
 });

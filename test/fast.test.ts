@@ -7,24 +7,68 @@ import { disableFastPaths, enableFastPaths, wasmHeap } from '../src/backend/fast
 import { strategyCosts } from '../src/backend/kernels/wasm-fixes';
 import { normalizeScaleShift } from '../src/norm/normalize';
 import { Adam } from '../src/train/adam';
-import { useSimdAdam } from '../src/backend/kernels/adam';
-import { maxRelError, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
+import { ADAM, useSimdAdam } from '../src/backend/kernels/adam';
+import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
+import { maxRelError, onKernel, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
 
 const flat = async (t: tf.Tensor) => Array.from(await t.data());
 
-/** Runs `f` with the fast paths off, then on, and returns both results as plain arrays. */
-async function plainAndFast(f: () => tf.Tensor | tf.Tensor[]): Promise<[number[][], number[][]]> {
+/** The kernels enableFastPaths registers on cpu and wasm (disableFastPaths removes them). */
+const FUSED = [NORMALIZE, NORMALIZE_GRAD, ADAM];
+/** The stock wasm kernels the wasm fixes replace (disableFastPaths puts the stock ones back). */
+const WASM_FIXED = ['BatchMatMul', '_FusedMatMul', 'Identity'];
+
+type Dispatched = Map<string, Set<tf.KernelFunc>>;
+
+/** Runs `f`, recording for each kernel name the kernel functions the engine ran for it on the current backend. */
+function dispatched<T>(f: () => T): { out: T; used: Dispatched } {
+  const used: Dispatched = new Map();
+  const stop = onKernel((name) => {
+    const k = tf.getKernel(name, tf.getBackend());
+    if (k) used.set(name, (used.get(name) ?? new Set()).add(k.kernelFunc));
+  });
+  try {
+    return { out: f(), used };
+  } finally {
+    stop();
+  }
+}
+
+/**
+ * Asserts that the plain run took no fast path and that the fast run ran each of `kernels` with a function the
+ * plain run did not use: the two sides of a comparison ran different code, not the same composite twice.
+ */
+function assertDifferentPaths(plain: Dispatched, fast: Dispatched, kernels: readonly string[]) {
+  for (const name of FUSED) assert.ok(!plain.has(name), `the plain run ran ${name}`);
+  assert.ok(kernels.length > 0);
+  for (const name of kernels) {
+    const ran = [...(fast.get(name) ?? [])];
+    assert.ok(ran.length > 0, `the fast run did not run ${name}`);
+    for (const fn of ran) assert.ok(!plain.get(name)?.has(fn), `${name}: the fast run ran the plain run's kernel`);
+  }
+}
+
+/**
+ * Runs `f` with the fast paths off, then on, and returns both results as plain arrays; asserts that the fast run
+ * ran `kernels` (fused or fixed) where the plain one did not.
+ */
+async function plainAndFast(
+  f: () => tf.Tensor | tf.Tensor[],
+  kernels: readonly string[],
+): Promise<[number[][], number[][]]> {
   const run = async () => {
-    const out = f();
+    const { out, used } = dispatched(f);
     const list = Array.isArray(out) ? out : [out];
     const values = await Promise.all(list.map(flat));
     tf.dispose(list);
-    return values;
+    return { values, used };
   };
   disableFastPaths();
   const plain = await run();
   enableFastPaths();
-  return [plain, await run()];
+  const fast = await run();
+  assertDifferentPaths(plain.used, fast.used, kernels);
+  return [plain.values, fast.values];
 }
 
 /** max |a - b| relative to the output's scale, max(1, max |b|): summation order differs between kernels. */
@@ -42,6 +86,24 @@ for (const backend of TEST_BACKENDS) {
   describe(`fused kernels equal composite ops [${backend}]`, () => {
     before(() => useBackend(backend));
     after(() => disableFastPaths());
+
+    it('enableFastPaths registers the fused kernels (on wasm, the fixed kernels); disableFastPaths removes them', () => {
+      disableFastPaths();
+      const kernelFunc = (name: string) => tf.getKernel(name, backend)?.kernelFunc;
+      for (const name of FUSED) assert.equal(kernelFunc(name), undefined, `${name} is off`);
+      const stock = WASM_FIXED.map(kernelFunc);
+      enableFastPaths();
+      for (const name of FUSED) assert.ok(kernelFunc(name), `${name} is registered on ${backend}`);
+      WASM_FIXED.forEach((name, i) =>
+        backend === 'wasm'
+          ? assert.notEqual(kernelFunc(name), stock[i], `the fixed ${name} is installed`)
+          : assert.equal(kernelFunc(name), stock[i], `${name} is left alone on ${backend}`),
+      );
+      if (backend === 'wasm') assert.ok(kernelFunc('Conv2DBackpropFilter'), 'the missing conv kernel is registered');
+      disableFastPaths();
+      for (const name of FUSED) assert.equal(kernelFunc(name), undefined, `${name} is off again`);
+      WASM_FIXED.forEach((name, i) => assert.equal(kernelFunc(name), stock[i], `the stock ${name} is back`));
+    });
 
     for (const [rows, cols] of [
       [1, 9],
@@ -69,7 +131,7 @@ for (const backend of TEST_BACKENDS) {
               });
             const { value, grads } = tf.valueAndGrads(f)([x, gain, bias], dy);
             return [value, ...grads, ...stats];
-          });
+          }, [NORMALIZE, NORMALIZE_GRAD]);
           assertClose(fast, plain);
         });
       }
@@ -90,7 +152,7 @@ for (const backend of TEST_BACKENDS) {
         adam.dispose();
         return vars;
       };
-      const [plain, fast] = await plainAndFast(ours);
+      const [plain, fast] = await plainAndFast(ours, [ADAM]);
       assertClose(fast, plain);
       const stockVars = train(() => {
         const opt = tf.train.adam(0.01, 0.9, 0.999, 1e-8);
@@ -110,8 +172,11 @@ for (const backend of TEST_BACKENDS) {
           assert.equal(useSimdAdam(simd ? heap : undefined), simd, 'WebAssembly SIMD is available');
           const adam = new Adam({ learningRate: 0.01 });
           const v = tf.variable(tf.tensor1d(randomMatrix(1, size, 30 + size)[0]));
-          for (let s = 0; s < 3; s++)
-            tf.tidy(() => adam.apply([[v, tf.tensor1d(randomMatrix(1, size, 40 + s, gradScale)[0])]]));
+          const { used } = dispatched(() => {
+            for (let s = 0; s < 3; s++)
+              tf.tidy(() => adam.apply([[v, tf.tensor1d(randomMatrix(1, size, 40 + s, gradScale)[0])]]));
+          });
+          assert.ok(used.has(ADAM), 'the fused Adam kernel ran');
           const out = Array.from(await v.data());
           adam.dispose();
           v.dispose();
@@ -121,6 +186,13 @@ for (const backend of TEST_BACKENDS) {
           const js = await update(false, size);
           const simd = await update(true, size);
           assert.ok(scaledError(simd, js) < 1e-6, `size ${size}: ${scaledError(simd, js)}`);
+          // The SIMD loop computes in float32, the JavaScript one in float64: identical results from 4096 updates
+          // would mean that the SIMD loop never ran.
+          if (size === 4096)
+            assert.ok(
+              simd.some((x, i) => x !== js[i]),
+              'the SIMD loop ran (float32 rounding)',
+            );
         }
         // Gradients so small that their squares (and soon the moments) would be subnormal: taken as zero by
         // the SIMD loop, which changes the parameters by far less than float32 resolution.
@@ -135,6 +207,7 @@ for (const backend of TEST_BACKENDS) {
 
     it('Adam: a tensor cloned from a moment keeps its values after later steps (no in-place update)', async () => {
       enableFastPaths();
+      assert.ok(tf.getKernel(ADAM, backend), 'the fused Adam kernel is registered: the one that could update in place');
       const v = tf.variable(tf.ones([9]), true, `alias-${backend}`);
       const adam = new Adam({ learningRate: 0.1 });
       const momentOf = () =>
@@ -152,6 +225,7 @@ for (const backend of TEST_BACKENDS) {
 
     it('leaks no tensors', () => {
       enableFastPaths();
+      for (const name of FUSED) assert.ok(tf.getKernel(name, backend), `${name} is registered`);
       const x = tf.variable(tf.tensor2d(randomMatrix(8, 16, 9)));
       const gain = tf.variable(tf.ones([16]));
       const bias = tf.variable(tf.zeros([16]));
@@ -210,7 +284,7 @@ describe('wasm kernel fixes equal the stock kernels', () => {
     it(`matMul a[${aShape}] b[${bShape}] transposeA=${tA} transposeB=${tB}`, async () => {
       const a = rnd(aShape, 1);
       const b = rnd(bShape, 2);
-      const [plain, fast] = await plainAndFast(() => tf.matMul(a, b, tA, tB));
+      const [plain, fast] = await plainAndFast(() => tf.matMul(a, b, tA, tB), ['BatchMatMul']);
       assertClose(fast, plain);
       tf.dispose([a, b]);
     });
@@ -245,27 +319,29 @@ describe('wasm kernel fixes equal the stock kernels', () => {
       const b = rnd([...lead, ...(tB ? [20, 30] : [30, 20])], 4);
       const bias = rnd([20], 5);
       const alpha = rnd([20], 6);
-      const [reference] = await plainAndFast(() =>
-        activations[activation](tf.add(tf.matMul(a, b, tA, tB), bias), alpha),
-      );
+      disableFastPaths();
+      const stockFused = tf.getKernel('_FusedMatMul', 'wasm').kernelFunc;
+      const plain = tf.tidy(() => activations[activation](tf.add(tf.matMul(a, b, tA, tB), bias), alpha));
+      const reference = [await flat(plain)];
       enableFastPaths();
       const act = activation as tf.fused.Activation;
-      const fast = [
-        await flat(
-          tf.fused.matMul({
-            a,
-            b,
-            transposeA: tA,
-            transposeB: tB,
-            bias,
-            activation: act,
-            preluActivationWeights: alpha,
-            leakyreluAlpha: 0.3,
-          }),
-        ),
-      ];
-      assertClose(fast, reference);
-      tf.dispose([a, b, bias, alpha]);
+      const { out, used } = dispatched(() =>
+        tf.fused.matMul({
+          a,
+          b,
+          transposeA: tA,
+          transposeB: tB,
+          bias,
+          activation: act,
+          preluActivationWeights: alpha,
+          leakyreluAlpha: 0.3,
+        }),
+      );
+      const ran = [...(used.get('_FusedMatMul') ?? [])];
+      assert.equal(ran.length, 1, 'one _FusedMatMul kernel ran');
+      assert.notEqual(ran[0], stockFused, 'the fixed _FusedMatMul ran, not the stock one');
+      assertClose([await flat(out)], reference);
+      tf.dispose([a, b, bias, alpha, plain, out]);
     });
   }
 
@@ -273,8 +349,9 @@ describe('wasm kernel fixes equal the stock kernels', () => {
     const a = rnd([6, 40], 6);
     const b = rnd([40, 30], 7);
     const dy = rnd([6, 30], 8);
-    const [plain, fast] = await plainAndFast(() =>
-      tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y))([a, b], dy),
+    const [plain, fast] = await plainAndFast(
+      () => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y))([a, b], dy),
+      ['BatchMatMul'],
     );
     assertClose(fast, plain);
   });

@@ -63,3 +63,17 @@ export function trainOn(
   const { data, ...rest } = opts;
   return train({ ...rest, task: taskOf(opts.config).create(opts.config, data) });
 }
+
+/**
+ * Calls `listener` with the name of every kernel the engine dispatches (ops, gradients; not kernels that kernels
+ * call directly) until the returned function is called.
+ */
+export function onKernel(listener: (name: string) => void): () => void {
+  const engine = tf.engine() as unknown as { runKernel(name: string, ...rest: unknown[]): unknown };
+  const stock = Object.getPrototypeOf(engine).runKernel as (name: string, ...rest: unknown[]) => unknown;
+  engine.runKernel = function (this: unknown, name: string, ...rest: unknown[]) {
+    listener(name);
+    return stock.call(this, name, ...rest);
+  };
+  return () => void delete (engine as { runKernel?: unknown }).runKernel;
+}

@@ -9,6 +9,7 @@ import { beginPopulationPass, collectingPopulation, collectPopulationStatistics 
 import { finiteDifference, maxRelError, randomMatrix, reshape, TEST_BACKENDS, toRows, useBackend } from './helpers';
 import { normalizeRef, weightedSum } from './reference';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
+import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
 
 const ROWS = 5;
 const COLS = 7;
@@ -66,6 +67,9 @@ for (const backend of TEST_BACKENDS)
     const setup = async () => {
       await useBackend(backend);
       setMode();
+      // Without the fused kernels registered, the fast mode would test the composite ops a second time.
+      for (const name of [NORMALIZE, NORMALIZE_GRAD])
+        assert.equal(Boolean(tf.getKernel(name, backend)), mode === 'fast', `${name} registered in ${mode} mode`);
     };
 
     describe(`layer norm [${backend}, ${mode}]`, () => {

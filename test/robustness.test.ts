@@ -27,6 +27,7 @@ import { disposeModel } from '../src/models/types';
 import { INPUT_SHAPES } from '../src/tasks/classification';
 import { writeAtomic } from '../src/metrics/files';
 import { UserError } from '../src/errors';
+import { pinWasm } from './cli-backend';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'ln-repro');
@@ -44,7 +45,7 @@ const TINY = [
 ];
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const r = spawnSync(process.execPath, [BIN, ...pinWasm(args)], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 120_000,
@@ -393,7 +394,7 @@ describe('4. one writer per run', () => {
     assert.equal(cli([...args, '--out', reference, '--quiet']).code, 0);
     const shared = tmp('two');
     const start = () => {
-      const child = spawn(process.execPath, [BIN, ...args, '--out', shared], { cwd: ROOT });
+      const child = spawn(process.execPath, [BIN, ...pinWasm([...args, '--out', shared])], { cwd: ROOT });
       let stdout = '';
       child.stdout.on('data', (d) => (stdout += d));
       return new Promise<{ code: number | null; stdout: string }>((resolve) =>
@@ -460,7 +461,7 @@ describe('4. one writer per run', () => {
     // finished it, and Ctrl-C to the second then marked it interrupted. So the second is interrupted only
     // after the first has finished the run it was on when the second started.
     const started = (args2: string[]) => {
-      const child = spawn(process.execPath, [BIN, ...args2, '--out', out], { cwd: ROOT });
+      const child = spawn(process.execPath, [BIN, ...pinWasm([...args2, '--out', out])], { cwd: ROOT });
       let stdout = '';
       child.stdout.on('data', (d) => (stdout += d));
       return { child, output: () => stdout, done: new Promise<number | null>((resolve) => child.on('close', resolve)) };

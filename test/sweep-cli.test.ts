@@ -5,12 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pinWasm } from './cli-backend';
 
 const ROOT = join(__dirname, '..', '..');
 const CONFIG = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ln-repro'), ...args], {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ln-repro'), ...pinWasm(args)], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 120_000,
@@ -27,6 +28,8 @@ const timeless = (csv: string) =>
     .trim()
     .split('\n')
     .map((l) => l.split(',').slice(0, -2).join(','));
+/** The runs a `run` command reports complete, in order. */
+const trained = (stdout: string) => [...stdout.matchAll(/^\[\d+\/\d+ (.+)\] complete$/gm)].map((m) => m[1]);
 const record = (out: string, runId: string) =>
   JSON.parse(readFileSync(join(out, 'tiny-claims', runId, 'run.json'), 'utf8'));
 
@@ -37,7 +40,13 @@ describe('sweeps from the command line', () => {
     const sharded = tmp('sharded');
     const first = cli(['run', CONFIG, '--out', sharded, '--shard', '1/2', '--jobs', '1']);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /4 run\(s\)|2 run\(s\) in shard 1\/2/);
+    // The header line says 4 run(s) whatever the shard: the shard's own line, and the runs it trained, count.
+    assert.match(first.stdout, /^2 run\(s\) in shard 1\/2: 2 to run, 0 already done$/m);
+    assert.deepEqual(
+      trained(first.stdout),
+      ['norm=none,seed=1', 'norm=layer,seed=1'],
+      'every other run, from the first',
+    );
     assert.match(first.stdout, /claims: not checked in a shard/);
     const missing = cli(['summary', join(sharded, 'tiny-claims')]);
     assert.equal(missing.code, 1, 'two runs are still missing');
@@ -88,7 +97,10 @@ describe('sweeps from the command line', () => {
   it('check exits 1 when a claim is made false, and writes check.json', () => {
     const out = tmp('check');
     const flipped = join(out, 'flipped.yaml');
-    writeFileSync(flipped, readFileSync(CONFIG, 'utf8').replace('relation: "<"', 'relation: ">"'));
+    const original = readFileSync(CONFIG, 'utf8');
+    const text = original.replace(/relation: (["']?)<\1$/m, "relation: '>'");
+    assert.notEqual(text, original, 'the claim is flipped'); // a quote style changed by a formatter made this a no-op
+    writeFileSync(flipped, text);
     const r = cli(['run', flipped, '--out', out, '--jobs', '1']);
     assert.equal(r.code, 1, 'run reports the failing claim');
     assert.match(r.stdout, /FAIL +anything-trains/);

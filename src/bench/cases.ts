@@ -3,7 +3,7 @@
 // user of tf.layers gets).
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../backend/fast';
-import { mlpSchema, runConfigSchema, type NormKind, type RnnConfig } from '../config/schema';
+import { DEFAULTS, mlpSchema, runConfigSchema, type NormKind, type RnnConfig } from '../config/schema';
 import { rngFor } from '../data/rng';
 import { meanNll } from '../metrics/classification';
 import { buildModel } from '../models/registry';
@@ -35,8 +35,9 @@ export interface BenchRow {
   overhead?: number;
 }
 
-const EPSILON = 1e-5;
-const MOMENTUM = 0.9;
+/** The schema's defaults: the same settings on both sides of every comparison. */
+const { epsilon: EPSILON, bnMomentum: MOMENTUM } = DEFAULTS.norm;
+const ADAM = DEFAULTS.adam;
 const HIDDEN = [1000, 1000];
 const INPUTS = 784;
 const CLASSES = 10;
@@ -110,8 +111,8 @@ export function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Re
     name: `bench-${kind}`,
     units: shape[1],
     epsilon: EPSILON,
-    gainInit: 1,
-    biasInit: 0,
+    gainInit: DEFAULTS.norm.gainInit,
+    biasInit: DEFAULTS.norm.biasInit,
     statistics: 'running' as const,
     momentum: MOMENTUM,
   };
@@ -180,7 +181,7 @@ function cyclicLabels(batch: number): tf.Tensor2D {
 function stockMlpStepMs(norm: NormKind, x: tf.Tensor, y: tf.Tensor2D, repeats: Repeats): number {
   disableFastPaths();
   const stock = stockMlp(norm);
-  const stockOpt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
+  const stockOpt = tf.train.adam(ADAM.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
   const stockVars = stock.trainableWeights.map((w) => w.read() as tf.Variable);
   const stockLoss = () =>
     tf.losses.softmaxCrossEntropy(y, stock.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
@@ -210,7 +211,7 @@ function oursMlp(norm: NormKind) {
 /** Median times of our MLP's step with fast paths on and off, and of the step's matrix products alone. */
 function oursMlpStepMs(norm: NormKind, x: tf.Tensor, y: tf.Tensor2D, batch: number, repeats: Repeats): number[] {
   const model = oursMlp(norm);
-  const adam = new Adam({ learningRate: 1e-3 });
+  const adam = new Adam({ learningRate: ADAM.learningRate });
   const products = floorProducts(batch);
   const step = () => void adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable);
   const medians = interleavedMediansMs(
@@ -256,7 +257,7 @@ function lstmStepMs(norm: NormKind, batch: number, repeats: Repeats): number {
     model: { kind: 'rnn', cell: 'lstm', hidden: 100, norm },
   }).model as RnnConfig;
   const model = buildModel({ config, inputShape: [28, 28], classes: CLASSES, seed: 1 });
-  const adam = new Adam({ learningRate: 1e-3 });
+  const adam = new Adam({ learningRate: ADAM.learningRate });
   const x = random([batch, 28 * 28], 5);
   const y = cyclicLabels(batch);
   const ms = medianMs(() => void adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable), repeats);

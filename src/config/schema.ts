@@ -22,8 +22,11 @@ export type Activation = (typeof ACTIVATIONS)[number];
 
 /** Defaults that depend on other keys, or that code outside the schema also states (tests, benchmarks). */
 export const DEFAULTS = {
-  /** Adam's constants (Kingma & Ba 2015). */
-  adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+  /** Adam's step size and constants (Kingma & Ba 2015). */
+  adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+  /** Norm settings: the authors' epsilon (inside the square root), gain 1 and bias 0 (paper section 6), and the
+   * Keras convention for batch norm's running averages. */
+  norm: { epsilon: 1e-5, gainInit: 1, biasInit: 0, bnMomentum: 0.9 },
   /** Recurrent cells' gain: Cooijmans et al.'s 0.1 for batch norm (gamma 1 saturates tanh), the paper's 1 otherwise. */
   gainInit: { batch: 0.1, other: 1 },
   /** Ranking margins: Vendrov et al.'s 0.05 for the order loss, Kiros et al.'s (VSE) 0.2 for the contrastive one. */
@@ -70,11 +73,11 @@ const normFields = {
   /** Normalization of every hidden layer's summed inputs (never the softmax layer). */
   norm: z.enum(NORM_KINDS).default('none'),
   /** Added to the variance inside the square root (layer and batch norm). Authors' code: 1e-5. */
-  epsilon: finite().positive().default(1e-5),
+  epsilon: finite().positive().default(DEFAULTS.norm.epsilon),
   /** Initial value of the per-unit gain g (paper: 1). */
-  gainInit: finite().default(1),
+  gainInit: finite().default(DEFAULTS.norm.gainInit),
   /** Initial value of the per-unit bias b of the norm (paper: 0). */
-  biasInit: finite().default(0),
+  biasInit: finite().default(DEFAULTS.norm.biasInit),
   /**
    * What batch norm evaluates with. `population`: after each epoch, one training-mode pass over the training
    * set with the current weights averages the mini-batch means and unbiased variances (Ioffe & Szegedy's
@@ -88,7 +91,7 @@ const normFields = {
    */
   bnStatsBatch: positiveInt.min(2).default(5000),
   /** Batch norm running averages (bnStats running): running = momentum * running + (1 - momentum) * batch. */
-  bnMomentum: finite().min(0).max(1).default(0.9),
+  bnMomentum: finite().min(0).max(1).default(DEFAULTS.norm.bnMomentum),
 };
 
 export const mlpSchema = z
@@ -176,7 +179,7 @@ const VIEWS_OF: Record<ModelKind, readonly DataView[]> = {
 const trainSchema = z
   .object({
     optimizer: z.enum(OPTIMIZERS).default('adam'),
-    learningRate: finite().positive().default(1e-3),
+    learningRate: finite().positive().default(DEFAULTS.adam.learningRate),
     batchSize: positiveInt.default(128),
     epochs: positiveInt.default(10),
     /** Seeds weight initialization and the per-epoch shuffles. */

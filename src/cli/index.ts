@@ -7,9 +7,7 @@ import { invarianceCommand } from './invariance';
 import { reportCommand } from './report';
 import { runCommand } from './run';
 import { summaryCommand } from './summary';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { version } = require('../../../package.json') as { version: string };
+import { version } from '../util/version';
 
 function program(): Command {
   return new Command('ln-repro')

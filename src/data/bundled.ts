@@ -5,6 +5,7 @@ import { PIXELS, type Split } from './types';
 export function loadBundled(): Split {
   const perClass: number[][] = [];
   for (let digit = 0; digit < 10; digit++) {
+    // The package ships one JSON file per digit, found by a computed path (an import needs a literal one).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     perClass.push((require(`mnist/src/digits/${digit}.json`) as { data: number[] }).data);
   }

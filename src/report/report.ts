@@ -17,9 +17,7 @@ import { RETRIEVAL_METRICS } from '../metrics/types';
 import { learningCurves, recallBars, sweepPlot, type Spec } from './figures';
 import { toPng, toSvg } from './render';
 import { curvePoints, describeKeys, factorKeys, finalPoints, NORM_LABELS, SEED_KEYS, type Measure } from './series';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { version } = require('../../../package.json') as { version: string };
+import { version } from '../util/version';
 
 export interface ReportFigure {
   name: string;

@@ -6,7 +6,7 @@ import { getAt, parsePath } from '../config/paths';
 import type { Experiment } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import { UserError } from '../errors';
-import { evaluateClaim, stats, type ClaimResult } from '../results/claims';
+import { evaluateClaim, sideName, stats, type ClaimResult } from '../results/claims';
 import type { RunRecord } from '../results/layout';
 import { readExperimentResults, type ExperimentResults, type RunResult } from '../results/read';
 import { taskOf } from '../tasks/registry';
@@ -113,7 +113,7 @@ function claimTable(claims: readonly ClaimResult[]): string[] {
     '| verdict | claim | paper | metric (epoch) | a | b | holds if |',
     '|---|---|---|---|---|---|---|',
     ...claims.map((c) => {
-      const side = c.kind === 'spread' ? 'spread' : c.kind === 'degradation' ? 'change' : 'mean';
+      const side = sideName(c.kind);
       const note = c.status === 'known-deviation' ? `<br>known deviation: ${c.reason}` : '';
       const missing = c.missing.length ? `<br>missing: ${c.missing.join('; ')}` : '';
       return `| **${c.verdict}** | ${cell(c.id)}: ${cell(c.claim)}${cell(note)}${cell(missing)} | ${cell(c.paper)} | ${c.metric} (${c.epoch}) | ${side} ${fixed(c.lhs)} | ${side} ${fixed(c.rhs)} | a ${c.relation} b${c.margin ? ` by > ${c.margin}` : ''} |`;

@@ -151,8 +151,12 @@ export function checkExitCode(results: readonly ClaimResult[]): number {
   return results.some((r) => r.verdict === 'FAIL' || r.verdict === 'XPASS') ? 1 : 0;
 }
 
+/** What each side of a claim of this kind is: a group mean, a change of group means, or a spread. */
+export const sideName = (kind: ClaimResult['kind']): string =>
+  kind === 'spread' ? 'spread' : kind === 'degradation' ? 'change' : 'mean';
+
 export function formatClaim(r: ClaimResult): string[] {
-  const side = r.kind === 'spread' ? 'spread' : r.kind === 'degradation' ? 'change' : 'mean';
+  const side = sideName(r.kind);
   const lines = [
     `${r.verdict.padEnd(7)} ${r.id} (${r.paper}; ${r.metric} at epoch ${r.epoch}): ${r.claim}`,
     `        ${side} a ${fixed(r.lhs)}, ${side} b ${fixed(r.rhs)}; claimed a ${r.relation} b${r.margin ? ` by more than ${r.margin}` : ''}`,

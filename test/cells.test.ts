@@ -169,6 +169,27 @@ for (const backend of TEST_BACKENDS) {
       });
     }
 
+    it('h_0 is uniform in [-model.h0Scale, h0Scale], the same for every norm, and 0 for h0Scale 0', () => {
+      const h0 = (h0Scale: number, norm: 'none' | 'layer') => {
+        const config = resolveModel(rnnSchema.parse({ kind: 'rnn', hidden: 64, norm, h0Scale }));
+        const cell = createCell({ config, inputs: 3, rng: rngFor(1, 'test'), name: `h0-${h0Scale}-${norm}`, seed: 5 });
+        tf.dispose(Object.values(cell.params));
+        return Array.from(cell.h0);
+      };
+      const wide = h0(0.5, 'layer');
+      assert.ok(wide.every((x) => Math.abs(x) <= 0.5) && wide.some((x) => Math.abs(x) > 0.1), `${wide}`);
+      assert.deepEqual(h0(0.5, 'none'), wide);
+      const narrow = h0(0.1, 'layer');
+      assert.ok(
+        narrow.every((x, i) => Math.abs(x - wide[i] / 5) < 1e-7),
+        'the same draws, scaled',
+      );
+      assert.ok(
+        h0(0, 'layer').every((x) => x === 0),
+        'h0Scale 0: h_0 = 0',
+      );
+    });
+
     it('LN-LSTM and LN-GRU keep gradients bounded over leading all-zero inputs (blank MNIST rows), thanks to h_0 != 0', async () => {
       for (const kind of ['lstm', 'gru'] as const) {
         // The sequential-MNIST setting: default init (gains 1, biases 0), 28 inputs, 32 units, 8 blank rows.

@@ -172,7 +172,20 @@ describe('claims on synthetic results', () => {
   it("a metric the runs' task does not measure is MISSING, and says so", () => {
     const r = evaluateClaim(claim({ ...compareAt4, metric: 'caption_r1' }), RESULTS);
     assert.equal(r.verdict, 'MISSING');
-    assert.equal(r.missing[0], "l4s1: no caption_r1 in its metrics.csv (this run's task does not measure it)");
+    assert.equal(
+      r.missing[0],
+      "l4s1: no caption_r1 in its metrics.csv (no such column: this run's task does not measure it)",
+    );
+    const blank = RESULTS.map((x) => ({
+      ...x,
+      rows: x.rows.map((row) => ({ ...row, test_error: '' as unknown as number })),
+    }));
+    const empty = evaluateClaim(claim(compareAt4), blank);
+    assert.equal(empty.verdict, 'MISSING', 'an empty cell is no value');
+    assert.equal(
+      empty.missing[0],
+      "l4s1: no test_error in its metrics.csv (an empty cell: this run's task does not measure it)",
+    );
   });
 
   it('check exits 0 when nothing fails, 1 on FAIL or XPASS, 2 when anything is missing', () => {

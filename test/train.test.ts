@@ -12,12 +12,19 @@ import { nllAndErrorRef } from './reference';
 
 function tinyConfig(
   overrides: { norm?: 'none' | 'layer' | 'batch'; learningRate?: number; epochs?: number } = {},
+  train: Record<string, number> = {},
 ): RunConfig {
   return runConfigSchema.parse({
     name: 'tiny',
     data: { train: 48, test: 24, seed: 1, permute: true },
     model: { kind: 'mlp', hidden: [12, 10], norm: overrides.norm ?? 'layer' },
-    train: { batchSize: 8, epochs: overrides.epochs ?? 3, learningRate: overrides.learningRate ?? 1e-2, seed: 3 },
+    train: {
+      batchSize: 8,
+      epochs: overrides.epochs ?? 3,
+      learningRate: overrides.learningRate ?? 1e-2,
+      seed: 3,
+      ...train,
+    },
   });
 }
 
@@ -46,6 +53,17 @@ for (const backend of TEST_BACKENDS) {
         assert.equal(tf.memory().numTensors, before, 'everything is disposed after the run');
       });
     }
+
+    it("Adam's constants come from the config (train.adamBeta1, adamBeta2, adamEpsilon)", async () => {
+      const data = loadDataset(tinyConfig().data);
+      const nll = async (train: Record<string, number>) =>
+        (await trainOn({ config: tinyConfig({ epochs: 1 }, train), data })).rows[0].train_nll;
+      const stated = await nll({ adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8 });
+      assert.equal(await nll({}), stated, 'the defaults are the usual constants');
+      const changes: Record<string, number>[] = [{ adamBeta1: 0.5 }, { adamBeta2: 0.9 }, { adamEpsilon: 1 }];
+      for (const changed of changes)
+        assert.notEqual(await nll(changed), stated, `${Object.keys(changed)[0]} changes training`);
+    });
 
     it('stops a run whose loss becomes non-finite as diverged', async () => {
       const r = await trainOn({

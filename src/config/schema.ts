@@ -27,8 +27,8 @@ export const DEFAULTS = {
   /** Norm settings: the authors' epsilon (inside the square root), gain 1 and bias 0 (paper section 6), and the
    * Keras convention for batch norm's running averages. */
   norm: { epsilon: 1e-5, gainInit: 1, biasInit: 0, bnMomentum: 0.9 },
-  /** Recurrent cells' gain: Cooijmans et al.'s 0.1 for batch norm (gamma 1 saturates tanh), the paper's 1 otherwise. */
-  gainInit: { batch: 0.1, other: 1 },
+  /** A recurrent cell's batch norm gain: Cooijmans et al.'s 0.1 (gamma 1 saturates tanh; norm.gainInit otherwise). */
+  bnCellGain: 0.1,
   /** Ranking margins: Vendrov et al.'s 0.05 for the order loss, Kiros et al.'s (VSE) 0.2 for the contrastive one. */
   margin: { order: 0.05, contrastive: 0.2 },
   /** Digits per strip. */
@@ -234,7 +234,7 @@ function resolveData(data: ParsedData): DataConfig {
 
 /** A model config with the defaults that depend on other keys: recurrent gains (per norm) and ranking margins. */
 export function resolveModel<M extends z.infer<typeof modelSchema>>(model: M): ModelConfig & Pick<M, 'kind'> {
-  const gain = (norm: NormKind) => (norm === 'batch' ? DEFAULTS.gainInit.batch : DEFAULTS.gainInit.other);
+  const gain = (norm: NormKind) => (norm === 'batch' ? DEFAULTS.bnCellGain : DEFAULTS.norm.gainInit);
   if (model.kind === 'rnn') return { ...model, gainInit: model.gainInit ?? gain(model.norm) };
   if (model.kind === 'retrieval') {
     const margin = model.margin ?? DEFAULTS.margin[model.loss];

@@ -4,7 +4,6 @@
 // tfjs ("Invalid typed array length") or after gigabytes of allocation.
 import { totalmem } from 'node:os';
 import {
-  DEFAULTS,
   type ConvConfig,
   type DataConfig,
   type MlpConfig,
@@ -27,7 +26,7 @@ const PARAMETER_COPIES = 6;
 const TRAIN_COPIES = 8;
 const FORWARD_COPIES = 1.25;
 /** tfjs-backend-wasm's memory is 32-bit: a process can address at most 4 GiB. */
-export const WASM_LIMIT = 4 * 1024 ** 3;
+const WASM_LIMIT = 4 * 1024 ** 3;
 /** Test examples evaluated at once (tasks/classification.ts). */
 const EVAL_BATCH = 1000;
 
@@ -92,9 +91,12 @@ function rnnShape(m: RnnConfig, data: DataConfig): Shape {
   };
 }
 
+/** Digits side by side in one image: a strip's widest (retrieval always reads strips), else one. */
+const digitsPerImage = (data: DataConfig) => (data.view === 'strips' ? data.maxDigits : 1);
+
 /** The shape of the retrieval model: an image tower and a recurrent encoder of the digit words. */
 function retrievalShape(m: RetrievalConfig, data: DataConfig): Shape {
-  const words = data.view === 'strips' ? data.maxDigits : DEFAULTS.digits.max;
+  const words = digitsPerImage(data);
   const pixels = PIXELS * words;
   const widths = [pixels, ...m.imageHidden, m.embedDim];
   let parameters = WORDS.length * m.wordDim + cellParameters(m.cell, m.wordDim, m.embedDim, m.norm);
@@ -122,7 +124,7 @@ export function estimateRun(config: Readonly<RunConfig>): RunEstimate {
   const population = config.model.norm === 'batch' ? Math.min(config.model.bnStatsBatch, config.data.train) : 0;
   const forward = Math.max(Math.min(EVAL_BATCH, config.data.test), population);
   const peak = Math.max(TRAIN_COPIES * config.train.batchSize * units, FORWARD_COPIES * forward * widest);
-  const pixels = config.data.view === 'strips' ? PIXELS * (config.data.maxDigits ?? 3) : PIXELS;
+  const pixels = PIXELS * digitsPerImage(config.data);
   const data = (config.data.train + config.data.test) * pixels;
   const floats = PARAMETER_COPIES * parameters + peak + data;
   return { parameters, activationsPerExample: units, bytes: BYTES * floats };

@@ -132,9 +132,11 @@ async function trainRun({ o, paths, record }: RunContext, task: TaskKind): Promi
   const { run } = o;
   let rows: readonly EpochMetrics[] = [];
   try {
+    const startedAt = performance.now(); // metrics.csv's seconds count building the model too
     const result = await train({
       config: run.config,
       task: task.create(run.config, o.data),
+      startedAt,
       shouldStop: o.shouldStop,
       onStep: (info) => o.emit({ kind: 'step', runId: run.runId, info }),
       onEpoch: (all) => {

@@ -88,6 +88,7 @@ const identity: StepNorm = (a) => a;
  * as `<role>/gain` and `<role>/bias` (the bias when trained), and its state `states`. Identity for `norm: none`.
  */
 function termNorm(o: CellOptions, parts: { params: Record<string, tf.Variable>; states: (() => tf.Variable[])[] }) {
+  // trainBias: batch norm only (its gate terms' bias stays 0, the LSTM's b carries it); layer norm trains its bias.
   return (role: string, units: number, trainBias = true): StepNorm => {
     const norm = buildRecurrentNorm(o.config, { name: `${o.name}/${role}`, units, trainBias });
     if (!norm) return identity;

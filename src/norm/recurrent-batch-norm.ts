@@ -25,6 +25,8 @@ export interface RecurrentBatchNormOptions {
   statistics: BnStatistics;
   momentum: number;
   gainInit: number;
+  /** Initial value of a trained bias. */
+  biasInit: number;
   /** False: the bias stays at zero (the LSTM's own bias carries the shift), as for the gate terms in Cooijmans et al. */
   trainBias: boolean;
 }
@@ -36,7 +38,8 @@ export class RecurrentBatchNorm {
 
   constructor(private readonly opts: RecurrentBatchNormOptions) {
     this.gain = variableFrom(`${opts.name}/gain`, () => tf.fill<tf.Rank.R1>([opts.units], opts.gainInit));
-    this.bias = variableFrom(`${opts.name}/bias`, () => tf.zeros<tf.Rank.R1>([opts.units]), opts.trainBias);
+    const bias = opts.trainBias ? opts.biasInit : 0;
+    this.bias = variableFrom(`${opts.name}/bias`, () => tf.fill<tf.Rank.R1>([opts.units], bias), opts.trainBias);
   }
 
   get trainable(): tf.Variable[] {

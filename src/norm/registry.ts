@@ -44,6 +44,7 @@ export interface RecurrentNorm {
   apply(x: tf.Tensor2D, t: number, training: boolean, mask?: StepMask): tf.Tensor2D;
 }
 
+/** `trainBias` concerns batch norm only: layer norm's bias is always trained. */
 type RecurrentNormOptions = Omit<NormOptions, 'positions'> & { trainBias: boolean };
 
 /**

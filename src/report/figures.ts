@@ -1,6 +1,7 @@
 // The report's figures as vega-lite specs (pure data: rendered by render.ts): learning curves like the paper's
 // Figure 6, final metrics against a swept number, and retrieval recall@K per model. Every figure colours a
 // norm the same way (NORM_COLORS) and labels its axes with units.
+import type { MeasureAxis } from '../tasks/types';
 import type { CurvePoint, FinalPoint } from './series';
 import { NORM_COLORS, NORM_LABELS, NORM_ORDER } from './series';
 
@@ -59,15 +60,6 @@ function maybeFacet(values: readonly { panel: string }[], spec: Spec, row = fals
     facet: { [row ? 'row' : 'column']: { field: 'panel', type: 'nominal', title: null, sort: panels } },
     spec,
   };
-}
-
-export interface MeasureAxis {
-  measure: string;
-  /** Axis title with its unit, e.g. `train NLL (nats, log scale)`. */
-  title: string;
-  log?: boolean;
-  /** Fixed y domain, e.g. [0, 100] for percentages. */
-  domain?: [number, number];
 }
 
 /** Whole epochs to tick: every one up to 12 epochs, else about 10 evenly spaced. */

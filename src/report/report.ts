@@ -10,13 +10,12 @@ import { evaluateClaim, sideName, stats, type ClaimResult } from '../results/cla
 import type { RunRecord } from '../results/layout';
 import { readExperimentResults, type ExperimentResults, type RunResult } from '../results/read';
 import { taskOf } from '../tasks/registry';
-import type { ExtraFigure, MeasureAxis } from '../tasks/types';
+import type { ExtraFigure, MeasureAxis, TaskKind } from '../tasks/types';
 import { fixed } from '../util/format';
 import { writeAtomic } from '../metrics/files';
-import { RETRIEVAL_METRICS } from '../metrics/types';
 import { learningCurves, recallBars, sweepPlot, type Spec } from './figures';
 import { toPng, toSvg } from './render';
-import { curvePoints, describeKeys, factorKeys, finalPoints, NORM_LABELS, SEED_KEYS, type Measure } from './series';
+import { curvePoints, describeKeys, factorKeys, finalPoints, NORM_LABELS, SEED_KEYS } from './series';
 import { version } from '../util/version';
 
 export interface ReportFigure {
@@ -60,12 +59,15 @@ const EXTRA_FIGURES: Record<
   ExtraFigure,
   (name: string, runs: readonly RunResult[], factors: string[], note: string) => NamedSpec
 > = {
+  // Bars of the final recall@K columns (caption_r1, image_r5, ...) of the runs' metrics.
   recall: (name, runs, factors, note) => ({
     name: 'recall',
     title: 'Retrieval recall@K',
-    spec: recallBars(name, finalPoints(runs, factors, [...RETRIEVAL_METRICS]), `final epoch; ${note}`),
+    spec: recallBars(name, finalPoints(runs, factors, finalMeasures(runs)), `final epoch; ${note}`),
   }),
 };
+
+const finalMeasures = (runs: readonly RunResult[]) => taskOf(runs[0].config).finalColumns.map((c) => c.measure);
 
 /** Final value of the task's sweep measure against each numeric swept key that takes two values or more. */
 function sweepFigures(name: string, runs: readonly RunResult[], factors: string[], axis: MeasureAxis, note: string) {
@@ -121,7 +123,11 @@ function claimTable(claims: readonly ClaimResult[]): string[] {
   ];
 }
 
-function finalTable(runs: readonly RunResult[], factors: readonly string[], measures: readonly string[]): string[] {
+function finalTable(
+  runs: readonly RunResult[],
+  factors: readonly string[],
+  columns: TaskKind['finalColumns'],
+): string[] {
   const groups = new Map<string, { factor: string; norm: string; runs: RunResult[] }>();
   for (const r of runs) {
     const factor = describeKeys(r.config, factors);
@@ -134,18 +140,17 @@ function finalTable(runs: readonly RunResult[], factors: readonly string[], meas
     ...(factors.length ? [factors.map((k) => k.split('.').pop()).join(', ')] : []),
     'norm',
     'runs complete',
-    ...measures,
+    ...columns.map((c) => c.measure),
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const { factor, norm, runs: group } of groups.values()) {
     const complete = group.filter((r) => r.status === 'complete' && r.rows.length > 0);
-    const values = measures.map((m) => {
+    const values = columns.map(({ measure, digits }) => {
       const vs = complete
-        .map((r) => r.rows[r.rows.length - 1][m as Measure])
+        .map((r) => r.rows[r.rows.length - 1][measure])
         .filter((v): v is number => typeof v === 'number');
       if (vs.length === 0) return '-';
       const { mean, std } = stats(vs);
-      const digits = m.startsWith('caption') || m.startsWith('image') ? 2 : 4;
       return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
     });
     lines.push(

@@ -64,8 +64,10 @@ class Evaluation {
     const { epoch, metric } = this.claim;
     const row = epoch === 'last' ? run.rows[run.rows.length - 1] : run.rows.find((r) => r.epoch === epoch);
     if (!row) return `no epoch ${epoch}`;
-    // An empty cell (e.g. test_error of a retrieval run) reads as null, a column the task does not write as absent.
-    return row[metric] ?? `no ${metric} in its metrics.csv (this run's task does not measure it)`;
+    const value: unknown = row[metric];
+    if (typeof value === 'number') return value;
+    // A column the task does not write is absent; an empty cell (test_error of a retrieval run) reads as ''.
+    return `no ${metric} in its metrics.csv (${value === undefined ? 'no such column' : 'an empty cell'}: this run's task does not measure it)`;
   }
 
   /** Mean of the metric over the runs matching `sel` (over seeds and any other unselected key). */

@@ -21,7 +21,7 @@ export const INPUT_SHAPES: Record<Exclude<DataView, 'strips'>, number[]> = {
   pixels: [PIXELS, 1], // 784 steps of 1 pixel
 };
 
-export interface DeviceSplit {
+interface DeviceSplit {
   images: tf.Tensor2D; // [n, dims]
   labels: tf.Tensor1D; // [n] int32
 }
@@ -34,7 +34,7 @@ function toDevice(split: Split, dims: number): DeviceSplit {
 }
 
 /** Test NLL and error with the model in evaluation mode (batch norm uses its running averages). */
-export function evaluate(model: Model, split: DeviceSplit): { nll: number; error: number } {
+function evaluate(model: Model, split: DeviceSplit): { nll: number; error: number } {
   const n = split.labels.shape[0];
   let nll = 0;
   let errors = 0;
@@ -91,7 +91,7 @@ function createClassification(config: Readonly<RunConfig>, data: Dataset): Task 
 
 export const classification: TaskKind = {
   name: 'classification',
-  accepts: (config) => config.model.kind !== 'retrieval',
+  accepts: (config) => ['mlp', 'conv', 'rnn'].includes(config.model.kind),
   create: createClassification,
   columns: METRIC_COLUMNS,
   epochText: (row) =>
@@ -102,6 +102,10 @@ export const classification: TaskKind = {
     { measure: 'test_error', title: 'test error (fraction)' },
   ],
   sweepAxis: { measure: 'test_error', title: 'test error (fraction)' },
-  finalColumns: ['test_error', 'test_nll', 'train_nll'],
+  finalColumns: [
+    { measure: 'test_error', digits: 4 },
+    { measure: 'test_nll', digits: 4 },
+    { measure: 'train_nll', digits: 4 },
+  ],
   extraFigures: [],
 };

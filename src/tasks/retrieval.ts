@@ -108,6 +108,7 @@ export const retrieval: TaskKind = {
     { measure: 'image_r1', title: 'image R@1 (%)', domain: [0, 100] },
   ],
   sweepAxis: { measure: 'caption_r1', title: 'caption R@1 (%)' },
-  finalColumns: ['train_nll', ...RETRIEVAL_METRICS],
+  // Recall in percent and mean ranks to two decimals.
+  finalColumns: [{ measure: 'train_nll', digits: 4 }, ...RETRIEVAL_METRICS.map((measure) => ({ measure, digits: 2 }))],
   extraFigures: ['recall'],
 };

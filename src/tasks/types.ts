@@ -36,6 +36,6 @@ export interface TaskKind {
   /** The report: learning-curve panels, the measure of sweep plots, the final-metrics table, extra figures. */
   readonly curves: readonly MeasureAxis[];
   readonly sweepAxis: MeasureAxis;
-  readonly finalColumns: readonly (keyof EpochMetrics)[];
+  readonly finalColumns: readonly { measure: keyof EpochMetrics; digits: number }[];
   readonly extraFigures: readonly ExtraFigure[];
 }

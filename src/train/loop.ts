@@ -32,6 +32,8 @@ export interface TrainOptions {
   config: Readonly<RunConfig>;
   /** The run's task, built by the caller from `config` (src/tasks/registry.ts); train disposes it at the end. */
   task: Task;
+  /** When the run began (performance.now()), for metrics.csv's seconds: before the task was built. Default: now. */
+  startedAt?: number;
   /** Checked after every step; true ends the run as `interrupted`. */
   shouldStop?: () => boolean;
   onStep?: (info: StepInfo) => void;
@@ -138,7 +140,7 @@ async function populationPass(c: EpochContext): Promise<boolean> {
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config, task } = opts;
-  const started = performance.now();
+  const started = opts.startedAt ?? performance.now();
   const optimizer = new Adam(config.train);
   const population = usesPopulationPass(config);
   const result: TrainResult = {

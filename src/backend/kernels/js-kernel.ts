@@ -12,7 +12,7 @@ export interface JsKernel<Attrs> {
 }
 
 /** The backends whose memory JavaScript can reach directly. */
-export const JS_KERNEL_BACKENDS = ['cpu', 'wasm'] as const;
+const JS_KERNEL_BACKENDS = ['cpu', 'wasm'] as const;
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;

@@ -227,7 +227,7 @@ function body(): number[] {
 }
 
 /** The module's bytes: one function `adam`, importing its memory as env.memory. */
-export function adamModuleBytes(): Uint8Array {
+function adamModuleBytes(): Uint8Array {
   const type = [0x01, 0x60, ...uleb(PARAMS), ...Array<number>(8).fill(I32), ...Array<number>(11).fill(F32), 0x00];
   const imports = [0x01, ...name('env'), ...name('memory'), 0x02, 0x00, 0x01]; // memory, min 1 page, no max
   const functions = [0x01, 0x00];

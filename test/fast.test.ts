@@ -231,19 +231,21 @@ for (const backend of TEST_BACKENDS) {
       const bias = tf.variable(tf.zeros([16]));
       const adam = new Adam({ learningRate: 0.01 });
       const step = () =>
-        adam.minimize(
-          () =>
-            tf.sum(
-              normalizeScaleShift({
-                x,
-                gain: gain as tf.Variable<tf.Rank.R1>,
-                bias: bias as tf.Variable<tf.Rank.R1>,
-                axis: 1,
-                epsilon: 1e-5,
-              }),
-            ) as tf.Scalar,
-          [x, gain, bias],
-        );
+        adam
+          .minimize(
+            () =>
+              tf.sum(
+                normalizeScaleShift({
+                  x,
+                  gain: gain as tf.Variable<tf.Rank.R1>,
+                  bias: bias as tf.Variable<tf.Rank.R1>,
+                  axis: 1,
+                  epsilon: 1e-5,
+                }),
+              ) as tf.Scalar,
+            [x, gain, bias],
+          )
+          .dispose();
       step(); // creates Adam's slots
       const before = tf.memory().numTensors;
       for (let i = 0; i < 3; i++) step();

@@ -72,7 +72,7 @@ for (const backend of TEST_BACKENDS) {
         const x = tf.tensor2d(data.train.images, [N, data.dims]);
         const y = tf.oneHot(tf.tensor1d(Int32Array.from(data.train.labels), 'int32'), 10) as tf.Tensor2D;
         const adam = new Adam({ learningRate: 5e-3 });
-        for (let i = 0; i < 5; i++) adam.minimize(() => meanNll(m.logits(x, true), y), m.trainable); // weights away from init
+        for (let i = 0; i < 5; i++) adam.minimize(() => meanNll(m.logits(x, true), y), m.trainable).dispose(); // weights away from init
         const training = await tf.tidy(() => m.logits(x, true)).data();
         const stale = await tf.tidy(() => m.logits(x, false)).data(); // statistics still at 0 and 1
         assert.ok(collectPopulationStatistics(() => tf.tidy(() => void m.logits(x, true))) > 0);
@@ -132,7 +132,7 @@ for (const backend of TEST_BACKENDS) {
         const adam = new Adam({ learningRate: 1e-2 });
         for (let start = 0; start < 384; start += 32) {
           const [xb, yb] = [tf.slice(x, [start, 0], [32, -1]), tf.slice(y, [start, 0], [32, -1])];
-          adam.minimize(() => meanNll(m.logits(xb, true), yb), m.trainable);
+          adam.minimize(() => meanNll(m.logits(xb, true), yb), m.trainable).dispose();
           tf.dispose([xb, yb]);
         }
         if (stats === 'population') {

@@ -209,7 +209,7 @@ for (const backend of TEST_BACKENDS) {
       });
     }
 
-    it('scores every image against every caption and reports recall both ways', () => {
+    it('scores every image against every caption and reports recall both ways', async () => {
       const keys = ['a', 'b', 'c', 'a'];
       // Caption j matches image j exactly (cosine 1); image 3 and caption 0 share the caption "a".
       const e = tf.tensor2d([
@@ -218,7 +218,7 @@ for (const backend of TEST_BACKENDS) {
         [0, 0, 1],
         [0.6, 0.8, 0],
       ]);
-      const m = retrievalMetrics(e, e, keys, 'contrastive');
+      const m = await retrievalMetrics(e, e, keys, 'contrastive');
       assert.equal(m.caption_r1, 100);
       assert.equal(m.image_r1, 100);
       assert.equal(m.caption_mean_rank, 1);

@@ -75,17 +75,39 @@ for (const backend of TEST_BACKENDS) {
     });
 
     it('stops after the current step when asked, keeping only complete epochs', async () => {
-      let steps = 0;
+      let asked = 0;
+      const reported: number[] = [];
       const config = tinyConfig();
       const r = await trainOn({
         config,
         data: loadDataset(config.data),
-        onStep: () => steps++,
-        shouldStop: () => steps >= 8,
+        onStep: (info) => reported.push(info.step),
+        shouldStop: () => ++asked >= 8, // asked after every step
       });
       assert.equal(r.status, 'interrupted');
       assert.equal(r.steps, 8);
       assert.equal(r.rows.length, 1, 'epoch 1 (6 steps) is complete, epoch 2 is not');
+      // Losses are read back every 16 steps and at an epoch's end: epoch 2's two steps were never read.
+      assert.deepEqual(reported, [1, 2, 3, 4, 5, 6]);
+    });
+
+    it('reads losses back in groups (every 16 steps and at the end of an epoch), each step reported in order', async () => {
+      const config = tinyConfig({ epochs: 1 }, { batchSize: 1 }); // 48 steps
+      const reported: { step: number; atRead: number }[] = [];
+      let stepsRun = 0;
+      const r = await trainOn({
+        config,
+        data: loadDataset(config.data),
+        onStep: (info) => reported.push({ step: info.step, atRead: stepsRun }),
+        shouldStop: () => (stepsRun++, false),
+      });
+      assert.equal(r.status, 'complete');
+      assert.deepEqual(
+        reported.map((x) => x.step),
+        Array.from({ length: 48 }, (_, i) => i + 1),
+      );
+      // Reported when their group was read: after steps 16, 32 and 48 (shouldStop runs after the read).
+      assert.deepEqual([...new Set(reported.map((x) => x.atRead))], [15, 31, 47]);
     });
 
     it('computes NLL and error like the float64 reference', async () => {

@@ -213,7 +213,7 @@ function oursMlpStepMs(norm: NormKind, x: tf.Tensor, y: tf.Tensor2D, batch: numb
   const model = oursMlp(norm);
   const adam = new Adam({ learningRate: ADAM.learningRate });
   const products = floorProducts(batch);
-  const step = () => void adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable);
+  const step = () => adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable).dispose();
   const medians = interleavedMediansMs(
     [
       warm(enableFastPaths, step),
@@ -260,7 +260,7 @@ function lstmStepMs(norm: NormKind, batch: number, repeats: Repeats): number {
   const adam = new Adam({ learningRate: ADAM.learningRate });
   const x = random([batch, 28 * 28], 5);
   const y = cyclicLabels(batch);
-  const ms = medianMs(() => void adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable), repeats);
+  const ms = medianMs(() => adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable).dispose(), repeats);
   adam.dispose();
   disposeModel(model);
   tf.dispose([x, y]);

@@ -20,15 +20,23 @@ export function pairScores(images: tf.Tensor2D, captions: tf.Tensor2D, kind: Ran
   });
 }
 
-/** The full [ni, nc] score matrix, computed `chunk` images at a time to bound memory (order scores are ni*nc*D). */
-function scoreMatrix(images: tf.Tensor2D, captions: tf.Tensor2D, kind: RankingLoss, chunk = 100): Float32Array {
+/**
+ * The full [ni, nc] score matrix, computed `chunk` images at a time to bound memory (order scores are ni*nc*D),
+ * each block read back asynchronously.
+ */
+async function scoreMatrix(
+  images: tf.Tensor2D,
+  captions: tf.Tensor2D,
+  kind: RankingLoss,
+  chunk = 100,
+): Promise<Float32Array> {
   const [ni] = images.shape;
   const nc = captions.shape[0];
   const out = new Float32Array(ni * nc);
   for (let start = 0; start < ni; start += chunk) {
     const size = Math.min(chunk, ni - start);
     const block = tf.tidy(() => pairScores(tf.slice(images, [start, 0], [size, -1]), captions, kind));
-    out.set(block.dataSync(), start * nc);
+    out.set(await block.data(), start * nc);
     block.dispose();
   }
   return out;
@@ -92,14 +100,14 @@ export function transpose(m: Float32Array, rows: number, cols: number): Float32A
  * Both directions on N pairs: caption retrieval (each image queries all captions) and image retrieval (each
  * caption queries all images); `keys` are the pairs' captions (a hit is any item with the true caption).
  */
-export function retrievalMetrics(
+export async function retrievalMetrics(
   images: tf.Tensor2D,
   captions: tf.Tensor2D,
   keys: readonly string[],
   kind: RankingLoss,
 ) {
   const n = keys.length;
-  const s = scoreMatrix(images, captions, kind); // [image, caption]
+  const s = await scoreMatrix(images, captions, kind); // [image, caption]
   const caption = recallStats(firstHitRanks(s, keys, keys));
   const image = recallStats(firstHitRanks(transpose(s, n, n), keys, keys));
   return {

@@ -33,22 +33,31 @@ function toDevice(split: Split, dims: number): DeviceSplit {
   };
 }
 
-/** Test NLL and error with the model in evaluation mode (batch norm uses its running averages). */
-function evaluate(model: Model, split: DeviceSplit): { nll: number; error: number } {
+/**
+ * Test NLL and error with the model in evaluation mode: per-batch sums stay on the device and are read back in one
+ * asynchronous transfer, then added in batch order.
+ */
+async function evaluate(model: Model, split: DeviceSplit): Promise<{ nll: number; error: number }> {
   const n = split.labels.shape[0];
-  let nll = 0;
-  let errors = 0;
+  const parts: tf.Tensor1D[] = [];
   for (let start = 0; start < n; start += EVAL_BATCH) {
     const size = Math.min(EVAL_BATCH, n - start);
-    const sums = tf.tidy(() => {
-      const logits = model.logits(tf.slice(split.images, [start, 0], [size, -1]), false);
-      const s = nllAndErrorSums(logits, tf.slice(split.labels, [start], [size]));
-      return tf.stack([s.nll, s.errors]);
-    });
-    const [batchNll, batchErrors] = sums.dataSync();
-    sums.dispose();
-    nll += batchNll;
-    errors += batchErrors;
+    parts.push(
+      tf.tidy(() => {
+        const logits = model.logits(tf.slice(split.images, [start, 0], [size, -1]), false);
+        const s = nllAndErrorSums(logits, tf.slice(split.labels, [start], [size]));
+        return tf.stack([s.nll, s.errors]) as tf.Tensor1D;
+      }),
+    );
+  }
+  const stacked = tf.stack(parts);
+  const sums = await stacked.data(); // [nll, errors] per batch
+  tf.dispose([stacked, ...parts]);
+  let nll = 0;
+  let errors = 0;
+  for (let k = 0; k < parts.length; k++) {
+    nll += sums[2 * k];
+    errors += sums[2 * k + 1];
   }
   return { nll: nll / n, error: errors / n };
 }
@@ -78,8 +87,8 @@ function createClassification(config: Readonly<RunConfig>, data: Dataset): Task 
       tf.tidy(() => void model.logits(tf.gather(train.images, tf.tensor1d(batch, 'int32')), true));
     },
     perExample: (value) => value,
-    evaluate() {
-      const r = evaluate(model, test);
+    async evaluate() {
+      const r = await evaluate(model, test);
       return { test_nll: r.nll, test_error: r.error };
     },
     dispose() {

@@ -38,7 +38,7 @@ function embedCaptionsOf(model: RetrievalModel, s: Strips, batch: ArrayLike<numb
 }
 
 /** Test metrics: the test set embedded EVAL_BATCH pairs at a time, then ranked in both directions. */
-function evaluateRetrieval(model: RetrievalModel, test: Strips, testImages: tf.Tensor2D, loss: RankingLoss) {
+async function evaluateRetrieval(model: RetrievalModel, test: Strips, testImages: tf.Tensor2D, loss: RankingLoss) {
   const parts: { images: tf.Tensor2D; captions: tf.Tensor2D }[] = [];
   for (let start = 0; start < test.count; start += EVAL_BATCH) {
     const idx = Int32Array.from({ length: Math.min(EVAL_BATCH, test.count - start) }, (_, i) => start + i);
@@ -52,7 +52,7 @@ function evaluateRetrieval(model: RetrievalModel, test: Strips, testImages: tf.T
   const images = tf.concat(parts.map((p) => p.images)) as tf.Tensor2D;
   const captions = tf.concat(parts.map((p) => p.captions)) as tf.Tensor2D;
   try {
-    return retrievalMetrics(images, captions, test.captions, loss);
+    return await retrievalMetrics(images, captions, test.captions, loss);
   } finally {
     tf.dispose([images, captions, ...parts.flatMap((p) => [p.images, p.captions])]);
   }

@@ -32,14 +32,18 @@ export class Adam {
     this.clipNorm = opts.clipNorm;
   }
 
-  /** Gradients of `loss` for `vars`, then one update; returns the loss before the update. */
-  minimize(loss: () => tf.Scalar, vars: tf.Variable[]): number {
+  /**
+   * Gradients of `loss` for `vars`, then one update; returns the loss before the update as a scalar on the device
+   * (the caller reads it when it likes, asynchronously, and disposes it): no read-back here, so that a GPU is not
+   * waited on between steps.
+   */
+  minimize(loss: () => tf.Scalar, vars: tf.Variable[]): tf.Scalar {
     return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(loss, vars);
       let pairs: [tf.Variable, tf.Tensor][] = vars.map((v) => [v, grads[v.name]]);
       if (this.clipNorm !== undefined) pairs = clipByGlobalNorm(pairs, this.clipNorm);
       this.apply(pairs);
-      return value.dataSync()[0];
+      return value;
     });
   }
 

@@ -1,4 +1,5 @@
 // Trains one run: seeded model and shuffles, Adam, per-epoch evaluation; stops on a non-finite loss or a stop request.
+import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../config/schema';
 import type { EpochMetrics } from '../metrics/types';
 import { beginPopulationPass } from '../norm/population';
@@ -70,6 +71,50 @@ interface EpochContext {
   epoch: number;
 }
 
+/** Steps whose losses are still on the device: read back together, every READ_EVERY steps and at an epoch's end. */
+const READ_EVERY = 16;
+
+interface PendingStep {
+  /** The step's objective, a scalar on the device (Adam.minimize's result). */
+  loss: tf.Scalar;
+  size: number;
+  /** 1-based within the epoch. */
+  step: number;
+}
+
+/** An epoch's training loss so far: the sum over examples, and their number. */
+interface LossSum {
+  total: number;
+  seen: number;
+}
+
+/**
+ * Reads the pending steps' losses in one asynchronous transfer (a GPU is never waited on step by step), adds them
+ * to `sum` in step order and reports each step; false when one is not finite (the run diverged).
+ */
+async function readLosses(c: EpochContext, pending: PendingStep[], sum: LossSum, stepsPerEpoch: number) {
+  const { opts, task, result, epoch } = c;
+  const t0 = performance.now();
+  const steps = pending.splice(0);
+  const stacked = tf.stack(steps.map((s) => s.loss));
+  const values = await stacked.data();
+  tf.dispose([stacked, ...steps.map((s) => s.loss)]);
+  result.trainSeconds += (performance.now() - t0) / 1000;
+  for (let k = 0; k < steps.length; k++) {
+    const loss = task.perExample(values[k], steps[k].size);
+    if (!Number.isFinite(loss)) {
+      result.status = 'diverged';
+      const step = result.steps - (steps.length - 1 - k);
+      result.message = `non-finite training loss (${loss}) at epoch ${epoch}, step ${step}`;
+      return false;
+    }
+    sum.total += loss * steps[k].size;
+    sum.seen += steps[k].size;
+    opts.onStep?.({ epoch, step: steps[k].step, stepsPerEpoch, loss });
+  }
+  return true;
+}
+
 /**
  * One epoch's training steps; returns the mean training loss per example, or undefined when the run ended
  * (`result.status` says why).
@@ -78,30 +123,26 @@ async function trainEpoch(c: EpochContext): Promise<number | undefined> {
   const { opts, task, optimizer, result, epoch } = c;
   const { train: cfg } = opts.config;
   const batches = epochBatches(task.trainCount, cfg.batchSize, cfg.seed, epoch);
-  let lossSum = 0;
-  let seen = 0;
-  for (let i = 0; i < batches.length; i++) {
-    const t0 = performance.now();
-    const batch = batches[i];
-    const loss = task.perExample(
-      optimizer.minimize(() => task.objective(batch), task.trainable),
-      batch.length,
-    );
-    result.trainSeconds += (performance.now() - t0) / 1000;
-    result.steps += 1;
-    result.examples += batch.length;
-    if (!Number.isFinite(loss)) {
-      result.status = 'diverged';
-      result.message = `non-finite training loss (${loss}) at epoch ${epoch}, step ${result.steps}`;
-      return undefined;
+  const sum: LossSum = { total: 0, seen: 0 };
+  const pending: PendingStep[] = [];
+  try {
+    for (let i = 0; i < batches.length; i++) {
+      const t0 = performance.now();
+      const batch = batches[i];
+      const loss = optimizer.minimize(() => task.objective(batch), task.trainable);
+      pending.push({ loss, size: batch.length, step: i + 1 });
+      result.trainSeconds += (performance.now() - t0) / 1000;
+      result.steps += 1;
+      result.examples += batch.length;
+      const read = pending.length >= READ_EVERY || i === batches.length - 1;
+      if (read && !(await readLosses(c, pending, sum, batches.length))) return undefined;
+      await c.pause();
+      if (opts.shouldStop?.()) return interrupted(c);
     }
-    lossSum += loss * batch.length;
-    seen += batch.length;
-    opts.onStep?.({ epoch, step: i + 1, stepsPerEpoch: batches.length, loss });
-    await c.pause();
-    if (opts.shouldStop?.()) return interrupted(c);
+  } finally {
+    tf.dispose(pending.map((s) => s.loss)); // steps left unread by a stop
   }
-  return lossSum / seen;
+  return sum.total / sum.seen;
 }
 
 function interrupted({ result, epoch }: EpochContext): undefined {
@@ -165,7 +206,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         epoch,
         step: result.steps,
         train_nll: trainNll,
-        ...task.evaluate(),
+        ...(await task.evaluate()),
         seconds: (performance.now() - started) / 1000,
       });
       opts.onEpoch?.(result.rows);

@@ -18,8 +18,8 @@ export interface Task {
   forward(batch: Int32Array): void;
   /** The per-example training loss that metrics.csv's train_nll reports for a batch whose objective was `value`. */
   perExample(value: number, batchSize: number): number;
-  /** Test metrics, the model in evaluation mode. */
-  evaluate(): TestMetrics;
+  /** Test metrics, the model in evaluation mode (read back from the device asynchronously). */
+  evaluate(): Promise<TestMetrics>;
   /** Frees the model (trained and untrained variables) and the data on the device. */
   dispose(): void;
 }

@@ -1,14 +1,19 @@
-// Chooses the tfjs backend: native TensorFlow (tfjs-node-gpu) where it loads, else wasm, else pure JS.
+// Chooses the tfjs backend: native TensorFlow (tfjs-node-gpu) where it loads, else WebGPU on a hardware adapter,
+// else wasm, else pure JS.
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { registerMissingKernels } from './fast';
+import { adapterText, currentAdapter, registerWebgpu, type AdapterInfo } from './webgpu';
 
-export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 export type BackendRequest = 'auto' | BackendName;
 
-/** Makes one backend current; throws when it cannot load. Injected in tests. */
-export type BackendLoader = () => Promise<void>;
+/** Backends that train on a GPU: runs share one badly, so `run` trains one at a time there by default. */
+export const GPU_BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu'];
+
+/** Makes one backend current for `request` (auto or a name); throws when it cannot load. Injected in tests. */
+export type BackendLoader = (request: BackendRequest) => Promise<void>;
 
 async function activate(name: BackendName): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
@@ -27,6 +32,11 @@ export const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
     requireOptional('@tensorflow/tfjs-node-gpu');
     await activate('tensorflow');
   },
+  // A hardware adapter for auto; for --backend webgpu the best there is, down to OpenGL ES on llvmpipe.
+  webgpu: async (request) => {
+    await registerWebgpu(request === 'auto' ? 'auto' : 'webgpu', requireOptional);
+    await activate('webgpu');
+  },
   wasm: async () => {
     requireOptional('@tensorflow/tfjs-backend-wasm');
     await activate('wasm');
@@ -43,13 +53,29 @@ const TENSORFLOW_HELP =
   'the tensorflow backend needs @tensorflow/tfjs-node-gpu 4.22 with a CUDA 11.2 + cuDNN 8.1 machine and internet at install time: ' +
   'run `npm install @tensorflow/tfjs-node-gpu@4.22.0` (see README, "CUDA"), or use --backend auto|wasm|cpu';
 
+const WEBGPU_HELP =
+  'the webgpu backend needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu (npm install) and a GPU ' +
+  "adapter, or Mesa's OpenGL ES (libegl1, libgles2, libegl-mesa0) for the software one; or use --backend auto|wasm|cpu";
+
 export interface BackendChoice {
   name: BackendName;
   /** Backends tried before it, with why each did not load. */
   skipped: { name: BackendName; reason: string }[];
+  /** webgpu: the adapter it runs on. */
+  adapter?: AdapterInfo;
 }
 
-/** `auto` tries tensorflow, wasm, cpu in that order; a named backend that fails is a user error (exit 2). */
+/** The startup line: `backend: webgpu on <adapter> (not available: ...)`. */
+export function backendLine(choice: BackendChoice): string {
+  const skipped = choice.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+  const on = choice.adapter ? ` on ${adapterText(choice.adapter)}` : '';
+  return `backend: ${choice.name}${on}${skipped ? ` (not available: ${skipped})` : ''}`;
+}
+
+/**
+ * `auto` tries tensorflow, webgpu (a hardware adapter only), wasm, cpu in that order; a named backend that fails
+ * is a user error (exit 2).
+ */
 export async function selectBackend(
   request: BackendRequest,
   loaders: Record<BackendName, BackendLoader> = DEFAULT_LOADERS,
@@ -58,14 +84,15 @@ export async function selectBackend(
   const skipped: BackendChoice['skipped'] = [];
   for (const name of order) {
     try {
-      await loaders[name]();
-      return { name, skipped };
+      await loaders[name](request);
+      return { name, skipped, ...(name === 'webgpu' ? { adapter: currentAdapter() } : {}) };
     } catch (err) {
       skipped.push({ name, reason: (err as Error).message.split('\n')[0] });
     }
   }
   if (request === 'tensorflow')
     throw new UserError(`--backend tensorflow: cannot load (${skipped[0].reason}); ${TENSORFLOW_HELP}`);
+  if (request === 'webgpu') throw new UserError(`--backend webgpu: cannot load (${skipped[0].reason}); ${WEBGPU_HELP}`);
   throw new UserError(
     `--backend ${request}: no backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
   );

@@ -18,7 +18,7 @@ export function invarianceCommand(): Command {
       '\nExample:\n  $ ln-repro invariance --json invariance.json\n\nExit codes: 0 every layer- and batch-norm cell agrees with the paper, 1 one does not.',
     )
     .action(async (opts: { json?: string }) => {
-      await DEFAULT_LOADERS.cpu(); // a numerical check in float32 with the training ops; any backend would do
+      await DEFAULT_LOADERS.cpu('cpu'); // a numerical check in float32 with the training ops; any backend would do
       process.exitCode = printInvariance(measureInvariance(), opts.json);
     });
 }

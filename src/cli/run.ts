@@ -2,7 +2,14 @@
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { enableFastPaths } from '../backend/fast';
-import { BACKENDS, selectBackend, type BackendRequest } from '../backend/select';
+import {
+  BACKENDS,
+  backendLine,
+  GPU_BACKENDS,
+  selectBackend,
+  type BackendName,
+  type BackendRequest,
+} from '../backend/select';
 import { loadExperiments, type Experiment } from '../config/load';
 import { UserError } from '../errors';
 import { checkExperiment } from '../experiments/check';
@@ -47,7 +54,7 @@ export function runCommand(): Command {
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
     .option(
       '--jobs <n>',
-      'runs in parallel, each in its own worker process (default: CPU cores; 1 on the tensorflow backend)',
+      'runs in parallel, each in its own worker process (default: CPU cores; 1 on the tensorflow and webgpu backends)',
     )
     .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the runs (1-based), e.g. for a job array')
     .option('--force', 'rerun runs already finished with the same config', false)
@@ -85,8 +92,7 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const progress = makeProgress({ quiet: opts.quiet, tty: Boolean(process.stderr.isTTY) });
   const log = (line: string) => progress.event({ kind: 'log', line });
   const jobs = jobsFor(requestedJobs, backend.name, largest, log);
-  const skipped = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
-  log(`backend: ${backend.name}${skipped ? ` (not available: ${skipped})` : ''}`);
+  log(backendLine(backend));
   const interrupt = onInterrupt(() => log('interrupted: finishing the current step (Ctrl-C again to quit at once)'));
   try {
     let code = 0;
@@ -109,7 +115,8 @@ async function run(file: string, opts: RunOptions): Promise<number> {
  * badly); at most as many as the machine's memory holds (`largest`: the largest run's estimate).
  */
 function jobsFor(requested: number | undefined, backend: string, largest: number, log: (line: string) => void): number {
-  let jobs = requested ?? (backend === 'tensorflow' ? 1 : availableParallelism());
+  const gpu = GPU_BACKENDS.includes(backend as BackendName);
+  let jobs = requested ?? (gpu ? 1 : availableParallelism());
   const fit = Math.max(1, Math.floor(machineMemory() / largest));
   if (jobs > fit) {
     log(
@@ -117,7 +124,7 @@ function jobsFor(requested: number | undefined, backend: string, largest: number
     );
     jobs = fit;
   }
-  if (requested !== undefined && requested > availableParallelism() && backend !== 'tensorflow') {
+  if (requested !== undefined && requested > availableParallelism() && !gpu) {
     log(
       `--jobs ${requested}: more than this machine's ${availableParallelism()} CPU cores; each worker trains on one core, so they will slow each other (at most one worker per run to do is started)`,
     );

@@ -1,6 +1,7 @@
 // One run, start to end: its folder (config.yaml, metrics.csv after every epoch, run.json), training, outcome.
 import { rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { currentAdapter } from '../backend/webgpu';
 import { configHash } from '../config/hash';
 import type { RunSpec } from '../config/sweep';
 import type { Dataset } from '../data/types';
@@ -46,6 +47,7 @@ export function newRecord(o: Pick<RunOneOptions, 'experiment' | 'run' | 'backend
     config_hash: configHash(o.run.config),
     swept: { ...o.run.swept },
     backend: o.backend,
+    adapter: o.backend === 'webgpu' ? (currentAdapter() ?? null) : null,
     tfjs_version: tf.version.tfjs,
     node_version: process.version,
     data,

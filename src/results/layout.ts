@@ -1,5 +1,6 @@
 // Where results go: <out>/<name>/<runId>/{config.yaml, metrics.csv, run.json} and <out>/<name>/summary.csv.
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { AdapterInfo } from '../backend/webgpu';
 import { UserError } from '../errors';
 import type { EpochMetrics } from '../metrics/types';
 
@@ -13,6 +14,8 @@ export interface RunRecord {
   config_hash: string;
   swept: Record<string, unknown>;
   backend: string;
+  /** webgpu: the adapter the run trained on (software ones are for tests only); null on other backends. */
+  adapter: AdapterInfo | null;
   tfjs_version: string;
   node_version: string;
   data: string;

@@ -1,0 +1,75 @@
+// The WebGPU backend on this machine's software adapter (Dawn's OpenGL ES backend on Mesa llvmpipe): --backend
+// webgpu takes it and says so, training and evaluation run there without a synchronous read, and the metrics
+// match the cpu backend's up to float32 rounding. CI has no GPU: this is where every WebGPU path is exercised.
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/backend/select';
+import { currentAdapter } from '../src/backend/webgpu';
+import { runConfigSchema, type RunConfig } from '../src/config/schema';
+import { loadDataset } from '../src/data/dataset';
+import { trainOn } from './helpers';
+
+function tinyConfig(model: Record<string, unknown>, view = 'flat'): RunConfig {
+  return runConfigSchema.parse({
+    name: 'tiny',
+    data: { train: 48, test: 24, seed: 1, view },
+    model,
+    train: { batchSize: 8, epochs: 2, learningRate: 1e-2, seed: 3 },
+  });
+}
+
+/** Rows without the timing column. */
+const metricsOf = (rows: readonly Record<string, number | null | undefined>[]) =>
+  rows.map(({ seconds: _s, ...rest }) => rest);
+
+describe('webgpu backend (software adapter)', () => {
+  before(async () => {
+    const choice = await selectBackend('webgpu');
+    assert.equal(choice.name, 'webgpu');
+    assert.equal(tf.getBackend(), 'webgpu');
+  });
+
+  it('is the adapter --backend webgpu finds here, named and marked software', () => {
+    const adapter = currentAdapter();
+    assert.ok(adapter, 'an adapter is recorded');
+    assert.equal(adapter.software, true, `${JSON.stringify(adapter)} is a software rasterizer`);
+  });
+
+  it('dataSync throws under Node (OffscreenCanvas), which is why training reads asynchronously', () => {
+    // Large enough to be computed on the device (tfjs-webgpu hands small ops to the CPU).
+    const x = tf.tidy(() => tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])));
+    assert.throws(() => x.dataSync(), /OffscreenCanvas/);
+    x.dispose();
+  });
+
+  for (const model of [
+    { kind: 'mlp', hidden: [16, 12], norm: 'layer' },
+    { kind: 'mlp', hidden: [16, 12], norm: 'batch' },
+    { kind: 'rnn', cell: 'lstm', hidden: 8, norm: 'layer' },
+  ]) {
+    it(`${model.kind} ${model.norm}: trains and evaluates as on the cpu backend`, async () => {
+      const config = tinyConfig(model, model.kind === 'rnn' ? 'rows' : 'flat');
+      const data = loadDataset(config.data);
+      const before = tf.memory().numTensors;
+      const gpu = await trainOn({ config, data });
+      assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
+      assert.equal(gpu.status, 'complete');
+      await tf.setBackend('cpu');
+      const cpu = await trainOn({ config, data });
+      await tf.setBackend('webgpu');
+      const [g, c] = [metricsOf(gpu.rows), metricsOf(cpu.rows)];
+      for (let e = 0; e < c.length; e++) {
+        for (const [k, v] of Object.entries(c[e])) {
+          const w = g[e][k];
+          // float32 rounding differs between the backends: losses agree to 1e-3, and at most one test digit flips.
+          const tolerance = k === 'test_error' ? 1 / config.data.test + 1e-9 : 1e-3 * Math.max(1, Math.abs(v ?? 0));
+          assert.ok(
+            typeof v === 'number' && typeof w === 'number' && Math.abs(w - v) <= tolerance,
+            `epoch ${e + 1} ${k}: webgpu ${w}, cpu ${v}`,
+          );
+        }
+      }
+    });
+  }
+});

@@ -33,6 +33,11 @@ export interface BenchRow {
   /** cell_step only: the plain LSTM's step, and ours_ms / plain_ms (the normalized cell's cost). */
   plain_ms?: number;
   overhead?: number;
+  /** mlp_step, cell_step: kernels one step dispatches, Identity and Reshape not counted (kernels.ts). */
+  kernels?: number;
+  /** mlp_step: the same with every fast path off; cell_step: the plain LSTM's step. */
+  kernels_composite?: number;
+  kernels_plain?: number;
 }
 
 /** The schema's defaults: the same settings on both sides of every comparison. */
@@ -42,7 +47,7 @@ const HIDDEN = [1000, 1000];
 const INPUTS = 784;
 const CLASSES = 10;
 
-function random(shape: number[], seed: number): tf.Tensor {
+export function random(shape: number[], seed: number): tf.Tensor {
   const rng = rngFor(seed, 'bench');
   const n = shape.reduce((a, b) => a * b, 1);
   return tf.tensor(
@@ -167,14 +172,9 @@ function floorProducts(batch: number): { run: () => void; dispose: () => void } 
 }
 
 /** One-hot labels [batch, CLASSES], example i of class i mod CLASSES. */
-function cyclicLabels(batch: number): tf.Tensor2D {
-  return tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: batch }, (_, i) => i % CLASSES),
-      'int32',
-    ),
-    CLASSES,
-  ) as tf.Tensor2D;
+export function cyclicLabels(batch: number): tf.Tensor2D {
+  const classes = Array.from({ length: batch }, (_, i) => i % CLASSES);
+  return tf.tidy(() => tf.oneHot(tf.tensor1d(classes, 'int32'), CLASSES) as tf.Tensor2D);
 }
 
 /** The median time of the MLP's training step from stock tf.layers and tf.train.adam, fast paths off. */
@@ -192,7 +192,7 @@ function stockMlpStepMs(norm: NormKind, x: tf.Tensor, y: tf.Tensor2D, repeats: R
 }
 
 /** Our MLP (norm running averages as tf.layers keeps them), seed 1. */
-function oursMlp(norm: NormKind) {
+export function oursMlp(norm: NormKind) {
   return buildModel({
     config: mlpSchema.parse({
       kind: 'mlp',
@@ -251,12 +251,7 @@ export function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): Be
 
 /** One training step (28 steps forward, backward through time, Adam) of a 100-unit LSTM on 28-pixel rows. */
 function lstmStepMs(norm: NormKind, batch: number, repeats: Repeats): number {
-  const config = runConfigSchema.parse({
-    name: 'bench',
-    data: { train: 128, test: 1, view: 'rows' },
-    model: { kind: 'rnn', cell: 'lstm', hidden: 100, norm },
-  }).model as RnnConfig;
-  const model = buildModel({ config, inputShape: [28, 28], classes: CLASSES, seed: 1 });
+  const model = lstmModel(norm);
   const adam = new Adam({ learningRate: ADAM.learningRate });
   const x = random([batch, 28 * 28], 5);
   const y = cyclicLabels(batch);
@@ -265,6 +260,16 @@ function lstmStepMs(norm: NormKind, batch: number, repeats: Repeats): number {
   disposeModel(model);
   tf.dispose([x, y]);
   return ms;
+}
+
+/** The 100-unit LSTM classifier over 28 rows of 28 pixels, seed 1. */
+export function lstmModel(norm: NormKind) {
+  const config = runConfigSchema.parse({
+    name: 'bench',
+    data: { train: 128, test: 1, view: 'rows' },
+    model: { kind: 'rnn', cell: 'lstm', hidden: 100, norm },
+  }).model as RnnConfig;
+  return buildModel({ config, inputShape: [28, 28], classes: CLASSES, seed: 1 });
 }
 
 /** An LN-LSTM or BN-LSTM training step against the plain LSTM's, same sizes, fast paths on. */

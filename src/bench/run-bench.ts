@@ -1,6 +1,7 @@
 // `ln-repro bench`: every case in one process, the table and the JSON record.
 import type { NormKind } from '../config/schema';
 import { cellStepCase, mlpStepCase, normCase, type BenchRow } from './cases';
+import { cellStepKernels, mlpStepKernels } from './kernels';
 import type { Repeats } from './timing';
 
 const NORM_SHAPES: [number, number][] = [
@@ -33,7 +34,7 @@ export function planFor(quick: boolean): BenchPlan {
       };
 }
 
-export function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void = () => {}): BenchRow[] {
+export async function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void = () => {}): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const add = (r: BenchRow) => {
     rows.push(r);
@@ -41,17 +42,26 @@ export function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void = () =>
   };
   for (const shape of NORM_SHAPES) add(normCase('ln', shape, plan.norm));
   for (const shape of NORM_SHAPES) add(normCase('bn', shape, plan.norm));
-  for (const batch of STEP_BATCHES) for (const norm of NORMS) add(mlpStepCase(norm, batch, plan.step));
-  for (const norm of ['layer', 'batch'] as const) add(cellStepCase(norm, CELL_BATCH, plan.step));
+  for (const batch of STEP_BATCHES) {
+    for (const norm of NORMS) {
+      const { kernels, composite } = await mlpStepKernels(norm, batch);
+      add({ ...mlpStepCase(norm, batch, plan.step), kernels, kernels_composite: composite });
+    }
+  }
+  for (const norm of ['layer', 'batch'] as const) {
+    const { kernels, plain } = await cellStepKernels(norm, CELL_BATCH);
+    add({ ...cellStepCase(norm, CELL_BATCH, plan.step), kernels, kernels_plain: plain });
+  }
   return rows;
 }
 
 export function formatRow(r: BenchRow): string {
   const ms = (v: number) => `${v.toFixed(2).padStart(8)} ms`;
   if (r.case === 'cell_step') {
+    const kernels = r.kernels === undefined ? '' : `  kernels ${r.kernels} (plain LSTM ${r.kernels_plain})`;
     return (
       `cell_step batch ${r.batch}, ${r.norm === 'layer' ? 'LN' : 'BN'}-LSTM`.padEnd(34) +
-      ` ours ${ms(r.ours_ms)}  plain LSTM ${ms(r.plain_ms!)}  cost ${r.overhead!.toFixed(2)}x`
+      ` ours ${ms(r.ours_ms)}  plain LSTM ${ms(r.plain_ms!)}  cost ${r.overhead!.toFixed(2)}x${kernels}`
     );
   }
   const what = r.case === 'mlp_step' ? `batch ${r.batch}, norm ${r.norm}` : `[${r.shape?.join(',')}]`;
@@ -59,5 +69,6 @@ export function formatRow(r: BenchRow): string {
   const layers = `tf.layers ${ms(r.stock_ms)}  ratio ${r.ratio.toFixed(1).padStart(6)}`;
   const floor =
     r.floor_ms === undefined ? '' : `  floor ${ms(r.floor_ms)} (ours/floor ${(r.ours_ms / r.floor_ms).toFixed(2)})`;
-  return `${r.case.padEnd(9)} ${what.padEnd(24)} ours ${ms(r.ours_ms)}  ${composite}  ${layers}${floor}`;
+  const kernels = r.kernels === undefined ? '' : `  kernels ${r.kernels} (composite ${r.kernels_composite})`;
+  return `${r.case.padEnd(9)} ${what.padEnd(24)} ours ${ms(r.ours_ms)}  ${composite}  ${layers}${floor}${kernels}`;
 }

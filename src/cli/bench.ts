@@ -29,7 +29,7 @@ export function benchCommand(): Command {
       const backend = await selectBackend(opts.backend);
       const started = performance.now();
       console.log(`backend: ${backend.name} (tfjs ${tf.version.tfjs}, ${opts.quick ? 'quick' : 'full'})`);
-      const rows = runBench(planFor(opts.quick), (r) => console.log(formatRow(r)));
+      const rows = await runBench(planFor(opts.quick), (r) => console.log(formatRow(r)));
       console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
       if (opts.json) {
         writeJson(opts.json, {

@@ -1,0 +1,56 @@
+// Kernels a training step dispatches, as tf.profile records them: a measure of how fused a step is that does not
+// depend on the machine (on a GPU, dispatches rather than arithmetic bound a small step). Identity and Reshape
+// move no data and are not counted.
+import * as tf from '@tensorflow/tfjs';
+import { disableFastPaths, enableFastPaths } from '../backend/fast';
+import type { NormKind } from '../config/schema';
+import { meanNll } from '../metrics/classification';
+import { disposeModel, type Model } from '../models/types';
+import { Adam } from '../train/adam';
+import { cyclicLabels, lstmModel, oursMlp, random } from './cases';
+
+const FREE = new Set(['Identity', 'Reshape']);
+
+/** Kernels of one training step of `model` on a batch, after a first step (Adam's slots, lazily made state). */
+async function stepKernels(model: Model, x: tf.Tensor, batch: number): Promise<number> {
+  const y = cyclicLabels(batch);
+  const adam = new Adam({ learningRate: 1e-3 });
+  const step = () => adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable).dispose();
+  step();
+  const profile = await tf.profile(step);
+  adam.dispose();
+  y.dispose();
+  return profile.kernels.filter((k) => !FREE.has(k.name)).length;
+}
+
+/** The MLP step's kernels with the fast paths as this backend has them, and with every fast path off. */
+export async function mlpStepKernels(norm: NormKind, batch: number): Promise<{ kernels: number; composite: number }> {
+  const x = random([batch, 784], 3);
+  const count = async (paths: () => void) => {
+    paths();
+    const model = oursMlp(norm);
+    const n = await stepKernels(model, x, batch);
+    disposeModel(model);
+    return n;
+  };
+  const composite = await count(disableFastPaths);
+  const kernels = await count(enableFastPaths);
+  x.dispose();
+  return { kernels, composite };
+}
+
+/** The normalized LSTM step's kernels and the plain LSTM's, fast paths on. */
+export async function cellStepKernels(norm: NormKind, batch: number): Promise<{ kernels: number; plain: number }> {
+  enableFastPaths();
+  const x = random([batch, 28 * 28], 5);
+  const count = async (n: NormKind) => {
+    const model = lstmModel(n);
+    const k = await stepKernels(model, x, batch);
+    disposeModel(model);
+    return k;
+  };
+  const plain = await count('none');
+  const kernels = await count(norm);
+  x.dispose();
+  return { kernels, plain };
+}

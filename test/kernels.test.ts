@@ -1,0 +1,28 @@
+// Kernels per training step (bench's `kernels` columns), counted by tf.profile on wasm: what the fast paths save,
+// Identity and Reshape left out. The counts are tfjs 4.22's for these models; a change means the step changed.
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { enableFastPaths } from '../src/backend/fast';
+import { cellStepKernels, mlpStepKernels } from '../src/bench/kernels';
+import { useBackend } from './helpers';
+
+describe('kernels per step [wasm]', () => {
+  before(async () => {
+    await useBackend('wasm');
+    enableFastPaths();
+  });
+
+  it('MLP step: 56 kernels with layer norm on the fast paths, 200 without; as many at batch 4 as at 128', async () => {
+    const before = tf.memory().numTensors;
+    assert.deepEqual(await mlpStepKernels('layer', 4), { kernels: 56, composite: 200 });
+    assert.deepEqual(await mlpStepKernels('none', 4), { kernels: 52, composite: 130 });
+    assert.deepEqual(await mlpStepKernels('batch', 4), { kernels: 70, composite: 214 });
+    assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
+  });
+
+  it('LN-LSTM step: at most 2x the plain LSTM step', async () => {
+    const { kernels, plain } = await cellStepKernels('layer', 2);
+    assert.ok(kernels > plain && kernels <= 2 * plain, `${kernels} vs plain ${plain}`);
+  });
+});

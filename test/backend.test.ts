@@ -1,5 +1,5 @@
-// Backend choice: auto falls back tensorflow -> webgpu (hardware adapter) -> wasm -> cpu; a named backend that
-// cannot load is a user error; which WebGPU adapters auto and --backend webgpu take.
+// Backend choice: auto falls back tensorflow -> wasm -> cpu (webgpu only when asked for, until it is measured
+// faster than wasm); a named backend that cannot load is a user error; which WebGPU adapters are taken.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -26,16 +26,13 @@ describe('backend selection', () => {
     assert.deepEqual(calls, ['tensorflow(auto)']);
   });
 
-  it('auto falls back to webgpu, wasm, then cpu, saying why; each loader hears that auto asked', async () => {
+  it('auto falls back to wasm, then cpu, saying why, and does not try webgpu', async () => {
     const calls: string[] = [];
-    assert.equal((await selectBackend('auto', loaders(['webgpu', 'wasm'], calls))).name, 'webgpu');
-    assert.deepEqual(calls, ['tensorflow(auto)', 'webgpu(auto)']);
+    assert.equal((await selectBackend('auto', loaders(['webgpu', 'wasm'], calls))).name, 'wasm');
+    assert.deepEqual(calls, ['tensorflow(auto)', 'wasm(auto)']);
     const wasm = await selectBackend('auto', loaders(['wasm', 'cpu']));
     assert.equal(wasm.name, 'wasm');
-    assert.deepEqual(wasm.skipped, [
-      { name: 'tensorflow', reason: 'Cannot find module for tensorflow' },
-      { name: 'webgpu', reason: 'Cannot find module for webgpu' },
-    ]);
+    assert.deepEqual(wasm.skipped, [{ name: 'tensorflow', reason: 'Cannot find module for tensorflow' }]);
     assert.equal((await selectBackend('auto', loaders(['cpu']))).name, 'cpu');
     const named: string[] = [];
     await selectBackend('webgpu', loaders(['webgpu'], named));
@@ -71,16 +68,7 @@ describe('backend selection', () => {
     }
     const choice = await selectBackend('auto', DEFAULT_LOADERS);
     if (gpuError === undefined) assert.deepEqual(choice, { name: 'tensorflow', skipped: [] });
-    else if (choice.name === 'webgpu') {
-      assert.equal(choice.adapter?.software, false, 'auto takes a hardware adapter only');
-      assert.equal(choice.adapter?.dawnBackend, 'default');
-    } else {
-      assert.equal(choice.name, 'wasm');
-      assert.deepEqual(choice.skipped[0], { name: 'tensorflow', reason: gpuError });
-      // Here: Dawn finds no Vulkan adapter, and auto never takes the OpenGL ES one (llvmpipe on this CPU).
-      assert.equal(choice.skipped[1].name, 'webgpu');
-      assert.match(choice.skipped[1].reason, /^(no GPU adapter|only a software adapter)/);
-    }
+    else assert.deepEqual(choice, { name: 'wasm', skipped: [{ name: 'tensorflow', reason: gpuError }] });
     assert.equal(tf.getBackend(), choice.name, 'the chosen backend is the current one');
   });
 });

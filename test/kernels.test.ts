@@ -18,6 +18,7 @@ describe('kernels per step [wasm]', () => {
     assert.deepEqual(await mlpStepKernels('layer', 4), { kernels: 56, composite: 200 });
     assert.deepEqual(await mlpStepKernels('none', 4), { kernels: 52, composite: 130 });
     assert.deepEqual(await mlpStepKernels('batch', 4), { kernels: 70, composite: 214 });
+    assert.deepEqual(await mlpStepKernels('layer', 128), { kernels: 56, composite: 200 });
     assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
   });
 

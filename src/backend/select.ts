@@ -1,5 +1,5 @@
-// Chooses the tfjs backend: native TensorFlow (tfjs-node-gpu) where it loads, else WebGPU on a hardware adapter,
-// else wasm, else pure JS.
+// Chooses the tfjs backend: native TensorFlow (tfjs-node-gpu) where it loads, else wasm, else pure JS; WebGPU
+// when asked for.
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import { registerMissingKernels } from './fast';
@@ -8,6 +8,13 @@ import { adapterText, currentAdapter, registerWebgpu, type AdapterInfo } from '.
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 export type BackendRequest = 'auto' | BackendName;
+
+/**
+ * What `auto` tries, in order. WebGPU is to join it between tensorflow and wasm (a hardware adapter only, see
+ * webgpu.ts) once fused kernels make its step faster than wasm's and that is measured on a GPU (issue 13): until
+ * then a GPU machine would train slower, and differently, than on wasm without having asked for it.
+ */
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 /** Backends that train on a GPU: runs share one badly, so `run` trains one at a time there by default. */
 export const GPU_BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu'];
@@ -54,7 +61,7 @@ const TENSORFLOW_HELP =
   'run `npm install @tensorflow/tfjs-node-gpu@4.22.0` (see README, "CUDA"), or use --backend auto|wasm|cpu';
 
 const WEBGPU_HELP =
-  'the webgpu backend needs the optional packages webgpu and @tensorflow/tfjs-backend-webgpu (npm install) and a GPU ' +
+  'the webgpu backend needs Node.js >= 20.19, the optional packages webgpu and @tensorflow/tfjs-backend-webgpu (npm install) and a GPU ' +
   "adapter, or Mesa's OpenGL ES (libegl1, libgles2, libegl-mesa0) for the software one; or use --backend auto|wasm|cpu";
 
 export interface BackendChoice {
@@ -72,15 +79,12 @@ export function backendLine(choice: BackendChoice): string {
   return `backend: ${choice.name}${on}${skipped ? ` (not available: ${skipped})` : ''}`;
 }
 
-/**
- * `auto` tries tensorflow, webgpu (a hardware adapter only), wasm, cpu in that order; a named backend that fails
- * is a user error (exit 2).
- */
+/** `auto` tries AUTO_ORDER; a named backend that fails is a user error (exit 2). */
 export async function selectBackend(
   request: BackendRequest,
   loaders: Record<BackendName, BackendLoader> = DEFAULT_LOADERS,
 ): Promise<BackendChoice> {
-  const order: readonly BackendName[] = request === 'auto' ? BACKENDS : [request];
+  const order: readonly BackendName[] = request === 'auto' ? AUTO_ORDER : [request];
   const skipped: BackendChoice['skipped'] = [];
   for (const name of order) {
     try {

@@ -81,6 +81,9 @@ class BarProgress implements Progress {
   private readonly bars = new MultiBar(
     {
       format: '{label} [{bar}] {value}/{total} {detail} | ETA {eta_formatted}',
+      // Steps arrive in groups (losses are read back every 16 steps): an ETA over the last 10 updates would see
+      // one group's updates, a millisecond apart, and say 0 s; 100 span several groups.
+      etaBuffer: 100,
       hideCursor: true,
       clearOnComplete: false,
       fps: 5,

@@ -36,8 +36,7 @@ async function scoreMatrix(
   for (let start = 0; start < ni; start += chunk) {
     const size = Math.min(chunk, ni - start);
     const block = tf.tidy(() => pairScores(tf.slice(images, [start, 0], [size, -1]), captions, kind));
-    out.set(await block.data(), start * nc);
-    block.dispose();
+    out.set(await block.data().finally(() => block.dispose()), start * nc);
   }
   return out;
 }

@@ -40,19 +40,23 @@ function toDevice(split: Split, dims: number): DeviceSplit {
 async function evaluate(model: Model, split: DeviceSplit): Promise<{ nll: number; error: number }> {
   const n = split.labels.shape[0];
   const parts: tf.Tensor1D[] = [];
-  for (let start = 0; start < n; start += EVAL_BATCH) {
-    const size = Math.min(EVAL_BATCH, n - start);
-    parts.push(
-      tf.tidy(() => {
-        const logits = model.logits(tf.slice(split.images, [start, 0], [size, -1]), false);
-        const s = nllAndErrorSums(logits, tf.slice(split.labels, [start], [size]));
-        return tf.stack([s.nll, s.errors]) as tf.Tensor1D;
-      }),
-    );
+  let sums: Float32Array; // [nll, errors] per batch
+  try {
+    for (let start = 0; start < n; start += EVAL_BATCH) {
+      const size = Math.min(EVAL_BATCH, n - start);
+      parts.push(
+        tf.tidy(() => {
+          const logits = model.logits(tf.slice(split.images, [start, 0], [size, -1]), false);
+          const s = nllAndErrorSums(logits, tf.slice(split.labels, [start], [size]));
+          return tf.stack([s.nll, s.errors]) as tf.Tensor1D;
+        }),
+      );
+    }
+    const stacked = tf.stack(parts);
+    sums = (await stacked.data().finally(() => stacked.dispose())) as Float32Array;
+  } finally {
+    tf.dispose(parts);
   }
-  const stacked = tf.stack(parts);
-  const sums = await stacked.data(); // [nll, errors] per batch
-  tf.dispose([stacked, ...parts]);
   let nll = 0;
   let errors = 0;
   for (let k = 0; k < parts.length; k++) {

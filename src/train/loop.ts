@@ -96,23 +96,34 @@ async function readLosses(c: EpochContext, pending: PendingStep[], sum: LossSum,
   const { opts, task, result, epoch } = c;
   const t0 = performance.now();
   const steps = pending.splice(0);
-  const stacked = tf.stack(steps.map((s) => s.loss));
-  const values = await stacked.data();
-  tf.dispose([stacked, ...steps.map((s) => s.loss)]);
+  let values: Float32Array;
+  try {
+    const stacked = tf.stack(steps.map((s) => s.loss));
+    values = (await stacked.data().finally(() => stacked.dispose())) as Float32Array;
+  } finally {
+    tf.dispose(steps.map((s) => s.loss));
+  }
   result.trainSeconds += (performance.now() - t0) / 1000;
   for (let k = 0; k < steps.length; k++) {
     const loss = task.perExample(values[k], steps[k].size);
-    if (!Number.isFinite(loss)) {
-      result.status = 'diverged';
-      const step = result.steps - (steps.length - 1 - k);
-      result.message = `non-finite training loss (${loss}) at epoch ${epoch}, step ${step}`;
-      return false;
-    }
+    if (!Number.isFinite(loss)) return diverged(c, loss, steps.slice(k));
     sum.total += loss * steps[k].size;
     sum.seen += steps[k].size;
     opts.onStep?.({ epoch, step: steps[k].step, stepsPerEpoch, loss });
   }
   return true;
+}
+
+/**
+ * Ends the run as diverged at the first of `from` (its loss not finite); the steps after it, run before their losses
+ * were read, are not counted.
+ */
+function diverged({ result, epoch }: EpochContext, loss: number, from: PendingStep[]): false {
+  result.steps -= from.length - 1;
+  result.examples -= from.slice(1).reduce((n, s) => n + s.size, 0);
+  result.status = 'diverged';
+  result.message = `non-finite training loss (${loss}) at epoch ${epoch}, step ${result.steps}`;
+  return false;
 }
 
 /**

@@ -1,20 +1,11 @@
 // The CLI end to end, as a user runs it: files written, exit codes, nothing written on bad input.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { pinWasm } from './cli-backend';
-
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'ln-repro');
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...pinWasm(args)], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { cli, ROOT } from './cli-runner';
 
 function installed(moduleName: string): boolean {
   try {

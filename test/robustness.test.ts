@@ -27,10 +27,8 @@ import { disposeModel } from '../src/models/types';
 import { INPUT_SHAPES } from '../src/tasks/classification';
 import { writeAtomic } from '../src/metrics/files';
 import { UserError } from '../src/errors';
-import { pinWasm } from './cli-backend';
+import { BIN, cli, pinWasm, ROOT } from './cli-runner';
 
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'ln-repro');
 const TINY = [
   '--set',
   'train.epochs=1',
@@ -44,15 +42,6 @@ const TINY = [
   'train.batchSize=16',
 ];
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...pinWasm(args)], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ln-repro-${name}-`));
 const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at |internal error/, `no stack trace: ${text}`);
 /** Every file under `dir`, relative. */

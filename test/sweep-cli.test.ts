@@ -1,24 +1,12 @@
 // Sweeps from the command line: shards then summary equal a whole run, resume, --force, worker crashes, check.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pinWasm } from './cli-backend';
+import { cli, ROOT } from './cli-runner';
 
-const ROOT = join(__dirname, '..', '..');
 const CONFIG = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ln-repro'), ...pinWasm(args)], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ln-repro-${name}-`));
 const summary = (out: string) => readFileSync(join(out, 'tiny-claims', 'summary.csv'), 'utf8');

@@ -1,7 +1,7 @@
 // `ln-repro bench`: parses options and runs the benchmark; no logic of its own.
 import { Command, Option } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { BACKENDS, selectBackend, type BackendRequest } from '../backend/select';
+import { BACKENDS, backendLine, GPU_BACKENDS, selectBackend, type BackendRequest } from '../backend/select';
 import { formatRow, planFor, runBench } from '../bench/run-bench';
 import { writeJson } from '../metrics/files';
 
@@ -28,12 +28,17 @@ export function benchCommand(): Command {
     .action(async (opts: BenchOptions) => {
       const backend = await selectBackend(opts.backend);
       const started = performance.now();
-      console.log(`backend: ${backend.name} (tfjs ${tf.version.tfjs}, ${opts.quick ? 'quick' : 'full'})`);
+      console.log(`${backendLine(backend)} (tfjs ${tf.version.tfjs}, ${opts.quick ? 'quick' : 'full'})`);
+      if (GPU_BACKENDS.includes(backend.name))
+        console.log(
+          'note: the timings do not wait for the GPU (they time queueing the work); the kernel counts hold on any backend',
+        );
       const rows = await runBench(planFor(opts.quick), (r) => console.log(formatRow(r)));
       console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
       if (opts.json) {
         writeJson(opts.json, {
           backend: backend.name,
+          adapter: backend.adapter ?? null,
           tfjs_version: tf.version.tfjs,
           quick: opts.quick,
           date: new Date().toISOString(),

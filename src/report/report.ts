@@ -10,7 +10,7 @@ import { evaluateClaim, sideName, stats, type ClaimResult } from '../results/cla
 import type { RunRecord } from '../results/layout';
 import { readExperimentResults, type ExperimentResults, type RunResult } from '../results/read';
 import { taskOf } from '../tasks/registry';
-import type { ExtraFigure, MeasureAxis, TaskKind } from '../tasks/types';
+import type { ExtraFigure, TaskKind } from '../tasks/types';
 import { fixed } from '../util/format';
 import { writeAtomic } from '../metrics/files';
 import { learningCurves, recallBars, sweepPlot, type Spec } from './figures';
@@ -54,23 +54,30 @@ function seedNote(swept: readonly string[], runs: readonly RunResult[]): string 
 
 type NamedSpec = { name: string; title: string; spec: Spec };
 
+/** What every figure of an experiment is drawn from. */
+interface FigureContext {
+  name: string;
+  runs: readonly RunResult[];
+  task: TaskKind;
+  /** Swept keys that are neither seeds nor the norm: panels, or a sweep plot's x axis. */
+  factors: string[];
+  /** How many seeds a line averages, for the subtitle. */
+  note: string;
+}
+
 /** The figures a task adds beyond its curves and sweep plots. */
-const EXTRA_FIGURES: Record<
-  ExtraFigure,
-  (name: string, runs: readonly RunResult[], factors: string[], note: string) => NamedSpec
-> = {
-  // Bars of the final recall@K columns (caption_r1, image_r5, ...) of the runs' metrics.
-  recall: (name, runs, factors, note) => ({
-    name: 'recall',
-    title: 'Retrieval recall@K',
-    spec: recallBars(name, finalPoints(runs, factors, finalMeasures(runs)), `final epoch; ${note}`),
-  }),
+const EXTRA_FIGURES: Record<ExtraFigure, (c: FigureContext) => NamedSpec> = {
+  // Bars of the final recall@K columns (caption_r1, image_r5, ...) among the task's final metrics.
+  recall: (c) => {
+    const measures = c.task.finalColumns.map((col) => col.measure);
+    const spec = recallBars(c.name, finalPoints(c.runs, c.factors, measures), `final epoch; ${c.note}`);
+    return { name: 'recall', title: 'Retrieval recall@K', spec };
+  },
 };
 
-const finalMeasures = (runs: readonly RunResult[]) => taskOf(runs[0].config).finalColumns.map((c) => c.measure);
-
 /** Final value of the task's sweep measure against each numeric swept key that takes two values or more. */
-function sweepFigures(name: string, runs: readonly RunResult[], factors: string[], axis: MeasureAxis, note: string) {
+function sweepFigures({ name, runs, task, factors, note }: FigureContext): NamedSpec[] {
+  const axis = task.sweepAxis;
   const out: NamedSpec[] = [];
   for (const key of factors) {
     const xs = [...new Set(runs.map((r) => getAt(r.config, parsePath(key))))];
@@ -87,23 +94,23 @@ function sweepFigures(name: string, runs: readonly RunResult[], factors: string[
 /** The figure specs this experiment's results call for, by file name. */
 function figureSpecs(experiment: Experiment, runs: readonly RunResult[]): NamedSpec[] {
   const swept = Object.keys(experiment.sweep);
-  const factors = factorKeys(swept);
   const task = taskOf(runs[0].config);
-  const note = seedNote(swept, runs);
-  const curves = learningCurves(
-    experiment.name,
-    curvePoints(
-      runs,
-      factors,
-      task.curves.map((c) => c.measure),
-    ),
-    task.curves,
-    note,
+  const c: FigureContext = {
+    name: experiment.name,
+    runs,
+    task,
+    factors: factorKeys(swept),
+    note: seedNote(swept, runs),
+  };
+  const points = curvePoints(
+    runs,
+    c.factors,
+    task.curves.map((axis) => axis.measure),
   );
   return [
-    { name: 'curves', title: 'Learning curves', spec: curves },
-    ...task.extraFigures.map((f) => EXTRA_FIGURES[f](experiment.name, runs, factors, note)),
-    ...sweepFigures(experiment.name, runs, factors, task.sweepAxis, note),
+    { name: 'curves', title: 'Learning curves', spec: learningCurves(c.name, points, task.curves, c.note) },
+    ...task.extraFigures.map((f) => EXTRA_FIGURES[f](c)),
+    ...sweepFigures(c),
   ];
 }
 

@@ -9,12 +9,17 @@ import { normalizeScaleShift } from '../src/norm/normalize';
 import { Adam } from '../src/train/adam';
 import { ADAM, useSimdAdam } from '../src/backend/kernels/adam';
 import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
-import { maxRelError, onKernel, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
+import { MAX_GRID } from '../src/backend/kernels/webgpu/dispatch';
+import { meanNll, SOFTMAX_CE, SOFTMAX_CE_GRAD } from '../src/metrics/classification';
+import { nllAndErrorRef } from './reference';
+import { finiteDifference, maxRelError, onKernel, randomMatrix, KERNEL_BACKENDS, reshape, useBackend } from './helpers';
 
 const flat = async (t: tf.Tensor) => Array.from(await t.data());
 
-/** The kernels enableFastPaths registers on cpu and wasm (disableFastPaths removes them). */
+/** The kernels enableFastPaths registers on cpu, wasm and webgpu (disableFastPaths removes them). */
 const FUSED = [NORMALIZE, NORMALIZE_GRAD, ADAM];
+/** The training loss's kernels, which enableFastPaths registers on webgpu only. */
+const LOSS = [SOFTMAX_CE, SOFTMAX_CE_GRAD];
 /** The stock wasm kernels the wasm fixes replace (disableFastPaths puts the stock ones back). */
 const WASM_FIXED = ['BatchMatMul', '_FusedMatMul', 'Identity'];
 
@@ -82,7 +87,7 @@ function assertClose(a: number[][], b: number[][], tol = 1e-5) {
   a.forEach((x, i) => assert.ok(scaledError(x, b[i]) < tol, `output ${i}: relative error ${scaledError(x, b[i])}`));
 }
 
-for (const backend of TEST_BACKENDS) {
+for (const backend of KERNEL_BACKENDS) {
   describe(`fused kernels equal composite ops [${backend}]`, () => {
     before(() => useBackend(backend));
     after(() => disableFastPaths());
@@ -94,6 +99,7 @@ for (const backend of TEST_BACKENDS) {
       const stock = WASM_FIXED.map(kernelFunc);
       enableFastPaths();
       for (const name of FUSED) assert.ok(kernelFunc(name), `${name} is registered on ${backend}`);
+      for (const name of LOSS) assert.equal(Boolean(kernelFunc(name)), backend === 'webgpu', `${name} on ${backend}`);
       WASM_FIXED.forEach((name, i) =>
         backend === 'wasm'
           ? assert.notEqual(kernelFunc(name), stock[i], `the fixed ${name} is installed`)
@@ -101,7 +107,7 @@ for (const backend of TEST_BACKENDS) {
       );
       if (backend === 'wasm') assert.ok(kernelFunc('Conv2DBackpropFilter'), 'the missing conv kernel is registered');
       disableFastPaths();
-      for (const name of FUSED) assert.equal(kernelFunc(name), undefined, `${name} is off again`);
+      for (const name of [...FUSED, ...LOSS]) assert.equal(kernelFunc(name), undefined, `${name} is off again`);
       WASM_FIXED.forEach((name, i) => assert.equal(kernelFunc(name), stock[i], `the stock ${name} is back`));
     });
 
@@ -133,6 +139,49 @@ for (const backend of TEST_BACKENDS) {
             return [value, ...grads, ...stats];
           }, [NORMALIZE, NORMALIZE_GRAD]);
           assertClose(fast, plain);
+        });
+      }
+    }
+
+    if (backend === 'webgpu') {
+      it('layer norm over more rows than one dimension of a dispatch holds (65,535 workgroups): the grid folds', async () => {
+        enableFastPaths();
+        const rows = MAX_GRID + 65;
+        // Row r is [0, k] with k = 1 + r % 5: normalized, [-1, 1] whatever k (epsilon 0), unless a row is skipped.
+        const x = tf.tensor2d(
+          Array.from({ length: rows * 2 }, (_, i) => (i % 2) * (1 + ((i >> 1) % 5))),
+          [rows, 2],
+        );
+        const y = normalizeScaleShift({ x, gain: tf.ones([2]), bias: tf.zeros([2]), axis: 1, epsilon: 0 });
+        const values = await y.data();
+        const wrong = values.findIndex((v, i) => v !== (i % 2 ? 1 : -1));
+        assert.equal(wrong, -1, `row ${wrong >> 1}`);
+        tf.dispose([x, y]);
+      });
+
+      for (const [rows, classes, dtype] of [
+        [1, 10, 'int32'],
+        [128, 10, 'int32'],
+        [300, 7, 'float32'],
+      ] as const) {
+        it(`softmax cross-entropy: loss and gradient, [${rows},${classes}] ${dtype} one-hot labels`, async () => {
+          const logits = tf.tensor2d(randomMatrix(rows, classes, rows + classes, 3));
+          const labels = Array.from({ length: rows }, (_, i) => (i * 7 + 3) % classes);
+          // The labels are made inside the loss function, as in training: tidied before the backward pass runs.
+          const loss = (l: tf.Tensor) =>
+            meanNll(l as tf.Tensor2D, tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), dtype) as tf.Tensor2D);
+          const [plain, fast] = await plainAndFast(() => {
+            const { value, grads } = tf.valueAndGrads(loss)([logits]);
+            return [value, ...grads];
+          }, LOSS);
+          assertClose(fast, plain);
+          // Against the float64 reference and its finite differences.
+          const ref = (flat: number[]) => nllAndErrorRef(reshape(flat, rows, classes), labels).nll;
+          const x = (await logits.array()).flat();
+          assert.ok(Math.abs(fast[0][0] - ref(x)) < 1e-5 * Math.max(1, ref(x)), `loss ${fast[0][0]} vs ${ref(x)}`);
+          const fd = finiteDifference(ref, x);
+          assert.ok(maxRelError(fast[1], fd) < 1e-5, `gradient: ${maxRelError(fast[1], fd)}`);
+          logits.dispose();
         });
       }
     }

@@ -1,6 +1,7 @@
 // Shared test helpers: backends to run numerics on, float64 references and finite differences.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { selectBackend } from '../src/backend/select';
 import type { RunConfig } from '../src/config/schema';
 import { rngFor } from '../src/data/rng';
 import type { Dataset } from '../src/data/types';
@@ -10,7 +11,15 @@ import { train, type TrainOptions, type TrainResult } from '../src/train/loop';
 /** The backends every numerical test runs on (the native one is not installed here). */
 export const TEST_BACKENDS = ['cpu', 'wasm'] as const;
 
+/**
+ * The backends the fused kernels' tests run on: webgpu too, on this machine's adapter (in CI the software one,
+ * Mesa llvmpipe through Dawn's OpenGL ES backend: slow, so only the kernel-level tests run there).
+ */
+export const KERNEL_BACKENDS = [...TEST_BACKENDS, 'webgpu'] as const;
+
 export async function useBackend(name: string): Promise<void> {
+  // webgpu is registered by selectBackend (Dawn's adapter first); the others are registered on import.
+  if (name === 'webgpu' && !tf.engine().registryFactory.webgpu) await selectBackend('webgpu');
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not load`);
   await tf.ready();
 }

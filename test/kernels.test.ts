@@ -1,4 +1,4 @@
-// Kernels per training step (bench's `kernels` columns), counted by tf.profile on wasm: what the fast paths save,
+// Kernels per training step (bench's `kernels` columns), counted by tf.profile on wasm and webgpu: what the fast paths save,
 // Identity and Reshape left out. The counts are tfjs 4.22's for these models; a change means the step changed.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +19,29 @@ describe('kernels per step [wasm]', () => {
     assert.deepEqual(await mlpStepKernels('none', 4), { kernels: 52, composite: 130 });
     assert.deepEqual(await mlpStepKernels('batch', 4), { kernels: 70, composite: 214 });
     assert.deepEqual(await mlpStepKernels('layer', 128), { kernels: 56, composite: 200 });
+    assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
+  });
+
+  it('LN-LSTM step: at most 2x the plain LSTM step', async () => {
+    const { kernels, plain } = await cellStepKernels('layer', 2);
+    assert.ok(kernels > plain && kernels <= 2 * plain, `${kernels} vs plain ${plain}`);
+  });
+});
+
+describe('kernels per step [webgpu]', () => {
+  before(async () => {
+    await useBackend('webgpu');
+    enableFastPaths();
+  });
+
+  it('MLP step: 35 kernels with layer norm on the fused WebGPU kernels (target: at most 40), 200 without', async () => {
+    const before = tf.memory().numTensors;
+    const layer = await mlpStepKernels('layer', 128);
+    assert.ok(layer.kernels <= 40, `${layer.kernels} kernels`);
+    assert.deepEqual(layer, { kernels: 35, composite: 200 });
+    assert.deepEqual(await mlpStepKernels('layer', 4), { kernels: 35, composite: 200 });
+    assert.deepEqual(await mlpStepKernels('none', 128), { kernels: 31, composite: 130 });
+    assert.deepEqual(await mlpStepKernels('batch', 128), { kernels: 49, composite: 214 });
     assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
   });
 

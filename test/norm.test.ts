@@ -6,7 +6,7 @@ import { layerNorm, createLayerNorm } from '../src/norm/layer-norm';
 import { createBatchNorm } from '../src/norm/batch-norm';
 import { normalizeScaleShift } from '../src/norm/normalize';
 import { beginPopulationPass, collectingPopulation, collectPopulationStatistics } from '../src/norm/population';
-import { finiteDifference, maxRelError, randomMatrix, reshape, TEST_BACKENDS, toRows, useBackend } from './helpers';
+import { finiteDifference, maxRelError, randomMatrix, reshape, KERNEL_BACKENDS, toRows, useBackend } from './helpers';
 import { normalizeRef, weightedSum } from './reference';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
 import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
@@ -62,7 +62,7 @@ const MODES = [
   ['plain', disableFastPaths],
 ] as const;
 
-for (const backend of TEST_BACKENDS)
+for (const backend of KERNEL_BACKENDS)
   for (const [mode, setMode] of MODES) {
     const setup = async () => {
       await useBackend(backend);

@@ -40,7 +40,7 @@ export function useSimdAdam(memory: WasmMemory | undefined): boolean {
 }
 
 /** The update's constants at one step: the betas, their complements, the step size and 1 / (1 - beta2^t). */
-interface Coefficients {
+export interface Coefficients {
   beta1: number;
   a1: number;
   beta2: number;
@@ -51,7 +51,14 @@ interface Coefficients {
 }
 
 /** The constants of the update that `attrs` describes. */
-function coefficients({ learningRate, beta1, beta2, epsilon, correction1, correction2 }: AdamAttrs): Coefficients {
+export function adamCoefficients({
+  learningRate,
+  beta1,
+  beta2,
+  epsilon,
+  correction1,
+  correction2,
+}: AdamAttrs): Coefficients {
   const a1 = 1 - beta1;
   const a2 = 1 - beta2;
   const step = learningRate / correction1;
@@ -119,7 +126,7 @@ export const adamKernel: JsKernel<AdamAttrs> = {
   inputs: ['param', 'grad', 'm', 'v'],
   outputShapes: ([p]) => [p, p, p],
   compute(inputs, outputs, _shapes, attrs) {
-    const k = coefficients(attrs);
+    const k = adamCoefficients(attrs);
     jsUpdate(inputs, outputs, simdUpdate(inputs, outputs, k), k);
   },
 };

@@ -58,12 +58,12 @@ describe('bench cases [wasm]', () => {
   before(() => useBackend('wasm'));
   after(() => disableFastPaths());
 
-  it('ln and bn rows: ours, composite and tf.layers times, and how many times faster ours is; no leaks', () => {
+  it('ln and bn rows: ours, composite and tf.layers times, and how many times faster ours is; no leaks', async () => {
     const tensors = tf.memory().numTensors;
     const restore = fakeClock({ fused: 2, other: 5, layers: 10, products: 1 });
     try {
       for (const kind of ['ln', 'bn'] as const) {
-        const row = normCase(kind, [4, 32], ONCE);
+        const row = await normCase(kind, [4, 32], ONCE);
         assert.deepEqual(row, {
           case: kind,
           shape: [4, 32],
@@ -120,10 +120,10 @@ describe('bench cases [wasm]', () => {
     }
   });
 
-  it('a cell_step row compares the normalized LSTM step with the plain one: its cost, ours / plain', () => {
+  it('a cell_step row compares the normalized LSTM step with the plain one: its cost, ours / plain', async () => {
     const restore = fakeClock({ fused: 8, other: 5, layers: 0, products: 0 });
     try {
-      const row = cellStepCase('layer', 4, ONCE);
+      const row = await cellStepCase('layer', 4, ONCE);
       assert.deepEqual(row, {
         case: 'cell_step',
         batch: 4,
@@ -140,10 +140,10 @@ describe('bench cases [wasm]', () => {
     }
   });
 
-  it('an mlp_step row: ours, composite, tf.layers and the floor of its matrix products, in a readable line', () => {
+  it('an mlp_step row: ours, composite, tf.layers and the floor of its matrix products, in a readable line', async () => {
     const restore = fakeClock({ fused: 4, other: 10, layers: 20, products: 1 });
     try {
-      const row = mlpStepCase('layer', 4, ONCE);
+      const row = await mlpStepCase('layer', 4, ONCE);
       assert.deepEqual(row, {
         case: 'mlp_step',
         batch: 4,
@@ -166,13 +166,13 @@ describe('bench cases [wasm]', () => {
 });
 
 describe('bench timing', () => {
-  it('medianMs: the median of the timed calls, the warm-up calls untimed', () => {
+  it('medianMs: the median of the timed calls, the warm-up calls untimed', async () => {
     let now = 0;
     const restore = setClock(() => now);
     try {
       const durations = [60, 60, 5, 1, 9, 3, 100]; // two warm-up calls (60 + 60 >= warmupMs), then five timed
       let calls = 0;
-      const ms = medianMs(() => void (now += durations[calls++]), {
+      const ms = await medianMs(() => void (now += durations[calls++]), {
         warmup: 2,
         warmupMs: 100,
         reps: 5,
@@ -186,7 +186,7 @@ describe('bench timing', () => {
     }
   });
 
-  it('interleavedMediansMs: each call the median of its own times, setup untimed, the middle two averaged', () => {
+  it('interleavedMediansMs: each call the median of its own times, setup untimed, the middle two averaged', async () => {
     let now = 0;
     const restore = setClock(() => now);
     try {
@@ -195,7 +195,7 @@ describe('bench timing', () => {
         return { setup: () => void (now += 1000), run: () => void (now += durations[k++]) };
       };
       // One warm-up call each (50 >= warmupMs), then four timed.
-      const ms = interleavedMediansMs([timed([50, 4, 1, 9, 3]), timed([50, 7, 2, 2, 8])], {
+      const ms = await interleavedMediansMs([timed([50, 4, 1, 9, 3]), timed([50, 7, 2, 2, 8])], {
         warmup: 1,
         warmupMs: 10,
         reps: 4,

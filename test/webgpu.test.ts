@@ -1,6 +1,7 @@
 // The WebGPU backend on this machine's software adapter (Dawn's OpenGL ES backend on Mesa llvmpipe): --backend
 // webgpu takes it and says so, training and evaluation run there without a synchronous read, and the metrics
-// match the cpu backend's up to float32 rounding. CI has no GPU: this is where every WebGPU path is exercised.
+// match the cpu backend's up to float32 rounding, with the fused WebGPU kernels (norm, Adam, loss) in the step.
+// CI has no GPU: this is where every WebGPU path is exercised.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -8,7 +9,12 @@ import { selectBackend } from '../src/backend/select';
 import { currentAdapter } from '../src/backend/webgpu';
 import { runConfigSchema, type RunConfig } from '../src/config/schema';
 import { loadDataset } from '../src/data/dataset';
-import { trainOn } from './helpers';
+import { enableFastPaths } from '../src/backend/fast';
+import { ADAM } from '../src/backend/kernels/adam';
+import { deviceIdle } from '../src/backend/kernels/webgpu/dispatch';
+import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
+import { SOFTMAX_CE, SOFTMAX_CE_GRAD } from '../src/metrics/classification';
+import { onKernel, trainOn } from './helpers';
 
 function tinyConfig(model: Record<string, unknown>, view = 'flat'): RunConfig {
   return runConfigSchema.parse({
@@ -28,6 +34,7 @@ describe('webgpu backend (software adapter)', () => {
     const choice = await selectBackend('webgpu');
     assert.equal(choice.name, 'webgpu');
     assert.equal(tf.getBackend(), 'webgpu');
+    enableFastPaths(); // as `ln-repro run` does
   });
 
   it('is the adapter --backend webgpu finds here, named and marked software', () => {
@@ -43,6 +50,15 @@ describe('webgpu backend (software adapter)', () => {
     x.dispose();
   });
 
+  it('deviceIdle (what bench waits on) submits the work tfjs-webgpu holds back for its next batch', async () => {
+    const backend = tf.backend() as unknown as { commandEncoder: unknown };
+    const x = tf.tidy(() => tf.matMul(tf.ones([64, 64]), tf.ones([64, 64])));
+    assert.ok(backend.commandEncoder, 'the product is recorded, not yet submitted');
+    await deviceIdle();
+    assert.equal(backend.commandEncoder, null, 'submitted');
+    x.dispose();
+  });
+
   const VIEW: Record<string, string> = { mlp: 'flat', rnn: 'rows', retrieval: 'strips' };
   for (const model of [
     { kind: 'mlp', hidden: [16, 12], norm: 'layer' },
@@ -54,7 +70,16 @@ describe('webgpu backend (software adapter)', () => {
       const config = tinyConfig(model, VIEW[model.kind]);
       const data = loadDataset(config.data);
       const before = tf.memory().numTensors;
-      const gpu = await trainOn({ config, data });
+      const ran = new Set<string>();
+      const stop = onKernel((name) => ran.add(name));
+      const gpu = await trainOn({ config, data }).finally(stop);
+      const fused = [
+        ADAM,
+        NORMALIZE,
+        NORMALIZE_GRAD,
+        ...(model.kind === 'retrieval' ? [] : [SOFTMAX_CE, SOFTMAX_CE_GRAD]),
+      ];
+      for (const name of fused) assert.ok(ran.has(name), `the fused ${name} ran`);
       assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
       assert.equal(gpu.status, 'complete');
       await tf.setBackend('cpu');

@@ -95,12 +95,10 @@ export function compositeNorm(axis: 0 | 1, units: number) {
   return { trainable: [gain, bias], apply, dispose: () => tf.dispose([gain, bias, ...running]) };
 }
 
-/** Forward and backward (input, gain, bias) of layer norm or training-mode batch norm on [n, d]. */
-export function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Repeats): BenchRow {
-  const x = variableFrom('bench/x', () => random(shape, 1));
-  const dy = random(shape, 2); // the upstream gradient, handed straight to backprop (no loss op to time)
-  const backprop = (f: () => tf.Tensor, wrt: tf.Tensor[]) => tf.tidy(() => void tf.engine().gradients(f, wrt, dy));
+type Backprop = (f: () => tf.Tensor, wrt: tf.Tensor[]) => void;
 
+/** The median time of tf.layers' layer or batch norm, forward and backward, fast paths off. */
+async function stockNormMs(kind: 'ln' | 'bn', x: tf.Variable, backprop: Backprop, repeats: Repeats): Promise<number> {
   disableFastPaths();
   const stock =
     kind === 'ln'
@@ -108,8 +106,18 @@ export function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Re
       : tf.layers.batchNormalization({ axis: -1, epsilon: EPSILON, momentum: MOMENTUM });
   tf.tidy(() => void stock.apply(x, { training: true })); // builds gamma and beta
   const stockVars = [x, ...stock.trainableWeights.map((w) => w.read() as tf.Variable)];
-  const stockMs = medianMs(() => backprop(() => stock.apply(x, { training: true }) as tf.Tensor, stockVars), repeats);
+  const ms = await medianMs(() => backprop(() => stock.apply(x, { training: true }) as tf.Tensor, stockVars), repeats);
   stock.dispose();
+  return ms;
+}
+
+/** Forward and backward (input, gain, bias) of layer norm or training-mode batch norm on [n, d]. */
+export async function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Repeats): Promise<BenchRow> {
+  const x = variableFrom('bench/x', () => random(shape, 1));
+  const dy = random(shape, 2); // the upstream gradient, handed straight to backprop (no loss op to time)
+  const backprop: Backprop = (f, wrt) => tf.tidy(() => void tf.engine().gradients(f, wrt, dy));
+
+  const stockMs = await stockNormMs(kind, x, backprop, repeats);
 
   // Running averages, as tf.layers' batch norm keeps them: the same work per call.
   const opts = {
@@ -123,7 +131,7 @@ export function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Re
   };
   const ours = kind === 'ln' ? createLayerNorm(opts) : createBatchNorm(opts);
   const composite = compositeNorm(kind === 'ln' ? 1 : 0, shape[1]);
-  const [oursMs, compositeMs] = interleavedMediansMs(
+  const [oursMs, compositeMs] = await interleavedMediansMs(
     [
       warm(enableFastPaths, () =>
         backprop(() => ours.apply(x as tf.Tensor as tf.Tensor2D, true), [x, ...ours.trainable]),
@@ -178,14 +186,14 @@ export function cyclicLabels(batch: number): tf.Tensor2D {
 }
 
 /** The median time of the MLP's training step from stock tf.layers and tf.train.adam, fast paths off. */
-function stockMlpStepMs(norm: NormKind, x: tf.Tensor, y: tf.Tensor2D, repeats: Repeats): number {
+async function stockMlpStepMs(norm: NormKind, x: tf.Tensor, y: tf.Tensor2D, repeats: Repeats): Promise<number> {
   disableFastPaths();
   const stock = stockMlp(norm);
   const stockOpt = tf.train.adam(ADAM.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
   const stockVars = stock.trainableWeights.map((w) => w.read() as tf.Variable);
   const stockLoss = () =>
     tf.losses.softmaxCrossEntropy(y, stock.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
-  const stockMs = medianMs(() => tf.tidy(() => void stockOpt.minimize(stockLoss, false, stockVars)), repeats);
+  const stockMs = await medianMs(() => tf.tidy(() => void stockOpt.minimize(stockLoss, false, stockVars)), repeats);
   stock.dispose();
   stockOpt.dispose();
   return stockMs;
@@ -209,12 +217,18 @@ export function oursMlp(norm: NormKind) {
 }
 
 /** Median times of our MLP's step with fast paths on and off, and of the step's matrix products alone. */
-function oursMlpStepMs(norm: NormKind, x: tf.Tensor, y: tf.Tensor2D, batch: number, repeats: Repeats): number[] {
+async function oursMlpStepMs(
+  norm: NormKind,
+  x: tf.Tensor,
+  y: tf.Tensor2D,
+  batch: number,
+  repeats: Repeats,
+): Promise<number[]> {
   const model = oursMlp(norm);
   const adam = new Adam({ learningRate: ADAM.learningRate });
   const products = floorProducts(batch);
   const step = () => adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable).dispose();
-  const medians = interleavedMediansMs(
+  const medians = await interleavedMediansMs(
     [
       warm(enableFastPaths, step),
       // The same model and optimizer with every fast path off: composite norms and Adam, stock matrix products.
@@ -232,11 +246,11 @@ function oursMlpStepMs(norm: NormKind, x: tf.Tensor, y: tf.Tensor2D, batch: numb
 }
 
 /** One training step (forward, backward, Adam update) of the 784-1000-1000-10 MLP. */
-export function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): BenchRow {
+export async function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): Promise<BenchRow> {
   const x = random([batch, INPUTS], 3);
   const y = cyclicLabels(batch);
-  const stockMs = stockMlpStepMs(norm, x, y, repeats);
-  const [oursMs, compositeMs, floor] = oursMlpStepMs(norm, x, y, batch, repeats);
+  const stockMs = await stockMlpStepMs(norm, x, y, repeats);
+  const [oursMs, compositeMs, floor] = await oursMlpStepMs(norm, x, y, batch, repeats);
   tf.dispose([x, y]);
   return row({
     case: 'mlp_step',
@@ -250,12 +264,15 @@ export function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): Be
 }
 
 /** One training step (28 steps forward, backward through time, Adam) of a 100-unit LSTM on 28-pixel rows. */
-function lstmStepMs(norm: NormKind, batch: number, repeats: Repeats): number {
+async function lstmStepMs(norm: NormKind, batch: number, repeats: Repeats): Promise<number> {
   const model = lstmModel(norm);
   const adam = new Adam({ learningRate: ADAM.learningRate });
   const x = random([batch, 28 * 28], 5);
   const y = cyclicLabels(batch);
-  const ms = medianMs(() => adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable).dispose(), repeats);
+  const ms = await medianMs(
+    () => adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable).dispose(),
+    repeats,
+  );
   adam.dispose();
   disposeModel(model);
   tf.dispose([x, y]);
@@ -273,10 +290,10 @@ export function lstmModel(norm: NormKind) {
 }
 
 /** An LN-LSTM or BN-LSTM training step against the plain LSTM's, same sizes, fast paths on. */
-export function cellStepCase(norm: 'layer' | 'batch', batch: number, repeats: Repeats): BenchRow {
+export async function cellStepCase(norm: 'layer' | 'batch', batch: number, repeats: Repeats): Promise<BenchRow> {
   enableFastPaths();
-  const plain = lstmStepMs('none', batch, repeats);
-  const ours = lstmStepMs(norm, batch, repeats);
+  const plain = await lstmStepMs('none', batch, repeats);
+  const ours = await lstmStepMs(norm, batch, repeats);
   return {
     case: 'cell_step',
     batch,

@@ -40,17 +40,17 @@ export async function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void =
     rows.push(r);
     onRow(r);
   };
-  for (const shape of NORM_SHAPES) add(normCase('ln', shape, plan.norm));
-  for (const shape of NORM_SHAPES) add(normCase('bn', shape, plan.norm));
+  for (const shape of NORM_SHAPES) add(await normCase('ln', shape, plan.norm));
+  for (const shape of NORM_SHAPES) add(await normCase('bn', shape, plan.norm));
   for (const batch of STEP_BATCHES) {
     for (const norm of NORMS) {
       const { kernels, composite } = await mlpStepKernels(norm, batch);
-      add({ ...mlpStepCase(norm, batch, plan.step), kernels, kernels_composite: composite });
+      add({ ...(await mlpStepCase(norm, batch, plan.step)), kernels, kernels_composite: composite });
     }
   }
   for (const norm of ['layer', 'batch'] as const) {
     const { kernels, plain } = await cellStepKernels(norm, CELL_BATCH);
-    add({ ...cellStepCase(norm, CELL_BATCH, plan.step), kernels, kernels_plain: plain });
+    add({ ...(await cellStepCase(norm, CELL_BATCH, plan.step)), kernels, kernels_plain: plain });
   }
   return rows;
 }

@@ -1,5 +1,7 @@
 // Timing: the median of repeated calls after warm-up. cpu, wasm and tensorflow (tfjs-node) run kernels
-// synchronously, so a call's wall time is its compute time; nothing is read back from the device.
+// synchronously, so a call's wall time is its compute time; webgpu only queues them, so each timed call ends when
+// the GPU has finished its work (deviceIdle), as torch.cuda.synchronize() ends one. Nothing is read back.
+import { deviceIdle } from '../backend/kernels/webgpu/dispatch';
 
 export interface Repeats {
   /** Warm-up calls: at least this many, and more until `warmupMs` has passed (JIT-compiled JS kernels). */
@@ -11,23 +13,29 @@ export interface Repeats {
   budgetMs: number;
 }
 
-function warmUp(fn: () => void, r: Repeats): void {
+/** Calls `fn` and waits until the device has done what it queued. */
+async function callAndWait(fn: () => void): Promise<void> {
+  fn();
+  await deviceIdle();
+}
+
+async function warmUp(fn: () => void, r: Repeats): Promise<void> {
   const warmStart = performance.now();
   for (let i = 0; i < 50 * r.warmup; i++) {
-    fn();
+    await callAndWait(fn);
     const elapsed = performance.now() - warmStart;
     // A call slower than the whole warm-up allowance is warm after one call.
     if ((i + 1 >= r.warmup && elapsed >= r.warmupMs) || elapsed >= r.warmupMs * r.warmup) break;
   }
 }
 
-export function medianMs(fn: () => void, r: Repeats): number {
-  warmUp(fn, r);
+export async function medianMs(fn: () => void, r: Repeats): Promise<number> {
+  await warmUp(fn, r);
   const times: number[] = [];
   const start = performance.now();
   while (times.length < r.reps && (times.length < r.minReps || performance.now() - start < r.budgetMs)) {
     const t0 = performance.now();
-    fn();
+    await callAndWait(fn);
     times.push(performance.now() - t0);
   }
   return median(times);
@@ -44,10 +52,10 @@ export interface Timed {
  * machine falls on all of them and their ratios stay meaningful. Warm-up as in medianMs, for each; the time
  * budget is shared (budgetMs per call).
  */
-export function interleavedMediansMs(calls: readonly Timed[], r: Repeats): number[] {
+export async function interleavedMediansMs(calls: readonly Timed[], r: Repeats): Promise<number[]> {
   for (const t of calls) {
     t.setup();
-    warmUp(t.run, r);
+    await warmUp(t.run, r);
   }
   const times: number[][] = calls.map(() => []);
   const start = performance.now();
@@ -55,12 +63,13 @@ export function interleavedMediansMs(calls: readonly Timed[], r: Repeats): numbe
     times[0].length < r.reps &&
     (times[0].length < r.minReps || performance.now() - start < calls.length * r.budgetMs)
   ) {
-    calls.forEach((t, k) => {
+    for (const [k, t] of calls.entries()) {
       t.setup();
+      await deviceIdle();
       const t0 = performance.now();
-      t.run();
+      await callAndWait(t.run);
       times[k].push(performance.now() - t0);
-    });
+    }
   }
   return times.map(median);
 }

@@ -11,7 +11,7 @@ import { ADAM, useSimdAdam } from '../src/backend/kernels/adam';
 import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
 import { MAX_GRID } from '../src/backend/kernels/webgpu/dispatch';
 import { meanNll, SOFTMAX_CE, SOFTMAX_CE_GRAD } from '../src/metrics/classification';
-import { nllAndErrorRef } from './reference';
+import { nllAndErrorRef, normalizeRef } from './reference';
 import { finiteDifference, maxRelError, onKernel, randomMatrix, KERNEL_BACKENDS, reshape, useBackend } from './helpers';
 
 const flat = async (t: tf.Tensor) => Array.from(await t.data());
@@ -78,8 +78,12 @@ async function plainAndFast(
 
 /** max |a - b| relative to the output's scale, max(1, max |b|): summation order differs between kernels. */
 function scaledError(a: number[], b: number[]): number {
-  const scale = Math.max(1, ...b.map(Math.abs));
-  return Math.max(...a.map((v, i) => Math.abs(v - b[i]))) / scale;
+  let [scale, worst] = [1, 0];
+  for (let i = 0; i < b.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]));
+    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  }
+  return worst / scale;
 }
 
 function assertClose(a: number[][], b: number[][], tol = 1e-5) {
@@ -159,6 +163,72 @@ for (const backend of KERNEL_BACKENDS) {
         tf.dispose([x, y]);
       });
 
+      it('batch norm over 30,000 rows and layer norm backward over 65,600: no thread loops over a whole batch', async () => {
+        // llvmpipe ends a shader invocation after 65,535 loop iterations, silently; a GPU would serialize the loop.
+        enableFastPaths();
+        for (const [rows, axis] of [
+          [30000, 0],
+          [MAX_GRID + 65, 1],
+        ] as const) {
+          const values = randomMatrix(rows, 3, 21, 2, 3).flat();
+          const dyValues = randomMatrix(rows, 3, 22).flat();
+          const run = async () => {
+            const x = tf.tensor2d(values, [rows, 3]);
+            const dy = tf.tensor2d(dyValues, [rows, 3]);
+            const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+              normalizeScaleShift({
+                x: a as tf.Tensor2D,
+                gain: g as tf.Tensor1D,
+                bias: b as tf.Tensor1D,
+                axis,
+                epsilon: 1e-5,
+              });
+            const { value, grads } = tf.valueAndGrads(f)([x, tf.tensor1d([1, 2, 0.5]), tf.tensor1d([0, 1, -1])], dy);
+            const out = await Promise.all([value, ...grads].map(flat));
+            tf.dispose([x, dy, value, ...grads]);
+            return out;
+          };
+          const gpu = await run();
+          await tf.setBackend('cpu'); // the JavaScript kernels, float64 sums
+          const cpu = await run();
+          await tf.setBackend('webgpu');
+          assertClose(gpu, cpu, 1e-4);
+        }
+      });
+
+      it('layer norm of values far from 0 keeps float32 precision (means about a pivot)', async () => {
+        enableFastPaths();
+        const x = randomMatrix(3, 129, 23, 1, 1000).map((row) => row.map(Math.fround)); // as the tensor holds them
+        const y = normalizeScaleShift({
+          x: tf.tensor2d(x),
+          gain: tf.ones([129]),
+          bias: tf.zeros([129]),
+          axis: 1,
+          epsilon: 1e-5,
+        });
+        const err = maxRelError(await flat(y), normalizeRef(x, Array(129).fill(1), Array(129).fill(0), 1, 1e-5).flat());
+        assert.ok(err < 2e-5, `${err}`);
+        y.dispose();
+      });
+
+      it('an empty tensor is refused before anything is queued (Dawn would drop the queued work with it)', async () => {
+        enableFastPaths();
+        const a = tf.mul(tf.tensor1d([1, 2, 3, 4]), 7);
+        assert.throws(
+          () =>
+            normalizeScaleShift({
+              x: tf.zeros([0, 4]),
+              gain: tf.ones([4]),
+              bias: tf.zeros([4]),
+              axis: 1,
+              epsilon: 1e-5,
+            }),
+          /empty tensor/,
+        );
+        assert.deepEqual(await flat(a), [7, 14, 21, 28], 'the work queued before is intact');
+        a.dispose();
+      });
+
       for (const [rows, classes, dtype] of [
         [1, 10, 'int32'],
         [128, 10, 'int32'],
@@ -168,8 +238,13 @@ for (const backend of KERNEL_BACKENDS) {
           const logits = tf.tensor2d(randomMatrix(rows, classes, rows + classes, 3));
           const labels = Array.from({ length: rows }, (_, i) => (i * 7 + 3) % classes);
           // The labels are made inside the loss function, as in training: tidied before the backward pass runs.
-          const loss = (l: tf.Tensor) =>
-            meanNll(l as tf.Tensor2D, tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), dtype) as tf.Tensor2D);
+          // int32 labels from tf.oneHot (as training makes them); float32 ones from floats (a cast of int32 would
+          // keep the int32 buffer on webgpu).
+          const oneHot = () =>
+            dtype === 'int32'
+              ? (tf.oneHot(tf.tensor1d(labels, 'int32'), classes) as tf.Tensor2D)
+              : tf.tensor2d(labels.map((c) => Array.from({ length: classes }, (_, k) => (k === c ? 1 : 0))));
+          const loss = (l: tf.Tensor) => meanNll(l as tf.Tensor2D, oneHot());
           const [plain, fast] = await plainAndFast(() => {
             const { value, grads } = tf.valueAndGrads(loss)([logits]);
             return [value, ...grads];

@@ -34,6 +34,8 @@ export function benchCommand(): Command {
         console.log(
           'note: a software adapter: its timings say nothing of a GPU; the kernel counts hold on any backend',
         );
+      if (backend.name === 'tensorflow')
+        console.log('note: on a CUDA GPU, TensorFlow may return before its kernels finish: timings may count queueing');
       const rows = await runBench(planFor(opts.quick), (r) => console.log(formatRow(r)));
       console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
       if (opts.json) {

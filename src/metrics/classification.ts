@@ -11,7 +11,10 @@ export const SOFTMAX_CE_GRAD = 'LnReproSoftmaxCrossEntropyGrad';
 /** Mean over the batch of -log softmax(logits)[label]; logits [batch, classes], oneHot [batch, classes]. */
 export function meanNll(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Scalar {
   const backend = tf.getBackend();
-  if (tf.getKernel(SOFTMAX_CE, backend) && tf.getKernel(SOFTMAX_CE_GRAD, backend)) return fusedMeanNll(logits, oneHot);
+  const fused = tf.getKernel(SOFTMAX_CE, backend) && tf.getKernel(SOFTMAX_CE_GRAD, backend);
+  // The fused kernels take labels of the logits' own shape (no broadcasting) and a batch of at least one.
+  if (fused && logits.rank === 2 && tf.util.arraysEqual(logits.shape, oneHot.shape) && logits.size > 0)
+    return fusedMeanNll(logits, oneHot);
   return tf.neg(tf.mean<tf.Scalar>(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1)));
 }
 

@@ -1,7 +1,8 @@
 // The normalize-scale-shift op shared by layer norm (over units) and batch norm (over the batch),
 // with the gradient derived by hand from the paper's section 3 (and Ioffe & Szegedy's for batch norm) instead of tfjs autodiff through moments.
-// On cpu and wasm it runs as two fused kernels (src/backend/kernels/normalize.ts); elsewhere (native
-// TensorFlow) as composite tfjs ops with the same gradient formula.
+// On cpu and wasm it runs as two fused kernels (src/backend/kernels/normalize.ts), on webgpu as two WGSL ones
+// (src/backend/kernels/webgpu/normalize.ts); elsewhere (native TensorFlow) as composite tfjs ops with the same
+// gradient formula.
 import * as tf from '@tensorflow/tfjs';
 import { hasKernel, runKernel } from '../backend/kernels/js-kernel';
 import { NORMALIZE, NORMALIZE_GRAD } from '../backend/kernels/normalize';

@@ -81,18 +81,27 @@ function wgslType(shader: Shader, i: number, dtype: tf.DataType): string {
 }
 
 /**
- * WGSL: `workgroupSum(v, t)`, the sum of `v` over a workgroup of `size` threads (`t` the local index), returned to
- * every thread; call it from uniform control flow only. Each thread adds up the partial sums itself, in the same
- * order: a tree reduction with a barrier in its loop gave wrong sums on Mesa llvmpipe (threads past the first eight
- * read the total before it was complete), and the partials are few.
+ * WGSL: `workgroupSum(v, t)`, the sum of `v` over a workgroup of `size` threads (`t` the local index; `size` a
+ * multiple of 16), returned to every thread; call it from uniform control flow only. Two levels, in a fixed order:
+ * 16 threads each add a run of size/16 partials, then every thread adds those 16 sums. No barrier sits inside a
+ * loop: a tree reduction with one there gave wrong sums on Mesa llvmpipe (threads past the first eight read the
+ * total before it was complete).
  */
 export function workgroupSum(size: number): string {
+  const run = size / 16;
   return `var<workgroup> partial: array<f32, ${size}>;
+var<workgroup> runs: array<f32, 16>;
 fn workgroupSum(v: f32, t: u32) -> f32 {
   partial[t] = v;
   workgroupBarrier();
+  if (t < 16u) {
+    var s = 0.0;
+    for (var i = 0u; i < ${run}u; i++) { s += partial[t * ${run}u + i]; }
+    runs[t] = s;
+  }
+  workgroupBarrier();
   var total = 0.0;
-  for (var i = 0u; i < ${size}u; i++) { total += partial[i]; }
+  for (var i = 0u; i < 16u; i++) { total += runs[i]; }
   workgroupBarrier();
   return total;
 }`;
@@ -154,6 +163,9 @@ export function dispatch(
   if (inputs.length !== shader.inputs.length || outputShapes.length !== shader.outputs.length)
     throw new Error(`${shader.key}: ${inputs.length} inputs and ${outputShapes.length} outputs given`);
   if (paramValues.length !== shader.params.length) throw new Error(`${shader.key}: ${paramValues.length} params given`);
+  // Dawn rejects a zero-size binding, and with it the whole command buffer: every op queued beside this one.
+  const sizes = [...inputs.map((t) => t.shape), ...outputShapes].map((s) => s.reduce((a, b) => a * b, 1));
+  if (sizes.includes(0)) throw new Error(`${shader.key}: an empty tensor (a batch of 0?)`);
   const outputs = outputShapes.map((shape) => backend.makeTensorInfo(shape, 'float32'));
   for (const t of [...outputs, ...inputs]) backend.uploadToGPU(t.dataId);
   // The buffer's own type: a float32 tensor cast from int32 may still share the int32 buffer (as tfjs does).
@@ -170,7 +182,10 @@ export function dispatch(
   return outputs;
 }
 
-/** Appends the dispatch to the backend's compute pass and submits as tfjs does every N dispatches. */
+/**
+ * Appends the dispatch to the backend's compute pass and submits as tfjs does every N dispatches. Unlike tfjs' own
+ * programs it writes no timestamp query: tf.time's kernelMs leaves these kernels out (tf.profile still lists them).
+ */
 function record(backend: WebgpuBackend, pipeline: GpuPipeline, group: unknown, [x, y]: [number, number]): void {
   backend.ensureCommandEncoderReady();
   const encoder = backend.commandEncoder;

@@ -1,17 +1,38 @@
 // The fused normalize-scale-shift forward and backward (src/backend/kernels/normalize.ts has the formulas) as one
-// WGSL dispatch each. Layer norm (axis 1): one workgroup per row reduces the row in workgroup memory, two passes
-// (mean, then the centred sum of squares) as the JavaScript kernel does. Batch norm (axis 0): one thread per
-// column loops over the batch. The backward pass of layer norm needs sums along both axes (per row for dx, per
-// column for dgain and dbias): its dispatch has one workgroup per row and, after them, one per block of columns.
-// Arithmetic is float32 throughout (WGSL has no float64).
+// WGSL dispatch each, 256 threads per workgroup. Layer norm (axis 1): one workgroup per row reduces the row in
+// workgroup memory, two passes (mean, then the centred sum of squares) as the JavaScript kernel does. Batch norm
+// (axis 0): one workgroup per tile of 16 columns, 16 threads per column splitting the rows between them. The
+// backward pass of layer norm needs sums along both axes (per row for dx, per column for dgain and dbias): its
+// dispatch has one workgroup per row and, after them, one per tile of columns. No thread loops over a whole batch:
+// a GPU would serialize it, and Mesa's llvmpipe silently stops a shader invocation after 65,535 loop iterations.
+// Arithmetic is float32 (WGSL has no float64); the forward pass centres about a pivot (the row's or column's first
+// value, x - pivot exact for values within a factor of 2) so that data far from 0 keeps its precision; the mean
+// it saves for the backward pass is rounded to float32 as the composite path's is.
 import type * as tf from '@tensorflow/tfjs';
 import type { NormalizeAttrs } from '../normalize';
 import { dispatch, FLAT_GROUP, gridFor, workgroupSum, type Shader, type WebgpuBackend } from './dispatch';
 
-/** Threads per workgroup. */
-const WG = 128;
+/** Threads per workgroup; a column tile is TILE columns of TILE threads each. */
+const WG = 256;
+const TILE = 16;
 
-const dims = (rows: number, cols: number) => `const ROWS = ${rows}u;\nconst COLS = ${cols}u;\nconst WG = ${WG}u;`;
+const dims = (rows: number, cols: number) =>
+  `const ROWS = ${rows}u;\nconst COLS = ${cols}u;\nconst WG = ${WG}u;\nconst TILE = ${TILE}u;\n` +
+  `const TILES = ${Math.ceil(cols / TILE)}u;`;
+
+/**
+ * WGSL: `columnSum(v, t)`, the sum of `v` over the TILE threads of this thread's column (thread t is column t % TILE,
+ * lane t / TILE of its tile), returned to each; from uniform control flow only. The lanes' sums are added in order.
+ */
+const COLUMN_SUM = `var<workgroup> lanes: array<f32, ${WG}>;
+fn columnSum(v: f32, t: u32) -> f32 {
+  lanes[t] = v;
+  workgroupBarrier();
+  var total = 0.0;
+  for (var l = 0u; l < TILE; l++) { total += lanes[l * TILE + t % TILE]; }
+  workgroupBarrier();
+  return total;
+}`;
 
 function forwardRowsShader(rows: number, cols: number): Shader {
   const code = `${dims(rows, cols)}
@@ -22,42 +43,52 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let r = flatGroup(wg);
   if (r >= ROWS) { return; }
   let base = r * COLS;
+  let pivot = x[base];
   var s = 0.0;
-  for (var j = t; j < COLS; j += WG) { s += x[base + j]; }
-  let mu = workgroupSum(s, t) / f32(COLS);
+  for (var j = t; j < COLS; j += WG) { s += x[base + j] - pivot; }
+  let shift = workgroupSum(s, t) / f32(COLS); // mean - pivot
   var q = 0.0;
-  for (var j = t; j < COLS; j += WG) { let c = x[base + j] - mu; q += c * c; }
+  for (var j = t; j < COLS; j += WG) { let c = x[base + j] - pivot - shift; q += c * c; }
   let v = workgroupSum(q, t) / f32(COLS);
   let rs = inverseSqrt(v + epsilon());
-  for (var j = t; j < COLS; j += WG) { y[base + j] = (x[base + j] - mu) * rs * gain[j] + bias[j]; }
-  if (t == 0u) { mean[r] = mu; rstd[r] = rs; variance[r] = v; }
+  for (var j = t; j < COLS; j += WG) { y[base + j] = (x[base + j] - pivot - shift) * rs * gain[j] + bias[j]; }
+  if (t == 0u) { mean[r] = pivot + shift; rstd[r] = rs; variance[r] = v; }
 }`;
   return { key: `ln-repro-normalize-rows-${rows}x${cols}`, grid: gridFor(rows), code, ...FORWARD_BINDINGS };
 }
 
+/** WGSL shared by the column kernels: this thread's column j (valid: j < COLS) and its first row. */
+const TILE_HEADER = `${FLAT_GROUP}
+${COLUMN_SUM}
+fn tileColumn(tile: u32, t: u32) -> u32 { return tile * TILE + t % TILE; }`;
+
 function forwardColumnsShader(rows: number, cols: number): Shader {
   const code = `${dims(rows, cols)}
+${TILE_HEADER}
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  let j = id.x;
-  if (j >= COLS) { return; }
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let tile = flatGroup(wg);
+  if (tile >= TILES) { return; } // past the end of a folded grid
+  let j = tileColumn(tile, t);
+  let ok = j < COLS;
+  let jj = min(j, COLS - 1u); // a column past the end computes on the last one and writes nothing
+  let pivot = x[jj];
   var s = 0.0;
-  for (var r = 0u; r < ROWS; r++) { s += x[r * COLS + j]; }
-  let mu = s / f32(ROWS);
+  for (var r = t / TILE; r < ROWS; r += TILE) { s += x[r * COLS + jj] - pivot; }
+  let shift = columnSum(s, t) / f32(ROWS); // mean - pivot
   var q = 0.0;
-  for (var r = 0u; r < ROWS; r++) { let c = x[r * COLS + j] - mu; q += c * c; }
-  let v = q / f32(ROWS);
+  for (var r = t / TILE; r < ROWS; r += TILE) { let c = x[r * COLS + jj] - pivot - shift; q += c * c; }
+  let v = columnSum(q, t) / f32(ROWS);
   let rs = inverseSqrt(v + epsilon());
-  let scale = rs * gain[j];
-  for (var r = 0u; r < ROWS; r++) { y[r * COLS + j] = (x[r * COLS + j] - mu) * scale + bias[j]; }
-  mean[j] = mu; rstd[j] = rs; variance[j] = v;
+  let scale = rs * gain[jj];
+  if (!ok) { return; }
+  for (var r = t / TILE; r < ROWS; r += TILE) {
+    y[r * COLS + j] = (x[r * COLS + j] - pivot - shift) * scale + bias[j];
+  }
+  if (t < TILE) { mean[j] = pivot + shift; rstd[j] = rs; variance[j] = v; }
 }`;
-  return {
-    key: `ln-repro-normalize-columns-${rows}x${cols}`,
-    grid: [Math.ceil(cols / WG), 1],
-    code,
-    ...FORWARD_BINDINGS,
-  };
+  const grid = gridFor(Math.ceil(cols / TILE));
+  return { key: `ln-repro-normalize-columns-${rows}x${cols}`, grid, code, ...FORWARD_BINDINGS };
 }
 
 const FORWARD_BINDINGS = {
@@ -78,7 +109,7 @@ export function normalizeForward(
   return dispatch(backend, shader, [x, gain, bias], [x.shape, stats, stats, stats], [epsilon]);
 }
 
-/** WGSL: layer norm's dx for row r (a workgroup), and dgain, dbias for column j (a thread). */
+/** WGSL: layer norm's dx for row r (a workgroup), and dgain, dbias for a tile of columns (a workgroup). */
 const ROW_AND_COLUMN_GRADS = `fn rowGrad(r: u32, t: u32) {
   let base = r * COLS;
   let mu = mean[r];
@@ -96,69 +127,68 @@ const ROW_AND_COLUMN_GRADS = `fn rowGrad(r: u32, t: u32) {
     dx[base + j] = rs * (dy[base + j] * gain[j] - m1 - (x[base + j] - mu) * rs * m2);
   }
 }
-fn columnGrad(j: u32) {
+fn columnGrads(tile: u32, t: u32) {
+  let j = tileColumn(tile, t);
+  let jj = min(j, COLS - 1u);
   var dg = 0.0;
   var db = 0.0;
-  for (var r = 0u; r < ROWS; r++) {
-    let d = dy[r * COLS + j];
-    dg += d * (x[r * COLS + j] - mean[r]) * rstd[r];
+  for (var r = t / TILE; r < ROWS; r += TILE) {
+    let d = dy[r * COLS + jj];
+    dg += d * (x[r * COLS + jj] - mean[r]) * rstd[r];
     db += d;
   }
-  dgain[j] = dg;
-  dbias[j] = db;
+  let g = columnSum(dg, t);
+  let b = columnSum(db, t);
+  if (j < COLS && t < TILE) { dgain[j] = g; dbias[j] = b; }
 }`;
 
 function backwardRowsShader(rows: number, cols: number): Shader {
   const code = `${dims(rows, cols)}
 ${workgroupSum(WG)}
-${FLAT_GROUP}
+${TILE_HEADER}
 ${ROW_AND_COLUMN_GRADS}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let g = flatGroup(wg);
-  if (g < ROWS) {
-    rowGrad(g, t);
-  } else {
-    let j = (g - ROWS) * WG + t;
-    if (j < COLS) { columnGrad(j); }
-  }
+  if (g < ROWS) { rowGrad(g, t); } else if (g < ROWS + TILES) { columnGrads(g - ROWS, t); }
 }`;
-  const groups = rows + Math.ceil(cols / WG);
+  const groups = rows + Math.ceil(cols / TILE);
   return { key: `ln-repro-normalize-grad-rows-${rows}x${cols}`, grid: gridFor(groups), code, ...BACKWARD_BINDINGS };
 }
 
 function backwardColumnsShader(rows: number, cols: number): Shader {
   // Along the batch: mean(dxhat) = gain * dbias / n and mean(dxhat * xhat) = gain * dgain / n.
   const code = `${dims(rows, cols)}
+${TILE_HEADER}
 @compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) id: vec3<u32>) {
-  let j = id.x;
-  if (j >= COLS) { return; }
-  let mu = mean[j];
-  let rs = rstd[j];
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let tile = flatGroup(wg);
+  if (tile >= TILES) { return; } // past the end of a folded grid
+  let j = tileColumn(tile, t);
+  let jj = min(j, COLS - 1u);
+  let mu = mean[jj];
+  let rs = rstd[jj];
   var dg = 0.0;
   var db = 0.0;
-  for (var r = 0u; r < ROWS; r++) {
-    let d = dy[r * COLS + j];
-    dg += d * (x[r * COLS + j] - mu) * rs;
+  for (var r = t / TILE; r < ROWS; r += TILE) {
+    let d = dy[r * COLS + jj];
+    dg += d * (x[r * COLS + jj] - mu) * rs;
     db += d;
   }
-  dgain[j] = dg;
-  dbias[j] = db;
+  let g = columnSum(dg, t);
+  let b = columnSum(db, t);
+  if (j >= COLS) { return; }
+  if (t < TILE) { dgain[j] = g; dbias[j] = b; }
   let a = rs * gain[j];
-  let b = db / f32(ROWS);
-  let c = rs * dg / f32(ROWS);
-  for (var r = 0u; r < ROWS; r++) {
+  let bm = b / f32(ROWS);
+  let c = rs * g / f32(ROWS);
+  for (var r = t / TILE; r < ROWS; r += TILE) {
     let i = r * COLS + j;
-    dx[i] = a * (dy[i] - b - (x[i] - mu) * c);
+    dx[i] = a * (dy[i] - bm - (x[i] - mu) * c);
   }
 }`;
-  return {
-    key: `ln-repro-normalize-grad-columns-${rows}x${cols}`,
-    grid: [Math.ceil(cols / WG), 1],
-    code,
-    ...BACKWARD_BINDINGS,
-  };
+  const grid = gridFor(Math.ceil(cols / TILE));
+  return { key: `ln-repro-normalize-grad-columns-${rows}x${cols}`, grid, code, ...BACKWARD_BINDINGS };
 }
 
 const BACKWARD_BINDINGS = {

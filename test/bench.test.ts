@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
 import { cellStepCase, compositeNorm, mlpStepCase, normCase } from '../src/bench/cases';
+import { drawStepCase } from '../src/bench/draw';
 import { createBatchNorm } from '../src/norm/batch-norm';
 import { createLayerNorm } from '../src/norm/layer-norm';
 import { formatRow } from '../src/bench/run-bench';
@@ -138,6 +139,36 @@ describe('bench cases [wasm]', () => {
     } finally {
       restore();
     }
+  });
+
+  it('a draw_step row compares LN-DRAW with DRAW: cost, ours / plain, and kernels per step', async () => {
+    const tensors = tf.memory().numTensors;
+    const restore = fakeClock({ fused: 12, other: 10, layers: 0, products: 0 });
+    let row;
+    try {
+      row = await drawStepCase(2, ONCE);
+    } finally {
+      restore();
+    }
+    const { kernels, kernels_plain, ...times } = row;
+    assert.deepEqual(times, {
+      case: 'draw_step',
+      batch: 2,
+      norm: 'layer',
+      ours_ms: 12,
+      stock_ms: 10,
+      ratio: 10 / 12,
+      plain_ms: 10,
+      overhead: 1.2,
+    });
+    assert.ok(kernels! > kernels_plain! && kernels_plain! > 100, `${kernels} vs ${kernels_plain}`);
+    assert.match(
+      formatRow(row),
+      new RegExp(
+        `^draw_step batch 2, LN-DRAW +ours +12\\.00 ms +plain DRAW +10\\.00 ms +cost 1\\.20x +kernels ${kernels} \\(plain DRAW ${kernels_plain}\\)$`,
+      ),
+    );
+    assert.equal(tf.memory().numTensors, tensors, 'no leaks');
   });
 
   it('an mlp_step row: ours, composite, tf.layers and the floor of its matrix products, in a readable line', async () => {

@@ -37,7 +37,13 @@ function referenceRows(): Row[] {
     });
 }
 
-const VIEW: Record<ModelKind, string | undefined> = { mlp: undefined, conv: 'image', rnn: 'rows', retrieval: 'strips' };
+const VIEW: Record<ModelKind, string | undefined> = {
+  mlp: undefined,
+  conv: 'image',
+  rnn: 'rows',
+  retrieval: 'strips',
+  draw: 'binary',
+};
 
 /** Configs of each kind that differ in the keys whose defaults depend on others (norm, loss). */
 function variants(kind: ModelKind): Record<string, unknown>[] {
@@ -46,7 +52,8 @@ function variants(kind: ModelKind): Record<string, unknown>[] {
     data: { train: 200, test: 10, ...(VIEW[kind] ? { view: VIEW[kind] } : {}) },
     model: { kind, ...model },
   });
-  const norms = [{}, { norm: 'layer' }, { norm: 'batch', ...(kind === 'retrieval' ? { cell: 'lstm' } : {}) }];
+  const batch = kind === 'draw' ? [] : [{ norm: 'batch', ...(kind === 'retrieval' ? { cell: 'lstm' } : {}) }];
+  const norms = [{}, { norm: 'layer' }, ...batch];
   const losses = kind === 'retrieval' ? [{}, { loss: 'contrastive' }] : [{}];
   return norms.flatMap((n) => losses.map((l) => base({ ...n, ...l })));
 }

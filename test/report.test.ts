@@ -15,6 +15,8 @@ import { writeReport } from '../src/report/report';
 import { curvePoints, finalPoints } from '../src/report/series';
 import { UserError } from '../src/errors';
 import { useBackend } from './helpers';
+import { PNG } from 'pngjs';
+import { gridPng } from '../src/report/pictures';
 
 const ROOT = join(__dirname, '..', '..');
 const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures');
@@ -65,7 +67,7 @@ describe('report', () => {
       ['curves', 'sweep-batchSize'],
     );
     for (const f of r.figures) {
-      const svg = readFileSync(join(dir, f.svg), 'utf8');
+      const svg = readFileSync(join(dir, f.svg!), 'utf8');
       assert.equal(XMLValidator.validate(svg), true, `${f.svg} parses`);
       const texts = svgTexts(svg);
       for (const label of ['no norm', 'layer norm', 'batch norm'])
@@ -196,5 +198,20 @@ describe('invariance (Table 1)', () => {
       if (r.invariant) assert.ok(r.max_abs_change < tolerance / 5, `${r.method}, ${r.transform}: ${r.max_abs_change}`);
       else assert.ok(r.max_abs_change > 0.1, `${r.method}, ${r.transform}: ${r.max_abs_change}`);
     }
+  });
+});
+
+describe('report pictures (DRAW)', () => {
+  it('gridPng lays digits out row by row, each pixel 2x2, white ink on black, grey gaps', () => {
+    // Two digits of 2x2 pixels: the first all ink (255), the second its top-left pixel only.
+    const png = PNG.sync.read(gridPng(Uint8Array.from([255, 255, 255, 255, 255, 0, 0, 0]), 1, 2, 2));
+    const cell = 2 * 2 + 2; // side * scale + gap
+    assert.equal(png.width, 2 * cell + 2);
+    assert.equal(png.height, cell + 2);
+    const at = (x: number, y: number) => png.data[(y * png.width + x) * 4];
+    assert.equal(at(0, 0), 90, 'gap');
+    assert.equal(at(2, 2), 255, 'first digit, ink');
+    assert.equal(at(2 + cell, 2), 255, "second digit's top-left pixel");
+    assert.equal(at(2 + cell + 3, 2 + 3), 0, "second digit's bottom-right pixel: background");
   });
 });

@@ -268,7 +268,7 @@ for (const backend of TEST_BACKENDS) {
         const strip = (rows: typeof a.rows) => rows.map(({ seconds: _s, ...rest }) => rest);
         assert.deepEqual(strip(a.rows), strip(b.rows));
         assert.ok(
-          a.rows[2].train_nll < a.rows[0].train_nll,
+          a.rows[2].train_nll! < a.rows[0].train_nll!,
           `the ranking loss falls: ${a.rows.map((r) => r.train_nll)}`,
         );
         for (const r of a.rows) {

@@ -46,7 +46,7 @@ for (const backend of TEST_BACKENDS) {
         const strip = (rows: typeof a.rows) => rows.map(({ seconds: _s, ...rest }) => rest);
         assert.deepEqual(strip(a.rows), strip(b.rows), 'same config, same backend: same metrics');
         assert.ok(
-          a.rows[2].train_nll < a.rows[0].train_nll,
+          a.rows[2].train_nll! < a.rows[0].train_nll!,
           `training NLL should fall: ${a.rows.map((r) => r.train_nll)}`,
         );
         assert.deepEqual(perEpoch, [perEpoch[0], perEpoch[0], perEpoch[0]], `tensor count per epoch: ${perEpoch}`);

@@ -15,7 +15,7 @@ import { variableFrom } from '../util/variables';
 import { interleavedMediansMs, medianMs, type Repeats, type Timed } from './timing';
 
 export interface BenchRow {
-  case: 'ln' | 'bn' | 'mlp_step' | 'cell_step';
+  case: 'ln' | 'bn' | 'mlp_step' | 'cell_step' | 'draw_step';
   shape?: number[];
   batch?: number;
   norm?: NormKind;
@@ -30,12 +30,12 @@ export interface BenchRow {
   ratio: number;
   /** mlp_step only: the step's eight matrix products alone, untransposed and on the fastest path. */
   floor_ms?: number;
-  /** cell_step only: the plain LSTM's step, and ours_ms / plain_ms (the normalized cell's cost). */
+  /** cell_step, draw_step: the step without a norm, and ours_ms / plain_ms (the norm's cost). */
   plain_ms?: number;
   overhead?: number;
-  /** mlp_step, cell_step: kernels one step dispatches, Identity and Reshape not counted (kernels.ts). */
+  /** mlp_step, cell_step, draw_step: kernels one step dispatches, Identity and Reshape not counted (kernels.ts). */
   kernels?: number;
-  /** mlp_step: the same with every fast path off; cell_step: the plain LSTM's step. */
+  /** mlp_step: the same with every fast path off; cell_step, draw_step: the step without a norm. */
   kernels_composite?: number;
   kernels_plain?: number;
 }

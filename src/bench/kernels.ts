@@ -11,16 +11,22 @@ import { cyclicLabels, lstmModel, oursMlp, random } from './cases';
 
 const FREE = new Set(['Identity', 'Reshape']);
 
-/** Kernels of one training step of `model` on a batch, after a first step (Adam's slots, lazily made state). */
-async function stepKernels(model: Model, x: tf.Tensor, batch: number): Promise<number> {
-  const y = cyclicLabels(batch);
+/** Kernels of one Adam step on `loss`, after a first step (Adam's slots, lazily made state). */
+export async function lossStepKernels(loss: () => tf.Scalar, vars: tf.Variable[]): Promise<number> {
   const adam = new Adam({ learningRate: 1e-3 });
-  const step = () => adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable).dispose();
+  const step = () => adam.minimize(loss, vars).dispose();
   step();
   const profile = await tf.profile(step);
   adam.dispose();
-  y.dispose();
   return profile.kernels.filter((k) => !FREE.has(k.name)).length;
+}
+
+/** Kernels of one training step of `model` on a batch. */
+async function stepKernels(model: Model, x: tf.Tensor, batch: number): Promise<number> {
+  const y = cyclicLabels(batch);
+  const n = await lossStepKernels(() => meanNll(model.logits(x, true), y), model.trainable);
+  y.dispose();
+  return n;
 }
 
 /** The MLP step's kernels with the fast paths as this backend has them, and with every fast path off. */

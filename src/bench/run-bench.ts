@@ -1,6 +1,7 @@
 // `ln-repro bench`: every case in one process, the table and the JSON record.
 import type { NormKind } from '../config/schema';
 import { cellStepCase, mlpStepCase, normCase, type BenchRow } from './cases';
+import { drawStepCase } from './draw';
 import { cellStepKernels, mlpStepKernels } from './kernels';
 import type { Repeats } from './timing';
 
@@ -11,6 +12,7 @@ const NORM_SHAPES: [number, number][] = [
 ];
 const STEP_BATCHES = [4, 128];
 const CELL_BATCH = 64;
+const DRAW_BATCH = 64;
 const NORMS: NormKind[] = ['none', 'layer', 'batch'];
 
 export interface BenchPlan {
@@ -52,6 +54,7 @@ export async function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void =
     const { kernels, plain } = await cellStepKernels(norm, CELL_BATCH);
     add({ ...(await cellStepCase(norm, CELL_BATCH, plan.step)), kernels, kernels_plain: plain });
   }
+  add(await drawStepCase(DRAW_BATCH, plan.step));
   return rows;
 }
 
@@ -62,6 +65,13 @@ export function formatRow(r: BenchRow): string {
     return (
       `cell_step batch ${r.batch}, ${r.norm === 'layer' ? 'LN' : 'BN'}-LSTM`.padEnd(34) +
       ` ours ${ms(r.ours_ms)}  plain LSTM ${ms(r.plain_ms!)}  cost ${r.overhead!.toFixed(2)}x${kernels}`
+    );
+  }
+  if (r.case === 'draw_step') {
+    return (
+      `draw_step batch ${r.batch}, LN-DRAW`.padEnd(34) +
+      ` ours ${ms(r.ours_ms)}  plain DRAW ${ms(r.plain_ms!)}  cost ${r.overhead!.toFixed(2)}x` +
+      `  kernels ${r.kernels} (plain DRAW ${r.kernels_plain})`
     );
   }
   const what = r.case === 'mlp_step' ? `batch ${r.batch}, norm ${r.norm}` : `[${r.shape?.join(',')}]`;

@@ -5,8 +5,8 @@ import { CLAIM_METRICS, RANKING_LOSSES } from '../metrics/types';
 
 /** Names shared by the schema, the CLI and the registries (registries are typed `Record<...>` over these). */
 export const NORM_KINDS = ['none', 'layer', 'batch'] as const;
-export const MODEL_KINDS = ['mlp', 'conv', 'rnn', 'retrieval'] as const;
-const DATA_VIEWS = ['flat', 'image', 'rows', 'pixels', 'strips'] as const;
+export const MODEL_KINDS = ['mlp', 'conv', 'rnn', 'retrieval', 'draw'] as const;
+const DATA_VIEWS = ['flat', 'image', 'rows', 'pixels', 'strips', 'binary'] as const;
 const CELLS = ['lstm', 'gru'] as const;
 export type DataView = (typeof DATA_VIEWS)[number];
 const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
@@ -59,7 +59,9 @@ const dataSchema = z
     /**
      * What the model sees: `flat` vectors of 784 pixels (mlp), `image`s of 28x28x1 (conv), or sequences for an
      * rnn: `rows` (28 steps of 28 pixels) or `pixels` (784 steps of 1 pixel); `strips` of 1 to maxDigits
-     * digits side by side with captions naming them, for retrieval (train and test then count strips).
+     * digits side by side with captions naming them, for retrieval (train and test then count strips);
+     * `binary`: 784 pixels each 0 or 1, sampled once with the pixel's intensity as its probability, seeded by
+     * data.seed (the fixed stochastic binarization of Salakhutdinov & Murray 2008), for DRAW.
      */
     view: z.enum(DATA_VIEWS).default('flat'),
     /** Strips only: digits per strip, drawn uniformly from minDigits..maxDigits (DEFAULTS.digits). */
@@ -166,7 +168,37 @@ const retrievalSchema = z
   })
   .strict();
 
-const modelSchema = z.discriminatedUnion('kind', [mlpSchema, convSchema, rnnSchema, retrievalSchema]);
+/**
+ * DRAW (Gregor et al. 2015; the paper's section 6.4): encoder and decoder LSTMs (layer-normalized with `norm:
+ * layer`, statistics per step) draw a binarized digit on a canvas over `glimpses` steps; scored by the variational
+ * bound. `attention: gaussian` reads and writes through N x N Gaussian filterbanks (readSize, writeSize); `none`
+ * reads the whole image and its error image and writes a linear map of the decoder state.
+ */
+export const drawSchema = z
+  .object({
+    kind: z.literal('draw'),
+    /** Units of each LSTM (Gregor et al.'s MNIST model: 256). */
+    hidden: positiveInt.default(256),
+    /** Dimensions of z_t (Gregor et al.: 100). */
+    latent: positiveInt.default(100),
+    /** Steps T (Gregor et al.: 64). */
+    glimpses: positiveInt.default(64),
+    attention: z.enum(['none', 'gaussian']).default('gaussian'),
+    /** Read and write grid sizes N with Gaussian attention (Gregor et al.: 2 and 5). */
+    readSize: positiveInt.min(2).max(28).default(2),
+    writeSize: positiveInt.min(2).max(28).default(5),
+    /** Draws of z per test example whose bounds are averaged in test_bound (a fixed evaluation seed). */
+    evalSamples: positiveInt.default(1),
+    forgetBias: finite().default(1),
+    h0Scale: finite().nonnegative().default(DEFAULTS.h0Scale),
+    norm: z.enum(['none', 'layer']).default('none'),
+    epsilon: normFields.epsilon,
+    gainInit: normFields.gainInit,
+    biasInit: normFields.biasInit,
+  })
+  .strict();
+
+const modelSchema = z.discriminatedUnion('kind', [mlpSchema, convSchema, rnnSchema, retrievalSchema, drawSchema]);
 
 /** The data view each model kind reads. */
 const VIEWS_OF: Record<ModelKind, readonly DataView[]> = {
@@ -174,6 +206,7 @@ const VIEWS_OF: Record<ModelKind, readonly DataView[]> = {
   conv: ['image'],
   rnn: ['rows', 'pixels'],
   retrieval: ['strips'],
+  draw: ['binary'],
 };
 
 const trainSchema = z
@@ -220,7 +253,8 @@ export type MlpConfig = z.infer<typeof mlpSchema>;
 export type ConvConfig = z.infer<typeof convSchema>;
 export type RnnConfig = z.infer<typeof rnnSchema> & { gainInit: number };
 export type RetrievalConfig = z.infer<typeof retrievalSchema> & { gainInit: number; margin: number };
-export type ModelConfig = MlpConfig | ConvConfig | RnnConfig | RetrievalConfig;
+export type DrawConfig = z.infer<typeof drawSchema>;
+export type ModelConfig = MlpConfig | ConvConfig | RnnConfig | RetrievalConfig | DrawConfig;
 export type RunConfig = Omit<z.infer<typeof runConfigObject>, 'data' | 'model'> & {
   data: DataConfig;
   model: ModelConfig;
@@ -245,7 +279,7 @@ export function resolveModel<M extends z.infer<typeof modelSchema>>(model: M): M
 
 export const runConfigSchema = runConfigObject
   .refine((c) => VIEWS_OF[c.model.kind].includes(c.data.view), {
-    message: 'mlp takes data.view flat, conv image, rnn rows or pixels, retrieval strips',
+    message: 'mlp takes data.view flat, conv image, rnn rows or pixels, retrieval strips, draw binary',
     path: ['data', 'view'],
   })
   .refine(

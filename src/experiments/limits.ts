@@ -6,6 +6,7 @@ import { totalmem } from 'node:os';
 import {
   type ConvConfig,
   type DataConfig,
+  type DrawConfig,
   type MlpConfig,
   type RetrievalConfig,
   type RnnConfig,
@@ -13,6 +14,7 @@ import {
 } from '../config/schema';
 import { IMAGE_SIDE, PIXELS } from '../data/types';
 import { WORDS } from '../data/strips';
+import { drawReadSize } from '../models/draw';
 
 const BYTES = 4; // float32
 /** Live copies of every parameter during a step: weights, gradient, Adam's m and v, and their next versions. */
@@ -109,19 +111,37 @@ function retrievalShape(m: RetrievalConfig, data: DataConfig): Shape {
   };
 }
 
+/** The shape of DRAW (models/draw.ts): two LSTMs, the posterior's and the write's maps, T steps of each. */
+function drawShape(m: DrawConfig): Shape {
+  const H = m.hidden;
+  const read = drawReadSize(m);
+  const gaussian = m.attention === 'gaussian';
+  const write = gaussian ? (H + 1) * (m.writeSize ** 2 + 5) + (H + 1) * 5 : (H + 1) * PIXELS;
+  const parameters =
+    cellParameters('lstm', read + H, H, m.norm) +
+    cellParameters('lstm', m.latent, H, m.norm) +
+    2 * (H + 1) * m.latent +
+    write;
+  // Per step: the read, both cells' inputs, gates and states, the posterior and z, the canvas and its write.
+  const step = read + 2 * (H + 6 * H) + m.latent + 3 * m.latent + 2 * PIXELS;
+  return { parameters, units: m.glimpses * step + PIXELS, widest: read + H + 6 * H + 2 * PIXELS };
+}
+
 /** The shape of the model a config builds. */
 function shape(config: Readonly<RunConfig>): Shape {
   const m = config.model;
   if (m.kind === 'mlp') return mlpShape(m);
   if (m.kind === 'conv') return convShape(m);
   if (m.kind === 'rnn') return rnnShape(m, config.data);
+  if (m.kind === 'draw') return drawShape(m);
   return retrievalShape(m, config.data);
 }
 
 export function estimateRun(config: Readonly<RunConfig>): RunEstimate {
   const { parameters, units, widest } = shape(config);
   // The largest of a training step, an evaluation batch and batch norm's population pass (one after another).
-  const population = config.model.norm === 'batch' ? Math.min(config.model.bnStatsBatch, config.data.train) : 0;
+  const m = config.model;
+  const population = m.kind !== 'draw' && m.norm === 'batch' ? Math.min(m.bnStatsBatch, config.data.train) : 0;
   const forward = Math.max(Math.min(EVAL_BATCH, config.data.test), population);
   const peak = Math.max(TRAIN_COPIES * config.train.batchSize * units, FORWARD_COPIES * forward * widest);
   const pixels = PIXELS * digitsPerImage(config.data);

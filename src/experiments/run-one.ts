@@ -1,5 +1,5 @@
 // One run, start to end: its folder (config.yaml, metrics.csv after every epoch, run.json), training, outcome.
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { currentAdapter } from '../backend/webgpu';
 import { configHash } from '../config/hash';
@@ -9,7 +9,7 @@ import { isUserError } from '../errors';
 import { removeStaleTemporaries, writeCsv, writeJson, writeYaml } from '../metrics/files';
 import { stepsPerEpoch } from '../train/batches';
 import type { EpochMetrics } from '../metrics/types';
-import { experimentDir, runPaths, type RunRecord, type RunStatus } from '../results/layout';
+import { artifactPath, experimentDir, runPaths, type RunRecord, type RunStatus } from '../results/layout';
 import { taskOf } from '../tasks/registry';
 import type { TaskKind } from '../tasks/types';
 import { train } from '../train/loop';
@@ -102,6 +102,7 @@ function prepareFolder({ o, paths, record }: RunContext): RunOutcome | undefined
     writeYaml(paths.config, o.run.config);
     writeJson(paths.run, record); // `running` first, so that no reader sees a finished record without its rows
     rmSync(paths.metrics, { force: true }); // a previous attempt's rows must not pass for this one's
+    rmSync(paths.artifacts, { force: true, recursive: true });
   } catch (err) {
     const message = messageOf(err).split('\n')[0];
     o.emit({ kind: 'end', runId: o.run.runId, status: 'failed', message });
@@ -147,6 +148,10 @@ async function trainRun({ o, paths, record }: RunContext, task: TaskKind): Promi
         o.emit({ kind: 'epoch', runId: run.runId, row: all[all.length - 1] });
       },
     });
+    for (const [name, value] of Object.entries(result.artifacts ?? {})) {
+      mkdirSync(paths.artifacts, { recursive: true });
+      writeJson(artifactPath(paths.artifacts, name), value);
+    }
     Object.assign(record, {
       status: result.status,
       message: result.message ?? null,

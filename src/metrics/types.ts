@@ -16,8 +16,18 @@ export const RETRIEVAL_METRICS = [
   'image_mean_rank',
 ] as const;
 
+/**
+ * Columns a DRAW run adds (paper section 6.4; nats per example): the mean negative ELBO over the training epoch
+ * (its training loss), the test set's in evaluation mode, and the test bound's two terms, reconstruction and KL.
+ */
+export const DRAW_METRICS = ['train_bound', 'test_bound', 'test_recon', 'test_kl'] as const;
+
+/** The column a task writes its mean training loss per example to: train_nll, or DRAW's train_bound. */
+export const TRAIN_LOSS_COLUMNS = ['train_nll', 'train_bound'] as const;
+export type TrainLossColumn = (typeof TRAIN_LOSS_COLUMNS)[number];
+
 /** What a claim may compare: a task's metrics (a task adding columns adds them here for claims to name). */
-export const CLAIM_METRICS = ['test_error', 'test_nll', 'train_nll', ...RETRIEVAL_METRICS] as const;
+export const CLAIM_METRICS = ['test_error', 'test_nll', 'train_nll', ...RETRIEVAL_METRICS, ...DRAW_METRICS] as const;
 
 /** The ranking losses of retrieval (metrics/retrieval.ts), named by the config's model.loss. */
 export const RANKING_LOSSES = ['contrastive', 'order'] as const;
@@ -25,9 +35,14 @@ export type RankingLoss = (typeof RANKING_LOSSES)[number];
 
 type RetrievalMetric = (typeof RETRIEVAL_METRICS)[number];
 
-/** What a task's evaluation reports: classification fills test_nll and test_error, retrieval the recall columns. */
+type DrawTestMetric = Exclude<(typeof DRAW_METRICS)[number], 'train_bound'>;
+
+/**
+ * What a task's evaluation reports: classification fills test_nll and test_error, retrieval the recall columns,
+ * DRAW the test bound and its terms.
+ */
 export type TestMetrics = { test_nll?: number | null; test_error?: number | null } & Partial<
-  Record<RetrievalMetric, number>
+  Record<RetrievalMetric | DrawTestMetric, number>
 >;
 
 /** One row of metrics.csv. */
@@ -37,9 +52,11 @@ export type EpochMetrics = TestMetrics & {
   step: number;
   /**
    * Mean training loss over this epoch's examples, with the weights as they were at each step: cross-entropy
-   * (nats) for classification, the ranking loss per pair for retrieval.
+   * (nats) for classification, the ranking loss per pair for retrieval (DRAW writes train_bound instead).
    */
-  train_nll: number;
+  train_nll?: number;
+  /** DRAW: the mean negative ELBO per training example over this epoch (nats). */
+  train_bound?: number;
   /** Since the run began. */
   seconds: number;
 };

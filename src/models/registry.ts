@@ -5,8 +5,8 @@ import { buildMlp } from './mlp';
 import { buildRnn } from './rnn';
 import type { BuildOptions, Model } from './types';
 
-/** Model kinds that classify (retrieval has its own model, src/models/retrieval.ts). */
-export type ClassifierKind = Exclude<ModelKind, 'retrieval'>;
+/** Model kinds that classify (retrieval and DRAW have their own models, src/models/retrieval.ts and draw.ts). */
+export type ClassifierKind = Exclude<ModelKind, 'retrieval' | 'draw'>;
 type ClassifierConfig = Extract<ModelConfig, { kind: ClassifierKind }>;
 
 type Builders = { [K in ClassifierKind]: (opts: BuildOptions<Extract<ModelConfig, { kind: K }>>) => Model };

@@ -10,18 +10,20 @@ import { evaluateClaim, sideName, stats, type ClaimResult } from '../results/cla
 import type { RunRecord } from '../results/layout';
 import { readExperimentResults, type ExperimentResults, type RunResult } from '../results/read';
 import { taskOf } from '../tasks/registry';
-import type { ExtraFigure, TaskKind } from '../tasks/types';
+import type { ExtraFigure, PictureKind, TaskKind } from '../tasks/types';
 import { fixed } from '../util/format';
 import { writeAtomic } from '../metrics/files';
 import { learningCurves, recallBars, sweepPlot, type Spec } from './figures';
 import { toPng, toSvg } from './render';
+import { writePictures } from './pictures';
 import { curvePoints, describeKeys, factorKeys, finalPoints, NORM_LABELS, SEED_KEYS } from './series';
 import { version } from '../util/version';
 
 export interface ReportFigure {
   name: string;
   title: string;
-  svg: string;
+  /** Charts only (pictures are PNG only). */
+  svg?: string;
   png: string;
 }
 
@@ -66,7 +68,7 @@ interface FigureContext {
 }
 
 /** The figures a task adds beyond its curves and sweep plots. */
-const EXTRA_FIGURES: Record<ExtraFigure, (c: FigureContext) => NamedSpec> = {
+const EXTRA_FIGURES: Record<Exclude<ExtraFigure, PictureKind>, (c: FigureContext) => NamedSpec> = {
   // Bars of the final recall@K columns (caption_r1, image_r5, ...) among the task's final metrics.
   recall: (c) => {
     const measures = c.task.finalColumns.map((col) => col.measure);
@@ -109,7 +111,7 @@ function figureSpecs(experiment: Experiment, runs: readonly RunResult[]): NamedS
   );
   return [
     { name: 'curves', title: 'Learning curves', spec: learningCurves(c.name, points, task.curves, c.note) },
-    ...task.extraFigures.map((f) => EXTRA_FIGURES[f](c)),
+    ...task.extraFigures.filter((f) => !isPicture(f)).map((f) => EXTRA_FIGURES[f](c)),
     ...sweepFigures(c),
   ];
 }
@@ -212,7 +214,9 @@ function readReportable(dir: string): ExperimentResults {
   return results;
 }
 
-/** Renders each figure to SVG and PNG in `dir`. */
+const isPicture = (f: ExtraFigure): f is PictureKind => f === 'draw-samples' || f === 'draw-strip';
+
+/** Renders each chart to SVG and PNG in `dir`, then the task's pictures of each run (PNG). */
 async function writeFigures(dir: string, experiment: Experiment, runs: readonly RunResult[]): Promise<ReportFigure[]> {
   const figures: ReportFigure[] = [];
   for (const f of figureSpecs(experiment, runs)) {
@@ -221,6 +225,8 @@ async function writeFigures(dir: string, experiment: Experiment, runs: readonly 
     writeAtomic(join(dir, `${f.name}.png`), toPng(svg));
     figures.push({ name: f.name, title: f.title, svg: `${f.name}.svg`, png: `${f.name}.png` });
   }
+  for (const kind of taskOf(runs[0].config).extraFigures.filter(isPicture))
+    figures.push(...writePictures(dir, runs, kind));
   return figures;
 }
 
@@ -233,8 +239,7 @@ function figureSection(figures: readonly ReportFigure[]): string[] {
       '',
       `![${f.title}](${f.png})`,
       '',
-      `Vector version: [${f.svg}](${f.svg}).`,
-      '',
+      ...(f.svg ? [`Vector version: [${f.svg}](${f.svg}).`, ''] : []),
     ]),
   ];
 }

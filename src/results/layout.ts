@@ -51,5 +51,15 @@ export function experimentDir(outRoot: string, name: string): string {
 
 export function runPaths(expDir: string, runId: string) {
   const dir = childOf(expDir, runId, 'run id');
-  return { dir, config: join(dir, 'config.yaml'), metrics: join(dir, 'metrics.csv'), run: join(dir, 'run.json') };
+  return {
+    dir,
+    config: join(dir, 'config.yaml'),
+    metrics: join(dir, 'metrics.csv'),
+    run: join(dir, 'run.json'),
+    /** A completed run's task artifacts (e.g. DRAW's samples), one JSON file each. */
+    artifacts: join(dir, 'artifacts'),
+  };
 }
+
+/** The file of artifact `name` of a run (runPaths(...).artifacts). */
+export const artifactPath = (artifacts: string, name: string) => join(artifacts, `${name}.json`);

@@ -10,7 +10,7 @@ import { parseYaml, resolveExperiment, type Experiment } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import type { RunSpec } from '../config/sweep';
 import { UserError } from '../errors';
-import type { EpochMetrics } from '../metrics/types';
+import { TRAIN_LOSS_COLUMNS, type EpochMetrics } from '../metrics/types';
 import { runPaths, type RunRecord } from './layout';
 
 export type Read<T> = { state: 'ok'; value: T } | { state: 'missing' } | { state: 'corrupt'; message: string };
@@ -52,7 +52,10 @@ export function readRunRecord(path: string): Read<RunRecord> {
   return { state: 'ok', value: value as RunRecord };
 }
 
-/** metrics.csv: a header, then one row per epoch (1, 2, ...) whose epoch, step, train_nll and seconds are numbers. */
+/**
+ * metrics.csv: a header, then one row per epoch (1, 2, ...) whose epoch, step and seconds are numbers, and its
+ * training loss (train_nll, or DRAW's train_bound).
+ */
 export function readMetrics(path: string): Read<EpochMetrics[]> {
   const text = readText(path);
   if (text === undefined) return { state: 'missing' };
@@ -69,7 +72,8 @@ export function readMetrics(path: string): Read<EpochMetrics[]> {
   }
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
-    const bad = ['epoch', 'step', 'train_nll', 'seconds'].find((k) => typeof row[k] !== 'number');
+    const loss = TRAIN_LOSS_COLUMNS.find((k) => typeof row[k] === 'number') ?? 'train_nll';
+    const bad = ['epoch', 'step', loss, 'seconds'].find((k) => typeof row[k] !== 'number');
     if (bad || row.epoch !== i + 1) {
       return {
         state: 'corrupt',

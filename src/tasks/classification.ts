@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataView, RunConfig } from '../config/schema';
 import { CLASSES, IMAGE_SIDE, PIXELS, type Dataset, type Split } from '../data/types';
+import { batchSums } from '../metrics/batch-sums';
 import { meanNll, nllAndErrorSums } from '../metrics/classification';
 import { METRIC_COLUMNS } from '../metrics/types';
 import { buildModel } from '../models/registry';
@@ -14,7 +15,7 @@ import type { TaskKind } from './types';
 const EVAL_BATCH = 1000;
 
 /** One example's shape for each data view (the device keeps images as flat rows; models reshape). */
-export const INPUT_SHAPES: Record<Exclude<DataView, 'strips'>, number[]> = {
+export const INPUT_SHAPES: Record<Exclude<DataView, 'strips' | 'binary'>, number[]> = {
   flat: [PIXELS],
   image: [IMAGE_SIDE, IMAGE_SIDE, 1],
   rows: [IMAGE_SIDE, IMAGE_SIDE], // 28 steps of 28 pixels
@@ -39,40 +40,22 @@ function toDevice(split: Split, dims: number): DeviceSplit {
  */
 async function evaluate(model: Model, split: DeviceSplit): Promise<{ nll: number; error: number }> {
   const n = split.labels.shape[0];
-  const parts: tf.Tensor1D[] = [];
-  let sums: Float32Array; // [nll, errors] per batch
-  try {
-    for (let start = 0; start < n; start += EVAL_BATCH) {
-      const size = Math.min(EVAL_BATCH, n - start);
-      parts.push(
-        tf.tidy(() => {
-          const logits = model.logits(tf.slice(split.images, [start, 0], [size, -1]), false);
-          const s = nllAndErrorSums(logits, tf.slice(split.labels, [start], [size]));
-          return tf.stack([s.nll, s.errors]) as tf.Tensor1D;
-        }),
-      );
-    }
-    const stacked = tf.stack(parts);
-    sums = (await stacked.data().finally(() => stacked.dispose())) as Float32Array;
-  } finally {
-    tf.dispose(parts);
-  }
-  let nll = 0;
-  let errors = 0;
-  for (let k = 0; k < parts.length; k++) {
-    nll += sums[2 * k];
-    errors += sums[2 * k + 1];
-  }
+  const [nll, errors] = await batchSums(n, EVAL_BATCH, (start, size) => {
+    const logits = model.logits(tf.slice(split.images, [start, 0], [size, -1]), false);
+    const s = nllAndErrorSums(logits, tf.slice(split.labels, [start], [size]));
+    return tf.stack([s.nll, s.errors]) as tf.Tensor1D;
+  });
   return { nll: nll / n, error: errors / n };
 }
 
 function createClassification(config: Readonly<RunConfig>, data: Dataset): Task {
   const { model: modelConfig, data: dataConfig } = config;
-  if (modelConfig.kind === 'retrieval' || dataConfig.view === 'strips')
+  const view = dataConfig.view;
+  if (modelConfig.kind === 'retrieval' || modelConfig.kind === 'draw' || view === 'strips' || view === 'binary')
     throw new Error('classification: not a classification config');
   const model = buildModel({
     config: modelConfig,
-    inputShape: INPUT_SHAPES[dataConfig.view],
+    inputShape: INPUT_SHAPES[view],
     classes: CLASSES,
     seed: config.train.seed,
   });
@@ -91,6 +74,7 @@ function createClassification(config: Readonly<RunConfig>, data: Dataset): Task 
       tf.tidy(() => void model.logits(tf.gather(train.images, tf.tensor1d(batch, 'int32')), true));
     },
     perExample: (value) => value,
+    lossColumn: 'train_nll',
     async evaluate() {
       const r = await evaluate(model, test);
       return { test_nll: r.nll, test_error: r.error };

@@ -2,10 +2,11 @@
 // exporting a TaskKind, listed here.
 import type { RunConfig } from '../config/schema';
 import { classification } from './classification';
+import { draw } from './draw';
 import { retrieval } from './retrieval';
 import type { TaskKind } from './types';
 
-const TASKS: readonly TaskKind[] = [classification, retrieval];
+const TASKS: readonly TaskKind[] = [classification, retrieval, draw];
 
 export function taskOf(config: Readonly<RunConfig>): TaskKind {
   const tasks = TASKS.filter((t) => t.accepts(config));

@@ -82,6 +82,7 @@ function createRetrieval(config: Readonly<RunConfig>, data: Dataset): Task {
       tf.tidy(() => void embedCaptionsOf(model, train, batch, true));
     },
     perExample: (value, batchSize) => value / batchSize,
+    lossColumn: 'train_nll',
     evaluate: () => evaluateRetrieval(model, test, testImages, cfg.loss),
     dispose() {
       tf.dispose([...model.trainable, ...model.state, trainImages, testImages]);

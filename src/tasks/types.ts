@@ -16,8 +16,14 @@ export interface MeasureAxis {
   domain?: [number, number];
 }
 
-/** Figures a task adds to the report beyond its curves and sweep plots (report/figures.ts draws each kind). */
-export type ExtraFigure = 'recall';
+/** Pictures of a run's artifacts (report/pictures.ts): DRAW's digits from the prior, and its canvas step by step. */
+export type PictureKind = 'draw-samples' | 'draw-strip';
+
+/**
+ * Figures a task adds to the report beyond its curves and sweep plots: charts (report/figures.ts draws each kind)
+ * and pictures.
+ */
+export type ExtraFigure = 'recall' | PictureKind;
 
 /** A kind of task: which configs it trains, how to build it, and how its results are shown. */
 export interface TaskKind {

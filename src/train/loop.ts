@@ -19,6 +19,8 @@ export interface TrainResult {
   /** Seconds spent in batch norm's population passes (null without them). */
   populationSeconds: number | null;
   message?: string;
+  /** A completed run's task artifacts (Task.artifacts), by file name. */
+  artifacts?: Record<string, unknown>;
 }
 
 export interface StepInfo {
@@ -56,9 +58,13 @@ function yielder(): () => Promise<void> {
   };
 }
 
-/** True when evaluation uses batch norm's population statistics, which a pass after each epoch computes. */
-function usesPopulationPass(config: Readonly<RunConfig>): boolean {
-  return config.model.norm === 'batch' && config.model.bnStats === 'population';
+/**
+ * The examples per batch of the pass after each epoch that computes batch norm's population statistics, where
+ * evaluation uses them; else undefined.
+ */
+function populationBatch(config: Readonly<RunConfig>): number | undefined {
+  const m = config.model;
+  return m.kind !== 'draw' && m.norm === 'batch' && m.bnStats === 'population' ? m.bnStatsBatch : undefined;
 }
 
 /** What one epoch's training steps and population pass share. */
@@ -167,17 +173,12 @@ function interrupted({ result, epoch }: EpochContext): undefined {
  * over the training set in training mode (model.bnStatsBatch examples at a time, in the epoch's order), with no
  * gradient and no update. False when stopped before the end (the statistics are then left as they were).
  */
-async function populationPass(c: EpochContext): Promise<boolean> {
+async function populationPass(c: EpochContext, batchSize: number): Promise<boolean> {
   const { opts, task, result } = c;
   const t0 = performance.now();
   const pass = beginPopulationPass();
   try {
-    for (const batch of epochBatches(
-      task.trainCount,
-      opts.config.model.bnStatsBatch,
-      opts.config.train.seed,
-      c.epoch,
-    )) {
+    for (const batch of epochBatches(task.trainCount, batchSize, opts.config.train.seed, c.epoch)) {
       task.forward(batch);
       await c.pause();
       if (opts.shouldStop?.()) return false;
@@ -194,14 +195,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config, task } = opts;
   const started = opts.startedAt ?? performance.now();
   const optimizer = new Adam(config.train);
-  const population = usesPopulationPass(config);
+  const population = populationBatch(config);
   const result: TrainResult = {
     status: 'complete',
     rows: [],
     steps: 0,
     examples: 0,
     trainSeconds: 0,
-    populationSeconds: population ? 0 : null,
+    populationSeconds: population !== undefined ? 0 : null,
   };
   const pause = yielder();
   try {
@@ -209,19 +210,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const c: EpochContext = { opts, task, optimizer, result, pause, epoch };
       const trainNll = await trainEpoch(c);
       if (trainNll === undefined) break;
-      if (population && !(await populationPass(c))) {
+      if (population !== undefined && !(await populationPass(c, population))) {
         interrupted(c);
         break;
       }
       result.rows.push({
         epoch,
         step: result.steps,
-        train_nll: trainNll,
+        [task.lossColumn]: trainNll,
         ...(await task.evaluate()),
         seconds: (performance.now() - started) / 1000,
       });
       opts.onEpoch?.(result.rows);
     }
+    if (result.status === 'complete' && task.artifacts) result.artifacts = await task.artifacts();
   } finally {
     optimizer.dispose();
     task.dispose();

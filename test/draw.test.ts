@@ -193,6 +193,101 @@ describe('DRAW bound by hand', () => {
   }
 });
 
+/** A row vector h times W [in][out] plus b. */
+const denseRef = (h: number[], w: M, b: number[]) => b.map((bj, j) => bj + h.reduce((s, v, k) => s + v * w[k][j], 0));
+const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+const softplusRef = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+
+/** Layer norm of one vector (biased variance, eps inside the square root). */
+function lnRef(a: number[], gain: number[], bias: number[]): number[] {
+  const mu = a.reduce((s, v) => s + v, 0) / a.length;
+  const sd = Math.sqrt(a.reduce((s, v) => s + (v - mu) ** 2, 0) / a.length + 1e-5);
+  return a.map((v, j) => (gain[j] * (v - mu)) / sd + bias[j]);
+}
+
+type Params = Record<string, number[] | M>;
+
+/** One (LN-)LSTM step of the float64 reference: gates f, i, o, g; layer norm on W_h h, W_x x and c. */
+function lstmRef(p: Params, pre: string, x: number[], h: number[], c: number[], layer: boolean) {
+  const v = (k: string) => p[`${pre}/${k}`] as number[];
+  const zero = v('b').map(() => 0);
+  let wh = denseRef(h, p[`${pre}/W_h`] as M, zero);
+  let wx = denseRef(x, p[`${pre}/W_x`] as M, zero);
+  if (layer) [wh, wx] = [lnRef(wh, v('ln_h/gain'), v('ln_h/bias')), lnRef(wx, v('ln_x/gain'), v('ln_x/bias'))];
+  const g = wh.map((a, j) => a + wx[j] + v('b')[j]);
+  const H = h.length;
+  const c2 = c.map((cv, k) => sigmoid(g[k]) * cv + sigmoid(g[H + k]) * Math.tanh(g[3 * H + k]));
+  const out = layer ? lnRef(c2, v('ln_c/gain'), v('ln_c/bias')) : c2;
+  return { h: out.map((cv, k) => sigmoid(g[2 * H + k]) * Math.tanh(cv)), c: c2 };
+}
+
+/** DRAW's bound terms for one image, from the equations of ../shared/SPEC.md section 6 (h_0 = 0 here). */
+function drawRef(p: Params, cfg: DrawConfig, x: number[], eps: (t: number) => number[]) {
+  const H = cfg.hidden;
+  const layer = cfg.norm === 'layer';
+  let [he, ce, hd, cd] = [Array(H).fill(0), Array(H).fill(0), Array(H).fill(0), Array(H).fill(0)] as number[][];
+  let c = Array(SIDE * SIDE).fill(0) as number[];
+  let kl = 0;
+  const att = (k: string, h: number[], n: number) =>
+    filterbankRef(denseRef(h, p[`${k}/w`] as M, p[`${k}/b`] as number[]), n);
+  for (let t = 0; t < cfg.glimpses; t++) {
+    const xhat = x.map((v, i) => v - sigmoid(c[i]));
+    const fr = cfg.attention === 'gaussian' ? att('read_attention', hd, cfg.readSize) : undefined;
+    const r = fr ? [...glimpseRef(x, fr), ...glimpseRef(xhat, fr)] : [...x, ...xhat];
+    ({ h: he, c: ce } = lstmRef(p, 'enc', [...r, ...hd], he, ce, layer));
+    const mu = denseRef(he, p['mu/w'] as M, p['mu/b'] as number[]);
+    const ls = denseRef(he, p['log_sigma/w'] as M, p['log_sigma/b'] as number[]);
+    kl += mu.reduce((s, m, k) => s + 0.5 * (m * m + Math.exp(2 * ls[k]) - 2 * ls[k] - 1), 0);
+    const z = mu.map((m, k) => m + Math.exp(ls[k]) * eps(t)[k]);
+    ({ h: hd, c: cd } = lstmRef(p, 'dec', z, hd, cd, layer));
+    const w = denseRef(hd, p['write/w'] as M, p['write/b'] as number[]);
+    const fw = cfg.attention === 'gaussian' ? att('write_attention', hd, cfg.writeSize) : undefined;
+    const wr = fw ? writeRef(w, fw, cfg.writeSize) : w;
+    c = c.map((v, i) => v + wr[i]);
+  }
+  return { recon: x.reduce((s, v, i) => s + softplusRef(c[i]) - v * c[i], 0), kl };
+}
+
+describe('DRAW against a float64 reference of the whole model', () => {
+  before(() => useBackend('cpu'));
+
+  for (const [attention, norm] of [
+    ['gaussian', 'none'],
+    ['gaussian', 'layer'],
+    ['none', 'layer'],
+  ] as const) {
+    it(`random weights (attention ${attention}, norm ${norm}): recon and KL per image equal the reference`, async () => {
+      const config = drawConfig({ attention, norm, hidden: 5, latent: 3, glimpses: 3, writeSize: 3, h0Scale: 0 });
+      const model = buildDraw(config, 7);
+      // Biases and norm gains moved off their initial values, so that every parameter matters.
+      Object.values(model.params).forEach((v, i) =>
+        v.assign(tf.add(v, tf.tensor(randomMatrix(1, v.size, 40 + i, 0.3)[0], v.shape))),
+      );
+      const p: Params = {};
+      for (const [k, v] of Object.entries(model.params)) {
+        const d = await flat(v);
+        p[k] =
+          v.rank === 2
+            ? Array.from({ length: v.shape[0] }, (_, r) => d.slice(r * v.shape[1]!, (r + 1) * v.shape[1]!))
+            : d;
+      }
+      // Two images (top halves inkier than bottoms: not symmetric), noise different per step and per image.
+      const x = [0, 1].map((b) =>
+        Array.from({ length: SIDE * SIDE }, (_, i) => ((i * 7 + b * 3) % 5 < (i < 392 ? 3 : 1) ? 1 : 0)),
+      );
+      const eps = (t: number) => [0, 1].map((b) => [0, 1, 2].map((k) => Math.sin(1 + 3 * t + 7 * b + k)));
+      const got = model.bound(tf.tensor2d(x), (t) => tf.tensor2d(eps(t)));
+      const [recon, kl] = [await flat(got.recon), await flat(got.kl)];
+      for (const b of [0, 1]) {
+        const want = drawRef(p, config, x[b], (t) => eps(t)[b]);
+        assert.ok(Math.abs(recon[b] - want.recon) < 1e-4 * want.recon, `image ${b} recon ${recon[b]} vs ${want.recon}`);
+        assert.ok(Math.abs(kl[b] - want.kl) < 1e-4 * Math.max(1, want.kl), `image ${b} kl ${kl[b]} vs ${want.kl}`);
+      }
+      disposeDraw(model);
+    });
+  }
+});
+
 describe('binarized MNIST (data.view binary)', () => {
   it('is 0 or 1 per pixel, about as much ink as the intensities, fixed by the seed', () => {
     const split = {

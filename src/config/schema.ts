@@ -60,8 +60,8 @@ const dataSchema = z
      * What the model sees: `flat` vectors of 784 pixels (mlp), `image`s of 28x28x1 (conv), or sequences for an
      * rnn: `rows` (28 steps of 28 pixels) or `pixels` (784 steps of 1 pixel); `strips` of 1 to maxDigits
      * digits side by side with captions naming them, for retrieval (train and test then count strips);
-     * `binary`: 784 pixels each 0 or 1, sampled once with the pixel's intensity as its probability, seeded by
-     * data.seed (the fixed stochastic binarization of Salakhutdinov & Murray 2008), for DRAW.
+     * `binary`: 784 pixels each 0 or 1, sampled once with the pixel's intensity as its probability over each
+     * source file, seeded by data.seed (stochastic binarization as Salakhutdinov & Murray 2008), for DRAW.
      */
     view: z.enum(DATA_VIEWS).default('flat'),
     /** Strips only: digits per strip, drawn uniformly from minDigits..maxDigits (DEFAULTS.digits). */

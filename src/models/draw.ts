@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DrawConfig } from '../config/schema';
 import { rngFor } from '../data/rng';
 import { PIXELS } from '../data/types';
-import { tidyUnlessRecording } from '../util/gradients';
+import { recordingGradients, tidyUnlessRecording } from '../util/gradients';
 import { createCell, type Cell, type CellState } from './cells';
 import { filterbank, read as attentiveRead, write as attentiveWrite } from './draw-attention';
 import { denseKernel, zerosVariable } from './init';
@@ -133,6 +133,11 @@ function stepper(p: Parts, config: DrawConfig) {
   return { encodeStep, generateStep };
 }
 
+const carryTensors = (s: Carry): tf.Tensor[] => {
+  const all: (tf.Tensor | undefined)[] = [s.enc.h, s.enc.c, s.dec.h, s.dec.c, s.canvas, s.kl];
+  return all.filter((x): x is tf.Tensor => x !== undefined);
+};
+
 /** Runs T steps of `step` from the initial state; calls `each` with every step's carry (e.g. to keep canvases). */
 function runSteps(p: Parts, T: number, batch: number, step: (s: Carry, t: number) => Carry, each?: (s: Carry) => void) {
   let s: Carry = {
@@ -143,12 +148,17 @@ function runSteps(p: Parts, T: number, batch: number, step: (s: Carry, t: number
   };
   for (let t = 0; t < T; t++) {
     const prev = s;
-    // Without a gradient to record, each step frees its intermediates (tf.tidy keeps what it returns).
+    // Without a gradient to record, each step frees its intermediates (tf.tidy keeps what it returns) and the
+    // previous state, so that a forward pass holds one state, not T.
     s = tidyUnlessRecording(() => {
       const next = step(prev, t);
       each?.(next);
       return next as unknown as tf.TensorContainer;
     }) as unknown as Carry;
+    if (!recordingGradients()) {
+      const kept = new Set(carryTensors(s));
+      tf.dispose(carryTensors(prev).filter((x) => !kept.has(x)));
+    }
   }
   return s;
 }

@@ -72,7 +72,7 @@ export function readMetrics(path: string): Read<EpochMetrics[]> {
   }
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
-    const loss = TRAIN_LOSS_COLUMNS.find((k) => typeof row[k] === 'number') ?? 'train_nll';
+    const loss = TRAIN_LOSS_COLUMNS.find((k) => typeof row[k] === 'number') ?? TRAIN_LOSS_COLUMNS.join(' or ');
     const bad = ['epoch', 'step', loss, 'seconds'].find((k) => typeof row[k] !== 'number');
     if (bad || row.epoch !== i + 1) {
       return {

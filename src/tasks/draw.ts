@@ -18,8 +18,8 @@ const EVAL_BATCH = 500;
 export const SAMPLE_GRID = 8;
 export const STRIP_DIGITS = 4;
 
-/** A seed for tf.random* from a named stream. */
-const seedOf = (...parts: (string | number)[]) => Math.floor(rngFor(0, 'draw', ...parts)() * 2 ** 31);
+/** A seed for tf.random* from a named stream: 1..2^31-1 (tfjs takes a seed of 0 as none, and draws at random). */
+const seedOf = (...parts: (string | number)[]) => 1 + Math.floor(rngFor(0, 'draw', ...parts)() * (2 ** 31 - 1));
 
 /** Noise for T steps of a batch: one seeded [T, b, latent] draw, step t its t-th slice. */
 function noiseFor(config: DrawConfig, batch: number, seed: number): { noise: Noise; all: tf.Tensor3D } {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
  * intermediates as it goes. tfjs has no public accessor: this reads the engine's gradient depth, which
  * tf.grads, tf.variableGrads and optimizers raise while they run the forward function.
  */
-function recordingGradients(): boolean {
+export function recordingGradients(): boolean {
   return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
 }
 

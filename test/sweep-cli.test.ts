@@ -46,6 +46,32 @@ describe('sweeps from the command line', () => {
     assert.equal(cli(['check', join(sharded, 'tiny-claims')]).code, 0);
   });
 
+  it('check tells a partial sweep apart, claims or not: MISSING runs, exit 2; then all runs, exit 0', () => {
+    const out = tmp('partial');
+    // The same sweep with its claims taken out (a config with no expect: list).
+    const noClaims = join(out, 'no-claims.yaml');
+    writeFileSync(noClaims, readFileSync(CONFIG, 'utf8').replace(/^expect:[\s\S]*$/m, ''));
+    assert.equal(cli(['run', noClaims, '--out', out, '--shard', '1/2', '--jobs', '1', '--quiet']).code, 0);
+    const partial = cli(['check', join(out, 'tiny-claims')]);
+    assert.equal(partial.code, 2, partial.stdout);
+    assert.match(partial.stdout, /claims: none \(no expect: list\)/);
+    assert.match(
+      partial.stdout,
+      /MISSING runs: 2 of 4 have no result: norm=none,seed=2 \(missing\), norm=layer,seed=2 \(missing\)/,
+    );
+    const json = JSON.parse(readFileSync(join(out, 'tiny-claims', 'check.json'), 'utf8')) as {
+      runs: { unfinished: { run_id: string }[] };
+    };
+    assert.deepEqual(
+      json.runs.unfinished.map((u) => u.run_id),
+      ['norm=none,seed=2', 'norm=layer,seed=2'],
+    );
+    assert.equal(cli(['run', noClaims, '--out', out, '--shard', '2/2', '--jobs', '1', '--quiet']).code, 0);
+    const whole = cli(['check', join(out, 'tiny-claims')]);
+    assert.equal(whole.code, 0, whole.stdout);
+    assert.match(whole.stdout, /runs: all 4 have a result/);
+  });
+
   it('a rerun skips finished runs with the same config, reruns interrupted ones, and --force reruns all', () => {
     const out = tmp('resume');
     assert.equal(cli(['run', CONFIG, '--out', out, '--jobs', '1', '--quiet']).code, 0);

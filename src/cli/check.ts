@@ -15,7 +15,8 @@ export function checkCommand(): Command {
       'after',
       '\nExample:\n  $ ln-repro check results/ci/ci-batch-size --json verdicts.json\n  $ ln-repro check results/ci/*\n\n' +
         'Verdicts: PASS, FAIL, XFAIL (a known deviation, still failing), XPASS (a known deviation that now holds), MISSING.\n' +
-        'Exit codes: 0 no claim fails, 1 a claim fails or XPASSes, 2 runs missing or bad input.',
+        'Every run of the experiment must have a result (complete or diverged), claims or not: a partial sweep is MISSING.\n' +
+        'Exit codes: 0 no claim fails, 1 a claim fails or XPASSes, 2 runs missing (or without a result) or bad input.',
     )
     .action((dirs: string[], opts: { json?: string }) => {
       let exitCode = 0;
@@ -23,10 +24,6 @@ export function checkCommand(): Command {
       let failed = 0;
       for (const dir of dirs) {
         const experiment = loadExperimentFolder(dir);
-        if (experiment.claims.length === 0) {
-          console.log(`${dir}: no claims (no expect: list)`);
-          continue;
-        }
         console.log(`${dir}:`);
         const outcome = checkExperiment(dir, experiment, dirs.length === 1 ? opts.json : undefined);
         outcome.lines.forEach((l) => console.log(l));
@@ -34,6 +31,7 @@ export function checkCommand(): Command {
         failed += outcome.results.filter(
           (r) => r.verdict === 'FAIL' || r.verdict === 'XPASS' || r.verdict === 'MISSING',
         ).length;
+        if (outcome.unfinished.length > 0) failed += 1; // the experiment's runs, one check
         exitCode = Math.max(exitCode, outcome.exitCode);
       }
       if (dirs.length > 1) console.log(`checks: ${passed} passed, ${failed} failed`);

@@ -3,24 +3,53 @@ import { join } from 'node:path';
 import type { Experiment } from '../config/load';
 import { writeJson } from '../metrics/files';
 import { checkExitCode, evaluateClaim, formatClaim, type ClaimResult } from '../results/claims';
-import { readRunResults } from '../results/read';
+import { isFinished, readRunResults, type RunResult } from '../results/read';
 
 export interface CheckOutcome {
   results: ClaimResult[];
+  /** Runs of the experiment without a result yet (missing, running, interrupted, failed or corrupt). */
+  unfinished: { run_id: string; status: string }[];
   exitCode: number;
   lines: string[];
 }
 
+/** Runs listed by name in a MISSING line, at most. */
+const LISTED = 10;
+
+/** The line that says which runs have no result, e.g. `MISSING runs: 2 of 8 have no result: a (missing), b (failed)`. */
+function missingLine(unfinished: CheckOutcome['unfinished'], total: number): string {
+  const named = unfinished.slice(0, LISTED).map((u) => `${u.run_id} (${u.status})`);
+  const more = unfinished.length > LISTED ? `, and ${unfinished.length - LISTED} more` : '';
+  return `MISSING runs: ${unfinished.length} of ${total} have no result: ${named.join(', ')}${more}`;
+}
+
+const unfinishedOf = (runs: readonly RunResult[]) =>
+  runs.filter((r) => !isFinished(r.status)).map((r) => ({ run_id: r.runId, status: r.status }));
+
+/**
+ * The claims' verdicts and the runs without a result. A partial sweep (a shard or array task that did not run,
+ * or failed) exits 2 whether or not the experiment states claims, so that a scheduler's dependency job fails.
+ */
 export function checkExperiment(dir: string, experiment: Experiment, jsonFile?: string): CheckOutcome {
   const runs = readRunResults(dir, experiment.runs);
   const results = experiment.claims.map((c) => evaluateClaim(c, runs));
+  const unfinished = unfinishedOf(runs);
   const count = (v: string) => results.filter((r) => r.verdict === v).length;
   const lines = [
     ...results.flatMap(formatClaim),
-    `claims: ${count('PASS')} pass, ${count('FAIL')} fail, ${count('XFAIL')} xfail, ${count('XPASS')} xpass, ${count('MISSING')} missing`,
+    results.length === 0
+      ? 'claims: none (no expect: list)'
+      : `claims: ${count('PASS')} pass, ${count('FAIL')} fail, ${count('XFAIL')} xfail, ${count('XPASS')} xpass, ${count('MISSING')} missing`,
+    unfinished.length > 0 ? missingLine(unfinished, runs.length) : `runs: all ${runs.length} have a result`,
   ];
-  const record = { experiment: experiment.name, checked: new Date().toISOString(), claims: results };
+  const record = {
+    experiment: experiment.name,
+    checked: new Date().toISOString(),
+    claims: results,
+    runs: { total: runs.length, unfinished },
+  };
   writeJson(join(dir, 'check.json'), record);
   if (jsonFile) writeJson(jsonFile, record);
-  return { results, exitCode: checkExitCode(results), lines };
+  const exitCode = Math.max(checkExitCode(results), unfinished.length > 0 ? 2 : 0);
+  return { results, unfinished, exitCode, lines };
 }

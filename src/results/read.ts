@@ -166,6 +166,9 @@ export function readRunResults(expDir: string, runs: readonly RunSpec[]): RunRes
 /** Statuses that are results: rerunning the same config would give the same. */
 const FINISHED = new Set(['complete', 'diverged']);
 
+/** Whether a run's status (RunResult.status) is a result; missing, running, interrupted, failed or corrupt is not. */
+export const isFinished = (status: string): boolean => FINISHED.has(status);
+
 /**
  * The run's record when its folder records a finished status for the same resolved config, with readable
  * metrics, else undefined (missing, unfinished, changed or corrupt runs are run again).

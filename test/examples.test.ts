@@ -1,0 +1,50 @@
+// The cluster templates of examples/ as a scheduler would run them, without the scheduler: the Slurm job-array
+// script with the environment Slurm gives an array task (a real Slurm is not installed here).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, ROOT } from './cli-runner';
+
+const CONFIG = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
+
+/** examples/slurm-array.sh run from the repository root as array task `task` of an array of `count`. */
+function arrayTask(task: string, count: string, args: string[], out: string) {
+  const r = spawnSync('bash', ['examples/slurm-array.sh', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, SLURM_ARRAY_TASK_ID: task, SLURM_ARRAY_TASK_COUNT: count, LN_REPRO_OUT: out },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('examples/slurm-array.sh', () => {
+  it("logs/ exists in the repository (Slurm opens the tasks' logs there before the script runs)", () =>
+    assert.ok(existsSync(join(ROOT, 'logs', '.gitkeep'))));
+
+  it('a 0-based array is refused with the submission that works, before anything runs', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ln-repro-slurm-'));
+    const r = arrayTask('0', '2', [CONFIG], out);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /array task 0 is outside 1\.\.2: the array must be 1-based, submit with sbatch --array=1-2/);
+    assert.ok(!existsSync(join(out, 'tiny-claims')), 'nothing written');
+    assert.equal(arrayTask('3', '2', [CONFIG], out).code, 2, 'past the end too');
+  });
+
+  it('two array tasks complete the sweep; one task resubmitted alone takes N from the command line', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ln-repro-slurm-'));
+    // Task 2 resubmitted alone (sbatch --array=2 ... CONFIG 2): Slurm says the array has 1 task.
+    const second = arrayTask('2', '1', [CONFIG, '2'], out);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /in shard 2\/2/);
+    assert.equal(cli(['check', join(out, 'tiny-claims')]).code, 2, 'half the sweep is missing');
+    const first = arrayTask('1', '2', [CONFIG], out);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(cli(['check', join(out, 'tiny-claims')]).code, 0);
+    const again = arrayTask('1', '2', [CONFIG], out);
+    assert.match(again.stdout, /0 to run, 2 already done/, 'a resubmitted array reruns nothing');
+  });
+});

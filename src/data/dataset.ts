@@ -2,7 +2,8 @@
 import { UserError } from '../errors';
 import type { DataConfig } from '../config/schema';
 import { loadBundled } from './bundled';
-import { loadIdxSplit } from './idx';
+import { DEFAULTS } from '../config/schema';
+import { fashionSource, loadIdxSplit, mnistSource, type IdxSource } from './idx';
 import { permutation, rngFor } from './rng';
 import { pick, PIXELS, type Dataset, type Split } from './types';
 
@@ -35,17 +36,31 @@ function subset(split: Split, count: number, seed: number, purpose: string): Spl
   return pick(split, permutation(split.count, rngFor(seed, purpose)).subarray(0, count));
 }
 
-function fromIdx(cfg: DataConfig, prepare: Prepare): Dataset {
-  const train = prepare(loadIdxSplit(cfg.dir, 'train'), 'binarize-train');
-  const test = prepare(loadIdxSplit(cfg.dir, 't10k'), 'binarize-test');
-  if (cfg.train > train.count) throw tooFew('train', cfg.train, train.count, `IDX training (${cfg.dir})`);
-  if (cfg.test > test.count) throw tooFew('test', cfg.test, test.count, `IDX test (${cfg.dir})`);
+/** The IDX files of `source` in `dir` (train and t10k), seeded subsets of each. */
+function fromIdx(cfg: DataConfig, prepare: Prepare, dir: string, source: IdxSource, origin: string): Dataset {
+  const train = prepare(loadIdxSplit(dir, 'train', source), 'binarize-train');
+  const test = prepare(loadIdxSplit(dir, 't10k', source), 'binarize-test');
+  if (cfg.train > train.count) throw tooFew('train', cfg.train, train.count, `${origin} training`);
+  if (cfg.test > test.count) throw tooFew('test', cfg.test, test.count, `${origin} test`);
   return {
     train: subset(train, cfg.train, cfg.seed, 'train-subset'),
     test: subset(test, cfg.test, cfg.seed, 'test-subset'),
     dims: PIXELS,
-    origin: `idx (${cfg.dir})`,
+    origin,
   };
+}
+
+function fromSource(cfg: DataConfig, prepare: Prepare): Dataset {
+  if (cfg.source === 'bundled') return fromBundled(cfg, prepare);
+  if (cfg.source === 'idx') return fromIdx(cfg, prepare, cfg.dir, mnistSource(cfg.dir), `idx (${cfg.dir})`);
+  const dir = DEFAULTS.fashionDir;
+  return fromIdx(
+    cfg,
+    prepare,
+    dir,
+    fashionSource(dir),
+    `fashion (Fashion-MNIST, Debian dataset-fashion-mnist, ${dir})`,
+  );
 }
 
 function permutePixels(split: Split, perm: Int32Array): Split {
@@ -82,7 +97,7 @@ export function binarize(split: Split, seed: number, purpose: string): Split {
 
 export function loadDataset(cfg: DataConfig): Dataset {
   const prepare: Prepare = cfg.view === 'binary' ? (split, purpose) => binarize(split, cfg.seed, purpose) : (s) => s;
-  let data = cfg.source === 'bundled' ? fromBundled(cfg, prepare) : fromIdx(cfg, prepare);
+  let data = fromSource(cfg, prepare);
   if (cfg.view === 'binary') data = { ...data, origin: `${data.origin}, binarized` };
   if (!cfg.permute) return data;
   const perm = permutation(data.dims, rngFor(cfg.seed, 'pixels'));

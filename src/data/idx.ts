@@ -7,7 +7,28 @@ import { IMAGE_SIDE, type Split } from './types';
 
 const IMAGES_MAGIC = 0x00000803; // unsigned bytes, 3 dimensions
 const LABELS_MAGIC = 0x00000801; // unsigned bytes, 1 dimension
-const FETCH_HINT = 'run `make data` to download MNIST (data-scripts/fetch-mnist.sh)';
+/** How a loader names the folder in its messages, and what to do about a missing or a corrupt file. */
+export interface IdxSource {
+  label: string;
+  missing: string;
+  corrupt: string;
+}
+
+/** data.source idx: MNIST in data.dir, fetched by `make data`. */
+export function mnistSource(dir: string): IdxSource {
+  const fetch = 'run `make data` to download MNIST (data-scripts/fetch-mnist.sh)';
+  return { label: `data.dir "${dir}"`, missing: fetch, corrupt: `delete it and ${fetch}` };
+}
+
+/** data.source fashion: Debian's dataset-fashion-mnist. */
+export function fashionSource(dir: string): IdxSource {
+  const apt = 'dataset-fashion-mnist` (`make data-fashion`)';
+  return {
+    label: `data.source fashion (${dir})`,
+    missing: `install Debian's Fashion-MNIST: \`sudo apt-get install ${apt}; elsewhere use data.source idx with data.dir naming a folder of the Fashion-MNIST IDX files`,
+    corrupt: `reinstall it: \`sudo apt-get install --reinstall ${apt}`,
+  };
+}
 
 export class IdxError extends Error {}
 
@@ -58,7 +79,7 @@ export function parseIdxLabels(buf: Buffer): Uint8Array {
 }
 
 /** Reads `name` or `name.gz` from `dir`, whichever exists (plain first). */
-function readMaybeGz(dir: string, name: string): { path: string; buf: Buffer } {
+function readMaybeGz(dir: string, name: string, source: IdxSource): { path: string; buf: Buffer } {
   for (const candidate of [name, `${name}.gz`]) {
     const path = join(dir, candidate);
     if (!existsSync(path)) continue;
@@ -67,35 +88,37 @@ function readMaybeGz(dir: string, name: string): { path: string; buf: Buffer } {
       try {
         buf = gunzipSync(buf);
       } catch (err) {
-        throw new UserError(`${path}: corrupt gzip file (${(err as Error).message}); delete it and ${FETCH_HINT}`);
+        throw new UserError(`${path}: corrupt gzip file (${(err as Error).message}); ${source.corrupt}`);
       }
     }
     return { path, buf };
   }
-  throw new UserError(`data.dir "${dir}": missing ${name} (or ${name}.gz); ${FETCH_HINT}`);
+  throw new UserError(`${source.label}: missing ${name} (or ${name}.gz); ${source.missing}`);
 }
 
 /** One IDX split (`train` or `t10k`) as pixels in [0, 1]. */
-export function loadIdxSplit(dir: string, prefix: 'train' | 't10k'): Split {
-  const img = readMaybeGz(dir, `${prefix}-images-idx3-ubyte`);
-  const lab = readMaybeGz(dir, `${prefix}-labels-idx1-ubyte`);
+export function loadIdxSplit(dir: string, prefix: 'train' | 't10k', source = mnistSource(dir)): Split {
+  const img = readMaybeGz(dir, `${prefix}-images-idx3-ubyte`, source);
+  const lab = readMaybeGz(dir, `${prefix}-labels-idx1-ubyte`, source);
   let images: IdxImages;
   let labels: Uint8Array;
   try {
     images = parseIdxImages(img.buf);
   } catch (err) {
-    if (err instanceof IdxError) throw new UserError(`${img.path}: corrupt IDX file: ${err.message}; ${FETCH_HINT}`);
+    if (err instanceof IdxError)
+      throw new UserError(`${img.path}: corrupt IDX file: ${err.message}; ${source.corrupt}`);
     throw err;
   }
   try {
     labels = parseIdxLabels(lab.buf);
   } catch (err) {
-    if (err instanceof IdxError) throw new UserError(`${lab.path}: corrupt IDX file: ${err.message}; ${FETCH_HINT}`);
+    if (err instanceof IdxError)
+      throw new UserError(`${lab.path}: corrupt IDX file: ${err.message}; ${source.corrupt}`);
     throw err;
   }
   if (labels.length !== images.count) {
     throw new UserError(
-      `${lab.path}: ${labels.length} labels for ${images.count} images in ${img.path}; ${FETCH_HINT}`,
+      `${lab.path}: ${labels.length} labels for ${images.count} images in ${img.path}; ${source.corrupt}`,
     );
   }
   const scaled = new Float32Array(images.pixels.length);

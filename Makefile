@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 CI_OUT := results/ci
 
-.PHONY: all install build run test lint regress reference data clean
+.PHONY: all install build run test lint regress reference data data-fashion clean
 
 all: build
 
@@ -55,6 +55,11 @@ reference:
 # Full MNIST (IDX files) into data/mnist, SHA-256 checked; needs internet.
 data:
 	bash data-scripts/fetch-mnist.sh data/mnist
+
+# Fashion-MNIST (60,000 + 10,000 images, MIT licence) from Debian's archive into /usr/share/datasets/fashion-mnist,
+# for data.source: fashion and configs/fashion/; needs apt-get (root or sudo), no other download.
+data-fashion:
+	bash data-scripts/install-fashion.sh
 
 clean:
 	rm -rf dist

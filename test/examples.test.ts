@@ -49,6 +49,21 @@ describe('examples/slurm-array.sh', () => {
   });
 });
 
+describe('examples/github-actions/sweep.yml', () => {
+  const workflow = readFileSync(join(ROOT, 'examples', 'github-actions', 'sweep.yml'), 'utf8');
+
+  it('shards 1..N over the matrix, N its size, and a rerun shard replaces its artifact', () => {
+    const shards = /shard: \[([\d, ]+)\]/.exec(workflow)?.[1].split(',').map(Number);
+    assert.deepEqual(
+      shards,
+      Array.from({ length: shards?.length ?? 0 }, (_, i) => i + 1),
+      'a 1-based matrix',
+    );
+    assert.ok(workflow.includes('--shard ${{ matrix.shard }}/${{ strategy.job-total }} '));
+    assert.match(workflow, /overwrite: true/);
+  });
+});
+
 describe('Dockerfile and examples/k8s-indexed-job.yaml', () => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   const job = readFileSync(join(ROOT, 'examples', 'k8s-indexed-job.yaml'), 'utf8');
@@ -60,6 +75,11 @@ describe('Dockerfile and examples/k8s-indexed-job.yaml', () => {
     assert.match(dockerfile, /^FROM node:20-slim$/m);
     assert.equal(/^WORKDIR (\S+)$/m.exec(dockerfile)?.[1], /workingDir: (\S+)/.exec(job)?.[1]);
     assert.match(dockerfile, /^ENTRYPOINT \["\.\/bin\/ln-repro"\]$/m);
+  });
+
+  it("shards 1..N with N = completions (the pods' indexes are 0-based)", () => {
+    const completions = /completions: (\d+)/.exec(job)?.[1];
+    assert.match(job, new RegExp(`--shard \\$\\(\\(JOB_COMPLETION_INDEX \\+ 1\\)\\)/${completions} `));
   });
 
   it('runs npm scripts that exist, and leaves tfjs-node-gpu out but not the optional native bindings', () => {

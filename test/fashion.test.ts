@@ -1,0 +1,111 @@
+// The IDX loader on real files: Debian's Fashion-MNIST (dataset-fashion-mnist), all 70,000 images and labels, and
+// data.source fashion. Skipped, saying how to install the files, where they are absent; CI installs them and sets
+// LN_REPRO_REQUIRE_FASHION=1, so that there a missing package fails instead of skipping.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULTS, runConfigSchema } from '../src/config/schema';
+import { loadDataset } from '../src/data/dataset';
+import { fashionSource, loadIdxSplit } from '../src/data/idx';
+import { UserError } from '../src/errors';
+
+const DIR = DEFAULTS.fashionDir;
+const present = existsSync(join(DIR, 'train-images-idx3-ubyte.gz'));
+const required = process.env.LN_REPRO_REQUIRE_FASHION === '1';
+const skip =
+  present || required
+    ? false
+    : `Fashion-MNIST is not installed in ${DIR}: \`sudo apt-get install dataset-fashion-mnist\` (make data-fashion) runs these tests`;
+
+/**
+ * Facts about the files, computed with Python's gzip and struct (not this loader): pixel sums (bytes 0..255) of
+ * the first three images and the last, labels of the same images, the sum over all pixels. Every class has 6,000
+ * training and 1,000 test images (Xiao et al. 2017); the first training image is an ankle boot (9).
+ */
+const KNOWN = {
+  train: {
+    count: 60000,
+    perClass: 6000,
+    at: { 0: [9, 76247], 1: [0, 84598], 2: [0, 28662], 59999: [5, 16684] },
+    total: 3431114169,
+  },
+  t10k: {
+    count: 10000,
+    perClass: 1000,
+    at: { 0: [9, 33456], 1: [2, 100994], 2: [1, 51520], 9999: [5, 24390] },
+    total: 573469082,
+  },
+} as const;
+
+/** The bytes of image i again (the loader returns them divided by 255). */
+function byteSum(images: Float32Array, i: number): number {
+  let sum = 0;
+  for (let p = i * 784; p < (i + 1) * 784; p++) sum += Math.round(images[p] * 255);
+  return sum;
+}
+
+describe('Fashion-MNIST from Debian (real IDX files)', { skip }, () => {
+  for (const prefix of ['train', 't10k'] as const) {
+    it(`reads all ${KNOWN[prefix].count} ${prefix} images and labels: counts, label histogram, pixel sums`, () => {
+      const known = KNOWN[prefix];
+      const split = loadIdxSplit(DIR, prefix, fashionSource(DIR));
+      assert.equal(split.count, known.count);
+      assert.equal(split.labels.length, known.count);
+      assert.equal(split.images.length, known.count * 784);
+      const histogram = new Array<number>(10).fill(0);
+      for (const label of split.labels) histogram[label]++;
+      assert.deepEqual(histogram, new Array<number>(10).fill(known.perClass));
+      for (const [index, [label, sum]] of Object.entries(known.at)) {
+        assert.equal(split.labels[Number(index)], label, `label of image ${index}`);
+        assert.equal(byteSum(split.images, Number(index)), sum, `pixel sum of image ${index}`);
+      }
+      let total = 0;
+      for (let i = 0; i < split.count; i++) total += byteSum(split.images, i);
+      assert.equal(total, known.total);
+    });
+  }
+
+  it('serves data.source fashion: full splits in file order, seeded subsets, the origin named', () => {
+    const base = { source: 'fashion', dir: DEFAULTS.idxDir, seed: 0, permute: false, view: 'flat' } as const;
+    const full = loadDataset({ ...base, train: 60000, test: 10000 });
+    assert.equal(full.train.count, 60000);
+    assert.equal(full.test.count, 10000);
+    assert.equal(byteSum(full.test.images, 1), KNOWN.t10k.at[1][1]);
+    assert.match(full.origin, /Fashion-MNIST.*dataset-fashion-mnist/);
+    const some = loadDataset({ ...base, train: 500, test: 100 });
+    assert.equal(some.train.count, 500);
+    assert.equal(some.test.count, 100);
+    assert.throws(
+      () => loadDataset({ ...base, train: 60001, test: 10 }),
+      (e: unknown) => e instanceof UserError && /data.train: asked for 60001 examples/.test(e.message),
+    );
+  });
+});
+
+describe('data.source fashion without the files or with a data.dir', () => {
+  it('says how to install the package when a file is missing', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ln-repro-fashion-'));
+    assert.throws(
+      () => loadIdxSplit(empty, 'train', fashionSource(empty)),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.message.startsWith(`data.source fashion (${empty}): missing train-images-idx3-ubyte`) &&
+        e.message.includes('apt-get install dataset-fashion-mnist'),
+    );
+  });
+
+  it('refuses a data.dir, which only data.source idx reads', () => {
+    const config = {
+      name: 'f',
+      data: { source: 'fashion', dir: '/somewhere', train: 1000, test: 10 },
+      model: { kind: 'mlp' },
+    };
+    const result = runConfigSchema.safeParse(config);
+    assert.equal(result.success, false);
+    assert.deepEqual(result.error?.issues[0].path, ['data', 'dir']);
+    assert.match(result.error?.issues[0].message ?? '', /applies to data.source idx only/);
+    assert.equal(runConfigSchema.safeParse({ ...config, data: { ...config.data, dir: undefined } }).success, true);
+  });
+});

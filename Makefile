@@ -1,10 +1,11 @@
 # ln-repro: `make run` installs, builds and runs configs/mnist-bs4.yaml; `make test` runs the tests;
-# `make lint` checks formatting (prettier) and lint (eslint, with the layers of src/); `make regress` runs the CI-sized ablations (configs/ci/) and checks the paper's claims on them.
+# `make lint` checks formatting (prettier) and lint (eslint, with the layers of src/); `make regress` runs the CI-sized ablations (configs/ci/) and checks the paper's claims on them;
+# `make cluster-test` runs the Slurm template under a real Slurm; `make fashion` the claims at full data scale.
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 CI_OUT := results/ci
 
-.PHONY: all install build run test lint regress reference data data-fashion clean
+.PHONY: all install build run test lint regress cluster-test reference fashion reference-fashion data data-fashion clean
 
 all: build
 
@@ -41,6 +42,12 @@ regress: build
 	./bin/ln-repro invariance --json $(CI_OUT)/invariance.json || status=1; \
 	exit $$status
 
+# examples/slurm-array.sh under a real single-node Slurm (test/cluster/slurm-test.sh): as root, installs Slurm and
+# munge from Debian when missing, starts and afterwards stops its daemons, submits a tiny sweep as a job array and
+# checks the results against a local run; uses, and leaves alone, a Slurm that already answers. About 40 s.
+cluster-test: build
+	bash test/cluster/slurm-test.sh
+
 # Refresh results/reference/ from a finished `make regress`: each CI experiment's summary.csv, check.json,
 # report.md and figures, the check output and the invariance table (small files only; committed).
 reference:
@@ -51,6 +58,24 @@ reference:
 	done
 	./bin/ln-repro check $(CI_OUT)/ci-* > results/reference/check.txt || true
 	cp $(CI_OUT)/invariance.json results/reference/invariance.json
+
+# The claims at full data scale: configs/fashion/ on all 60,000 Fashion-MNIST training images (about 1 hour on 2
+# CPU cores, --jobs 2; each config states its time), then their claims. Results in results/fashion-*.
+FASHION_OUT := results
+fashion: build data-fashion
+	@status=0; \
+	for config in configs/fashion/*.yaml; do ./bin/ln-repro run "$$config" --jobs 2 --out $(FASHION_OUT) --no-check || status=1; done; \
+	./bin/ln-repro check $(FASHION_OUT)/fashion-* || status=1; \
+	exit $$status
+
+# Refresh results/reference/fashion/ from a finished `make fashion` (small files only; committed).
+reference-fashion:
+	rm -rf results/reference/fashion
+	for dir in $(FASHION_OUT)/fashion-*; do \
+	  name=$$(basename $$dir); mkdir -p results/reference/fashion/$$name; \
+	  cp $$dir/summary.csv $$dir/check.json $$dir/report.md $$dir/*.png $$dir/*.svg results/reference/fashion/$$name/; \
+	done
+	./bin/ln-repro check $(FASHION_OUT)/fashion-* > results/reference/fashion/check.txt || true
 
 # Full MNIST (IDX files) into data/mnist, SHA-256 checked; needs internet.
 data:

@@ -7,7 +7,13 @@
 set -euo pipefail
 
 dir=/usr/share/datasets/fashion-mnist
-if [[ -f $dir/train-images-idx3-ubyte.gz && -f $dir/t10k-labels-idx1-ubyte.gz ]]; then
+present() {
+  local split kind
+  for split in train t10k; do
+    for kind in images-idx3 labels-idx1; do [[ -s $dir/$split-$kind-ubyte.gz ]] || return 1; done
+  done
+}
+if present; then
   echo "install-fashion: Fashion-MNIST is installed in $dir"
   exit 0
 fi
@@ -18,7 +24,12 @@ if ! command -v apt-get >/dev/null; then
 fi
 sudo=()
 if ((EUID != 0)); then sudo=(sudo); fi
-install() { DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends -q dataset-fashion-mnist; }
+# --reinstall: also restores files deleted from an installed package.
+apt_install() {
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -q --reinstall \
+    dataset-fashion-mnist
+}
 # A fresh machine may have no package lists yet: update once if the first try cannot find the package.
-install || { "${sudo[@]}" apt-get update -q && install; }
+apt_install || { "${sudo[@]}" apt-get update -q && apt_install; }
+present || { echo "install-fashion: the package is installed but $dir lacks its files" >&2 && exit 1; }
 echo "install-fashion: Fashion-MNIST installed in $dir"

@@ -92,7 +92,7 @@ describe('data.source fashion without the files or with a data.dir', () => {
       (e: unknown) =>
         e instanceof UserError &&
         e.message.startsWith(`data.source fashion (${empty}): missing train-images-idx3-ubyte`) &&
-        e.message.includes('apt-get install dataset-fashion-mnist'),
+        e.message.includes('apt-get install --reinstall dataset-fashion-mnist'),
     );
   });
 

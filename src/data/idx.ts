@@ -20,13 +20,13 @@ export function mnistSource(dir: string): IdxSource {
   return { label: `data.dir "${dir}"`, missing: fetch, corrupt: `delete it and ${fetch}` };
 }
 
-/** data.source fashion: Debian's dataset-fashion-mnist. */
+/** data.source fashion: Debian's dataset-fashion-mnist (--reinstall also restores a deleted or damaged file). */
 export function fashionSource(dir: string): IdxSource {
-  const apt = 'dataset-fashion-mnist` (`make data-fashion`)';
+  const apt = '`sudo apt-get install --reinstall dataset-fashion-mnist`';
   return {
     label: `data.source fashion (${dir})`,
-    missing: `install Debian's Fashion-MNIST: \`sudo apt-get install ${apt}; elsewhere use data.source idx with data.dir naming a folder of the Fashion-MNIST IDX files`,
-    corrupt: `reinstall it: \`sudo apt-get install --reinstall ${apt}`,
+    missing: `install Debian's Fashion-MNIST: ${apt}; elsewhere use data.source idx with data.dir naming a folder of the Fashion-MNIST IDX files`,
+    corrupt: `reinstall it: ${apt}`,
   };
 }
 

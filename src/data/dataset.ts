@@ -1,8 +1,7 @@
 // Builds the train/test split a run asks for: source, seeded subsets, optional fixed pixel permutation.
 import { UserError } from '../errors';
-import type { DataConfig } from '../config/schema';
+import { DEFAULTS, type DataConfig } from '../config/schema';
 import { loadBundled } from './bundled';
-import { DEFAULTS } from '../config/schema';
 import { fashionSource, loadIdxSplit, mnistSource, type IdxSource } from './idx';
 import { permutation, rngFor } from './rng';
 import { pick, PIXELS, type Dataset, type Split } from './types';
@@ -36,12 +35,19 @@ function subset(split: Split, count: number, seed: number, purpose: string): Spl
   return pick(split, permutation(split.count, rngFor(seed, purpose)).subarray(0, count));
 }
 
-/** The IDX files of `source` in `dir` (train and t10k), seeded subsets of each. */
-function fromIdx(cfg: DataConfig, prepare: Prepare, dir: string, source: IdxSource, origin: string): Dataset {
+/** The IDX files in `dir` (train and t10k; `kind` names them in messages), seeded subsets of each. */
+interface IdxFiles {
+  dir: string;
+  kind: string;
+  source: IdxSource;
+  origin: string;
+}
+
+function fromIdx(cfg: DataConfig, prepare: Prepare, { dir, kind, source, origin }: IdxFiles): Dataset {
   const train = prepare(loadIdxSplit(dir, 'train', source), 'binarize-train');
   const test = prepare(loadIdxSplit(dir, 't10k', source), 'binarize-test');
-  if (cfg.train > train.count) throw tooFew('train', cfg.train, train.count, `${origin} training`);
-  if (cfg.test > test.count) throw tooFew('test', cfg.test, test.count, `${origin} test`);
+  if (cfg.train > train.count) throw tooFew('train', cfg.train, train.count, `${kind} training (${dir})`);
+  if (cfg.test > test.count) throw tooFew('test', cfg.test, test.count, `${kind} test (${dir})`);
   return {
     train: subset(train, cfg.train, cfg.seed, 'train-subset'),
     test: subset(test, cfg.test, cfg.seed, 'test-subset'),
@@ -52,15 +58,13 @@ function fromIdx(cfg: DataConfig, prepare: Prepare, dir: string, source: IdxSour
 
 function fromSource(cfg: DataConfig, prepare: Prepare): Dataset {
   if (cfg.source === 'bundled') return fromBundled(cfg, prepare);
-  if (cfg.source === 'idx') return fromIdx(cfg, prepare, cfg.dir, mnistSource(cfg.dir), `idx (${cfg.dir})`);
+  if (cfg.source === 'idx') {
+    const dir = cfg.dir;
+    return fromIdx(cfg, prepare, { dir, kind: 'IDX', source: mnistSource(dir), origin: `idx (${dir})` });
+  }
   const dir = DEFAULTS.fashionDir;
-  return fromIdx(
-    cfg,
-    prepare,
-    dir,
-    fashionSource(dir),
-    `fashion (Fashion-MNIST, Debian dataset-fashion-mnist, ${dir})`,
-  );
+  const origin = `fashion (Fashion-MNIST, Debian dataset-fashion-mnist, ${dir})`;
+  return fromIdx(cfg, prepare, { dir, kind: 'Fashion-MNIST', source: fashionSource(dir), origin });
 }
 
 function permutePixels(split: Split, perm: Int32Array): Split {

@@ -48,19 +48,26 @@ regress: build
 cluster-test: build
 	bash test/cluster/slurm-test.sh
 
+# $(call keep-reports,EXPERIMENT_DIRS,DEST): each experiment's summary.csv, check.json, report.md and figures into
+# DEST/<name>/, and the check output of them all into DEST/check.txt (small files only; committed).
+define keep-reports
+	for dir in $(1); do \
+	  name=$$(basename $$dir); mkdir -p $(2)/$$name; \
+	  cp $$dir/summary.csv $$dir/check.json $$dir/report.md $$dir/*.png $$dir/*.svg $(2)/$$name/; \
+	done
+	./bin/ln-repro check $(1) > $(2)/check.txt || true
+endef
+
 # Refresh results/reference/ from a finished `make regress`: each CI experiment's summary.csv, check.json,
 # report.md and figures, the check output and the invariance table (small files only; committed).
 reference:
 	rm -rf results/reference/ci-*
-	for dir in $(CI_OUT)/ci-*; do \
-	  name=$$(basename $$dir); mkdir -p results/reference/$$name; \
-	  cp $$dir/summary.csv $$dir/check.json $$dir/report.md $$dir/*.png $$dir/*.svg results/reference/$$name/; \
-	done
-	./bin/ln-repro check $(CI_OUT)/ci-* > results/reference/check.txt || true
+	$(call keep-reports,$(CI_OUT)/ci-*,results/reference)
 	cp $(CI_OUT)/invariance.json results/reference/invariance.json
 
 # The claims at full data scale: configs/fashion/ on all 60,000 Fashion-MNIST training images (1 h 12 min on 2
-# CPU cores, --jobs 2; each config states its time), then their claims (two of which fail at this scale: README). Results in results/fashion-*.
+# CPU cores, --jobs 2; each config states its time), then their claims (two of which fail at this scale: README).
+# Results in results/fashion-*.
 FASHION_OUT := results
 fashion: build data-fashion
 	@status=0; \
@@ -71,11 +78,7 @@ fashion: build data-fashion
 # Refresh results/reference/fashion/ from a finished `make fashion` (small files only; committed).
 reference-fashion:
 	rm -rf results/reference/fashion
-	for dir in $(FASHION_OUT)/fashion-*; do \
-	  name=$$(basename $$dir); mkdir -p results/reference/fashion/$$name; \
-	  cp $$dir/summary.csv $$dir/check.json $$dir/report.md $$dir/*.png $$dir/*.svg results/reference/fashion/$$name/; \
-	done
-	./bin/ln-repro check $(FASHION_OUT)/fashion-* > results/reference/fashion/check.txt || true
+	$(call keep-reports,$(FASHION_OUT)/fashion-*,results/reference/fashion)
 
 # Full MNIST (IDX files) into data/mnist, SHA-256 checked; needs internet.
 data:

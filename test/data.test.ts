@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadDataset } from '../src/data/dataset';
-import { IdxError, loadIdxSplit, parseIdxImages, parseIdxLabels } from '../src/data/idx';
+import { IdxError, loadIdxSplit, mnistSource, parseIdxImages, parseIdxLabels } from '../src/data/idx';
 import { UserError } from '../src/errors';
 import { epochBatches, stepsPerEpoch } from '../src/train/batches';
 
@@ -52,7 +52,7 @@ describe('IDX files', () => {
 
   it('loads plain and gzipped splits with pixels scaled to [0, 1]', () => {
     for (const gz of [false, true]) {
-      const split = loadIdxSplit(writeIdxDir({ gz }), 'train');
+      const split = loadIdxSplit(mnistSource(writeIdxDir({ gz })), 'train');
       assert.equal(split.count, 6);
       assert.deepEqual(Array.from(split.labels), [0, 1, 2, 3, 4, 5]);
       assert.equal(split.images[784 * 2 + 10], Math.fround(((2 * 40 + 10) % 256) / 255));
@@ -79,7 +79,7 @@ describe('IDX files', () => {
   it('turns a corrupt or missing file into a user error that says to run make data', () => {
     const dir = writeIdxDir({ trainImages: idxImages(6, () => 0).subarray(0, 100) });
     assert.throws(
-      () => loadIdxSplit(dir, 'train'),
+      () => loadIdxSplit(mnistSource(dir), 'train'),
       (e: unknown) =>
         e instanceof UserError &&
         /train-images-idx3-ubyte: corrupt IDX file/.test(e.message) &&
@@ -87,7 +87,7 @@ describe('IDX files', () => {
     );
     const empty = mkdtempSync(join(tmpdir(), 'ln-repro-empty-'));
     assert.throws(
-      () => loadIdxSplit(empty, 'train'),
+      () => loadIdxSplit(mnistSource(empty), 'train'),
       (e: unknown) =>
         e instanceof UserError && /missing train-images-idx3-ubyte/.test(e.message) && /make data/.test(e.message),
     );
@@ -95,7 +95,7 @@ describe('IDX files', () => {
 
   it('checks that images and labels agree in number', () => {
     const dir = writeIdxDir({ trainImages: idxImages(5, () => 0) });
-    assert.throws(() => loadIdxSplit(dir, 'train'), /6 labels for 5 images/);
+    assert.throws(() => loadIdxSplit(mnistSource(dir), 'train'), /6 labels for 5 images/);
   });
 
   it('serves data.source idx with seeded subsets', () => {

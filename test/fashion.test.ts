@@ -50,7 +50,7 @@ describe('Fashion-MNIST from Debian (real IDX files)', { skip }, () => {
   for (const prefix of ['train', 't10k'] as const) {
     it(`reads all ${KNOWN[prefix].count} ${prefix} images and labels: counts, label histogram, pixel sums`, () => {
       const known = KNOWN[prefix];
-      const split = loadIdxSplit(DIR, prefix, fashionSource(DIR));
+      const split = loadIdxSplit(fashionSource(DIR), prefix);
       assert.equal(split.count, known.count);
       assert.equal(split.labels.length, known.count);
       assert.equal(split.images.length, known.count * 784);
@@ -92,7 +92,7 @@ describe('data.source fashion without the files or with a data.dir', () => {
   it('says how to install the package when a file is missing', () => {
     const empty = mkdtempSync(join(tmpdir(), 'ln-repro-fashion-'));
     assert.throws(
-      () => loadIdxSplit(empty, 'train', fashionSource(empty)),
+      () => loadIdxSplit(fashionSource(empty), 'train'),
       (e: unknown) =>
         e instanceof UserError &&
         e.message.startsWith(`data.source fashion (${empty}): missing train-images-idx3-ubyte`) &&

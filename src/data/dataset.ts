@@ -35,36 +35,25 @@ function subset(split: Split, count: number, seed: number, purpose: string): Spl
   return pick(split, permutation(split.count, rngFor(seed, purpose)).subarray(0, count));
 }
 
-/** The IDX files in `dir` (train and t10k; `kind` names them in messages), seeded subsets of each. */
-interface IdxFiles {
-  dir: string;
-  kind: string;
-  source: IdxSource;
-  origin: string;
-}
-
-function fromIdx(cfg: DataConfig, prepare: Prepare, { dir, kind, source, origin }: IdxFiles): Dataset {
-  const train = prepare(loadIdxSplit(dir, 'train', source), 'binarize-train');
-  const test = prepare(loadIdxSplit(dir, 't10k', source), 'binarize-test');
+/** The train and t10k files of an IDX source, seeded subsets of each. */
+function fromIdx(cfg: DataConfig, prepare: Prepare, source: IdxSource): Dataset {
+  const train = prepare(loadIdxSplit(source, 'train'), 'binarize-train');
+  const test = prepare(loadIdxSplit(source, 't10k'), 'binarize-test');
+  const { kind, dir } = source;
   if (cfg.train > train.count) throw tooFew('train', cfg.train, train.count, `${kind} training (${dir})`);
   if (cfg.test > test.count) throw tooFew('test', cfg.test, test.count, `${kind} test (${dir})`);
   return {
     train: subset(train, cfg.train, cfg.seed, 'train-subset'),
     test: subset(test, cfg.test, cfg.seed, 'test-subset'),
     dims: PIXELS,
-    origin,
+    origin: source.origin,
   };
 }
 
 function fromSource(cfg: DataConfig, prepare: Prepare): Dataset {
   if (cfg.source === 'bundled') return fromBundled(cfg, prepare);
-  if (cfg.source === 'idx') {
-    const dir = cfg.dir;
-    return fromIdx(cfg, prepare, { dir, kind: 'IDX', source: mnistSource(dir), origin: `idx (${dir})` });
-  }
-  const dir = DEFAULTS.fashionDir;
-  const origin = `fashion (Fashion-MNIST, Debian dataset-fashion-mnist, ${dir})`;
-  return fromIdx(cfg, prepare, { dir, kind: 'Fashion-MNIST', source: fashionSource(dir), origin });
+  if (cfg.source === 'idx') return fromIdx(cfg, prepare, mnistSource(cfg.dir));
+  return fromIdx(cfg, prepare, fashionSource(DEFAULTS.fashionDir));
 }
 
 function permutePixels(split: Split, perm: Int32Array): Split {

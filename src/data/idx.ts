@@ -7,26 +7,42 @@ import { IMAGE_SIDE, type Split } from './types';
 
 const IMAGES_MAGIC = 0x00000803; // unsigned bytes, 3 dimensions
 const LABELS_MAGIC = 0x00000801; // unsigned bytes, 1 dimension
-/** How a loader names the folder in its messages, and what to do about a missing or a corrupt file. */
+/**
+ * A set of IDX files: their folder, what messages call them (`kind`, `label`), what to do about a missing or a
+ * corrupt file, and the dataset's `origin` as runs record it.
+ */
 export interface IdxSource {
+  dir: string;
+  kind: string;
   label: string;
   missing: string;
   corrupt: string;
+  origin: string;
 }
 
 /** data.source idx: MNIST in data.dir, fetched by `make data`. */
 export function mnistSource(dir: string): IdxSource {
   const fetch = 'run `make data` to download MNIST (data-scripts/fetch-mnist.sh)';
-  return { label: `data.dir "${dir}"`, missing: fetch, corrupt: `delete it and ${fetch}` };
+  return {
+    dir,
+    kind: 'IDX',
+    label: `data.dir "${dir}"`,
+    missing: fetch,
+    corrupt: `delete it and ${fetch}`,
+    origin: `idx (${dir})`,
+  };
 }
 
 /** data.source fashion: Debian's dataset-fashion-mnist (--reinstall also restores a deleted or damaged file). */
 export function fashionSource(dir: string): IdxSource {
   const apt = '`sudo apt-get install --reinstall dataset-fashion-mnist`';
   return {
+    dir,
+    kind: 'Fashion-MNIST',
     label: `data.source fashion (${dir})`,
     missing: `install Debian's Fashion-MNIST: ${apt}; elsewhere use data.source idx with data.dir naming a folder of the Fashion-MNIST IDX files`,
     corrupt: `reinstall it: ${apt}`,
+    origin: `fashion (Fashion-MNIST, Debian dataset-fashion-mnist, ${dir})`,
   };
 }
 
@@ -79,9 +95,9 @@ export function parseIdxLabels(buf: Buffer): Uint8Array {
 }
 
 /** Reads `name` or `name.gz` from `dir`, whichever exists (plain first). */
-function readMaybeGz(dir: string, name: string, source: IdxSource): { path: string; buf: Buffer } {
+function readMaybeGz(source: IdxSource, name: string): { path: string; buf: Buffer } {
   for (const candidate of [name, `${name}.gz`]) {
-    const path = join(dir, candidate);
+    const path = join(source.dir, candidate);
     if (!existsSync(path)) continue;
     let buf = readFileSync(path);
     if (candidate.endsWith('.gz')) {
@@ -97,9 +113,9 @@ function readMaybeGz(dir: string, name: string, source: IdxSource): { path: stri
 }
 
 /** One IDX split (`train` or `t10k`) as pixels in [0, 1]. */
-export function loadIdxSplit(dir: string, prefix: 'train' | 't10k', source = mnistSource(dir)): Split {
-  const img = readMaybeGz(dir, `${prefix}-images-idx3-ubyte`, source);
-  const lab = readMaybeGz(dir, `${prefix}-labels-idx1-ubyte`, source);
+export function loadIdxSplit(source: IdxSource, prefix: 'train' | 't10k'): Split {
+  const img = readMaybeGz(source, `${prefix}-images-idx3-ubyte`);
+  const lab = readMaybeGz(source, `${prefix}-labels-idx1-ubyte`);
   let images: IdxImages;
   let labels: Uint8Array;
   try {

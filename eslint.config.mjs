@@ -1,4 +1,5 @@
 // Lint: typescript-eslint's type-checked rules, import cycles, and the layers of src/ (CONTRIBUTING.md).
+import { resolve } from 'node:path';
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import importX from 'eslint-plugin-import-x';
@@ -9,21 +10,28 @@ import tseslint from 'typescript-eslint';
  * folders), so the folders cannot import each other in a cycle.
  */
 const LAYERS = [
-  ['errors.ts', 'util'],
+  ['errors.ts'],
+  ['util'],
   ['metrics'],
-  ['config'],
   ['data', 'backend'],
   ['norm'],
   ['models'],
   ['train'],
   ['tasks'],
+  ['config'],
   ['results'],
   ['experiments', 'report', 'bench', 'invariance'],
   ['cli'],
 ];
 
-/** Beyond the layers: the report reads result files and asks the tasks what to show; it never trains. */
-const FORBIDDEN = { report: ['train', 'models', 'norm', 'backend', 'data'] };
+/**
+ * What each kind declares without tfjs (src/<family>/catalog.ts, src/<family>/<kind>/spec.ts) and the config's
+ * types: the files of the layers below that the report may read.
+ */
+const DECLARATIONS = ['src/*/catalog.ts', 'src/**/spec.ts', 'src/{tasks/schema,metrics/types}.ts'];
+
+/** Beyond the layers: the report reads result files and the kinds' declarations; it never trains (nor loads tfjs). */
+const FORBIDDEN = { report: ['train', 'models', 'norm', 'backend', 'data', 'tasks', 'metrics'] };
 
 const zones = LAYERS.flatMap((layer, i) =>
   layer.flatMap((target) =>
@@ -40,8 +48,10 @@ const zones = LAYERS.flatMap((layer, i) =>
   Object.entries(FORBIDDEN).flatMap(([target, froms]) =>
     froms.map((from) => ({
       target: `./src/${target}`,
-      from: `./src/${from}`,
-      message: `src/${target} must not import src/${from} (eslint.config.mjs FORBIDDEN, CONTRIBUTING.md)`,
+      // As globs, so that the declarations can be excepted (globs match absolute paths).
+      from: resolve(import.meta.dirname, 'src', from, '**'),
+      except: DECLARATIONS.map((d) => resolve(import.meta.dirname, d)),
+      message: `src/${target} must not import src/${from}, but for the kinds' declarations (eslint.config.mjs FORBIDDEN, CONTRIBUTING.md)`,
     })),
   ),
 );
@@ -80,6 +90,21 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
+    // The config, the results, the report and every kind's declaration load no tfjs (`ln-repro report` and `check`
+    // start without it); test/tfjs-free.test.ts checks the whole module graph at run time.
+    files: [...DECLARATIONS, 'src/{config,results,report,data}/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@tensorflow/*'], allowTypeImports: true, message: 'a tfjs-free module (eslint.config.mjs)' },
+          ],
+        },
+      ],
     },
   },
   {

@@ -6,12 +6,13 @@ import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
 import { cellStepCase, compositeNorm, mlpStepCase, normCase } from '../src/bench/cases';
 import { drawStepCase } from '../src/bench/draw';
-import { createBatchNorm } from '../src/norm/batch-norm';
-import { createLayerNorm } from '../src/norm/layer-norm';
+import { createBatchNorm } from '../src/norm/batch/batch-norm';
+import { createLayerNorm } from '../src/norm/layer';
+import { disposeModule } from '../src/util/module';
 import { formatRow } from '../src/bench/run-bench';
 import { interleavedMediansMs, medianMs } from '../src/bench/timing';
 import { NORMALIZE } from '../src/backend/kernels/normalize';
-import { maxRelError, onKernel, randomMatrix, useBackend } from './helpers';
+import { maxRelError, normSettings, onKernel, randomMatrix, useBackend } from './helpers';
 
 const ONCE = { warmup: 1, warmupMs: 0, reps: 1, minReps: 1, budgetMs: 0 };
 
@@ -88,21 +89,13 @@ describe('bench cases [wasm]', () => {
   });
 
   it('the composite baselines compute what ours computes: values and gradients', async () => {
-    for (const [axis, create] of [
-      [1, createLayerNorm],
-      [0, createBatchNorm],
+    for (const [axis, create, norm] of [
+      [1, createLayerNorm, 'layer'],
+      [0, createBatchNorm, 'batch'],
     ] as const) {
       const x = tf.tensor2d(randomMatrix(6, 10, 3, 2, 1));
       const dy = tf.tensor2d(randomMatrix(6, 10, 4));
-      const ours = create({
-        name: 'ours',
-        units: 10,
-        epsilon: 1e-5,
-        gainInit: 1,
-        biasInit: 0,
-        statistics: 'running',
-        momentum: 0.9,
-      });
+      const ours = create({ name: 'ours', units: 10, settings: normSettings(norm) });
       const composite = compositeNorm(axis, 10);
       enableFastPaths();
       const a = tf.valueAndGrads((input: tf.Tensor) => ours.apply(input as tf.Tensor2D, true))([x], dy);
@@ -117,7 +110,8 @@ describe('bench cases [wasm]', () => {
         `axis ${axis}: input gradients`,
       );
       composite.dispose();
-      tf.dispose([x, dy, a.value, b.value, ...a.grads, ...b.grads, ...ours.trainable, ...ours.state]);
+      disposeModule(ours);
+      tf.dispose([x, dy, a.value, b.value, ...a.grads, ...b.grads]);
     }
   });
 

@@ -4,10 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
-import { resolveModel, rnnSchema, type BnStatistics } from '../src/config/schema';
 import { rngFor } from '../src/data/rng';
-import { createCell, unroll, type Cell, type CellState } from '../src/models/cells';
-import { collectPopulationStatistics } from '../src/norm/population';
+import { createCell } from '../src/models/cells/registry';
+import type { Cell, CellState } from '../src/models/cells/types';
+import { unroll } from '../src/models/cells/unroll';
+import { rnn, rnnSchema } from '../src/models/rnn/spec';
+import { collectPopulationStatistics } from '../src/norm/batch/population';
+import type { BnStatistics } from '../src/norm/batch/spec';
+import { disposeModule } from '../src/util/module';
 import { finiteDifference, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
 
 type M = number[][];
@@ -83,7 +87,7 @@ function gruRef(p: P, norm: string, x: M, s: { h: M }) {
 const [B, D, H, T] = [3, 3, 2, 3];
 
 function makeCell(cell: 'lstm' | 'gru', norm: 'none' | 'layer' | 'batch', bnStats: BnStatistics = 'population'): Cell {
-  const config = resolveModel(
+  const config = rnn.resolve(
     rnnSchema.parse({ kind: 'rnn', cell, hidden: H, norm, gainInit: 0.7, biasInit: 0.1, bnStats }),
   );
   return createCell({ config, inputs: D, rng: rngFor(7, 'test'), name: `${cell}-${norm}` });
@@ -161,17 +165,17 @@ for (const backend of TEST_BACKENDS) {
         assert.deepEqual(await at(7), await at(1), 'beyond the longest trained step: the last step');
         assert.notDeepEqual(await at(0), await at(1), 'statistics differ per step');
         assert.equal(
-          cell.state().length,
+          cell.buffers().length,
           3 * 2 * 2 + 2,
           'mean and variance per step for 3 norms, and 2 fixed zero biases',
         );
-        tf.dispose([...Object.values(cell.params), ...cell.state()]);
+        disposeModule(cell);
       });
     }
 
     it('h_0 is uniform in [-model.h0Scale, h0Scale], the same for every norm, and 0 for h0Scale 0', () => {
       const h0 = (h0Scale: number, norm: 'none' | 'layer') => {
-        const config = resolveModel(rnnSchema.parse({ kind: 'rnn', hidden: 64, norm, h0Scale }));
+        const config = rnn.resolve(rnnSchema.parse({ kind: 'rnn', hidden: 64, norm, h0Scale }));
         const cell = createCell({ config, inputs: 3, rng: rngFor(1, 'test'), name: `h0-${h0Scale}-${norm}`, seed: 5 });
         tf.dispose(Object.values(cell.params));
         return Array.from(cell.h0);
@@ -194,7 +198,7 @@ for (const backend of TEST_BACKENDS) {
       for (const kind of ['lstm', 'gru'] as const) {
         // The sequential-MNIST setting: default init (gains 1, biases 0), 28 inputs, 32 units, 8 blank rows.
         const [batch, inputs, hidden, steps] = [4, 28, 32, 12];
-        const config = resolveModel(rnnSchema.parse({ kind: 'rnn', cell: kind, hidden, norm: 'layer', gainInit: 1 }));
+        const config = rnn.resolve(rnnSchema.parse({ kind: 'rnn', cell: kind, hidden, norm: 'layer', gainInit: 1 }));
         const cell = createCell({ config, inputs, rng: rngFor(3, 'test'), name: `blank-${kind}`, seed: 3 });
         assert.ok(
           cell.h0.some((x) => x !== 0) && cell.h0.every((x) => Math.abs(x) <= 0.1),
@@ -235,7 +239,7 @@ for (const backend of TEST_BACKENDS) {
         got
           .flat()
           .forEach((g, i) => assert.ok(Math.abs(g - ref.h.flat()[i]) < 1e-5, `h[${i}]: ${g} vs ${ref.h.flat()[i]}`));
-        // Gradients through time, from the initial state h_0 (see cells.ts).
+        // Gradients through time, from the initial state h_0 (see src/models/cells/parts.ts).
         const names = Object.keys(cell.params);
         const { grads } = tf.variableGrads(() => {
           let s = cell.initial(B);
@@ -263,7 +267,7 @@ for (const backend of TEST_BACKENDS) {
           worst = Math.max(worst, err);
         }
         assert.ok(Number.isFinite(worst));
-        tf.dispose([...Object.values(cell.params), ...cell.state()]);
+        disposeModule(cell);
       });
 
       it(`${norm === 'none' ? '' : norm === 'layer' ? 'LN-' : 'BN-'}${kind.toUpperCase()}: padded steps of shorter sequences leave the state unchanged and enter no statistics`, async () => {
@@ -294,9 +298,10 @@ for (const backend of TEST_BACKENDS) {
                 Object.entries(cell.params).map(async ([k, v]) => [k, Array.from(await grads[v.name].data())] as const),
               ),
             ),
-            state: await Promise.all(cell.state().map(async (v) => Array.from(await v.data()))),
+            state: await Promise.all(cell.buffers().map(async (v) => Array.from(await v.data()))),
           };
-          tf.dispose([...Object.values(cell.params), ...cell.state(), value, ...Object.values(grads)]);
+          disposeModule(cell);
+          tf.dispose([value, ...Object.values(grads)]);
           return out;
         };
         const clean = await run(xs);

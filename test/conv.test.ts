@@ -3,12 +3,13 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
-import { runConfigSchema, type ConvConfig } from '../src/config/schema';
+import { runConfigSchema } from '../src/config/schema';
 import { buildModel } from '../src/models/registry';
-import { disposeModel } from '../src/models/types';
-import { createBatchNorm } from '../src/norm/batch-norm';
-import { createLayerNorm } from '../src/norm/layer-norm';
-import { maxRelError, randomMatrix, TEST_BACKENDS, toRows, useBackend } from './helpers';
+import type { Classifier } from '../src/models/types';
+import { createBatchNorm } from '../src/norm/batch/batch-norm';
+import { createLayerNorm } from '../src/norm/layer';
+import { disposeModule } from '../src/util/module';
+import { maxRelError, normSettings, randomMatrix, TEST_BACKENDS, toRows, useBackend } from './helpers';
 import { normalizeRef } from './reference';
 
 after(() => disableFastPaths());
@@ -51,36 +52,32 @@ for (const backend of TEST_BACKENDS) {
     const [b, p, c] = [3, 4, 5]; // batch, positions, channels
     const x = () => randomMatrix(b, p * c, 3, 2, 1);
     const gain = randomMatrix(1, c, 4, 0.5, 1)[0];
-    const opts = {
+    const opts = (norm: 'layer' | 'batch') => ({
       name: 'n',
       units: c,
       positions: p,
-      epsilon: 1e-5,
-      gainInit: 1,
-      biasInit: 0,
-      statistics: 'population' as const,
-      momentum: 0.9,
-    };
+      settings: normSettings(norm, { bnStats: 'population' }),
+    });
 
     it('layer norm: per example over all positions and channels, gain per channel', async () => {
       await useBackend(backend);
       enableFastPaths();
-      const ln = createLayerNorm(opts);
-      ln.trainable[0].assign(tf.tensor1d(gain));
+      const ln = createLayerNorm(opts('layer'));
+      ln.parameters()[0].assign(tf.tensor1d(gain));
       const y = await toRows(ln.apply(tf.tensor2d(x()), true));
       const tiled = Array.from({ length: p * c }, (_, j) => gain[j % c]);
       assert.ok(maxRelError(y, normalizeRef(x(), tiled, Array(p * c).fill(0), 1, 1e-5)) < 1e-5);
-      tf.dispose(ln.trainable);
+      disposeModule(ln);
     });
 
     it('batch norm: per channel over the batch and all positions', async () => {
       await useBackend(backend);
       enableFastPaths();
-      const bn = createBatchNorm(opts);
+      const bn = createBatchNorm(opts('batch'));
       const y = (await toRows(bn.apply(tf.tensor2d(x()), true))).flat();
       const rows = x().flatMap((r) => Array.from({ length: p }, (_, q) => r.slice(q * c, (q + 1) * c))); // [b*p, c]
       assert.ok(maxRelError(y, normalizeRef(rows, Array(c).fill(1), Array(c).fill(0), 0, 1e-5).flat()) < 1e-5);
-      tf.dispose([...bn.trainable, ...bn.state]);
+      tf.dispose([...bn.parameters(), ...bn.buffers()]);
     });
   });
 
@@ -94,8 +91,8 @@ for (const backend of TEST_BACKENDS) {
           data: { train: 8, test: 4, view: 'image' },
           model: { kind: 'conv', channels: [4, 6], kernelSize: 3, norm },
           train: { batchSize: 8 },
-        }).model as ConvConfig;
-        const model = buildModel({ config, inputShape: [28, 28, 1], classes: 10, seed: 1 });
+        }).model;
+        const model = buildModel<Classifier>({ config, data: { shape: [28, 28, 1], classes: 10 }, seed: 1 });
         const x = tf.tensor2d(randomMatrix(3, 784, 5, 0.5, 0.5));
         const y = tf.oneHot(tf.tensor1d([1, 2, 3], 'int32'), 10);
         const before = tf.memory().numTensors;
@@ -103,9 +100,9 @@ for (const backend of TEST_BACKENDS) {
           assert.deepEqual(model.logits(x, false).shape, [3, 10]);
           const { grads } = tf.variableGrads(
             () => tf.losses.softmaxCrossEntropy(y, model.logits(x, true)) as tf.Scalar,
-            model.trainable,
+            model.parameters(),
           );
-          for (const v of model.trainable) {
+          for (const v of model.parameters()) {
             const g = grads[v.name].dataSync();
             assert.ok(g.every(Number.isFinite), `${v.name} finite`);
             assert.ok(
@@ -115,8 +112,8 @@ for (const backend of TEST_BACKENDS) {
           }
         });
         assert.equal(tf.memory().numTensors, before);
-        assert.equal(model.trainable.length, norm === 'none' ? 6 : 8);
-        disposeModel(model);
+        assert.equal(model.parameters().length, norm === 'none' ? 6 : 8);
+        disposeModule(model);
       });
     }
   });

@@ -5,8 +5,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadDataset } from '../src/data/dataset';
-import { IdxError, loadIdxSplit, mnistSource, parseIdxImages, parseIdxLabels } from '../src/data/idx';
+import { IdxError, loadIdxSplit, parseIdxImages, parseIdxLabels } from '../src/data/idx';
+import { loadImages as loadDataset } from '../src/data/images';
+import { mnistSource } from '../src/data/sources/idx';
+import { imageSize, pickImages, pickSequences, pickTokens, type SequenceSet, type TokenSet } from '../src/data/types';
 import { UserError } from '../src/errors';
 import { epochBatches, stepsPerEpoch } from '../src/train/batches';
 
@@ -100,11 +102,11 @@ describe('IDX files', () => {
 
   it('serves data.source idx with seeded subsets', () => {
     const dir = writeIdxDir();
-    const d = loadDataset({ source: 'idx', dir, train: 4, test: 3, seed: 0, permute: false, view: 'flat' });
+    const d = loadDataset({ source: 'idx', dir, train: 4, test: 3, seed: 0, permute: false });
     assert.equal(d.train.count, 4);
     assert.deepEqual(Array.from(d.test.labels), [7, 8, 9], 'all of a split is kept in file order');
     assert.throws(
-      () => loadDataset({ source: 'idx', dir, train: 7, test: 3, seed: 0, permute: false, view: 'flat' }),
+      () => loadDataset({ source: 'idx', dir, train: 7, test: 3, seed: 0, permute: false }),
       /data.train: asked for 7/,
     );
   });
@@ -118,14 +120,14 @@ describe('bundled MNIST', () => {
     test: 100,
     seed: 5,
     permute: false,
-    view: 'flat' as const,
   };
 
   it('splits real digits into disjoint train and test sets by data.seed', () => {
     const a = loadDataset(cfg);
     assert.equal(a.train.count, 300);
     assert.equal(a.test.count, 100);
-    assert.equal(a.dims, 784);
+    assert.equal(imageSize(a.train), 784);
+    assert.deepEqual([a.train.shape, a.train.classes], [[28, 28, 1], 10]);
     const max = a.train.images.reduce((m, v) => Math.max(m, v), 0);
     assert.ok(max > 0.9 && max <= 1, 'pixels in [0, 1]');
     assert.ok(new Set(a.train.labels).size === 10, 'every digit appears');
@@ -159,6 +161,45 @@ describe('bundled MNIST', () => {
       () => loadDataset({ ...cfg, train: 9000, test: 2000 }),
       (e: unknown) => e instanceof UserError && /data.train \+ data.test/.test(e.message),
     );
+  });
+});
+
+describe('examples of each kind', () => {
+  it('picks images, vector sequences and token sequences by index, in the order asked', () => {
+    const images = pickImages(
+      {
+        images: Float32Array.from([1, 2, 3, 4, 5, 6]),
+        labels: Uint8Array.from([7, 8, 9]),
+        count: 3,
+        shape: [1, 2, 1],
+        classes: 10,
+      },
+      [2, 0],
+    );
+    assert.deepEqual([Array.from(images.images), Array.from(images.labels), images.count], [[5, 6, 1, 2], [9, 7], 2]);
+    // Three pen-stroke sequences of (dx, dy, pen-up) points: 2, 1 and 3 points long.
+    const strokes: SequenceSet = {
+      width: 3,
+      offsets: Int32Array.from([0, 2, 3, 6]),
+      values: Float32Array.from({ length: 18 }, (_, i) => i),
+      count: 3,
+    };
+    const picked = pickSequences(strokes, [2, 1, 2]);
+    assert.deepEqual(Array.from(picked.offsets), [0, 3, 4, 7]);
+    assert.deepEqual(Array.from(picked.values.subarray(0, 12)), [9, 10, 11, 12, 13, 14, 15, 16, 17, 6, 7, 8]);
+    assert.equal(picked.count, 3);
+    const text: TokenSet = {
+      ids: Int32Array.from([4, 1, 2, 0, 3]),
+      offsets: Int32Array.from([0, 1, 3, 5]),
+      vocabulary: ['a', 'b', 'c', 'd', 'e'],
+      count: 3,
+    };
+    const words = pickTokens(text, [1]);
+    assert.deepEqual(
+      [Array.from(words.ids), Array.from(words.offsets), words.vocabulary],
+      [[1, 2], [0, 2], text.vocabulary],
+    );
+    assert.deepEqual(Array.from(pickTokens(text, []).offsets), [0], 'an empty pick has no tokens');
   });
 });
 

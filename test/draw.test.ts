@@ -1,16 +1,18 @@
 // DRAW (paper section 6.4, Gregor et al. 2015): the attention filterbanks, read and write against a float64
-// reference of the equations (../shared/SPEC.md section 6) and their gradients against finite differences; the KL
+// reference of Gregor et al.'s equations (section 3.2) and their gradients against finite differences; the KL
 // term against its closed form; the bound of a model whose weights are zero against its value by hand; the
 // binarization; a tiny DRAW that trains, leaks nothing and reruns identically.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { enableFastPaths } from '../src/backend/fast';
-import { drawSchema, runConfigSchema, type DrawConfig } from '../src/config/schema';
-import { binarize, loadDataset } from '../src/data/dataset';
-import { filterbank, FILTER_EPSILON, read, write } from '../src/models/draw-attention';
+import { runConfigSchema } from '../src/config/schema';
+import { binarize } from '../src/data/images';
+import type { Dataset, ImageSet } from '../src/data/types';
+import { filterbank, FILTER_EPSILON, read, write } from '../src/models/draw/attention';
 import { buildDraw, disposeDraw, klToStandardNormal } from '../src/models/draw';
-import { finiteDifference, maxRelError, randomMatrix, trainOn, useBackend } from './helpers';
+import { drawSchema, type DrawConfig } from '../src/models/draw/spec';
+import { finiteDifference, loadData, maxRelError, randomMatrix, trainOn, useBackend } from './helpers';
 
 type M = number[][];
 const SIDE = 28;
@@ -169,7 +171,7 @@ describe('DRAW bound by hand', () => {
   ] as const) {
     it(`zero weights (attention ${attention}, norm ${norm}): the bound is what the equations give`, async () => {
       const config = drawConfig({ attention, norm });
-      const model = buildDraw(config, 1);
+      const model = buildDraw({ config, seed: 1 });
       // Every weight 0 (layer norm gains too: a norm of 0 is its bias, 0); then a few biases set by hand.
       for (const v of Object.values(model.params)) v.assign(tf.zerosLike(v));
       const [m, s, beta] = [0.3, -0.2, attention === 'none' ? 0.05 : 0];
@@ -221,7 +223,7 @@ function lstmRef(p: Params, pre: string, x: number[], h: number[], c: number[], 
   return { h: out.map((cv, k) => sigmoid(g[2 * H + k]) * Math.tanh(cv)), c: c2 };
 }
 
-/** DRAW's bound terms for one image, from the equations of ../shared/SPEC.md section 6 (h_0 = 0 here). */
+/** DRAW's bound terms for one image, from Gregor et al.'s equations (sections 2 and 3.2; h_0 = 0 here). */
 function drawRef(p: Params, cfg: DrawConfig, x: number[], eps: (t: number) => number[]) {
   const H = cfg.hidden;
   const layer = cfg.norm === 'layer';
@@ -258,7 +260,7 @@ describe('DRAW against a float64 reference of the whole model', () => {
   ] as const) {
     it(`random weights (attention ${attention}, norm ${norm}): recon and KL per image equal the reference`, async () => {
       const config = drawConfig({ attention, norm, hidden: 5, latent: 3, glimpses: 3, writeSize: 3, h0Scale: 0 });
-      const model = buildDraw(config, 7);
+      const model = buildDraw({ config, seed: 7 });
       // Biases and norm gains moved off their initial values, so that every parameter matters.
       Object.values(model.params).forEach((v, i) =>
         v.assign(tf.add(v, tf.tensor(randomMatrix(1, v.size, 40 + i, 0.3)[0], v.shape))),
@@ -294,6 +296,8 @@ describe('binarized MNIST (data.view binary)', () => {
       images: Float32Array.from({ length: 20000 }, (_, i) => (i % 10) / 9),
       labels: new Uint8Array(1),
       count: 1,
+      shape: [1, 20000, 1] as const,
+      classes: 10,
     };
     const a = binarize(split, 3, 'binarize-train');
     assert.ok(a.images.every((v) => v === 0 || v === 1));
@@ -301,7 +305,7 @@ describe('binarized MNIST (data.view binary)', () => {
     assert.ok(Math.abs(ink - 0.5) < 0.02, `mean ${ink} for mean intensity 0.5`);
     assert.deepEqual(binarize(split, 3, 'binarize-train').images, a.images, 'the same seed, the same digits');
     assert.notDeepEqual(binarize(split, 4, 'binarize-train').images, a.images);
-    const data = loadDataset(runConfigSchema.parse(tinyDraw()).data);
+    const data = loadData(runConfigSchema.parse(tinyDraw())) as Dataset<ImageSet>;
     assert.ok(data.train.images.every((v) => v === 0 || v === 1) && data.test.images.every((v) => v === 0 || v === 1));
   });
 
@@ -332,7 +336,7 @@ describe('a tiny DRAW trains [wasm]', () => {
   for (const norm of ['none', 'layer']) {
     it(`norm ${norm}: the bound falls, no tensor leaks, a rerun gives the same numbers, artifacts made`, async () => {
       const config = runConfigSchema.parse(tinyDraw({ norm }));
-      const data = loadDataset(config.data);
+      const data = loadData(config);
       const before = tf.memory().numTensors;
       const a = await trainOn({ config, data });
       assert.equal(tf.memory().numTensors, before, 'no tensor leaks');

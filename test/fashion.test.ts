@@ -6,12 +6,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULTS, runConfigSchema } from '../src/config/schema';
-import { loadDataset } from '../src/data/dataset';
-import { fashionSource, loadIdxSplit } from '../src/data/idx';
+import { runConfigSchema } from '../src/config/schema';
+import { loadIdxSplit } from '../src/data/idx';
+import { loadImages as loadDataset } from '../src/data/images';
+import { FASHION_DIR, fashionSource } from '../src/data/sources/fashion';
+import { IDX_DIR } from '../src/data/sources/idx';
 import { UserError } from '../src/errors';
 
-const DIR = DEFAULTS.fashionDir;
+const DIR = FASHION_DIR;
 const present = existsSync(join(DIR, 'train-images-idx3-ubyte.gz'));
 const required = process.env.LN_REPRO_REQUIRE_FASHION === '1';
 const skip =
@@ -68,7 +70,7 @@ describe('Fashion-MNIST from Debian (real IDX files)', { skip }, () => {
   }
 
   it('serves data.source fashion: full splits in file order, seeded subsets, the origin named', () => {
-    const base = { source: 'fashion', dir: DEFAULTS.idxDir, seed: 0, permute: false, view: 'flat' } as const;
+    const base = { source: 'fashion', dir: IDX_DIR, seed: 0, permute: false } as const;
     const full = loadDataset({ ...base, train: 60000, test: 10000 });
     assert.equal(full.train.count, 60000);
     assert.equal(full.test.count, 10000);

@@ -4,8 +4,11 @@ import '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '../src/backend/select';
 import type { RunConfig } from '../src/config/schema';
 import { rngFor } from '../src/data/rng';
+import type { BatchNormSettings } from '../src/norm/batch/spec';
+import type { NormKind, NormSettings } from '../src/norm/catalog';
+import { NORM_DEFAULTS } from '../src/norm/spec';
 import type { Dataset } from '../src/data/types';
-import { taskOf } from '../src/tasks/registry';
+import { taskImplementation } from '../src/tasks/registry';
 import { train, type TrainOptions, type TrainResult } from '../src/train/loop';
 
 /** The backends every numerical test runs on (the native one is not installed here). */
@@ -65,12 +68,28 @@ export function reshape(flat: number[], rows: number, cols: number): number[][] 
   return Array.from({ length: rows }, (_, r) => flat.slice(r * cols, (r + 1) * cols));
 }
 
+/**
+ * A model's norm settings for building a norm directly: the schema's defaults but running averages (no population
+ * pass outside the training loop), with `overrides`.
+ */
+export function normSettings(
+  norm: NormKind,
+  overrides: Partial<Omit<NormSettings, 'norm'> & BatchNormSettings> = {},
+): NormSettings & BatchNormSettings {
+  return { ...NORM_DEFAULTS, norm, bnStats: 'running', bnStatsBatch: 5000, bnMomentum: 0.9, ...overrides };
+}
+
+/** The data of the task `config` describes, as its loader gives it (experiments/data.ts caches the same). */
+export function loadData(config: Readonly<RunConfig>): Dataset {
+  return taskImplementation(config).load(config.data);
+}
+
 /** train() on the task `config` describes (what experiments/run-one.ts does, without the run folder). */
 export function trainOn(
   opts: { config: Readonly<RunConfig>; data: Dataset } & Omit<TrainOptions, 'config' | 'task'>,
 ): Promise<TrainResult> {
-  const { data, ...rest } = opts;
-  return train({ ...rest, task: taskOf(opts.config).create(opts.config, data) });
+  const { data, config, ...rest } = opts;
+  return train({ ...rest, config: config.train, task: taskImplementation(config).create(config, data) });
 }
 
 /**

@@ -2,11 +2,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { layerNorm, createLayerNorm } from '../src/norm/layer-norm';
-import { createBatchNorm } from '../src/norm/batch-norm';
+import { layerNorm, createLayerNorm } from '../src/norm/layer';
+import { createBatchNorm } from '../src/norm/batch/batch-norm';
 import { normalizeScaleShift } from '../src/norm/normalize';
-import { beginPopulationPass, collectingPopulation, collectPopulationStatistics } from '../src/norm/population';
-import { finiteDifference, maxRelError, randomMatrix, reshape, KERNEL_BACKENDS, toRows, useBackend } from './helpers';
+import { beginPopulationPass, collectingPopulation, collectPopulationStatistics } from '../src/norm/batch/population';
+import { disposeModule } from '../src/util/module';
+import {
+  finiteDifference,
+  maxRelError,
+  normSettings,
+  randomMatrix,
+  reshape,
+  KERNEL_BACKENDS,
+  toRows,
+  useBackend,
+} from './helpers';
 import { normalizeRef, weightedSum } from './reference';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
 import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
@@ -108,22 +118,14 @@ for (const backend of KERNEL_BACKENDS)
       });
 
       it('computes the same thing in training and evaluation, each example on its own', async () => {
-        const ln = createLayerNorm({
-          name: 'ln',
-          units: COLS,
-          epsilon: EPS,
-          gainInit: 1,
-          biasInit: 0,
-          statistics: 'population',
-          momentum: 0.9,
-        });
+        const ln = createLayerNorm({ name: 'ln', units: COLS, settings: normSettings('layer', { epsilon: EPS }) });
         const x = tf.tensor2d(randomMatrix(ROWS, COLS, 5));
         const train = await toRows(ln.apply(x, true));
         assert.deepEqual(await toRows(ln.apply(x, false)), train);
         assert.ok(
           maxRelError(await toRows(ln.apply(tf.slice(x, [2, 0], [1, -1]) as tf.Tensor2D, false)), [train[2]]) < 1e-6,
         );
-        ln.trainable.forEach((v) => v.dispose());
+        disposeModule(ln);
       });
     });
 
@@ -134,16 +136,12 @@ for (const backend of KERNEL_BACKENDS)
         const bn = createBatchNorm({
           name: 'bn',
           units: COLS,
-          epsilon: EPS,
-          gainInit: 1,
-          biasInit: 0,
-          statistics: 'population',
-          momentum: 0.9,
+          settings: normSettings('batch', { epsilon: EPS, bnStats: 'population' }),
         });
         const x = randomMatrix(ROWS, COLS, 6, 2, -1);
         const y = await toRows(bn.apply(tf.tensor2d(x), true));
         assert.ok(maxRelError(y, normalizeRef(x, Array(COLS).fill(1), Array(COLS).fill(0), 0, EPS)) < 1e-5);
-        [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
+        disposeModule(bn);
       });
 
       it('has gradients for input, gain and bias matching finite differences', () => checkGradients(0, 20));
@@ -153,11 +151,7 @@ for (const backend of KERNEL_BACKENDS)
         const bn = createBatchNorm({
           name: 'bn',
           units: COLS,
-          epsilon: EPS,
-          gainInit: 1,
-          biasInit: 0,
-          statistics: 'running',
-          momentum: m,
+          settings: normSettings('batch', { epsilon: EPS, bnStats: 'running', bnMomentum: m }),
         });
         const x = randomMatrix(ROWS, COLS, 7, 2, 1);
         const trainOut = await toRows(bn.apply(tf.tensor2d(x), true));
@@ -165,29 +159,25 @@ for (const backend of KERNEL_BACKENDS)
         const unbiased = x[0].map((_, j) => x.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / (ROWS - 1));
         const runMean = mean.map((v) => (1 - m) * v); // started at 0
         const runVar = unbiased.map((v) => m * 1 + (1 - m) * v); // started at 1
-        assert.ok(maxRelError(Array.from(await bn.state[0].data()), runMean) < 1e-5);
-        assert.ok(maxRelError(Array.from(await bn.state[1].data()), runVar) < 1e-5);
+        assert.ok(maxRelError(Array.from(await bn.buffers()[0].data()), runMean) < 1e-5);
+        assert.ok(maxRelError(Array.from(await bn.buffers()[1].data()), runVar) < 1e-5);
         const evalOut = await toRows(bn.apply(tf.tensor2d(x), false));
         const expected = x.map((r) => r.map((v, j) => (v - runMean[j]) / Math.sqrt(runVar[j] + EPS)));
         assert.ok(maxRelError(evalOut, expected) < 1e-5);
         assert.ok(maxRelError(evalOut, trainOut) > 0.1, 'evaluation must not use batch statistics');
         // Evaluation leaves the running averages alone.
-        assert.ok(maxRelError(Array.from(await bn.state[0].data()), runMean) < 1e-6);
+        assert.ok(maxRelError(Array.from(await bn.buffers()[0].data()), runMean) < 1e-6);
         // A batch of one has no variance: it moves nothing.
         tf.dispose(bn.apply(tf.tensor2d([x[0]]), true));
-        assert.ok(maxRelError(Array.from(await bn.state[1].data()), runVar) < 1e-6);
-        [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
+        assert.ok(maxRelError(Array.from(await bn.buffers()[1].data()), runVar) < 1e-6);
+        disposeModule(bn);
       });
 
       it('population statistics: training steps leave them alone; a pass pools its batches (float64 reference)', async () => {
         const bn = createBatchNorm({
           name: 'bn',
           units: COLS,
-          epsilon: EPS,
-          gainInit: 1,
-          biasInit: 0,
-          statistics: 'population',
-          momentum: 0.9,
+          settings: normSettings('batch', { epsilon: EPS, bnStats: 'population' }),
         });
         const batches = [
           randomMatrix(5, COLS, 30, 2, 1),
@@ -195,7 +185,7 @@ for (const backend of KERNEL_BACKENDS)
           randomMatrix(1, COLS, 32, 3, 4),
           randomMatrix(6, COLS, 33, 0.5),
         ];
-        const read = async () => [Array.from(await bn.state[0].data()), Array.from(await bn.state[1].data())];
+        const read = async () => [Array.from(await bn.buffers()[0].data()), Array.from(await bn.buffers()[1].data())];
         for (const b of batches) tf.dispose(bn.apply(tf.tensor2d(b), true));
         assert.deepEqual(await read(), [Array(COLS).fill(0), Array(COLS).fill(1)], 'no pass yet: initial statistics');
 
@@ -231,7 +221,7 @@ for (const backend of KERNEL_BACKENDS)
             x.map((r) => r.map((v, j) => (v - mean[j]) / Math.sqrt(variance[j] + EPS))),
           ) < 1e-5,
         );
-        [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
+        disposeModule(bn);
       });
 
       it('population statistics: a unit that took one value in every example evaluates to its bias, as in training', async () => {
@@ -246,19 +236,15 @@ for (const backend of KERNEL_BACKENDS)
           const bn = createBatchNorm({
             name: 'bn',
             units: COLS,
-            epsilon: EPS,
-            gainInit: 1,
-            biasInit: 0,
-            statistics,
-            momentum: 0.9,
+            settings: normSettings('batch', { epsilon: EPS, bnStats: statistics }),
           });
-          bn.trainable[1].assign(tf.tensor1d(bias));
+          bn.parameters()[1].assign(tf.tensor1d(bias));
           const train = () => batches.forEach((b) => tf.dispose(bn.apply(tf.tensor2d(b), true)));
           if (statistics === 'population') collectPopulationStatistics(train);
           else train();
           const x = randomMatrix(3, COLS, 53).map((row) => [constant * (1 + 3e-5), ...row.slice(1)]);
           const y = await toRows(bn.apply(tf.tensor2d(x), false));
-          const [mean, variance] = [Array.from(await bn.state[0].data()), Array.from(await bn.state[1].data())];
+          const [mean, variance] = [Array.from(await bn.buffers()[0].data()), Array.from(await bn.buffers()[1].data())];
           const plain = x.map((row) => row.map((v, j) => (v - mean[j]) / Math.sqrt(variance[j] + EPS) + bias[j]));
           if (statistics === 'population') {
             assert.ok(
@@ -281,7 +267,7 @@ for (const backend of KERNEL_BACKENDS)
           } else {
             assert.ok(maxRelError(y, plain) < 1e-5, 'running averages: the plain formula');
           }
-          [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
+          disposeModule(bn);
         }
       });
 
@@ -289,13 +275,9 @@ for (const backend of KERNEL_BACKENDS)
         const bn = createBatchNorm({
           name: 'bn',
           units: COLS,
-          epsilon: EPS,
-          gainInit: 1,
-          biasInit: 0,
-          statistics: 'population',
-          momentum: 0.9,
+          settings: normSettings('batch', { epsilon: EPS, bnStats: 'population' }),
         });
-        const read = async () => [Array.from(await bn.state[0].data()), Array.from(await bn.state[1].data())];
+        const read = async () => [Array.from(await bn.buffers()[0].data()), Array.from(await bn.buffers()[1].data())];
         const interrupted = beginPopulationPass();
         tf.tidy(() => void bn.apply(tf.tensor2d(randomMatrix(4, COLS, 40)), true));
         interrupted.end();
@@ -325,7 +307,7 @@ for (const backend of KERNEL_BACKENDS)
         );
         assert.deepEqual(variance, Array(COLS).fill(0));
         assert.deepEqual(await toRows(bn.apply(tf.tensor2d(singles[1]), false)), [Array(COLS).fill(0)]);
-        [...bn.trainable, ...bn.state].forEach((v) => v.dispose());
+        disposeModule(bn);
       });
     });
   }

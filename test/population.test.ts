@@ -5,18 +5,23 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
-import { runConfigSchema, type BnStatistics, type RetrievalConfig, type RunConfig } from '../src/config/schema';
-import { loadDataset } from '../src/data/dataset';
-import { buildStrips } from '../src/data/strips';
+import { runConfigSchema, type RunConfig } from '../src/config/schema';
+import type { Dataset, ImageSet } from '../src/data/types';
 import { meanNll } from '../src/metrics/classification';
-import { INPUT_SHAPES } from '../src/tasks/classification';
+import { viewShape } from '../src/tasks/classification';
+import type { Strips } from '../src/tasks/retrieval/strips';
 import { buildModel } from '../src/models/registry';
-import { buildRetrieval } from '../src/models/retrieval';
-import { disposeModel } from '../src/models/types';
-import { collectingPopulation, collectPopulationStatistics } from '../src/norm/population';
+import type { RetrievalModel } from '../src/models/retrieval';
+import type { Classifier } from '../src/models/types';
+import { collectingPopulation, collectPopulationStatistics } from '../src/norm/batch/population';
+import type { BnStatistics } from '../src/norm/batch/spec';
 import { Adam } from '../src/train/adam';
 import type { TrainResult } from '../src/train/loop';
-import { TEST_BACKENDS, useBackend, trainOn } from './helpers';
+import { disposeModule } from '../src/util/module';
+import { loadData, TEST_BACKENDS, useBackend, trainOn } from './helpers';
+
+/** A classification config's images. */
+const imagesOf = (config: RunConfig) => loadData(config) as Dataset<ImageSet>;
 
 const N = 200; // examples in the one batch: evaluation differs from training mode by the variance's n / (n - 1)
 
@@ -62,17 +67,16 @@ for (const backend of TEST_BACKENDS) {
     for (const [label, model, view] of CLASSIFIERS) {
       it(`${label}: after a pass over one batch, evaluation on it reproduces training mode`, async () => {
         const config = configOf(model, view);
-        const data = loadDataset(config.data);
-        const m = buildModel({
-          config: config.model as never,
-          inputShape: INPUT_SHAPES[view as 'flat'],
-          classes: 10,
+        const data = imagesOf(config);
+        const m = buildModel<Classifier>({
+          config: config.model,
+          data: { shape: viewShape(view, data.train.shape), classes: 10 },
           seed: 4,
         });
-        const x = tf.tensor2d(data.train.images, [N, data.dims]);
+        const x = tf.tensor2d(data.train.images, [N, 784]);
         const y = tf.oneHot(tf.tensor1d(Int32Array.from(data.train.labels), 'int32'), 10) as tf.Tensor2D;
         const adam = new Adam({ learningRate: 5e-3 });
-        for (let i = 0; i < 5; i++) adam.minimize(() => meanNll(m.logits(x, true), y), m.trainable).dispose(); // weights away from init
+        for (let i = 0; i < 5; i++) adam.minimize(() => meanNll(m.logits(x, true), y), m.parameters()).dispose(); // weights away from init
         const training = await tf.tidy(() => m.logits(x, true)).data();
         const stale = await tf.tidy(() => m.logits(x, false)).data(); // statistics still at 0 and 1
         assert.ok(collectPopulationStatistics(() => tf.tidy(() => void m.logits(x, true))) > 0);
@@ -84,22 +88,17 @@ for (const backend of TEST_BACKENDS) {
           `the check has teeth: before the pass ${relativeGap(stale, training)}`,
         );
         adam.dispose();
-        disposeModel(m);
+        disposeModule(m);
         tf.dispose([x, y]);
       });
     }
 
     it('retrieval (BN-LSTM over captions of 1 to 3 words): per-step statistics over the live rows only', async () => {
       const config = configOf({ kind: 'retrieval', cell: 'lstm', embedDim: 12, wordDim: 6 }, 'strips');
-      const strips = buildStrips(loadDataset(config.data).train, {
-        minDigits: 1,
-        maxDigits: 3,
-        seed: 2,
-        purpose: 'train',
-      });
-      const m = buildRetrieval({
-        config: config.model as RetrievalConfig,
-        inputDims: strips.images.length / strips.count,
+      const strips = (loadData(config) as Dataset<Strips>).train;
+      const m = buildModel<RetrievalModel>({
+        config: config.model,
+        data: { shape: [strips.images.length / strips.count], vocabulary: 10, maxTokens: strips.maxDigits },
         seed: 4,
       });
       const captions = (training: boolean) =>
@@ -112,8 +111,8 @@ for (const backend of TEST_BACKENDS) {
       );
       const gap = relativeGap(await captions(false).data(), training);
       assert.ok(gap < 0.02, `evaluation vs training mode: ${gap}`);
-      tf.dispose(m.trainable);
-      tf.dispose(m.state);
+      tf.dispose(m.parameters());
+      tf.dispose(m.buffers());
     });
 
     it('BN-LSTM on sequential MNIST: running averages miss the constant first rows, population statistics do not', async () => {
@@ -125,14 +124,14 @@ for (const backend of TEST_BACKENDS) {
           data: { train: 400 },
           train: { batchSize: 32, learningRate: 1e-2 },
         });
-        const data = loadDataset(config.data);
-        const m = buildModel({ config: config.model as never, inputShape: [28, 28], classes: 10, seed: 4 });
-        const x = tf.tensor2d(data.train.images, [data.train.count, data.dims]);
+        const data = imagesOf(config);
+        const m = buildModel<Classifier>({ config: config.model, data: { shape: [28, 28], classes: 10 }, seed: 4 });
+        const x = tf.tensor2d(data.train.images, [data.train.count, 784]);
         const y = tf.oneHot(tf.tensor1d(Int32Array.from(data.train.labels), 'int32'), 10) as tf.Tensor2D;
         const adam = new Adam({ learningRate: 1e-2 });
         for (let start = 0; start < 384; start += 32) {
           const [xb, yb] = [tf.slice(x, [start, 0], [32, -1]), tf.slice(y, [start, 0], [32, -1])];
-          adam.minimize(() => meanNll(m.logits(xb, true), yb), m.trainable).dispose();
+          adam.minimize(() => meanNll(m.logits(xb, true), yb), m.parameters()).dispose();
           tf.dispose([xb, yb]);
         }
         if (stats === 'population') {
@@ -143,7 +142,7 @@ for (const backend of TEST_BACKENDS) {
         results[`${stats} disagree`] =
           (await tf.notEqual(tf.argMax(training, 1), tf.argMax(evaluation, 1)).sum().data())[0] / data.train.count;
         adam.dispose();
-        disposeModel(m);
+        disposeModule(m);
         tf.dispose([x, y]);
       }
       // Measured here (cpu, wasm): logits off by 0.90 and 65% of the predictions changed with running averages,
@@ -161,7 +160,7 @@ for (const backend of TEST_BACKENDS) {
       const before = tf.memory().numTensors;
       for (const stats of ['running', 'population'] as const) {
         const config = configOf({ kind: 'mlp', hidden: [16, 12] }, 'flat', stats, { train: { batchSize: 7 } }); // 200 = 28 * 7 + 4
-        runs[stats] = await trainOn({ config, data: loadDataset(config.data) });
+        runs[stats] = await trainOn({ config, data: loadData(config) });
       }
       assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
       const [running, population] = [runs.running, runs.population];
@@ -181,7 +180,7 @@ for (const backend of TEST_BACKENDS) {
           ...configOf({ kind: 'mlp', hidden: [16, 12] }, 'flat'),
           model: { kind: 'mlp', hidden: [16, 12], norm: 'layer' },
         }),
-        data: loadDataset(configOf({ kind: 'mlp' }, 'flat').data),
+        data: loadData(configOf({ kind: 'mlp' }, 'flat')),
       });
       assert.equal(layer.populationSeconds, null, 'no pass without batch norm');
     });
@@ -190,7 +189,7 @@ for (const backend of TEST_BACKENDS) {
       // 10 training steps (checks 1-10), then a pass of 4 batches of 50: checks 11 and 12 follow its first two.
       const config = configOf({ kind: 'mlp', hidden: [16, 12], bnStatsBatch: 50 }, 'flat');
       let checks = 0;
-      const r = await trainOn({ config, data: loadDataset(config.data), shouldStop: () => ++checks > 11 });
+      const r = await trainOn({ config, data: loadData(config), shouldStop: () => ++checks > 11 });
       assert.equal(r.status, 'interrupted');
       assert.equal(checks, 12, 'stopped inside the pass, after its second batch');
       assert.equal(r.steps, 10);
@@ -206,7 +205,7 @@ for (const backend of TEST_BACKENDS) {
         train: { epochs: 1 },
       });
       const before = tf.memory().numTensors;
-      const r = await trainOn({ config, data: loadDataset(config.data) });
+      const r = await trainOn({ config, data: loadData(config) });
       assert.equal(r.status, 'complete');
       assert.ok(r.populationSeconds! > 0);
       assert.ok(Number.isFinite(r.rows[0].caption_r1));

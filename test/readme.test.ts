@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { keysOf, parsePath, schemaAt } from '../src/config/paths';
-import { experimentSchema, MODEL_KINDS, runConfigSchema, type ModelKind } from '../src/config/schema';
+import { experimentSchema, runConfigSchema } from '../src/config/schema';
+import { MODEL_KINDS, type ModelKind } from '../src/models/catalog';
 
 const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 

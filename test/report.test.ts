@@ -204,7 +204,9 @@ describe('invariance (Table 1)', () => {
 describe('report pictures (DRAW)', () => {
   it('gridPng lays digits out row by row, each pixel 2x2, white ink on black, grey gaps', () => {
     // Two digits of 2x2 pixels: the first all ink (255), the second its top-left pixel only.
-    const png = PNG.sync.read(gridPng(Uint8Array.from([255, 255, 255, 255, 255, 0, 0, 0]), 1, 2, 2));
+    const png = PNG.sync.read(
+      gridPng({ pixels: Uint8Array.from([255, 255, 255, 255, 255, 0, 0, 0]), rows: 1, cols: 2, side: 2 }),
+    );
     const cell = 2 * 2 + 2; // side * scale + gap
     assert.equal(png.width, 2 * cell + 2);
     assert.equal(png.height, cell + 2);

@@ -2,12 +2,11 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { runConfigSchema, type MlpConfig, type RunConfig } from '../src/config/schema';
-import { loadDataset } from '../src/data/dataset';
+import { runConfigSchema, type RunConfig } from '../src/config/schema';
 import { meanNll, nllAndErrorSums } from '../src/metrics/classification';
 import { buildModel } from '../src/models/registry';
-import { disposeModel } from '../src/models/types';
-import { randomMatrix, TEST_BACKENDS, useBackend, trainOn } from './helpers';
+import { disposeModule } from '../src/util/module';
+import { loadData, randomMatrix, TEST_BACKENDS, useBackend, trainOn } from './helpers';
 import { nllAndErrorRef } from './reference';
 
 function tinyConfig(
@@ -35,7 +34,7 @@ for (const backend of TEST_BACKENDS) {
     for (const norm of ['none', 'layer', 'batch'] as const) {
       it(`${norm}: is deterministic, learns, and leaks no tensors across epochs`, async () => {
         const config = tinyConfig({ norm });
-        const data = loadDataset(config.data);
+        const data = loadData(config);
         const before = tf.memory().numTensors;
         const perEpoch: number[] = [];
         const a = await trainOn({ config, data, onEpoch: () => perEpoch.push(tf.memory().numTensors) });
@@ -55,7 +54,7 @@ for (const backend of TEST_BACKENDS) {
     }
 
     it("Adam's constants come from the config (train.adamBeta1, adamBeta2, adamEpsilon)", async () => {
-      const data = loadDataset(tinyConfig().data);
+      const data = loadData(tinyConfig());
       const nll = async (train: Record<string, number>) =>
         (await trainOn({ config: tinyConfig({ epochs: 1 }, train), data })).rows[0].train_nll;
       const stated = await nll({ adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8 });
@@ -68,7 +67,7 @@ for (const backend of TEST_BACKENDS) {
     it('stops a run whose loss becomes non-finite as diverged', async () => {
       const r = await trainOn({
         config: tinyConfig({ norm: 'none', learningRate: 1e30 }),
-        data: loadDataset(tinyConfig().data),
+        data: loadData(tinyConfig()),
       });
       assert.equal(r.status, 'diverged');
       assert.match(r.message ?? '', /non-finite/);
@@ -82,7 +81,7 @@ for (const backend of TEST_BACKENDS) {
       const config = tinyConfig();
       const r = await trainOn({
         config,
-        data: loadDataset(config.data),
+        data: loadData(config),
         onStep: (info) => reported.push(info.step),
         shouldStop: () => ++asked >= 8, // asked after every step
       });
@@ -99,7 +98,7 @@ for (const backend of TEST_BACKENDS) {
       let stepsRun = 0;
       const r = await trainOn({
         config,
-        data: loadDataset(config.data),
+        data: loadData(config),
         onStep: (info) => reported.push({ step: info.step, atRead: stepsRun }),
         shouldStop: () => (stepsRun++, false),
       });
@@ -126,17 +125,12 @@ for (const backend of TEST_BACKENDS) {
 
     it('builds the MLP of the config: no dense bias where a norm follows, softmax layer never normalized', () => {
       const shapes = (norm: 'none' | 'layer' | 'batch') => {
-        const m = buildModel({
-          config: tinyConfig({ norm }).model as MlpConfig,
-          inputShape: [784],
-          classes: 10,
-          seed: 1,
-        });
+        const m = buildModel({ config: tinyConfig({ norm }).model, data: { shape: [784], classes: 10 }, seed: 1 });
         const out = {
-          trainable: m.trainable.map((v) => `${v.name.replace(/_\d+$/, '')}:${v.shape}`),
-          state: m.state.length,
+          trainable: m.parameters().map((v) => `${v.name.replace(/_\d+$/, '')}:${v.shape}`),
+          state: m.buffers().length,
         };
-        disposeModel(m);
+        disposeModule(m);
         return out;
       };
       assert.deepEqual(shapes('none').trainable, [

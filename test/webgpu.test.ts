@@ -8,13 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend/select';
 import { currentAdapter } from '../src/backend/webgpu';
 import { runConfigSchema, type RunConfig } from '../src/config/schema';
-import { loadDataset } from '../src/data/dataset';
 import { enableFastPaths } from '../src/backend/fast';
 import { ADAM } from '../src/backend/kernels/adam';
 import { deviceIdle } from '../src/backend/kernels/webgpu/dispatch';
 import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
 import { SOFTMAX_CE, SOFTMAX_CE_GRAD } from '../src/metrics/classification';
-import { onKernel, trainOn } from './helpers';
+import { loadData, onKernel, trainOn } from './helpers';
 
 function tinyConfig(model: Record<string, unknown>, view = 'flat'): RunConfig {
   return runConfigSchema.parse({
@@ -68,7 +67,7 @@ describe('webgpu backend (software adapter)', () => {
   ]) {
     it(`${model.kind} ${model.norm}: trains and evaluates as on the cpu backend`, async () => {
       const config = tinyConfig(model, VIEW[model.kind]);
-      const data = loadDataset(config.data);
+      const data = loadData(config);
       const before = tf.memory().numTensors;
       const ran = new Set<string>();
       const stop = onKernel((name) => ran.add(name));

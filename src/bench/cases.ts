@@ -3,14 +3,21 @@
 // user of tf.layers gets).
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../backend/fast';
-import { DEFAULTS, mlpSchema, runConfigSchema, type NormKind, type RnnConfig } from '../config/schema';
 import { rngFor } from '../data/rng';
 import { meanNll } from '../metrics/classification';
+import { mlpSchema } from '../models/mlp/spec';
 import { buildModel } from '../models/registry';
-import { disposeModel } from '../models/types';
-import { createBatchNorm } from '../norm/batch-norm';
-import { createLayerNorm } from '../norm/layer-norm';
+import type { RnnConfig } from '../models/rnn/spec';
+import type { Classifier } from '../models/types';
+import { createBatchNorm } from '../norm/batch/batch-norm';
+import { BN_MOMENTUM } from '../norm/batch/spec';
+import type { NormKind, NormSettings } from '../norm/catalog';
+import { createLayerNorm } from '../norm/layer';
+import { NORM_DEFAULTS } from '../norm/spec';
+import { runConfigSchema } from '../tasks/schema';
 import { Adam } from '../train/adam';
+import { ADAM_DEFAULTS } from '../train/spec';
+import { disposeModule } from '../util/module';
 import { variableFrom } from '../util/variables';
 import { interleavedMediansMs, medianMs, type Repeats, type Timed } from './timing';
 
@@ -41,8 +48,9 @@ export interface BenchRow {
 }
 
 /** The schema's defaults: the same settings on both sides of every comparison. */
-const { epsilon: EPSILON, bnMomentum: MOMENTUM } = DEFAULTS.norm;
-const ADAM = DEFAULTS.adam;
+const EPSILON = NORM_DEFAULTS.epsilon;
+const MOMENTUM = BN_MOMENTUM;
+const ADAM = ADAM_DEFAULTS;
 const HIDDEN = [1000, 1000];
 const INPUTS = 784;
 const CLASSES = 10;
@@ -120,21 +128,19 @@ export async function normCase(kind: 'ln' | 'bn', shape: [number, number], repea
   const stockMs = await stockNormMs(kind, x, backprop, repeats);
 
   // Running averages, as tf.layers' batch norm keeps them: the same work per call.
-  const opts = {
-    name: `bench-${kind}`,
-    units: shape[1],
-    epsilon: EPSILON,
-    gainInit: DEFAULTS.norm.gainInit,
-    biasInit: DEFAULTS.norm.biasInit,
-    statistics: 'running' as const,
-    momentum: MOMENTUM,
-  };
+  const settings = {
+    ...NORM_DEFAULTS,
+    norm: kind === 'ln' ? 'layer' : 'batch',
+    bnStats: 'running',
+    bnMomentum: MOMENTUM,
+  } as NormSettings;
+  const opts = { name: `bench-${kind}`, units: shape[1], settings };
   const ours = kind === 'ln' ? createLayerNorm(opts) : createBatchNorm(opts);
   const composite = compositeNorm(kind === 'ln' ? 1 : 0, shape[1]);
   const [oursMs, compositeMs] = await interleavedMediansMs(
     [
       warm(enableFastPaths, () =>
-        backprop(() => ours.apply(x as tf.Tensor as tf.Tensor2D, true), [x, ...ours.trainable]),
+        backprop(() => ours.apply(x as tf.Tensor as tf.Tensor2D, true), [x, ...ours.parameters()]),
       ),
       warm(disableFastPaths, () => backprop(() => composite.apply(x), [x, ...composite.trainable])),
     ],
@@ -142,7 +148,8 @@ export async function normCase(kind: 'ln' | 'bn', shape: [number, number], repea
   );
   enableFastPaths();
   composite.dispose();
-  tf.dispose([x, dy, ...ours.trainable, ...ours.state]);
+  disposeModule(ours);
+  tf.dispose([x, dy]);
   return row({ case: kind, shape, ours_ms: oursMs, composite_ms: compositeMs, stock_ms: stockMs });
 }
 
@@ -200,8 +207,8 @@ async function stockMlpStepMs(norm: NormKind, x: tf.Tensor, y: tf.Tensor2D, repe
 }
 
 /** Our MLP (norm running averages as tf.layers keeps them), seed 1. */
-export function oursMlp(norm: NormKind) {
-  return buildModel({
+export function oursMlp(norm: NormKind): Classifier {
+  return buildModel<Classifier>({
     config: mlpSchema.parse({
       kind: 'mlp',
       hidden: HIDDEN,
@@ -210,8 +217,7 @@ export function oursMlp(norm: NormKind) {
       bnStats: 'running',
       bnMomentum: MOMENTUM,
     }),
-    inputShape: [INPUTS],
-    classes: CLASSES,
+    data: { shape: [INPUTS], classes: CLASSES },
     seed: 1,
   });
 }
@@ -227,7 +233,7 @@ async function oursMlpStepMs(
   const model = oursMlp(norm);
   const adam = new Adam({ learningRate: ADAM.learningRate });
   const products = floorProducts(batch);
-  const step = () => adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable).dispose();
+  const step = () => adam.minimize(() => meanNll(model.logits(x, true), y), model.parameters()).dispose();
   const medians = await interleavedMediansMs(
     [
       warm(enableFastPaths, step),
@@ -240,7 +246,7 @@ async function oursMlpStepMs(
   );
   enableFastPaths();
   adam.dispose();
-  disposeModel(model);
+  disposeModule(model);
   products.dispose();
   return medians;
 }
@@ -270,23 +276,23 @@ async function lstmStepMs(norm: NormKind, batch: number, repeats: Repeats): Prom
   const x = random([batch, 28 * 28], 5);
   const y = cyclicLabels(batch);
   const ms = await medianMs(
-    () => adam.minimize(() => meanNll(model.logits(x, true), y), model.trainable).dispose(),
+    () => adam.minimize(() => meanNll(model.logits(x, true), y), model.parameters()).dispose(),
     repeats,
   );
   adam.dispose();
-  disposeModel(model);
+  disposeModule(model);
   tf.dispose([x, y]);
   return ms;
 }
 
 /** The 100-unit LSTM classifier over 28 rows of 28 pixels, seed 1. */
-export function lstmModel(norm: NormKind) {
+export function lstmModel(norm: NormKind): Classifier {
   const config = runConfigSchema.parse({
     name: 'bench',
     data: { train: 128, test: 1, view: 'rows' },
     model: { kind: 'rnn', cell: 'lstm', hidden: 100, norm },
   }).model as RnnConfig;
-  return buildModel({ config, inputShape: [28, 28], classes: CLASSES, seed: 1 });
+  return buildModel<Classifier>({ config, data: { shape: [28, 28], classes: CLASSES }, seed: 1 });
 }
 
 /** An LN-LSTM or BN-LSTM training step against the plain LSTM's, same sizes, fast paths on. */

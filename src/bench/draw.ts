@@ -3,8 +3,8 @@
 // write; its time and its kernels per step.
 import * as tf from '@tensorflow/tfjs';
 import { enableFastPaths } from '../backend/fast';
-import { drawSchema } from '../config/schema';
 import { buildDraw, disposeDraw, type DrawModel } from '../models/draw';
+import { drawSchema } from '../models/draw/spec';
 import { Adam } from '../train/adam';
 import type { BenchRow } from './cases';
 import { lossStepKernels } from './kernels';
@@ -21,7 +21,7 @@ interface DrawStep {
 /** The model, a seeded binary batch and fixed noise, and the training objective (mean negative bound). */
 function drawStep(norm: 'none' | 'layer', batch: number): DrawStep {
   const config = drawSchema.parse({ kind: 'draw', hidden: 256, latent: 100, glimpses: STEPS, norm });
-  const model = buildDraw(config, 1);
+  const model = buildDraw({ config, seed: 1 });
   const x = tf.tidy(() => tf.cast(tf.less(tf.randomUniform([batch, 784], 0, 1, 'float32', 7), 0.2), 'float32'));
   const noise = tf.randomNormal([STEPS, batch, config.latent], 0, 1, 'float32', 8);
   const loss = () => {
@@ -36,7 +36,7 @@ function drawStep(norm: 'none' | 'layer', batch: number): DrawStep {
 async function stepMs(norm: 'none' | 'layer', batch: number, repeats: Repeats): Promise<number> {
   const s = drawStep(norm, batch);
   const adam = new Adam({ learningRate: 1e-3 });
-  const ms = await medianMs(() => adam.minimize(s.loss, s.model.trainable).dispose(), repeats);
+  const ms = await medianMs(() => adam.minimize(s.loss, s.model.parameters()).dispose(), repeats);
   adam.dispose();
   s.dispose();
   return ms;
@@ -47,7 +47,7 @@ export async function drawStepCase(batch: number, repeats: Repeats): Promise<Ben
   enableFastPaths();
   const kernels = async (norm: 'none' | 'layer') => {
     const s = drawStep(norm, batch);
-    const n = await lossStepKernels(s.loss, s.model.trainable);
+    const n = await lossStepKernels(s.loss, s.model.parameters());
     s.dispose();
     return n;
   };

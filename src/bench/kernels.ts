@@ -3,9 +3,10 @@
 // move no data and are not counted.
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../backend/fast';
-import type { NormKind } from '../config/schema';
 import { meanNll } from '../metrics/classification';
-import { disposeModel, type Model } from '../models/types';
+import type { Classifier } from '../models/types';
+import type { NormKind } from '../norm/catalog';
+import { disposeModule } from '../util/module';
 import { Adam } from '../train/adam';
 import { cyclicLabels, lstmModel, oursMlp, random } from './cases';
 
@@ -22,9 +23,9 @@ export async function lossStepKernels(loss: () => tf.Scalar, vars: tf.Variable[]
 }
 
 /** Kernels of one training step of `model` on a batch. */
-async function stepKernels(model: Model, x: tf.Tensor, batch: number): Promise<number> {
+async function stepKernels(model: Classifier, x: tf.Tensor, batch: number): Promise<number> {
   const y = cyclicLabels(batch);
-  const n = await lossStepKernels(() => meanNll(model.logits(x, true), y), model.trainable);
+  const n = await lossStepKernels(() => meanNll(model.logits(x, true), y), model.parameters());
   y.dispose();
   return n;
 }
@@ -36,7 +37,7 @@ export async function mlpStepKernels(norm: NormKind, batch: number): Promise<{ k
     paths();
     const model = oursMlp(norm);
     const n = await stepKernels(model, x, batch);
-    disposeModel(model);
+    disposeModule(model);
     return n;
   };
   const composite = await count(disableFastPaths);
@@ -52,7 +53,7 @@ export async function cellStepKernels(norm: NormKind, batch: number): Promise<{ 
   const count = async (n: NormKind) => {
     const model = lstmModel(n);
     const k = await stepKernels(model, x, batch);
-    disposeModel(model);
+    disposeModule(model);
     return k;
   };
   const plain = await count('none');

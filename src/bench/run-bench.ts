@@ -1,5 +1,5 @@
 // `ln-repro bench`: every case in one process, the table and the JSON record.
-import type { NormKind } from '../config/schema';
+import type { NormKind } from '../norm/catalog';
 import { cellStepCase, mlpStepCase, normCase, type BenchRow } from './cases';
 import { drawStepCase } from './draw';
 import { cellStepKernels, mlpStepKernels } from './kernels';

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, backendLine, selectBackend, type BackendRequest } from '../backend/select';
 import { formatRow, planFor, runBench } from '../bench/run-bench';
-import { writeJson } from '../metrics/files';
+import { writeJson } from '../util/fs';
 
 interface BenchOptions {
   backend: BackendRequest;

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { DEFAULT_LOADERS } from '../backend/select';
 import { measureInvariance, METHODS, TRANSFORMS } from '../invariance/invariance';
-import { writeJson } from '../metrics/files';
+import { writeJson } from '../util/fs';
 
 export function invarianceCommand(): Command {
   return new Command('invariance')

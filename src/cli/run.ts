@@ -1,4 +1,5 @@
-// `ln-repro run`: parses options and hands over to the experiment runner; no logic of its own.
+// `ln-repro run`: parses its options, loads every experiment and its data, refuses runs the backend cannot hold,
+// picks how many run at once, then runs each experiment and reports its table, claims and report.
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { enableFastPaths } from '../backend/fast';
@@ -15,9 +16,10 @@ import { UserError } from '../errors';
 import { checkExperiment } from '../experiments/check';
 import { parseShard } from '../experiments/shard';
 import { experimentDir } from '../results/layout';
-import { taskOf } from '../tasks/registry';
+import { taskOf } from '../tasks/catalog';
 import { makeProgress, resultTable, type Progress } from '../experiments/progress';
 import { estimateRun, formatBytes, machineMemory, memoryLimit } from '../experiments/limits';
+import type { DataLoader } from '../experiments/data';
 import { loadAllData, runExperiment } from '../experiments/run-experiment';
 import type { RunOutcome } from '../experiments/run-one';
 import { writeReport } from '../report/report';
@@ -87,7 +89,7 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const experiments = loadExperiments({ file, sets: opts.set });
   const data = loadAllData(experiments);
   const backend = await selectBackend(opts.backend);
-  const largest = checkMemory(experiments, backend.name);
+  const largest = checkMemory(experiments, backend.name, data);
   enableFastPaths();
   const progress = makeProgress({ quiet: opts.quiet, tty: Boolean(process.stderr.isTTY) });
   const log = (line: string) => progress.event({ kind: 'log', line });
@@ -136,12 +138,12 @@ function jobsFor(requested: number | undefined, backend: string, largest: number
  * Refuses, before anything is written, a run whose estimated memory the backend cannot hold (limits.ts); returns
  * the largest estimate.
  */
-function checkMemory(experiments: readonly Experiment[], backend: string): number {
+function checkMemory(experiments: readonly Experiment[], backend: string, data: DataLoader): number {
   const limit = memoryLimit(backend);
   let largest = 0;
   for (const experiment of experiments) {
     for (const run of experiment.runs) {
-      const e = estimateRun(run.config);
+      const e = estimateRun(run.config, data(run.config));
       largest = Math.max(largest, e.bytes);
       if (e.bytes <= limit) continue;
       const what =

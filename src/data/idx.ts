@@ -1,12 +1,17 @@
-// The standard MNIST IDX files (plain or .gz): parsed with every header field and length checked.
+// The standard MNIST IDX files (plain or .gz): parsed with every header field and length checked, read from a
+// source's folder with messages that name the file and the source's own fix.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../errors';
-import { IMAGE_SIDE, type Split } from './types';
+import { CLASSES, IMAGE_SIDE, MNIST_SHAPE } from './mnist';
+import { permutation, rngFor } from './rng';
+import type { ImageSourceConfig, Prepare } from './sources/types';
+import { pickImages, type Dataset, type ImageSet } from './types';
 
 const IMAGES_MAGIC = 0x00000803; // unsigned bytes, 3 dimensions
 const LABELS_MAGIC = 0x00000801; // unsigned bytes, 1 dimension
+
 /**
  * A set of IDX files: their folder, what messages call them (`kind`, `label`), what to do about a missing or a
  * corrupt file, and the dataset's `origin` as runs record it.
@@ -18,32 +23,6 @@ export interface IdxSource {
   missing: string;
   corrupt: string;
   origin: string;
-}
-
-/** data.source idx: MNIST in data.dir, fetched by `make data`. */
-export function mnistSource(dir: string): IdxSource {
-  const fetch = 'run `make data` to download MNIST (data-scripts/fetch-mnist.sh)';
-  return {
-    dir,
-    kind: 'IDX',
-    label: `data.dir "${dir}"`,
-    missing: fetch,
-    corrupt: `delete it and ${fetch}`,
-    origin: `idx (${dir})`,
-  };
-}
-
-/** data.source fashion: Debian's dataset-fashion-mnist (--reinstall also restores a deleted or damaged file). */
-export function fashionSource(dir: string): IdxSource {
-  const apt = '`sudo apt-get install --reinstall dataset-fashion-mnist`';
-  return {
-    dir,
-    kind: 'Fashion-MNIST',
-    label: `data.source fashion (${dir})`,
-    missing: `install Debian's Fashion-MNIST: ${apt}; elsewhere use data.source idx with data.dir naming a folder of the Fashion-MNIST IDX files`,
-    corrupt: `reinstall it: ${apt}`,
-    origin: `fashion (Fashion-MNIST, Debian dataset-fashion-mnist, ${dir})`,
-  };
 }
 
 export class IdxError extends Error {}
@@ -89,7 +68,7 @@ export function parseIdxLabels(buf: Buffer): Uint8Array {
       `bad magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x00000801 (an IDX label file)`,
     );
   const labels = body(buf, 8, count);
-  const bad = labels.findIndex((l) => l > 9);
+  const bad = labels.findIndex((l) => l >= CLASSES);
   if (bad >= 0) throw new IdxError(`label ${labels[bad]} at index ${bad} is not a digit`);
   return labels;
 }
@@ -113,7 +92,7 @@ function readMaybeGz(source: IdxSource, name: string): { path: string; buf: Buff
 }
 
 /** One IDX split (`train` or `t10k`) as pixels in [0, 1]. */
-export function loadIdxSplit(source: IdxSource, prefix: 'train' | 't10k'): Split {
+export function loadIdxSplit(source: IdxSource, prefix: 'train' | 't10k'): ImageSet {
   const img = readMaybeGz(source, `${prefix}-images-idx3-ubyte`);
   const lab = readMaybeGz(source, `${prefix}-labels-idx1-ubyte`);
   let images: IdxImages;
@@ -139,5 +118,33 @@ export function loadIdxSplit(source: IdxSource, prefix: 'train' | 't10k'): Split
   }
   const scaled = new Float32Array(images.pixels.length);
   for (let i = 0; i < scaled.length; i++) scaled[i] = images.pixels[i] / 255;
-  return { images: scaled, labels: new Uint8Array(labels), count: images.count };
+  return { images: scaled, labels: new Uint8Array(labels), count: images.count, shape: MNIST_SHAPE, classes: CLASSES };
+}
+
+function tooFew(key: string, asked: number, have: number, source: string): UserError {
+  return new UserError(`data.${key}: asked for ${asked} examples, the ${source} data has ${have}`);
+}
+
+/** A seeded subset of `count` examples of `set`, or all of it (in file order) when count equals its size. */
+function subset(set: ImageSet, count: number, seed: number, purpose: string): ImageSet {
+  if (count === set.count) return set;
+  return pickImages(set, permutation(set.count, rngFor(seed, purpose)).subarray(0, count));
+}
+
+/** The train and t10k files of an IDX source, seeded subsets of each. */
+export function loadIdx(
+  cfg: Pick<ImageSourceConfig, 'train' | 'test' | 'seed'>,
+  prepare: Prepare,
+  source: IdxSource,
+): Dataset<ImageSet> {
+  const train = prepare(loadIdxSplit(source, 'train'), 'binarize-train');
+  const test = prepare(loadIdxSplit(source, 't10k'), 'binarize-test');
+  const { kind, dir } = source;
+  if (cfg.train > train.count) throw tooFew('train', cfg.train, train.count, `${kind} training (${dir})`);
+  if (cfg.test > test.count) throw tooFew('test', cfg.test, test.count, `${kind} test (${dir})`);
+  return {
+    train: subset(train, cfg.train, cfg.seed, 'train-subset'),
+    test: subset(test, cfg.test, cfg.seed, 'test-subset'),
+    origin: source.origin,
+  };
 }

@@ -1,7 +1,7 @@
 // Checks an experiment's claims against its run folders and records the verdicts in <dir>/check.json.
 import { join } from 'node:path';
 import type { Experiment } from '../config/load';
-import { writeJson } from '../metrics/files';
+import { writeJson } from '../util/fs';
 import { checkExitCode, evaluateClaim, formatClaim, type ClaimResult } from '../results/claims';
 import { isFinished, readRunResults, type RunResult } from '../results/read';
 

@@ -12,7 +12,8 @@ import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } fr
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors';
-import { fsReason, processGone, temporaryName } from '../metrics/files';
+import { fsReason, temporaryName } from '../util/fs';
+import { processGone } from '../util/process';
 
 const LOCK_FILE = 'run.lock';
 const UNREADABLE_GRACE_MS = 30_000;

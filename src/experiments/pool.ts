@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { BackendName } from '../backend/select';
 import type { RunSpec } from '../config/sweep';
-import { writeJson } from '../metrics/files';
+import { writeJson } from '../util/fs';
 import { experimentDir, runPaths } from '../results/layout';
 import type { FromWorker, ToWorker } from './messages';
 import { newRecord, type RunOutcome } from './run-one';

@@ -3,7 +3,7 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { EpochMetrics } from '../metrics/types';
 import type { RunStatus } from '../results/layout';
-import { taskNamed } from '../tasks/registry';
+import { taskNamed } from '../tasks/catalog';
 import type { StepInfo } from '../train/loop';
 import { fixed } from '../util/format';
 
@@ -45,7 +45,7 @@ function endLine(run: RunInfo, status: RunStatus, message?: string): string {
 
 /** The closing table: each run's status and final metrics (`columns`: those its task tabulates). */
 export function resultTable(
-  columns: readonly (keyof EpochMetrics)[],
+  columns: readonly string[],
   outcomes: readonly { runId: string; status: string; final?: EpochMetrics }[],
 ): string[] {
   const width = Math.max(6, ...outcomes.map((o) => o.runId.length));

@@ -4,11 +4,10 @@
 import type { BackendName } from '../backend/select';
 import type { Experiment } from '../config/load';
 import type { RunSpec } from '../config/sweep';
-import { cachedLoader } from '../data/dataset';
-import type { Dataset } from '../data/types';
 import { isUserError, UserError } from '../errors';
-import { removeStaleTemporaries, writeYaml } from '../metrics/files';
+import { removeStaleTemporaries, writeYaml } from '../util/fs';
 import { experimentDir, runPaths } from '../results/layout';
+import { dataLoader, type DataLoader } from './data';
 import { acquireRunLock, describeHolder, lockState, type LockHolder } from './lock';
 import { finishedRecord } from '../results/read';
 import { shardOf, type Shard } from './shard';
@@ -23,7 +22,7 @@ export interface ExperimentOptions {
   backend: BackendName;
   progress: Progress;
   /** From loadAllData(experiments); used when jobs is 1. */
-  data: (cfg: RunSpec['config']['data']) => Dataset;
+  data: DataLoader;
   /** Worker processes; 1 runs in this process. */
   jobs: number;
   shard?: Shard;
@@ -41,12 +40,12 @@ export interface ExperimentOptions {
  * user error, naming the config file, that must leave no half-written experiment behind. Returns the loader,
  * holding them.
  */
-export function loadAllData(experiments: readonly Experiment[]): (cfg: RunSpec['config']['data']) => Dataset {
-  const load = cachedLoader();
+export function loadAllData(experiments: readonly Experiment[]): DataLoader {
+  const load = dataLoader();
   for (const experiment of experiments) {
     for (const run of experiment.runs) {
       try {
-        load(run.config.data);
+        load(run.config);
       } catch (err) {
         if (isUserError(err)) throw new UserError(`${experiment.file}: ${err.message}`);
         throw err;
@@ -289,7 +288,7 @@ async function trainInProcess(
           run,
           index,
           total: o.experiment.runs.length,
-          data: o.data(run.config.data),
+          data: o.data(run.config),
           emit,
           shouldStop: o.shouldStop,
         }),

@@ -6,12 +6,13 @@ import { configHash } from '../config/hash';
 import type { RunSpec } from '../config/sweep';
 import type { Dataset } from '../data/types';
 import { isUserError } from '../errors';
-import { removeStaleTemporaries, writeCsv, writeJson, writeYaml } from '../metrics/files';
+import { removeStaleTemporaries, writeCsv, writeJson, writeYaml } from '../util/fs';
 import { stepsPerEpoch } from '../train/batches';
 import type { EpochMetrics } from '../metrics/types';
 import { artifactPath, experimentDir, runPaths, type RunRecord, type RunStatus } from '../results/layout';
-import { taskOf } from '../tasks/registry';
-import type { TaskKind } from '../tasks/types';
+import { metricsColumns, taskOf } from '../tasks/catalog';
+import { taskImplementation } from '../tasks/registry';
+import type { TaskSpec } from '../tasks/spec';
 import { train } from '../train/loop';
 import type { ProgressEvent } from './progress';
 
@@ -89,7 +90,7 @@ export async function runOne(o: RunOneOptions): Promise<RunOutcome> {
   const task = taskOf(o.run.config);
   emitStart(c, task);
   const rows = await trainRun(c, task);
-  return finishRun(c, task.columns, rows);
+  return finishRun(c, metricsColumns(task), rows);
 }
 
 /**
@@ -112,7 +113,7 @@ function prepareFolder({ o, paths, record }: RunContext): RunOutcome | undefined
 }
 
 /** Emits the run's start: its task, place in the experiment, epochs and steps per epoch. */
-function emitStart({ o }: RunContext, task: TaskKind): void {
+function emitStart({ o }: RunContext, task: TaskSpec): void {
   const cfg = o.run.config.train;
   o.emit({
     kind: 'start',
@@ -131,19 +132,19 @@ function emitStart({ o }: RunContext, task: TaskKind): void {
  * Trains the run, writing metrics.csv after every epoch, and notes how training ended in the record (`failed`
  * with the error when it threw). Returns the rows metrics.csv holds.
  */
-async function trainRun({ o, paths, record }: RunContext, task: TaskKind): Promise<readonly EpochMetrics[]> {
+async function trainRun({ o, paths, record }: RunContext, task: TaskSpec): Promise<readonly EpochMetrics[]> {
   const { run } = o;
   let rows: readonly EpochMetrics[] = [];
   try {
     const startedAt = performance.now(); // metrics.csv's seconds count building the model too
     const result = await train({
-      config: run.config,
-      task: task.create(run.config, o.data),
+      config: run.config.train,
+      task: taskImplementation(run.config).create(run.config, o.data),
       startedAt,
       shouldStop: o.shouldStop,
       onStep: (info) => o.emit({ kind: 'step', runId: run.runId, info }),
       onEpoch: (all) => {
-        writeCsv(paths.metrics, task.columns, all);
+        writeCsv(paths.metrics, metricsColumns(task), all);
         rows = [...all]; // what metrics.csv holds
         o.emit({ kind: 'epoch', runId: run.runId, row: all[all.length - 1] });
       },
@@ -172,7 +173,7 @@ async function trainRun({ o, paths, record }: RunContext, task: TaskKind): Promi
  */
 function finishRun(
   { o, paths, record, t0 }: RunContext,
-  columns: TaskKind['columns'],
+  columns: readonly string[],
   rows: readonly EpochMetrics[],
 ): RunOutcome {
   const final = rows[rows.length - 1];

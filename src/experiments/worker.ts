@@ -2,12 +2,12 @@
 // Started by pool.ts with child_process.fork; a crash here fails only the run in flight.
 import { enableFastPaths } from '../backend/fast';
 import { selectBackend } from '../backend/select';
-import { cachedLoader } from '../data/dataset';
 import type { FromWorker, ToWorker, WorkerInit } from './messages';
 import { runOne } from './run-one';
+import { dataLoader } from './data';
 
 const send = (m: FromWorker): void => void process.send!(m);
-const dataFor = cachedLoader();
+const dataFor = dataLoader();
 let init: WorkerInit | undefined;
 let stopRequested = false;
 
@@ -27,7 +27,7 @@ async function handle(m: ToWorker): Promise<void> {
       run: m.run,
       index: m.index,
       total: m.total,
-      data: dataFor(m.run.config.data),
+      data: dataFor(m.run.config),
       emit: (event) => send({ type: 'event', event }),
       shouldStop: () => stopRequested,
     });

@@ -3,9 +3,9 @@
 // batch statistics), weight norm (w = g * v / ||v||, Salimans & Kingma 2016) and layer norm. Batch and layer
 // norm use the same ops as training (src/norm).
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULTS } from '../config/schema';
 import { rngFor, type Rng } from '../data/rng';
-import { layerNorm } from '../norm/layer-norm';
+import { layerNorm } from '../norm/layer';
+import { NORM_DEFAULTS } from '../norm/spec';
 import { normalizeScaleShift } from '../norm/normalize';
 
 export const METHODS = ['batch', 'weight', 'layer'] as const;
@@ -129,7 +129,7 @@ function transform(t: Transform, w: M, x: M, rng: Rng): { w: M; x: M } {
 export function measureInvariance(o: InvarianceOptions = {}): { rows: InvarianceRow[]; tolerance: number } {
   const [batch, inputs, units] = [o.batch ?? 32, o.inputs ?? 20, o.units ?? 16];
   const tolerance = o.tolerance ?? 1e-4;
-  const epsilon = o.epsilon ?? DEFAULTS.norm.epsilon;
+  const epsilon = o.epsilon ?? NORM_DEFAULTS.epsilon;
   const rng = rngFor(o.seed ?? 1, 'invariance');
   const w = matrix(inputs, units, rng, 0.5);
   const x = matrix(batch, inputs, rng, 1, 0.3);

@@ -1,6 +1,6 @@
 // Hidden-layer nonlinearities by config name (model.activation).
 import * as tf from '@tensorflow/tfjs';
-import type { Activation } from '../config/schema';
+import type { Activation } from './spec';
 
 const FUNCTIONS: Record<Activation, (x: tf.Tensor) => tf.Tensor> = {
   relu: (x) => tf.relu(x),

@@ -1,23 +1,25 @@
-// Model builders by `model.kind`; typed over MODEL_KINDS so the schema and the registry cannot drift.
-import type { ModelConfig, ModelKind } from '../config/schema';
-import { buildConv } from './conv';
-import { buildMlp } from './mlp';
-import { buildRnn } from './rnn';
-import type { BuildOptions, Model } from './types';
+// The model a config asks for, built by its kind's implementation (src/models/<kind>/index.ts, found by name).
+import { implementationOf } from '../util/registry';
+import type { Module } from '../util/module';
+import type { ModelConfig } from './catalog';
+import type { BuildOptions, DataShape, ModelEstimate, ModelImplementation } from './types';
 
-/** Model kinds that classify (retrieval and DRAW have their own models, src/models/retrieval.ts and draw.ts). */
-export type ClassifierKind = Exclude<ModelKind, 'retrieval' | 'draw'>;
-type ClassifierConfig = Extract<ModelConfig, { kind: ClassifierKind }>;
+const isImplementation = (x: unknown): x is ModelImplementation =>
+  typeof x === 'object' &&
+  x !== null &&
+  typeof (x as ModelImplementation).build === 'function' &&
+  typeof (x as ModelImplementation).estimate === 'function';
 
-type Builders = { [K in ClassifierKind]: (opts: BuildOptions<Extract<ModelConfig, { kind: K }>>) => Model };
+function implementation(config: ModelConfig): ModelImplementation<ModelConfig> {
+  return implementationOf(__dirname, 'model.kind', config.kind, isImplementation) as ModelImplementation<ModelConfig>;
+}
 
-const MODELS: Builders = {
-  mlp: buildMlp,
-  conv: buildConv,
-  rnn: buildRnn,
-};
+/** The model `opts.config` describes; the task that asked for it knows which interface it has (e.g. Classifier). */
+export function buildModel<M extends Module = Module>(opts: BuildOptions<ModelConfig>): M {
+  return implementation(opts.config).build(opts) as M;
+}
 
-export function buildModel(opts: BuildOptions<ClassifierConfig>): Model {
-  const build = MODELS[opts.config.kind] as (o: BuildOptions<ClassifierConfig>) => Model;
-  return build(opts);
+/** Its size, before anything is built. */
+export function estimateModel(config: ModelConfig, data: DataShape): ModelEstimate {
+  return implementation(config).estimate(config, data);
 }

@@ -1,24 +1,43 @@
-// What the trainer sees of a model: its variables and a logits function.
+// What a model kind's implementation gives (src/models/<kind>/index.ts): a builder of the model, a Module, and an
+// estimate of its size that the memory check reads before anything is built.
 import type * as tf from '@tensorflow/tfjs';
+import type { Module } from '../util/module';
 
-export interface Model {
-  /** Everything the optimizer updates. */
-  readonly trainable: tf.Variable[];
-  /** State that is not trained (batch norm's running averages). */
-  readonly state: tf.Variable[];
-  /** [batch, ...inputShape] -> [batch, classes] unnormalized log-probabilities. */
-  logits(x: tf.Tensor, training: boolean): tf.Tensor2D;
+/** What a task tells a model of its data. */
+export interface DataShape {
+  /** One example's shape as the model reads it: [784] (flat), [28, 28, 1] (image), [T, D] (a sequence's steps). */
+  shape: readonly number[];
+  /** Classes of the labels (classifiers). */
+  classes?: number;
+  /** Words of the token vocabulary (a sentence encoder's embedding rows), and tokens of the longest sequence. */
+  vocabulary?: number;
+  maxTokens?: number;
 }
 
 export interface BuildOptions<C> {
   config: C;
-  /** One example's shape: [784] (data.view flat) or [28, 28, 1] (image). */
-  inputShape: number[];
-  classes: number;
+  data: DataShape;
   /** Seeds the weight initialization (train.seed). */
   seed: number;
 }
 
-export function disposeModel(model: Model): void {
-  for (const v of [...model.trainable, ...model.state]) v.dispose();
+/** A model's size before it is built: what the memory check (src/experiments/limits.ts) needs. */
+export interface ModelEstimate {
+  /** Trained values (exactly what the built model's parameterCount gives). */
+  parameters: number;
+  /** Activation values per example of a training step, summed over layers and steps (what backpropagation keeps). */
+  units: number;
+  /** Activation values per example of the widest layer or step of a forward pass without gradients. */
+  widest: number;
+}
+
+export interface ModelImplementation<C = never, M extends Module = Module> {
+  build(opts: BuildOptions<C>): M;
+  estimate(config: C, data: DataShape): ModelEstimate;
+}
+
+/** A classifier (mlp, conv, rnn): a Module and its logits. */
+export interface Classifier extends Module {
+  /** [batch, ...shape] -> [batch, classes] unnormalized log-probabilities. */
+  logits(x: tf.Tensor, training: boolean): tf.Tensor2D;
 }

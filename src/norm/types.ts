@@ -1,29 +1,65 @@
-// What a normalization layer looks like to a model builder.
+// What a norm's implementation gives the models (src/norm/<name>/index.ts): a layer over a feed-forward layer's
+// summed inputs, one inside a recurrence, and the pass after each epoch that some norms need.
 import type * as tf from '@tensorflow/tfjs';
-import type { BnStatistics } from '../config/schema';
+import type { Module } from '../util/module';
+import type { NormSettings } from './catalog';
 
 export interface NormOptions {
-  /** Variable name prefix, e.g. `hidden1/ln`. */
+  /** Variable name prefix, e.g. `hidden1/layer`. */
   name: string;
   units: number;
-  epsilon: number;
-  gainInit: number;
-  biasInit: number;
-  /** Batch norm: what evaluation uses (population statistics or running averages), and the averages' momentum. */
-  statistics: BnStatistics;
-  momentum: number;
   /**
    * Positions sharing each unit's gain and bias (a convnet's height * width; 1 for a dense layer). Inputs are
    * [batch, positions * units] with the unit (channel) index fastest, as an NHWC tensor flattened per example.
    */
   positions?: number;
+  /** The model's norm settings: epsilon, the gain and bias inits, and this norm's own keys. */
+  settings: NormSettings;
 }
 
-export interface NormLayer {
-  /** Gain and bias, trained by the optimizer. */
-  readonly trainable: tf.Variable[];
-  /** Non-trained state (batch norm's evaluation statistics). */
-  readonly state: tf.Variable[];
+export interface NormLayer extends Module {
   /** [batch, positions * units] -> the same shape. */
   apply(x: tf.Tensor2D, training: boolean): tf.Tensor2D;
+}
+
+/** Which rows of a batch are live at one step of variable-length sequences: mask [batch, 1] of 1/0, `live` ones. */
+export interface StepMask {
+  mask: tf.Tensor2D;
+  live: number;
+}
+
+export interface RecurrentNormOptions {
+  /** e.g. `rnn/lstm/ln_h`. */
+  name: string;
+  units: number;
+  /** False where the cell keeps this term's bias at zero (its own bias carries the shift); layer norm ignores it. */
+  trainBias: boolean;
+  settings: NormSettings;
+}
+
+/** A norm applied at every step of a recurrence, with one gain and bias shared over time. */
+export interface RecurrentNorm extends Module {
+  /** x [batch, units] at step t (0-based); `mask` keeps a variable-length batch's padded rows out of statistics. */
+  apply(x: tf.Tensor2D, t: number, training: boolean, mask?: StepMask): tf.Tensor2D;
+}
+
+/**
+ * A pass over the training set in training mode after each epoch, with the weights fixed (batch norm's population
+ * statistics): the loop runs the model's forward pass on `batchSize` examples at a time between begin() and commit().
+ */
+export interface StatisticsPass {
+  readonly batchSize: number;
+  begin(): { commit(): void; end(): void };
+}
+
+/**
+ * A norm's layers. `none` has neither (a model then keeps its own biases). A norm of the weights rather than the
+ * activations (weight norm, next) adds a builder of the weight a layer multiplies by, which models ask for where they
+ * make a weight.
+ */
+export interface NormImplementation {
+  layer?(o: NormOptions): NormLayer;
+  recurrent?(o: RecurrentNormOptions): RecurrentNorm;
+  /** The pass after each epoch that the settings ask for, if any. */
+  statisticsPass?(settings: NormSettings): StatisticsPass | undefined;
 }

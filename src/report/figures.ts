@@ -1,7 +1,7 @@
 // The report's figures as vega-lite specs (pure data: rendered by render.ts): learning curves like the paper's
-// Figure 6, final metrics against a swept number, and retrieval recall@K per model. Every figure colours a
-// norm the same way (NORM_COLORS) and labels its axes with units.
-import type { MeasureAxis } from '../tasks/types';
+// Figure 6, final metrics against a swept number, and a task's bars of final metrics (retrieval recall@K per
+// model). Every figure colours a norm the same way (NORM_COLORS) and labels its axes with units.
+import type { BarChart, MeasureAxis } from '../tasks/spec';
 import type { CurvePoint, FinalPoint } from './series';
 import { NORM_COLORS, NORM_LABELS, NORM_ORDER } from './series';
 
@@ -152,32 +152,23 @@ export function sweepPlot(
   });
 }
 
-const RECALL_K = ['r1', 'r5', 'r10'] as const;
-
-/** Retrieval: recall@1/5/10 (percent) of each model, caption and image retrieval side by side, error bars min-max. */
-export function recallBars(name: string, points: readonly FinalPoint[], subtitle: string): Spec {
+/**
+ * A task's bar chart (e.g. retrieval's recall@1/5/10 in percent, caption and image retrieval side by side): one bar
+ * per label and norm, error bars from min to max, a column of panels per group of the chart.
+ */
+export function barChart(name: string, chart: BarChart, points: readonly FinalPoint[], subtitle: string): Spec {
+  const bars = new Map(
+    chart.groups.flatMap((g) => Object.entries(g.bars).map(([k, measure]) => [measure, { direction: g.title, k }])),
+  );
   const values = points
-    .filter((p) => /^(caption|image)_r\d+$/.test(p.measure))
-    .map((p) => {
-      const [dir, k] = p.measure.split('_');
-      return {
-        ...p,
-        panel: p.group,
-        direction: dir === 'caption' ? 'caption retrieval (image query)' : 'image retrieval (caption query)',
-        k: `R@${k.slice(1)}`,
-      };
-    });
+    .filter((p) => bars.has(p.measure))
+    .map((p) => ({ ...p, panel: p.group, ...bars.get(p.measure)! }));
   const color = normColor(unique(values.map((p) => p.norm)));
   const normSort = (color.sort as string[]) ?? [];
-  const x = {
-    field: 'k',
-    type: 'nominal',
-    title: 'recall at K',
-    sort: RECALL_K.map((k) => `R@${k.slice(1)}`),
-    axis: { labelAngle: 0 },
-  };
+  const labels = Object.keys(chart.groups[0]?.bars ?? {});
+  const x = { field: 'k', type: 'nominal', title: chart.xTitle, sort: labels, axis: { labelAngle: 0 } };
   const xOffset = { field: 'norm', type: 'nominal', sort: normSort };
-  const y = { type: 'quantitative', title: 'recall (% of queries)', scale: { domain: [0, 100] } };
+  const y = { type: 'quantitative', title: chart.yTitle, scale: chart.domain ? { domain: chart.domain } : {} };
   const spec = {
     width: WIDTH,
     height: HEIGHT,
@@ -192,5 +183,5 @@ export function recallBars(name: string, points: readonly FinalPoint[], subtitle
   const panels = unique(values.map((v) => v.panel));
   const facet: Spec = { column: { field: 'direction', type: 'nominal', title: null } };
   if (panels.length > 1) facet.row = { field: 'panel', type: 'nominal', title: null, sort: panels };
-  return figure(`${name}: retrieval recall@K on the test pairs`, subtitle, { data: { values }, facet, spec });
+  return figure(`${name}: ${chart.title}`, subtitle, { data: { values }, facet, spec });
 }

@@ -1,13 +1,13 @@
-// Pictures of a completed run's artifacts as PNG files (pngjs): DRAW's digits generated from the prior, as a grid,
-// and its canvas sigmoid(c_t) after every step t while reconstructing a few test digits (the "DRAW strip": each
-// row a digit, its input first, then steps 1..T). White ink on black, each pixel drawn SCALE x SCALE.
+// Pictures of completed runs' artifacts as PNG files (pngjs): a task's picture (src/tasks/spec.ts) turns an artifact
+// into a grid of greyscale tiles (DRAW: digits drawn from the prior; the canvas step by step), drawn here white ink
+// on black, each pixel SCALE x SCALE, tiles separated by grey lines.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { writeAtomic } from '../metrics/files';
+import { writeAtomic } from '../util/fs';
 import { artifactPath, runPaths } from '../results/layout';
 import type { RunResult } from '../results/read';
-import type { PictureKind } from '../tasks/types';
+import type { PictureSpec, Tiles } from '../tasks/spec';
 import { SEED_KEYS } from './series';
 
 const SCALE = 2;
@@ -15,26 +15,8 @@ const SCALE = 2;
 const GAP = 2;
 const GAP_GREY = 90;
 
-interface SamplesArtifact {
-  rows: number;
-  cols: number;
-  side: number;
-  /** rows * cols digits of side^2 bytes (0-255), base64. */
-  pixels: string;
-}
-
-interface StripArtifact {
-  digits: number;
-  steps: number;
-  side: number;
-  /** digits * side^2 bytes, base64. */
-  inputs: string;
-  /** digits * steps * side^2 bytes, digit-major, base64. */
-  pixels: string;
-}
-
-/** A grid of rows x cols digits (side x side bytes each, in `digits` order, row-major) as a PNG. */
-export function gridPng(digits: Uint8Array, rows: number, cols: number, side: number): Buffer {
+/** A grid of rows x cols tiles (side x side bytes each, in `pixels` order, row-major) as a PNG. */
+export function gridPng({ pixels: digits, rows, cols, side }: Tiles): Buffer {
   const cell = side * SCALE + GAP;
   const png = new PNG({ width: cols * cell + GAP, height: rows * cell + GAP }); // RGBA
   for (let i = 0; i < png.data.length; i += 4) {
@@ -56,25 +38,9 @@ export function gridPng(digits: Uint8Array, rows: number, cols: number, side: nu
   return PNG.sync.write(png, { colorType: 0 });
 }
 
-const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
-
-/** The strip: per digit its input, then its canvas after each step. */
-function stripPng(a: StripArtifact): Buffer {
-  const size = a.side * a.side;
-  const inputs = bytes(a.inputs);
-  const canvases = bytes(a.pixels);
-  const cols = a.steps + 1;
-  const all = new Uint8Array(a.digits * cols * size);
-  for (let d = 0; d < a.digits; d++) {
-    all.set(inputs.subarray(d * size, (d + 1) * size), d * cols * size);
-    all.set(canvases.subarray(d * a.steps * size, (d + 1) * a.steps * size), (d * cols + 1) * size);
-  }
-  return gridPng(all, a.digits, cols, a.side);
-}
-
-function readArtifact<T>(expDir: string, runId: string, name: string): T | undefined {
+function readArtifact(expDir: string, runId: string, name: string): unknown {
   const path = artifactPath(runPaths(expDir, runId).artifacts, name);
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined;
 }
 
 export interface Picture {
@@ -82,11 +48,6 @@ export interface Picture {
   title: string;
   png: string;
 }
-
-const TITLES: Record<PictureKind, string> = {
-  'draw-samples': 'Digits drawn from the prior (same z for every run)',
-  'draw-strip': 'The canvas step by step (each row: a test digit, then sigmoid(c_t) for t = 1..T)',
-};
 
 /**
  * The completed runs to picture: of runs that differ only in their seeds, the first (the pictures of a model's other
@@ -105,22 +66,22 @@ function pictured(runs: readonly RunResult[]): RunResult[] {
 }
 
 /**
- * Writes `kind`'s picture of each pictured run that has its artifact into `expDir`; returns them in run order.
+ * Writes `picture` (of task `task`) of each pictured run that has its artifact into `expDir`, as
+ * `<task>-<artifact>-<runId>.png`; returns them in run order.
  */
-export function writePictures(expDir: string, runs: readonly RunResult[], kind: PictureKind): Picture[] {
+export function writePictures(
+  expDir: string,
+  runs: readonly RunResult[],
+  task: string,
+  picture: PictureSpec,
+): Picture[] {
   const out: Picture[] = [];
   for (const run of pictured(runs)) {
-    const png =
-      kind === 'draw-samples'
-        ? sampleGrid(readArtifact<SamplesArtifact>(expDir, run.runId, 'samples'))
-        : stripOf(readArtifact<StripArtifact>(expDir, run.runId, 'strip'));
-    if (!png) continue;
-    const name = `${kind}-${run.runId}`;
-    writeAtomic(join(expDir, `${name}.png`), png);
-    out.push({ name, title: `${TITLES[kind]}: ${run.runId}`, png: `${name}.png` });
+    const artifact = readArtifact(expDir, run.runId, picture.artifact);
+    if (artifact === undefined) continue;
+    const name = `${task}-${picture.artifact}-${run.runId}`;
+    writeAtomic(join(expDir, `${name}.png`), gridPng(picture.tiles(artifact)));
+    out.push({ name, title: `${picture.title}: ${run.runId}`, png: `${name}.png` });
   }
   return out;
 }
-
-const sampleGrid = (a: SamplesArtifact | undefined) => a && gridPng(bytes(a.pixels), a.rows, a.cols, a.side);
-const stripOf = (a: StripArtifact | undefined) => a && stripPng(a);

@@ -9,11 +9,11 @@ import { UserError } from '../errors';
 import { evaluateClaim, sideName, stats, type ClaimResult } from '../results/claims';
 import type { RunRecord } from '../results/layout';
 import { readExperimentResults, type ExperimentResults, type RunResult } from '../results/read';
-import { taskOf } from '../tasks/registry';
-import type { ExtraFigure, PictureKind, TaskKind } from '../tasks/types';
+import { taskOf } from '../tasks/catalog';
+import type { TaskSpec } from '../tasks/spec';
 import { fixed } from '../util/format';
-import { writeAtomic } from '../metrics/files';
-import { learningCurves, recallBars, sweepPlot, type Spec } from './figures';
+import { writeAtomic } from '../util/fs';
+import { barChart, learningCurves, sweepPlot, type Spec } from './figures';
 import { toPng, toSvg } from './render';
 import { writePictures } from './pictures';
 import { curvePoints, describeKeys, factorKeys, finalPoints, NORM_LABELS, SEED_KEYS } from './series';
@@ -60,22 +60,22 @@ type NamedSpec = { name: string; title: string; spec: Spec };
 interface FigureContext {
   name: string;
   runs: readonly RunResult[];
-  task: TaskKind;
+  task: TaskSpec;
   /** Swept keys that are neither seeds nor the norm: panels, or a sweep plot's x axis. */
   factors: string[];
   /** How many seeds a line averages, for the subtitle. */
   note: string;
 }
 
-/** The figures a task adds beyond its curves and sweep plots. */
-const EXTRA_FIGURES: Record<Exclude<ExtraFigure, PictureKind>, (c: FigureContext) => NamedSpec> = {
-  // Bars of the final recall@K columns (caption_r1, image_r5, ...) among the task's final metrics.
-  recall: (c) => {
-    const measures = c.task.finalColumns.map((col) => col.measure);
-    const spec = recallBars(c.name, finalPoints(c.runs, c.factors, measures), `final epoch; ${c.note}`);
-    return { name: 'recall', title: 'Retrieval recall@K', spec };
-  },
-};
+/** The bar charts a task adds beyond its curves and sweep plots (retrieval's recall@K), of its final metrics. */
+function barFigures(c: FigureContext): NamedSpec[] {
+  const measures = c.task.finalColumns.map((col) => col.measure);
+  return (c.task.bars ?? []).map((chart) => ({
+    name: chart.name,
+    title: chart.heading,
+    spec: barChart(c.name, chart, finalPoints(c.runs, c.factors, measures), `final epoch; ${c.note}`),
+  }));
+}
 
 /** Final value of the task's sweep measure against each numeric swept key that takes two values or more. */
 function sweepFigures({ name, runs, task, factors, note }: FigureContext): NamedSpec[] {
@@ -111,7 +111,7 @@ function figureSpecs(experiment: Experiment, runs: readonly RunResult[]): NamedS
   );
   return [
     { name: 'curves', title: 'Learning curves', spec: learningCurves(c.name, points, task.curves, c.note) },
-    ...task.extraFigures.filter((f) => !isPicture(f)).map((f) => EXTRA_FIGURES[f](c)),
+    ...barFigures(c),
     ...sweepFigures(c),
   ];
 }
@@ -135,7 +135,7 @@ function claimTable(claims: readonly ClaimResult[]): string[] {
 function finalTable(
   runs: readonly RunResult[],
   factors: readonly string[],
-  columns: TaskKind['finalColumns'],
+  columns: TaskSpec['finalColumns'],
 ): string[] {
   const groups = new Map<string, { factor: string; norm: string; runs: RunResult[] }>();
   for (const r of runs) {
@@ -214,8 +214,6 @@ function readReportable(dir: string): ExperimentResults {
   return results;
 }
 
-const isPicture = (f: ExtraFigure): f is PictureKind => f === 'draw-samples' || f === 'draw-strip';
-
 /** Renders each chart to SVG and PNG in `dir`, then the task's pictures of each run (PNG). */
 async function writeFigures(dir: string, experiment: Experiment, runs: readonly RunResult[]): Promise<ReportFigure[]> {
   const figures: ReportFigure[] = [];
@@ -225,8 +223,8 @@ async function writeFigures(dir: string, experiment: Experiment, runs: readonly 
     writeAtomic(join(dir, `${f.name}.png`), toPng(svg));
     figures.push({ name: f.name, title: f.title, svg: `${f.name}.svg`, png: `${f.name}.png` });
   }
-  for (const kind of taskOf(runs[0].config).extraFigures.filter(isPicture))
-    figures.push(...writePictures(dir, runs, kind));
+  const task = taskOf(runs[0].config);
+  for (const picture of task.pictures ?? []) figures.push(...writePictures(dir, runs, task.name, picture));
   return figures;
 }
 

@@ -1,17 +1,17 @@
 // What the report plots and tabulates, from an experiment's run folders: each run's metrics, then means over
 // seeds (with min and max) of the runs that differ only in their seeds.
 import { getAt, parsePath } from '../config/paths';
-import type { NormKind, RunConfig } from '../config/schema';
-import type { EpochMetrics } from '../metrics/types';
+import type { RunConfig } from '../config/schema';
+import { NORM_KINDS, NORMS, type NormKind } from '../norm/catalog';
 import type { RunResult } from '../results/read';
 
 /** Swept keys that only repeat a run (their spread is the band, not a separate line or panel). */
 export const SEED_KEYS = ['train.seed', 'data.seed'];
 
-/** Legend text of each norm, and one colour per norm in every figure. */
-export const NORM_LABELS: Record<NormKind, string> = { none: 'no norm', layer: 'layer norm', batch: 'batch norm' };
-export const NORM_COLORS: Record<NormKind, string> = { none: '#6b6b6b', layer: '#1f6fb4', batch: '#d1492e' };
-export const NORM_ORDER: NormKind[] = ['none', 'layer', 'batch'];
+/** Legend text of each norm, and one colour per norm in every figure (each norm's spec states them). */
+export const NORM_LABELS = Object.fromEntries(NORM_KINDS.map((k) => [k, NORMS[k].label])) as Record<NormKind, string>;
+export const NORM_COLORS = Object.fromEntries(NORM_KINDS.map((k) => [k, NORMS[k].colour])) as Record<NormKind, string>;
+export const NORM_ORDER: readonly NormKind[] = NORM_KINDS;
 
 export interface Band {
   mean: number;
@@ -43,7 +43,7 @@ export function factorKeys(swept: readonly string[]): string[] {
   return swept.filter((k) => !SEED_KEYS.includes(k) && k !== 'model.norm');
 }
 
-export type Measure = keyof EpochMetrics;
+export type Measure = string;
 
 export interface CurvePoint {
   panel: string;

@@ -10,7 +10,8 @@ import { parseYaml, resolveExperiment, type Experiment } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import type { RunSpec } from '../config/sweep';
 import { UserError } from '../errors';
-import { TRAIN_LOSS_COLUMNS, type EpochMetrics } from '../metrics/types';
+import type { EpochMetrics } from '../metrics/types';
+import { taskOf } from '../tasks/catalog';
 import { runPaths, type RunRecord } from './layout';
 
 export type Read<T> = { state: 'ok'; value: T } | { state: 'missing' } | { state: 'corrupt'; message: string };
@@ -54,9 +55,9 @@ export function readRunRecord(path: string): Read<RunRecord> {
 
 /**
  * metrics.csv: a header, then one row per epoch (1, 2, ...) whose epoch, step and seconds are numbers, and its
- * training loss (train_nll, or DRAW's train_bound).
+ * training loss (`lossColumn`, its task's: train_nll, train_bound, ...).
  */
-export function readMetrics(path: string): Read<EpochMetrics[]> {
+export function readMetrics(path: string, lossColumn: string): Read<EpochMetrics[]> {
   const text = readText(path);
   if (text === undefined) return { state: 'missing' };
   if (typeof text !== 'string') return { state: 'corrupt', message: text.unreadable };
@@ -72,8 +73,7 @@ export function readMetrics(path: string): Read<EpochMetrics[]> {
   }
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
-    const loss = TRAIN_LOSS_COLUMNS.find((k) => typeof row[k] === 'number') ?? TRAIN_LOSS_COLUMNS.join(' or ');
-    const bad = ['epoch', 'step', loss, 'seconds'].find((k) => typeof row[k] !== 'number');
+    const bad = ['epoch', 'step', lossColumn, 'seconds'].find((k) => typeof row[k] !== 'number');
     if (bad || row.epoch !== i + 1) {
       return {
         state: 'corrupt',
@@ -97,12 +97,12 @@ export interface RunFolder {
  * A run folder's files read together. Corrupt when either file is, or when a finished run's metrics.csv has
  * fewer rows than the epochs its run.json says were completed (a truncated file that still parses).
  */
-export function readRunFolder(expDir: string, runId: string): RunFolder {
-  const paths = runPaths(expDir, runId);
+export function readRunFolder(expDir: string, run: Pick<RunSpec, 'runId' | 'config'>): RunFolder {
+  const paths = runPaths(expDir, run.runId);
   const record = readRunRecord(paths.run);
   if (record.state === 'missing') return { state: 'missing', rows: [] };
   if (record.state === 'corrupt') return { state: 'corrupt', rows: [], message: record.message };
-  const metrics = readMetrics(paths.metrics);
+  const metrics = readMetrics(paths.metrics, taskOf(run.config).lossColumn);
   if (metrics.state === 'corrupt')
     return { state: 'corrupt', record: record.value, rows: [], message: metrics.message };
   const rows = metrics.state === 'ok' ? metrics.value : [];
@@ -150,7 +150,7 @@ export interface RunResult {
 /** Every run of the experiment in folder `expDir`, in run order, as claims and the report see it. */
 export function readRunResults(expDir: string, runs: readonly RunSpec[]): RunResult[] {
   return runs.map((run) => {
-    const folder = readRunFolder(expDir, run.runId);
+    const folder = readRunFolder(expDir, run);
     const status = folder.state === 'ok' ? folder.record!.status : folder.state;
     return {
       runId: run.runId,
@@ -174,7 +174,7 @@ export const isFinished = (status: string): boolean => FINISHED.has(status);
  * metrics, else undefined (missing, unfinished, changed or corrupt runs are run again).
  */
 export function finishedRecord(expDir: string, run: RunSpec): RunRecord | undefined {
-  const folder = readRunFolder(expDir, run.runId);
+  const folder = readRunFolder(expDir, run);
   const rec = folder.record;
   return folder.state === 'ok' &&
     rec !== undefined &&

@@ -1,22 +1,15 @@
-// Every task, and the one a run config describes: the one whose `accepts` takes it. A new task is one module
-// exporting a TaskKind, listed here.
-import type { RunConfig } from '../config/schema';
-import { classification } from './classification';
-import { draw } from './draw';
-import { retrieval } from './retrieval';
-import type { TaskKind } from './types';
+// The task a run config trains (src/tasks/catalog.ts), from its implementation (src/tasks/<name>/index.ts, by name).
+import type { Dataset } from '../data/types';
+import { implementationOf } from '../util/registry';
+import { taskOf } from './catalog';
+import type { RunConfig } from './schema';
+import type { TaskImplementation } from './types';
 
-const TASKS: readonly TaskKind[] = [classification, retrieval, draw];
+const isImplementation = (x: unknown): x is TaskImplementation =>
+  typeof x === 'object' &&
+  x !== null &&
+  ['load', 'create', 'footprint'].every((k) => typeof (x as Record<string, unknown>)[k] === 'function');
 
-export function taskOf(config: Readonly<RunConfig>): TaskKind {
-  const tasks = TASKS.filter((t) => t.accepts(config));
-  if (tasks.length !== 1)
-    throw new Error(`model.kind ${config.model.kind}: ${tasks.length} tasks accept it (${tasks.map((t) => t.name)})`);
-  return tasks[0];
-}
-
-export function taskNamed(name: string): TaskKind {
-  const task = TASKS.find((t) => t.name === name);
-  if (!task) throw new Error(`no task named ${name}`);
-  return task;
+export function taskImplementation(config: Readonly<RunConfig>): TaskImplementation<Dataset> {
+  return implementationOf(__dirname, 'task', taskOf(config).name, isImplementation);
 }

@@ -1,8 +1,9 @@
-// Adam (Kingma & Ba 2015) with its moments kept per variable; one fused kernel per variable on cpu/wasm,
-// composite tfjs ops elsewhere. Same arithmetic as tf.train.adam (tests compare the two).
+// Adam (Kingma & Ba 2015) with its moments kept per variable; one fused kernel per variable on cpu, wasm (a SIMD
+// loop there) and webgpu (a WGSL shader), composite tfjs ops elsewhere. Same arithmetic as tf.train.adam (tests
+// compare the two).
 import * as tf from '@tensorflow/tfjs';
 import { ADAM, type AdamAttrs } from '../backend/kernels/adam';
-import { DEFAULTS, type TrainConfig } from '../config/schema';
+import { ADAM_DEFAULTS, type TrainConfig } from './spec';
 import { hasKernel, runKernel } from '../backend/kernels/js-kernel';
 import { variableFrom } from '../util/variables';
 
@@ -26,9 +27,9 @@ export class Adam {
 
   constructor(opts: AdamOptions) {
     this.lr = opts.learningRate;
-    this.beta1 = opts.adamBeta1 ?? DEFAULTS.adam.beta1;
-    this.beta2 = opts.adamBeta2 ?? DEFAULTS.adam.beta2;
-    this.epsilon = opts.adamEpsilon ?? DEFAULTS.adam.epsilon;
+    this.beta1 = opts.adamBeta1 ?? ADAM_DEFAULTS.beta1;
+    this.beta2 = opts.adamBeta2 ?? ADAM_DEFAULTS.beta2;
+    this.epsilon = opts.adamEpsilon ?? ADAM_DEFAULTS.epsilon;
     this.clipNorm = opts.clipNorm;
   }
 

@@ -1,10 +1,10 @@
 // Trains one run: seeded model and shuffles, Adam, per-epoch evaluation; stops on a non-finite loss or a stop request.
 import * as tf from '@tensorflow/tfjs';
-import type { RunConfig } from '../config/schema';
 import type { EpochMetrics } from '../metrics/types';
-import { beginPopulationPass } from '../norm/population';
+import type { StatisticsPass } from '../norm/types';
 import { Adam } from './adam';
 import { epochBatches } from './batches';
+import type { TrainConfig } from './spec';
 import type { Task } from './task';
 
 export type TrainStatus = 'complete' | 'diverged' | 'interrupted';
@@ -16,7 +16,7 @@ export interface TrainResult {
   /** Training examples processed and the seconds spent in training steps (evaluation excluded). */
   examples: number;
   trainSeconds: number;
-  /** Seconds spent in batch norm's population passes (null without them). */
+  /** Seconds spent in the passes after each epoch that a norm calls for (batch norm's population statistics). */
   populationSeconds: number | null;
   message?: string;
   /** A completed run's task artifacts (Task.artifacts), by file name. */
@@ -32,8 +32,9 @@ export interface StepInfo {
 }
 
 export interface TrainOptions {
-  config: Readonly<RunConfig>;
-  /** The run's task, built by the caller from `config` (src/tasks/registry.ts); train disposes it at the end. */
+  /** The run's train section. */
+  config: Readonly<TrainConfig>;
+  /** The run's task, built by the caller from its config (src/tasks/registry.ts); train disposes it at the end. */
   task: Task;
   /** When the run began (performance.now()), for metrics.csv's seconds: before the task was built. Default: now. */
   startedAt?: number;
@@ -56,15 +57,6 @@ function yielder(): () => Promise<void> {
     await yieldToEventLoop();
     last = performance.now();
   };
-}
-
-/**
- * The examples per batch of the pass after each epoch that computes batch norm's population statistics, where
- * evaluation uses them; else undefined.
- */
-function populationBatch(config: Readonly<RunConfig>): number | undefined {
-  const m = config.model;
-  return m.kind !== 'draw' && m.norm === 'batch' && m.bnStats === 'population' ? m.bnStatsBatch : undefined;
 }
 
 /** What one epoch's training steps and population pass share. */
@@ -138,7 +130,7 @@ function diverged({ result, epoch }: EpochContext, loss: number, from: PendingSt
  */
 async function trainEpoch(c: EpochContext): Promise<number | undefined> {
   const { opts, task, optimizer, result, epoch } = c;
-  const { train: cfg } = opts.config;
+  const cfg = opts.config;
   const batches = epochBatches(task.trainCount, cfg.batchSize, cfg.seed, epoch);
   const sum: LossSum = { total: 0, seen: 0 };
   const pending: PendingStep[] = [];
@@ -146,7 +138,7 @@ async function trainEpoch(c: EpochContext): Promise<number | undefined> {
     for (let i = 0; i < batches.length; i++) {
       const t0 = performance.now();
       const batch = batches[i];
-      const loss = optimizer.minimize(() => task.objective(batch), task.trainable);
+      const loss = optimizer.minimize(() => task.objective(batch), task.parameters);
       pending.push({ loss, size: batch.length, step: i + 1 });
       result.trainSeconds += (performance.now() - t0) / 1000;
       result.steps += 1;
@@ -169,16 +161,16 @@ function interrupted({ result, epoch }: EpochContext): undefined {
 }
 
 /**
- * Batch norm's population statistics for the current weights (src/norm/population.ts): the model's forward pass
- * over the training set in training mode (model.bnStatsBatch examples at a time, in the epoch's order), with no
- * gradient and no update. False when stopped before the end (the statistics are then left as they were).
+ * The pass a norm calls for after each epoch (batch norm's population statistics, src/norm/batch/population.ts): the
+ * model's forward pass over the training set in training mode (`pass.batchSize` examples at a time, in the epoch's
+ * order), with no gradient and no update. False when stopped before the end (the statistics then stay as they were).
  */
-async function populationPass(c: EpochContext, batchSize: number): Promise<boolean> {
+async function statisticsPass(c: EpochContext, statistics: StatisticsPass): Promise<boolean> {
   const { opts, task, result } = c;
   const t0 = performance.now();
-  const pass = beginPopulationPass();
+  const pass = statistics.begin();
   try {
-    for (const batch of epochBatches(task.trainCount, batchSize, opts.config.train.seed, c.epoch)) {
+    for (const batch of epochBatches(task.trainCount, statistics.batchSize, opts.config.seed, c.epoch)) {
       task.forward(batch);
       await c.pause();
       if (opts.shouldStop?.()) return false;
@@ -194,30 +186,29 @@ async function populationPass(c: EpochContext, batchSize: number): Promise<boole
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config, task } = opts;
   const started = opts.startedAt ?? performance.now();
-  const optimizer = new Adam(config.train);
-  const population = populationBatch(config);
+  const optimizer = new Adam(config);
   const result: TrainResult = {
     status: 'complete',
     rows: [],
     steps: 0,
     examples: 0,
     trainSeconds: 0,
-    populationSeconds: population !== undefined ? 0 : null,
+    populationSeconds: task.statisticsPass ? 0 : null,
   };
   const pause = yielder();
   try {
-    for (let epoch = 1; epoch <= config.train.epochs; epoch++) {
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const c: EpochContext = { opts, task, optimizer, result, pause, epoch };
-      const trainNll = await trainEpoch(c);
-      if (trainNll === undefined) break;
-      if (population !== undefined && !(await populationPass(c, population))) {
+      const trainLoss = await trainEpoch(c);
+      if (trainLoss === undefined) break;
+      if (task.statisticsPass && !(await statisticsPass(c, task.statisticsPass))) {
         interrupted(c);
         break;
       }
       result.rows.push({
         epoch,
         step: result.steps,
-        [task.lossColumn]: trainNll,
+        [task.lossColumn]: trainLoss,
         ...(await task.evaluate()),
         seconds: (performance.now() - started) / 1000,
       });

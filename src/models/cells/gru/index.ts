@@ -1,0 +1,50 @@
+// The GRU and the LN-GRU of the paper's supplementary material:
+//   (z, r) = sigmoid(W_h h + W_x x + b_zr); htilde = tanh(W x + r * (U h) + b_n); h' = (1 - z) h + z htilde;
+// with layer norm, (z, r) = sigmoid(LN(W_h h) + LN(W_x x)) and htilde = tanh(LN(W x) + r * LN(U h)), the norms'
+// biases in place of b_zr and b_n.
+import * as tf from '@tensorflow/tfjs';
+import { initialHidden, termNorms, tiled, vector, weight } from '../parts';
+import type { Cell, CellOptions } from '../types';
+
+export function createGru(o: CellOptions): Cell {
+  const H = o.config.hidden;
+  const params: Record<string, tf.Variable> = {
+    W_x: weight(`${o.name}/W_x`, o.inputs, 2 * H, o.rng), // to (z, r)
+    W_h: weight(`${o.name}/W_h`, H, 2 * H, o.rng),
+    W: weight(`${o.name}/W`, o.inputs, H, o.rng), // to the candidate
+    U: weight(`${o.name}/U`, H, H, o.rng),
+  };
+  const { term, norms } = termNorms(o, params);
+  const [nh, nx, nw, nu] = [term('ln_h', 2 * H), term('ln_x', 2 * H), term('ln_w', H), term('ln_u', H)];
+  // Without a norm the cell keeps its own biases.
+  const own = norms.length === 0;
+  if (own) {
+    params.b_zr = vector(`${o.name}/b_zr`, new Float32Array(2 * H));
+    params.b_n = vector(`${o.name}/b_n`, new Float32Array(H));
+  }
+  const h0 = initialHidden(H, o.config.h0Scale, o.seed);
+  return {
+    params,
+    h0,
+    parameters: () => Object.values(params),
+    buffers: () => norms.flatMap((n) => n.buffers()),
+    initial: (batch) => ({ h: tiled(h0, batch) }),
+    step(x, s, t, training) {
+      let zr: tf.Tensor = tf.add(
+        nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training),
+        nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training),
+      );
+      if (own) zr = tf.add(zr, params.b_zr);
+      const [z, r] = tf.split(tf.sigmoid(zr), 2, 1);
+      let pre: tf.Tensor = tf.add(
+        nw(tf.matMul(x, params.W as tf.Tensor2D), t, training),
+        tf.mul(r, nu(tf.matMul(s.h, params.U as tf.Tensor2D), t, training)),
+      );
+      if (own) pre = tf.add(pre, params.b_n);
+      const h = tf.add(tf.mul(tf.sub(1, z), s.h), tf.mul(z, tf.tanh(pre))) as tf.Tensor2D;
+      return { h };
+    },
+  };
+}
+
+export const implementation = { create: createGru };

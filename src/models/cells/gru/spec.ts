@@ -1,0 +1,9 @@
+// cell: gru: a GRU (update and reset gates, a candidate); normalized on each of its four products (LN-GRU).
+import type { CellSpec } from '../spec';
+
+export const gru = {
+  name: 'gru',
+  // W_x, W_h to (z, r), W, U to the candidate; the four products' norms, whose biases replace b_zr and b_n.
+  parameters: (inputs, H, norm) =>
+    (inputs + H) * 3 * H + (norm.identity ? 3 * H : 2 * norm.parameters(2 * H, true) + 2 * norm.parameters(H, true)),
+} satisfies CellSpec;

@@ -1,0 +1,44 @@
+// The LSTM of the paper's supplementary material, plain, with layer norm (LN-LSTM) or recurrent batch norm (BN-LSTM,
+// Cooijmans et al. 2016) on W_h h, W_x x and the cell state; gate order f, i, o, g.
+import * as tf from '@tensorflow/tfjs';
+import { initialHidden, termNorms, tiled, vector, weight } from '../parts';
+import type { Cell, CellOptions } from '../types';
+
+export function createLstm(o: CellOptions): Cell {
+  const H = o.config.hidden;
+  const params: Record<string, tf.Variable> = {
+    W_x: weight(`${o.name}/W_x`, o.inputs, 4 * H, o.rng),
+    W_h: weight(`${o.name}/W_h`, H, 4 * H, o.rng),
+    b: vector(
+      `${o.name}/b`,
+      Float32Array.from({ length: 4 * H }, (_, j) => (j < H ? o.config.forgetBias : 0)),
+    ),
+  };
+  const { term, norms } = termNorms(o, params);
+  const prefix = o.config.norm === 'batch' ? 'bn' : 'ln';
+  // The gate terms keep a zero bias under batch norm (the LSTM's b carries it), the cell's is trained.
+  const [nh, nx, nc] = [term(`${prefix}_h`, 4 * H, false), term(`${prefix}_x`, 4 * H, false), term(`${prefix}_c`, H)];
+  const h0 = initialHidden(H, o.config.h0Scale, o.seed);
+  return {
+    params,
+    h0,
+    parameters: () => Object.values(params),
+    buffers: () => norms.flatMap((n) => n.buffers()),
+    initial: (batch) => ({ h: tiled(h0, batch), c: tf.zeros([batch, H]) }),
+    step(x, s, t, training, mask) {
+      const gates = tf.add(
+        tf.add(
+          nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training, mask),
+          nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training, mask),
+        ),
+        params.b,
+      ) as tf.Tensor2D;
+      const [f, i, og, g] = tf.split(gates, 4, 1);
+      const c = tf.add(tf.mul(tf.sigmoid(f), s.c!), tf.mul(tf.sigmoid(i), tf.tanh(g))) as tf.Tensor2D;
+      const h = tf.mul(tf.sigmoid(og), tf.tanh(nc(c, t, training, mask))) as tf.Tensor2D;
+      return { h, c };
+    },
+  };
+}
+
+export const implementation = { create: createLstm };

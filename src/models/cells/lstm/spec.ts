@@ -1,0 +1,9 @@
+// cell: lstm: an LSTM (gates f, i, o, g); normalized on W_h h, W_x x and the cell state (LN-LSTM, BN-LSTM).
+import type { CellSpec } from '../spec';
+
+export const lstm = {
+  name: 'lstm',
+  // W_x, W_h and b to four gates; the norms of the two gate terms (bias held at zero: b carries it) and of c.
+  parameters: (inputs, H, norm) =>
+    (inputs + H) * 4 * H + 4 * H + 2 * norm.parameters(4 * H, false) + norm.parameters(H, true),
+} satisfies CellSpec;

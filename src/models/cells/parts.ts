@@ -1,0 +1,57 @@
+// What the cells share: the initial state, their weights, and the norm of each of their terms.
+//
+// The initial state (the paper does not say): with h_0 = 0, W_h h_0 is exactly zero, and layer norm of an
+// all-zero vector returns its bias but has a Jacobian of g / sqrt(eps) (316x for eps 1e-5). Where the input
+// is zero too (the blank top rows of an MNIST digit), the whole state stays exactly zero step after step, and
+// the gradient is multiplied by ~300 at every such step: 1e31 after the first rows of sequential MNIST, then
+// overflow. So h_0 is a small fixed random vector (uniform in +-model.h0Scale, default 0.1, seeded by train.seed,
+// not trained): a "small noisy h_0" (our choice, not the paper's), the same for every cell kind (plain cells
+// included, so that the models compared differ only in their norms); c_0 = 0.
+import * as tf from '@tensorflow/tfjs';
+import { rngFor, type Rng } from '../../data/rng';
+import { buildRecurrentNorm } from '../../norm/registry';
+import type { RecurrentNorm, StepMask } from '../../norm/types';
+import { variableFrom } from '../../util/variables';
+import { glorotUniform } from '../init';
+import type { CellOptions } from './types';
+
+/** h_0: H values uniform in [-scale, scale], from the (seed, 'initial-state') stream. */
+export function initialHidden(hidden: number, scale: number, seed = 0): Float32Array {
+  const rng = rngFor(seed, 'initial-state');
+  return Float32Array.from({ length: hidden }, () => (2 * rng() - 1) * scale);
+}
+
+/** [batch, H] copies of h_0. */
+export function tiled(h0: Float32Array, batch: number): tf.Tensor2D {
+  return tf.tidy(() => tf.tile(tf.tensor2d(h0, [1, h0.length]), [batch, 1]) as tf.Tensor2D);
+}
+
+export function weight(name: string, rows: number, cols: number, rng: Rng): tf.Variable<tf.Rank.R2> {
+  const values = glorotUniform(rows, cols, rng);
+  return variableFrom(name, () => tf.tensor2d(values, [rows, cols]));
+}
+
+export function vector(name: string, values: number[] | Float32Array): tf.Variable<tf.Rank.R1> {
+  return variableFrom(name, () => tf.tensor1d(values));
+}
+
+export type StepNorm = (a: tf.Tensor2D, t: number, training: boolean, mask?: StepMask) => tf.Tensor2D;
+const identity: StepNorm = (a) => a;
+
+/**
+ * The norms of a cell's terms, from the norm registry. `term(role, units)` (role e.g. `ln_h`) returns the term's
+ * norm as a function (identity for a norm with no layers); its gain and bias join `params` as `<role>/gain` and
+ * `<role>/bias` (the bias when trained), and `norms` lists every norm built (the cell's child modules).
+ */
+export function termNorms(o: CellOptions, params: Record<string, tf.Variable>) {
+  const norms: RecurrentNorm[] = [];
+  // trainBias: batch norm only (its gate terms' bias stays 0, the LSTM's b carries it); layer norm trains its bias.
+  const term = (role: string, units: number, trainBias = true): StepNorm => {
+    const norm = buildRecurrentNorm(o.config, { name: `${o.name}/${role}`, units, trainBias });
+    if (!norm) return identity;
+    norm.parameters().forEach((v, k) => (params[`${role}/${k === 0 ? 'gain' : 'bias'}`] = v));
+    norms.push(norm);
+    return (a, t, training, mask) => norm.apply(a, t, training, mask);
+  };
+  return { term, norms };
+}

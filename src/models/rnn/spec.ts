@@ -1,0 +1,37 @@
+// model.kind rnn: a recurrent classifier for sequential MNIST: one LSTM or GRU layer read over the steps of the data
+// view, then dense -> softmax on the last hidden state. `norm: layer` gives the LN-LSTM / LN-GRU of the paper's
+// supplementary material, `norm: batch` the BN-LSTM of Cooijmans et al. (LSTM only). `gainInit` unset means the
+// norm's gain inside a cell: 1 for layer norm, 0.1 for batch norm (Cooijmans et al.: gamma 1 saturates tanh).
+import { z } from 'zod';
+import { normFields, NORMS } from '../../norm/catalog';
+import { NORM_DEFAULTS, type NormSpec } from '../../norm/spec';
+import { finite, positiveInt } from '../../util/fields';
+import { CELL_KINDS } from '../cells/catalog';
+import { recurrentFields } from '../cells/spec';
+import type { ModelSpec } from '../spec';
+
+export const rnnSchema = z
+  .object({
+    kind: z.literal('rnn'),
+    cell: z.enum(CELL_KINDS).default('lstm'),
+    hidden: positiveInt.default(100),
+    ...recurrentFields,
+    ...normFields(),
+    gainInit: finite().optional(),
+  })
+  .strict();
+
+/** A recurrent model's norm gain: model.gainInit, else its norm's default inside a cell. */
+export function cellGain(model: { norm: keyof typeof NORMS; gainInit?: number }): number {
+  return model.gainInit ?? (NORMS[model.norm] as NormSpec).cellGainInit ?? NORM_DEFAULTS.gainInit;
+}
+
+export type RnnConfig = z.infer<typeof rnnSchema> & { gainInit: number };
+
+export const rnn = {
+  kind: 'rnn',
+  schema: rnnSchema,
+  task: 'classification',
+  views: ['rows', 'pixels'],
+  resolve: (model: z.infer<typeof rnnSchema>): RnnConfig => ({ ...model, gainInit: cellGain(model) }),
+} satisfies ModelSpec;

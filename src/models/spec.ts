@@ -1,0 +1,19 @@
+// What a model kind declares about itself without tfjs, for the config schema: its keys (a strict zod object whose
+// `kind` is its name), the task that trains it, the data views it reads, and defaults that depend on other keys.
+import type { z } from 'zod';
+
+export interface ModelSpec {
+  readonly kind: string;
+  /** model.*: every key with its default (a strict object with `kind: z.literal(<kind>)`). */
+  readonly schema: z.AnyZodObject;
+  /** The task that trains it (a name in src/tasks/catalog.ts). */
+  readonly task: string;
+  /** The data views it reads (data.view). */
+  readonly views: readonly string[];
+  /** The parsed config with the defaults that depend on other keys (a recurrent norm's gain, a loss's margin). */
+  resolve?(model: never): object;
+}
+
+/** Hidden-layer nonlinearities (model.activation). */
+export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];

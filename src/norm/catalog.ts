@@ -1,0 +1,53 @@
+// Every norm, by model.norm: one line each (a norm is a folder src/norm/<name>/: spec.ts, which imports no tfjs, and
+// index.ts, its layers, found by that name: src/norm/registry.ts). The config schema and the report read this file.
+import { z } from 'zod';
+import { finite } from '../util/fields';
+import { batch } from './batch/spec';
+import { layer } from './layer/spec';
+import { none } from './none/spec';
+import { NORM_DEFAULTS, type NormSpec } from './spec';
+
+export const NORMS = { none, layer, batch } as const satisfies Record<string, NormSpec>;
+export type NormKind = keyof typeof NORMS;
+export const NORM_KINDS = Object.keys(NORMS) as [NormKind, ...NormKind[]];
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** The own config keys of the norms K, with their types (batch norm's bnStats, ...). */
+type OwnFields<K extends NormKind> = UnionToIntersection<
+  K extends NormKind ? ((typeof NORMS)[K] extends { fields: infer F extends z.ZodRawShape } ? F : object) : never
+>;
+
+/**
+ * The norm keys of a model kind that takes the norms `kinds` (all by default): model.norm, the settings every norm
+ * shares, then each of those norms' own keys.
+ */
+export function normFields<K extends NormKind = NormKind>(
+  kinds: readonly [K, ...K[]] = NORM_KINDS as [K, ...K[]],
+): ReturnType<typeof sharedFields<K>> & OwnFields<K> {
+  const own = Object.assign({}, ...kinds.map((k) => (NORMS[k] as NormSpec).fields ?? {})) as OwnFields<K>;
+  return Object.assign(sharedFields(kinds), own);
+}
+
+/** The keys every norm shares. */
+function sharedFields<K extends NormKind>(kinds: readonly [K, ...K[]]) {
+  return {
+    /** Normalization of every hidden layer's summed inputs (never the softmax layer). */
+    norm: z.enum(kinds).default(kinds[0]),
+    /** Added to the variance inside the square root (layer and batch norm). Authors' code: 1e-5. */
+    epsilon: finite().positive().default(NORM_DEFAULTS.epsilon),
+    /** Initial value of the per-unit gain g (paper: 1). */
+    gainInit: finite().default(NORM_DEFAULTS.gainInit),
+    /** Initial value of the per-unit bias b of the norm (paper: 0). */
+    biasInit: finite().default(NORM_DEFAULTS.biasInit),
+  };
+}
+
+/** The norm settings a model config carries (the norm's own keys among them, read by that norm's layers). */
+export interface NormSettings {
+  readonly norm: NormKind;
+  readonly epsilon: number;
+  readonly gainInit: number;
+  readonly biasInit: number;
+}
+
+export const normSpec = (kind: NormKind): NormSpec => NORMS[kind];

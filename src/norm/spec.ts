@@ -1,0 +1,32 @@
+// What a norm declares about itself without tfjs, for the config schema and the report: its name and legend, its
+// own config keys, and the facts other parts ask of it (batch statistics, recurrent cells, parameter counts).
+import type { z } from 'zod';
+
+export interface NormSpec {
+  /** model.norm's value. */
+  readonly name: string;
+  /** Legend text and colour in every figure of the report. */
+  readonly label: string;
+  readonly colour: string;
+  /** Builds no layer: each dense or conv layer and each cell keeps its own bias (`none`). */
+  readonly identity?: boolean;
+  /** Config keys of this norm alone (batch norm's evaluation statistics), added to every model kind that takes it. */
+  readonly fields?: z.ZodRawShape;
+  /**
+   * Normalizes with statistics over the batch: a batch of one has variance 0 (training maps every unit to its
+   * bias), so configs must give at least two examples per batch.
+   */
+  readonly batchStatistics?: boolean;
+  /** The recurrent cells it is implemented for, when not all, and the reason given to a config that asks for another. */
+  readonly cells?: { readonly names: readonly string[]; readonly reason: string };
+  /** Its gain's default inside a recurrent cell, when not model.gainInit's (batch norm: 0.1). */
+  readonly cellGainInit?: number;
+  /**
+   * Trained values of one normalized term of `units` units (a gain and a bias per unit: 2 units); `trainBias`
+   * false where a cell keeps the term's bias fixed (batch norm's gate terms, Cooijmans et al.).
+   */
+  parameters(units: number, trainBias: boolean): number;
+}
+
+/** Norm settings every model shares: the authors' epsilon (inside the square root), gain 1 and bias 0 (section 6). */
+export const NORM_DEFAULTS = { epsilon: 1e-5, gainInit: 1, biasInit: 0 } as const;

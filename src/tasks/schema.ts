@@ -1,0 +1,126 @@
+// One run's config (zod, no tfjs): name, data, model, train, assembled from what each kind declares (the data
+// sources, the model kinds with their norms and cells, the tasks' data keys), with the checks that span sections.
+// Its inferred type is the run config every part of the program reads; defaults live in the kinds' specs.
+import { z } from 'zod';
+import { dataFields, refuseData, type DataFields } from '../data/schema';
+import { MODELS, type ModelConfig, type ModelKind } from '../models/catalog';
+import type { ModelSpec } from '../models/spec';
+import { NORMS, type NormKind } from '../norm/catalog';
+import type { NormSpec } from '../norm/spec';
+import { trainSchema } from '../train/spec';
+import { taskOf, TASKS } from './catalog';
+import type { ConfigCheck, ParsedRun, TaskSpec } from './spec';
+
+const specs = Object.values(MODELS) as ModelSpec[];
+const tasks = Object.values(TASKS) as TaskSpec[];
+
+/** Every data view some model kind reads, in catalog order. */
+const VIEWS = [...new Set(specs.flatMap((s) => s.views))] as [string, ...string[]];
+
+const dataSchema = z
+  .object({
+    ...dataFields,
+    /**
+     * What the model sees: `flat` vectors of 784 pixels (mlp), `image`s of 28x28x1 (conv), or sequences for an
+     * rnn: `rows` (28 steps of 28 pixels) or `pixels` (784 steps of 1 pixel); `strips` of 1 to maxDigits
+     * digits side by side with captions naming them, for retrieval (train and test then count strips);
+     * `binary`: 784 pixels each 0 or 1, sampled once with the pixel's intensity as its probability over each
+     * source file, seeded by data.seed (stochastic binarization as Salakhutdinov & Murray 2008), for DRAW.
+     */
+    view: z.enum(VIEWS).default('flat'),
+    ...Object.assign({}, ...tasks.map((t) => t.dataFields ?? {})),
+  })
+  .strict();
+
+const modelSchema = z.discriminatedUnion(
+  'kind',
+  specs.map((s) => s.schema) as unknown as [z.AnyZodObject, z.AnyZodObject, ...z.AnyZodObject[]],
+);
+
+export const runConfigObject = z
+  .object({
+    // One folder under --out: no separators, and no leading dot (".", ".." and hidden folders).
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/,
+        'a name of letters, digits, ".", "_" or "-", not starting with "." (it names one folder under --out)',
+      ),
+    description: z.string().default(''),
+    data: dataSchema,
+    model: modelSchema,
+    train: trainSchema.default({}),
+  })
+  .strict();
+
+/** The data section after parsing: every task's data keys, a task's own ones filled in for its runs. */
+export type DataConfig = DataFields & { view: string; minDigits?: number; maxDigits?: number };
+export type RunConfig = Omit<z.infer<typeof runConfigObject>, 'data' | 'model'> & {
+  data: DataConfig;
+  model: ModelConfig;
+};
+
+const normOf = (run: ParsedRun): NormSpec => NORMS[run.model.norm as NormKind];
+
+/** The checks across sections: views, norms against cells and batches, batch sizes, then each task's and source's. */
+const CHECKS: readonly ConfigCheck[] = [
+  ({ model, data }) =>
+    MODELS[model.kind as ModelKind].views.includes(data.view)
+      ? undefined
+      : {
+          path: ['data', 'view'],
+          message: `${specs.map((s, i) => `${s.kind}${i === 0 ? ' takes data.view' : ''} ${s.views.join(' or ')}`).join(', ')}`,
+        },
+  (run) => {
+    const cells = normOf(run).cells;
+    const cell = run.model.cell;
+    return typeof cell !== 'string' || !cells || cells.names.includes(cell)
+      ? undefined
+      : { path: ['model', 'norm'], message: cells.reason };
+  },
+  // PyTorch refuses the same in training ("Expected more than 1 value per channel when training").
+  (run) =>
+    !normOf(run).batchStatistics || run.train.batchSize >= 2
+      ? undefined
+      : {
+          path: ['train', 'batchSize'],
+          message: `${normOf(run).label} needs at least 2 examples per batch (a batch of one has variance 0: training maps every unit to its bias, and evaluation divides by sqrt(epsilon)); PyTorch refuses it too`,
+        },
+  ({ train, data }) =>
+    train.batchSize <= data.train
+      ? undefined
+      : {
+          path: ['train', 'batchSize'],
+          message: `${train.batchSize} is larger than data.train (${data.train}): every epoch would be one batch of ${data.train}, not of the batch size recorded; set train.batchSize to at most ${data.train}`,
+        },
+  (run) =>
+    !normOf(run).batchStatistics || run.data.train >= 2
+      ? undefined
+      : {
+          path: ['data', 'train'],
+          message: `${normOf(run).label} needs at least 2 training examples (a batch of one has no variance)`,
+        },
+  ...tasks.flatMap((t) => t.checks ?? []),
+  ({ data }) => {
+    const refused = refuseData(data as unknown as DataFields);
+    return refused && { path: ['data', refused.key], message: refused.message };
+  },
+];
+
+/** A parsed config with the defaults that depend on other keys: the model kind's and its task's data keys. */
+function resolve(c: z.infer<typeof runConfigObject>): RunConfig {
+  const spec: ModelSpec = MODELS[c.model.kind as ModelKind];
+  const model = (spec.resolve ? spec.resolve(c.model as never) : c.model) as ModelConfig;
+  const task = taskOf({ model });
+  const data = (task.resolveData ? task.resolveData(c.data) : c.data) as DataConfig;
+  return { ...c, data, model };
+}
+
+export const runConfigSchema = runConfigObject
+  .superRefine((c, ctx) => {
+    for (const check of CHECKS) {
+      const problem = check(c as unknown as ParsedRun);
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: problem.path, message: problem.message });
+    }
+  })
+  .transform(resolve);

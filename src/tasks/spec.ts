@@ -1,0 +1,83 @@
+// What a task declares about itself without tfjs, for the config schema, the progress lines, summary and check, and
+// the report: its metrics.csv columns, the ones claims may compare, how they are shown, and its data keys.
+import type { z } from 'zod';
+import type { EpochMetrics } from '../metrics/types';
+
+/** A measure a figure plots: a metrics.csv column with its axis title (with units), scale and range. */
+export interface MeasureAxis {
+  measure: string;
+  /** Axis title with its unit, e.g. `train NLL (nats, log scale)`. */
+  title: string;
+  log?: boolean;
+  /** Fixed y domain, e.g. [0, 100] for percentages. */
+  domain?: [number, number];
+}
+
+/**
+ * Grouped bars of final values (retrieval's recall@K): one panel per group, one bar per label and norm, error bars
+ * from min to max over seeds.
+ */
+export interface BarChart {
+  /** File name (`<name>.svg`), and the figure's heading in the report. */
+  name: string;
+  heading: string;
+  /** The figure's own title, after the experiment's name. */
+  title: string;
+  xTitle: string;
+  yTitle: string;
+  domain?: [number, number];
+  /** Panels: a title and, per bar label (x axis, in order), the metrics.csv column it shows. */
+  groups: readonly { title: string; bars: Readonly<Record<string, string>> }[];
+}
+
+/** Square greyscale tiles in a grid (a picture of a run's artifact): rows * cols tiles of side^2 bytes, row-major. */
+export interface Tiles {
+  rows: number;
+  cols: number;
+  side: number;
+  pixels: Uint8Array;
+}
+
+/** A picture the report draws of each model from one of its completed runs' artifacts (src/train/task.ts). */
+export interface PictureSpec {
+  /** The artifact it draws (`<runId>/artifacts/<artifact>.json`); also the picture's file name prefix. */
+  artifact: string;
+  title: string;
+  tiles(artifact: unknown): Tiles;
+}
+
+/** A check on a whole parsed config: a problem's path and message, or nothing. */
+export type ConfigCheck = (run: ParsedRun) => { path: (string | number)[]; message: string } | undefined;
+
+/** A run config as the schema has parsed it, before the defaults that depend on other keys are filled in. */
+export interface ParsedRun {
+  data: { view: string; train: number } & Record<string, unknown>;
+  model: { kind: string; norm: string } & Record<string, unknown>;
+  train: { batchSize: number };
+}
+
+export interface TaskSpec {
+  /** Recorded with progress events (which cross process boundaries as JSON) and looked up by name. */
+  readonly name: string;
+  /** metrics.csv's columns of this task, between `epoch, step` and `seconds` (summary.csv's metric columns too). */
+  readonly columns: readonly string[];
+  /** The column of the epoch's mean training loss, named for what it is (train_nll, train_bound, ...). */
+  readonly lossColumn: string;
+  /** The columns a claim may compare. */
+  readonly claimable: readonly string[];
+  /** One progress line's metrics for an epoch, e.g. `train_nll 0.1 test_nll 0.2 test_error 0.05`. */
+  epochText(row: EpochMetrics): string;
+  /** The final metrics `run` tabulates at its end. */
+  readonly tableColumns: readonly string[];
+  /** The report: learning-curve panels, the measure of sweep plots, the final-metrics table, bars and pictures. */
+  readonly curves: readonly MeasureAxis[];
+  readonly sweepAxis: MeasureAxis;
+  readonly finalColumns: readonly { measure: string; digits: number }[];
+  readonly bars?: readonly BarChart[];
+  readonly pictures?: readonly PictureSpec[];
+  /** Data keys of this task alone (retrieval's digits per strip), optional in the schema; `resolveData` fills them. */
+  readonly dataFields?: z.ZodRawShape;
+  resolveData?(data: Record<string, unknown>): Record<string, unknown>;
+  /** Checks of its keys, run on every config (a key of this task's in another task's config is an error too). */
+  readonly checks?: readonly ConfigCheck[];
+}

@@ -1,0 +1,124 @@
+// Result files, each written atomically (temporary file in the same folder, then rename). A write that fails
+// (read-only folder, full disk, a file where a folder should be) removes its temporary file and is a UserError
+// naming the path: `cannot write <path>: <reason>`.
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import YAML from 'yaml';
+import { UserError } from '../errors';
+import { HOST, processGone } from './process';
+
+const REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'it is a folder',
+  EEXIST: 'a file stands where a folder is needed',
+  ENAMETOOLONG: 'the name is too long',
+};
+
+/**
+ * Node's recursive mkdir reports ENOENT when a parent cannot be created (read-only, no permission): the nearest
+ * existing ancestor's own error says why.
+ */
+function diagnose(path: string, err: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  if (err.code !== 'ENOENT') return err;
+  let dir = dirname(path);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  try {
+    accessSync(dir, constants.W_OK);
+    return statSync(dir).isDirectory() ? err : Object.assign(new Error(`${dir} is a file`), { code: 'ENOTDIR' });
+  } catch (cause) {
+    return cause as NodeJS.ErrnoException;
+  }
+}
+
+/** A file-system error as a user can act on it. */
+export function fsReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return (e.code && REASONS[e.code] ? `${REASONS[e.code]} (${e.code})` : undefined) ?? e.message ?? String(err);
+}
+
+/** Test hook: with LN_REPRO_TEST_FAIL_WRITES_AFTER=N, every write of this process after its N-th fails as on a full disk. */
+let writes = 0;
+function injectedFailure(): NodeJS.ErrnoException | undefined {
+  const after = process.env.LN_REPRO_TEST_FAIL_WRITES_AFTER;
+  if (after === undefined || ++writes <= Number(after)) return undefined;
+  return Object.assign(new Error('ENOSPC: no space left on device (injected by LN_REPRO_TEST_FAIL_WRITES_AFTER)'), {
+    code: 'ENOSPC',
+  });
+}
+
+/** The temporary name this process writes `name` under: `<name>.tmp-<host>-<pid>` (folders may be shared between hosts). */
+export function temporaryName(name: string): string {
+  return `${name}.tmp-${HOST}-${process.pid}`;
+}
+
+export function writeAtomic(path: string, text: string | Uint8Array): void {
+  const tmp = join(dirname(path), temporaryName(basename(path)));
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const injected = injectedFailure();
+    if (injected) throw injected;
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was created there (the folder itself is missing or not a folder)
+    }
+    throw new UserError(`cannot write ${path}: ${fsReason(diagnose(path, err as NodeJS.ErrnoException))}`);
+  }
+}
+
+/**
+ * Removes the temporary files in `dir` left by processes of this host that have ended (`*.tmp-<host>-<pid>`, and
+ * `*.tmp-<pid>` of earlier versions); those of live processes and of other hosts stay. Returns their names.
+ */
+export function removeStaleTemporaries(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return []; // no folder yet
+  }
+  const stale = names.filter((n) => {
+    const m = /\.tmp-(?:(.+)-)?(\d+)$/.exec(n);
+    return m !== null && (m[1] === undefined || m[1] === HOST) && processGone(Number(m[2]));
+  });
+  for (const n of stale) {
+    try {
+      rmSync(join(dir, n), { force: true });
+    } catch {
+      // left for the next run to try
+    }
+  }
+  return stale;
+}
+
+export function writeJson(path: string, value: unknown): void {
+  writeAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function writeYaml(path: string, value: unknown): void {
+  writeAtomic(path, YAML.stringify(value));
+}
+
+/** Numbers are written with full float64 precision; null and undefined as empty cells. */
+export function writeCsv(path: string, columns: readonly string[], rows: readonly Record<string, unknown>[]): void {
+  writeAtomic(path, stringify(rows as Record<string, unknown>[], { header: true, columns: columns as string[] }));
+}

@@ -13,13 +13,16 @@ const BYTES = 4; // float32
 /** Live copies of every parameter during a step: weights, gradient, Adam's m and v, and their next versions. */
 const PARAMETER_COPIES = 6;
 /**
- * Copies kept of each activation: in a training step, of every layer and step at once (pre-activation, norm
- * output, activation and their gradients); without gradients (evaluation, batch norm's population pass) models
- * free each layer's or step's tensors as they go, so only the widest layer counts. Measured: the 32-64-channel
- * convnet's population pass over 5,000 images took 1.75 GB of wasm heap, 1.07 times its widest block's tensors.
+ * Copies kept of each activation: in a training step, of every layer and step at once (their values and their
+ * gradients' temporaries); without gradients models free each layer's or step's tensors as they go, so only the
+ * widest layer counts: in evaluation with the batch's input slice and evaluation-mode norms' temporaries beside it
+ * (test/limits.test.ts measures every model kind against these: the estimate is never below the peak measured), in
+ * batch norm's population pass with its fused kernels (the 32-64-channel convnet's pass over 5,000 images took 1.75
+ * GB of wasm heap, 1.07 times its widest block's tensors).
  */
 const TRAIN_COPIES = 8;
-const FORWARD_COPIES = 1.25;
+const EVAL_COPIES = 2;
+const PASS_COPIES = 1.25;
 /** tfjs-backend-wasm's memory is 32-bit: a process can address at most 4 GiB. */
 const WASM_LIMIT = 4 * 1024 ** 3;
 
@@ -35,9 +38,10 @@ export function estimateRun(config: Readonly<RunConfig>, data: Dataset): RunEsti
   const footprint = taskImplementation(config).footprint(config, data);
   const { parameters, units, widest } = estimateModel(config.model, footprint.data);
   // The largest of a training step, an evaluation batch and a norm's statistics pass (one after another).
-  const statistics = statisticsPassOf(config.model)?.batchSize ?? 0;
-  const forward = Math.max(Math.min(footprint.evalBatch, config.data.test), Math.min(statistics, config.data.train));
-  const peak = Math.max(TRAIN_COPIES * config.train.batchSize * units, FORWARD_COPIES * forward * widest);
+  const statistics = Math.min(statisticsPassOf(config.model)?.batchSize ?? 0, config.data.train);
+  const evaluation = Math.min(footprint.evalBatch, config.data.test);
+  const forward = Math.max(EVAL_COPIES * evaluation, PASS_COPIES * statistics) * widest;
+  const peak = Math.max(TRAIN_COPIES * config.train.batchSize * units, forward);
   const floats = PARAMETER_COPIES * parameters + peak + footprint.deviceValues;
   return { parameters, activationsPerExample: units, bytes: BYTES * floats };
 }

@@ -8,6 +8,11 @@ export interface CellSpec {
   readonly name: string;
   /** Trained values of a cell of `hidden` units over `inputs` inputs with the norm `norm`. */
   parameters(inputs: number, hidden: number, norm: NormSpec): number;
+  /**
+   * Values one step keeps per example for the backward pass: its input and every product, norm output, gate and
+   * state of the step (counted on the cpu backend: test/limits.test.ts).
+   */
+  stepUnits(inputs: number, hidden: number): number;
 }
 
 /** Half-width of the uniform distribution of a recurrent h_0's entries (src/models/cells/state.ts says why not 0). */

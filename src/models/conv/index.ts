@@ -69,7 +69,8 @@ function estimateConv(config: ConvConfig, data: DataShape): ModelEstimate {
     const own = norm.identity ? out : norm.parameters(out, true);
     parameters += config.kernelSize ** 2 * channels * out + own;
     units += 2 * h * w * out;
-    widest = Math.max(widest, h * w * channels + 3 * h * w * out); // its input, conv output, norm output, activation
+    // Its input, the conv output, the norm's output (and its reshapes), the activation.
+    widest = Math.max(widest, h * w * channels + 4 * h * w * out);
     [h, w, channels] = [Math.floor(h / 2), Math.floor(w / 2), out];
   }
   const classes = data.classes!;

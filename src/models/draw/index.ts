@@ -211,16 +211,22 @@ function denseEntries(p: Parts): [string, Dense][] {
 /** Frees every variable of the model. */
 export const disposeDraw = (model: DrawModel): void => disposeModule(model);
 
-/** Two LSTMs, the posterior's and the write's maps (and the attention's); per step, the read, both cells, z, the canvas. */
+/**
+ * Two LSTMs, the posterior's and the write's maps (and the attention's). Per step: both cells, z and its posterior,
+ * and some five image-sized values (the error image, the canvas and its sigmoid, the write, its filterbank product);
+ * a forward pass holds a few more images at once (the input, the bound's terms).
+ */
 function estimateDraw(config: DrawConfig): ModelEstimate {
   const H = config.hidden;
   const read = drawReadSize(config);
-  const lstmParameters = (inputs: number) => CELLS.lstm.parameters(inputs, H, normSpec(config.norm));
+  const lstm = CELLS.lstm;
+  const lstmParameters = (inputs: number) => lstm.parameters(inputs, H, normSpec(config.norm));
   const gaussian = config.attention === 'gaussian';
   const write = gaussian ? (H + 1) * (config.writeSize ** 2 + 5) + (H + 1) * 5 : (H + 1) * PIXELS;
   const parameters = lstmParameters(read + H) + lstmParameters(config.latent) + 2 * (H + 1) * config.latent + write;
-  const step = read + 2 * (H + 6 * H) + config.latent + 3 * config.latent + 2 * PIXELS;
-  return { parameters, units: config.glimpses * step + PIXELS, widest: read + H + 6 * H + 2 * PIXELS };
+  const cells = lstm.stepUnits(read + H, H) + lstm.stepUnits(config.latent, H);
+  const step = cells + 4 * config.latent + 5 * PIXELS;
+  return { parameters, units: config.glimpses * step + PIXELS, widest: cells + 8 * PIXELS };
 }
 
 export const implementation: ModelImplementation<DrawConfig, DrawModel> = {

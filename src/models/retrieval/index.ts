@@ -107,7 +107,7 @@ function estimateRetrieval(config: RetrievalConfig, data: DataShape): ModelEstim
   let parameters = words * config.wordDim + cell.parameters(config.wordDim, config.embedDim, normSpec(config.norm));
   for (let i = 1; i < widths.length; i++) parameters += widths[i - 1] * widths[i] + widths[i];
   const steps = data.maxTokens!; // the sentence encoder's steps
-  const step = config.wordDim + 6 * config.embedDim;
+  const step = cell.stepUnits(config.wordDim, config.embedDim);
   return {
     parameters,
     units: widths.reduce((a, b) => a + b, 0) + steps * step,

@@ -35,15 +35,15 @@ export function buildRnn({ config, data, seed }: BuildOptions<RnnConfig>): Class
   };
 }
 
-/** The cell and the output layer; per step, the input and some six states and gates of H units. */
+/** The cell and the output layer; per step what the cell keeps; a forward pass holds the input twice (reshaped). */
 function estimateRnn(config: RnnConfig, data: DataShape): ModelEstimate {
   const [steps, inputs] = data.shape;
   const cell: CellSpec = CELLS[config.cell];
-  const step = inputs + 6 * config.hidden;
+  const step = cell.stepUnits(inputs, config.hidden);
   return {
     parameters: cell.parameters(inputs, config.hidden, normSpec(config.norm)) + (config.hidden + 1) * data.classes!,
     units: steps * step,
-    widest: steps * inputs + step,
+    widest: 2 * steps * inputs + step,
   };
 }
 

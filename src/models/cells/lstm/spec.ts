@@ -6,4 +6,6 @@ export const lstm = {
   // W_x, W_h and b to four gates; the norms of the two gate terms (bias held at zero: b carries it) and of c.
   parameters: (inputs, H, norm) =>
     (inputs + H) * 4 * H + 4 * H + 2 * norm.parameters(4 * H, false) + norm.parameters(H, true),
+  // Two products of 4H, their norms, sum and bias, the gates, c, its norm, tanh and h: 16H measured, 18H allowed.
+  stepUnits: (inputs, H) => inputs + 18 * H,
 } satisfies CellSpec;

@@ -17,8 +17,9 @@ $(NPM_STAMP): package.json package-lock.json
 
 install: $(NPM_STAMP)
 
+# npm run build: tsc, then wabt compiles the WebAssembly text (src/**/*.wat) to dist/ (scripts/compile-wat.mjs).
 build: install
-	npx tsc -p tsconfig.json
+	npm run build
 
 run: build
 	./bin/ln-repro run configs/mnist-bs4.yaml

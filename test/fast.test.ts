@@ -3,7 +3,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { disableFastPaths, enableFastPaths, wasmHeap } from '../src/backend/fast';
+import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
+import { wasmHeap } from '../src/backend/internals';
 import { strategyCosts } from '../src/backend/kernels/wasm-fixes';
 import { normalizeScaleShift } from '../src/norm/normalize';
 import { Adam } from '../src/train/adam';

@@ -1,7 +1,7 @@
 // Turns the fast paths on and off: fused norm and Adam kernels (cpu, wasm, webgpu; softmax cross-entropy on webgpu)
 // and the wasm kernel fixes.
 // Off, every op takes its composite tfjs path: the straightforward reference the tests compare against.
-import * as tf from '@tensorflow/tfjs';
+import { wasmHeap } from './internals';
 import { adamKernel, useSimdAdam } from './kernels/adam';
 import { convFilterGradKernel } from './kernels/conv-filter-grad';
 import { registerJsKernel, unregisterJsKernel } from './kernels/js-kernel';
@@ -18,15 +18,6 @@ const JS_KERNELS = [normalizeKernel, normalizeGradKernel, adamKernel];
 export function registerMissingKernels(): void {
   registerJsKernel(convFilterGradKernel as Parameters<typeof registerJsKernel>[0], ['wasm']);
 }
-
-/** The wasm backend's heap, when that backend has been initialized (its module exports its memory as `memory`). */
-export function wasmHeap(): WebAssemblyMemoryLike | undefined {
-  const be = tf.engine().registry.wasm as unknown as
-    { wasm?: { asm?: { memory?: WebAssemblyMemoryLike } } } | undefined;
-  return be?.wasm?.asm?.memory;
-}
-
-type WebAssemblyMemoryLike = Parameters<typeof useSimdAdam>[0];
 
 export function enableFastPaths(): void {
   registerMissingKernels();

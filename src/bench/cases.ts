@@ -115,7 +115,7 @@ async function stockNormMs(kind: 'ln' | 'bn', x: tf.Variable, backprop: Backprop
 export async function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Repeats): Promise<BenchRow> {
   const x = variableFrom('bench/x', () => random(shape, 1));
   const dy = random(shape, 2); // the upstream gradient, handed straight to backprop (no loss op to time)
-  const backprop: Backprop = (f, wrt) => tf.tidy(() => void tf.engine().gradients(f, wrt, dy));
+  const backprop: Backprop = (f, wrt) => tf.tidy(() => void tf.grads(() => f())(wrt, dy));
 
   const stockMs = await stockNormMs(kind, x, backprop, repeats);
 

@@ -13,7 +13,7 @@ import type { RnnConfig } from '../config/schema';
 import { rngFor, type Rng } from '../data/rng';
 import type { StepMask } from '../norm/recurrent-batch-norm';
 import { buildRecurrentNorm } from '../norm/registry';
-import { tidyUnlessRecording } from '../util/gradients';
+import { tidyUnlessRecording } from '../backend/gradients';
 import { variableFrom } from '../util/variables';
 import { glorotUniform } from './init';
 

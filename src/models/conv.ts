@@ -5,7 +5,7 @@ import type { ConvConfig } from '../config/schema';
 import { rngFor } from '../data/rng';
 import { buildNorm } from '../norm/registry';
 import type { NormLayer } from '../norm/types';
-import { tidyUnlessRecording } from '../util/gradients';
+import { tidyUnlessRecording } from '../backend/gradients';
 import { variableFrom } from '../util/variables';
 import { activation } from './activations';
 import { denseKernel, glorotUniform, zerosVariable } from './init';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DrawConfig } from '../config/schema';
 import { rngFor } from '../data/rng';
 import { PIXELS } from '../data/types';
-import { recordingGradients, tidyUnlessRecording } from '../util/gradients';
+import { recordingGradients, tidyUnlessRecording } from '../backend/gradients';
 import { createCell, type Cell, type CellState } from './cells';
 import { filterbank, read as attentiveRead, write as attentiveWrite } from './draw-attention';
 import { denseKernel, zerosVariable } from './init';

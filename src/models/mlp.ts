@@ -5,7 +5,7 @@ import type { MlpConfig } from '../config/schema';
 import { rngFor } from '../data/rng';
 import { buildNorm } from '../norm/registry';
 import type { NormLayer } from '../norm/types';
-import { tidyUnlessRecording } from '../util/gradients';
+import { tidyUnlessRecording } from '../backend/gradients';
 import { activation } from './activations';
 import { denseKernel, zerosVariable } from './init';
 import type { BuildOptions, Model } from './types';

@@ -2,7 +2,7 @@
 // when asked for.
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
-import { registerMissingKernels } from './fast';
+import { installKernelFixes } from './fast';
 import { assertPinnedVersions, PinnedVersionError } from './internals';
 import { requireOptional } from './optional';
 import { adapterText, currentAdapter, registerWebgpu, type AdapterInfo } from './webgpu';
@@ -51,8 +51,8 @@ export const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
   wasm: async () => {
     requireOptional('@tensorflow/tfjs-backend-wasm');
     assertPinnedVersions('wasm');
+    installKernelFixes(); // before the backend runs any kernel
     await activate('wasm');
-    registerMissingKernels();
   },
   cpu: async () => {
     assertPinnedVersions('cpu');

@@ -526,7 +526,8 @@ describe('wasm correctness fix: with the fast paths off, fused products equal th
       const tf = require('@tensorflow/tfjs');
       require('./dist/src/backend/select').selectBackend('wasm').then(() => {
         const { fixedFusedMatMul } = require('./dist/src/backend/kernels/wasm-fixes');
-        const [a, b, bias] = [tf.randomNormal([100, 6], 0, 1, 'float32', 1), tf.randomNormal([100, 20], 0, 1, 'float32', 2), tf.randomNormal([20], 0, 1, 'float32', 3)];
+        const random = (shape, seed) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+        const [a, b, bias] = [random([100, 6], 1), random([100, 20], 2), random([20], 3)];
         const fused = tf.fused.matMul({ a, b, transposeA: true, bias, activation: 'relu' });
         const plain = tf.relu(tf.add(tf.matMul(a, b, true, false), bias));
         console.log(JSON.stringify({

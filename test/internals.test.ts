@@ -42,7 +42,13 @@ const flat = async (t: tf.Tensor) => Array.from(await t.data());
 function assertMismatch(f: () => void, pkg: string, version: string) {
   assert.throws(f, (e: unknown) => {
     assert.ok(e instanceof PinnedVersionError && e instanceof UserError, `${String(e)} is a PinnedVersionError`);
-    for (const part of [`${pkg} ${version}`, PINNED, 'npm ci', 'package-lock.json', 'src/backend/internals.ts'])
+    for (const part of [
+      `${pkg} ${version} installed`,
+      PINNED,
+      'npm ci',
+      'package-lock.json',
+      'src/backend/internals.ts',
+    ])
       assert.ok(e.message.includes(part), `"${e.message}" says ${part}`);
     return true;
   });
@@ -91,13 +97,16 @@ describe('tfjs versions', () => {
     faking(tf.version, 'tfjs-core', '4.21.0', () =>
       assertMismatch(() => assertPinnedVersions('tensorflow'), '@tensorflow/tfjs-core', '4.21.0'),
     );
-    const wasmModule = requireOptional(WASM_PACKAGE) as { version_wasm: string }; // what internals.ts reads
+    const wasmModule = requireOptional(WASM_PACKAGE) as { version_wasm: string }; // as internals.ts reads it
     faking(wasmModule, 'version_wasm', '4.23.0', () => {
       assertMismatch(() => assertPinnedVersions('wasm'), WASM_PACKAGE, '4.23.0');
       assertPinnedVersions('cpu'); // the wasm package is not checked for another backend
     });
     assert.doesNotThrow(() => checkVersions({ a: PINNED, b: PINNED }));
-    assert.throws(() => checkVersions({ a: '1.0.0', b: PINNED, c: '5.0.0' }), /installed: a 1\.0\.0, c 5\.0\.0;/);
+    assert.throws(
+      () => checkVersions({ a: '1.0.0', b: PINNED, c: '5.0.0' }),
+      /mismatch: a 1\.0\.0, c 5\.0\.0 installed, but/,
+    );
   });
 
   it('selection stops at another version instead of falling back to the next backend', async () => {
@@ -137,8 +146,14 @@ describe('tfjs versions', () => {
       out.gradientsAgain = attempt(() => require(src + 'gradients').recordingGradients());
       console.log(JSON.stringify(out));
     `);
-    assert.match(String(out.gradients), /^PinnedVersionError: installed: @tensorflow\/tfjs 4\.23\.0;.*npm ci/);
-    assert.match(String(out.fixes), /^PinnedVersionError: installed: @tensorflow\/tfjs-backend-wasm 4\.23\.0;/);
+    assert.match(
+      String(out.gradients),
+      /^PinnedVersionError: tfjs version mismatch: @tensorflow\/tfjs 4\.23\.0 installed.*npm ci/,
+    );
+    assert.match(
+      String(out.fixes),
+      /^PinnedVersionError: tfjs version mismatch: @tensorflow\/tfjs-backend-wasm 4\.23\.0 installed/,
+    );
     assert.equal(out.untouched, true, 'the stock _FusedMatMul was not replaced');
     assert.equal(out.cpu, 'ran', 'the wasm version does not concern the cpu backend');
     assert.equal(out.gradientsAgain, 'ran', 'nor the engine');
@@ -262,7 +277,7 @@ describe('internals on wasm: heap and stock kernels', () => {
     tf.dispose([a, b, bias]);
   });
 
-  it('setWasmKernel replaces a kernel and puts another back; the stock one stays what stockWasmKernel returns', async () => {
+  it('setWasmKernel replaces a kernel and puts another back; stockWasmKernel still returns the stock one', async () => {
     const stockNeg = stockWasmKernel('Neg');
     const x = tf.tensor1d([1, -2]);
     setWasmKernel('Neg', (args) => runStockWasm('Abs', args.backend as tf.KernelBackend, args.inputs));
@@ -353,7 +368,8 @@ describe('internals on webgpu', () => {
   it('the installed tfjs-backend-webgpu is PINNED; another version fails, and only for webgpu', (t) => {
     if (skipped(t)) return;
     assert.equal(installedVersions('webgpu')[WEBGPU_PACKAGE], PINNED);
-    const manifest = requireOptional(`${WEBGPU_PACKAGE}/package.json`) as { version: string }; // what internals.ts reads
+    // What internals.ts reads.
+    const manifest = requireOptional(`${WEBGPU_PACKAGE}/package.json`) as { version: string };
     faking(manifest, 'version', '4.23.0', () => {
       assertMismatch(() => assertPinnedVersions('webgpu'), WEBGPU_PACKAGE, '4.23.0');
       assertPinnedVersions('wasm');

@@ -48,10 +48,10 @@ export function checkVersions(found: Readonly<Record<string, string>>): void {
   if (wrong.length === 0) return;
   const list = wrong.map(([name, version]) => `${name} ${version}`).join(', ');
   throw new PinnedVersionError(
-    `installed: ${list}; ln-repro was written for ${PINNED} and uses private parts of it (listed in ` +
-      `src/backend/internals.ts). Run \`npm ci\` to install the versions package-lock.json pins. To move to another ` +
-      `version, first check each access in src/backend/internals.ts against it (test/internals.test.ts), then ` +
-      `change PINNED there and the versions in package.json.`,
+    `tfjs version mismatch: ${list} installed, but ln-repro was written for ${PINNED} and uses private parts ` +
+      `of it (listed in src/backend/internals.ts). Run \`npm ci\` to install the versions package-lock.json pins. ` +
+      `To move to another version, first check each access in src/backend/internals.ts against it ` +
+      `(test/internals.test.ts), then change PINNED there and the versions in package.json.`,
   );
 }
 
@@ -150,6 +150,12 @@ export function stockWasmKernel(name: string): tf.KernelConfig {
     stockWasm.set(name, config);
   }
   return config;
+}
+
+/** Whether wasm kernel `name` is the stock one now (not yet replaced by one of ours). */
+export function isStockWasmKernel(name: string): boolean {
+  const registered = tf.getKernel(name, 'wasm') as tf.KernelConfig | undefined;
+  return registered?.kernelFunc === stockWasmKernel(name).kernelFunc;
 }
 
 /** Runs stock wasm kernel `name` directly, outside the engine (no tape): the caller disposes the output. */

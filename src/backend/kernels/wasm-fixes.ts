@@ -5,12 +5,13 @@
 // _FusedMatMul (a product with a fused bias and activation: tf.fused.matMul, tf.layers' dense layers). The stock
 // kernel hands a product to XNNPACK only when neither input is transposed and both have batch 1; every other product
 // takes its scalar loop, which adds the fused bias once per block of k, at a wrong index, and applies relu and relu6
-// to each block's partial sum (errors of 1.9 and 5.1 on a [2,60,100] x [2,100,70] product; 1.7 on a transposed
-// [30,6]^T x [30,20]). So wherever the stock kernel would take that loop with a bias or an activation (the loop is
-// trusted with none), the product runs unfused: BatchMatMul (whose loop is right), then the bias add, then the
-// activation, each a stock kernel. The XNNPACK path, and a bare product on the loop, stay the stock kernel's.
+// to each block's partial sum (errors of 1.9 and 5.1 on a [2,60,100] x [2,100,70] product; a bias alone is wrong
+// at any k, relu without one from k ~ 100). So wherever the stock kernel would take that loop with a bias or any
+// activation (we found elu, sigmoid and the leaky relus right there, but trust the loop with none), the product runs
+// unfused: BatchMatMul (whose loop is right), then the bias add, then the activation, each a stock kernel. The
+// XNNPACK path, and a bare product on the loop, stay the stock kernel's: both are right.
 import * as tf from '@tensorflow/tfjs';
-import { runStockWasm, setWasmKernel, stockWasmKernel } from '../internals';
+import { isStockWasmKernel, runStockWasm, setWasmKernel, stockWasmKernel } from '../internals';
 
 export interface MatMulAttrs {
   transposeA: boolean;
@@ -76,7 +77,5 @@ export const fixedFusedMatMul: tf.KernelFunc = (args) => {
  * routing, which calls the fixed one). The wasm package must be loaded.
  */
 export function installWasmFixes(): void {
-  const registered = tf.getKernel('_FusedMatMul', 'wasm') as tf.KernelConfig | undefined;
-  if (registered?.kernelFunc === stockWasmKernel('_FusedMatMul').kernelFunc)
-    setWasmKernel('_FusedMatMul', fixedFusedMatMul);
+  if (isStockWasmKernel('_FusedMatMul')) setWasmKernel('_FusedMatMul', fixedFusedMatMul);
 }

@@ -1,10 +1,15 @@
 // The fast paths equal the straightforward ones: fused norm and Adam kernels vs composite tfjs ops, and the
-// wasm matmul and identity fixes vs the stock kernels, on every backend that loads here.
+// wasm speed-ups (product routing, sharing Identity) vs the kernels without them, on every backend that loads here;
+// and with the fast paths off, the wasm correctness fix (always on) makes fused products equal the cpu backend's.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { disableFastPaths, enableFastPaths, wasmHeap } from '../src/backend/fast';
-import { strategyCosts } from '../src/backend/kernels/wasm-fixes';
+import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
+import { stockWasmKernel, wasmHeap } from '../src/backend/internals';
+import { fixedFusedMatMul } from '../src/backend/kernels/wasm-fixes';
+import { strategyCosts } from '../src/backend/kernels/wasm-speedups';
 import { normalizeScaleShift } from '../src/norm/normalize';
 import { Adam } from '../src/train/adam';
 import { ADAM, useSimdAdam } from '../src/backend/kernels/adam';
@@ -20,8 +25,8 @@ const flat = async (t: tf.Tensor) => Array.from(await t.data());
 const FUSED = [NORMALIZE, NORMALIZE_GRAD, ADAM];
 /** The training loss's kernels, which enableFastPaths registers on webgpu only. */
 const LOSS = [SOFTMAX_CE, SOFTMAX_CE_GRAD];
-/** The stock wasm kernels the wasm fixes replace (disableFastPaths puts the stock ones back). */
-const WASM_FIXED = ['BatchMatMul', '_FusedMatMul', 'Identity'];
+/** The wasm kernels the speed-ups replace (disableFastPaths puts back the stock ones, and the fixed _FusedMatMul). */
+const WASM_SPEEDUPS = ['BatchMatMul', '_FusedMatMul', 'Identity'];
 
 type Dispatched = Map<string, Set<tf.KernelFunc>>;
 
@@ -109,23 +114,31 @@ for (const backend of KERNEL_BACKENDS) {
     before(() => useBackend(backend));
     after(() => disableFastPaths());
 
-    it('enableFastPaths registers the fused kernels (on wasm, the fixed kernels); disableFastPaths removes them', () => {
+    it('enableFastPaths registers the fused kernels (on wasm, the speed-ups); disableFastPaths removes them', () => {
       disableFastPaths();
       const kernelFunc = (name: string) => tf.getKernel(name, backend)?.kernelFunc;
       for (const name of FUSED) assert.equal(kernelFunc(name), undefined, `${name} is off`);
-      const stock = WASM_FIXED.map(kernelFunc);
+      const off = WASM_SPEEDUPS.map(kernelFunc);
+      if (backend === 'wasm') {
+        assert.deepEqual(
+          off,
+          [stockWasmKernel('BatchMatMul').kernelFunc, fixedFusedMatMul, stockWasmKernel('Identity').kernelFunc],
+          'off: the stock kernels, and the fixed _FusedMatMul',
+        );
+      }
       enableFastPaths();
       for (const name of FUSED) assert.ok(kernelFunc(name), `${name} is registered on ${backend}`);
       for (const name of LOSS) assert.equal(Boolean(kernelFunc(name)), backend === 'webgpu', `${name} on ${backend}`);
-      WASM_FIXED.forEach((name, i) =>
+      WASM_SPEEDUPS.forEach((name, i) =>
         backend === 'wasm'
-          ? assert.notEqual(kernelFunc(name), stock[i], `the fixed ${name} is installed`)
-          : assert.equal(kernelFunc(name), stock[i], `${name} is left alone on ${backend}`),
+          ? assert.notEqual(kernelFunc(name), off[i], `the faster ${name} is installed`)
+          : assert.equal(kernelFunc(name), off[i], `${name} is left alone on ${backend}`),
       );
       if (backend === 'wasm') assert.ok(kernelFunc('Conv2DBackpropFilter'), 'the missing conv kernel is registered');
       disableFastPaths();
       for (const name of [...FUSED, ...LOSS]) assert.equal(kernelFunc(name), undefined, `${name} is off again`);
-      WASM_FIXED.forEach((name, i) => assert.equal(kernelFunc(name), stock[i], `the stock ${name} is back`));
+      WASM_SPEEDUPS.forEach((name, i) => assert.equal(kernelFunc(name), off[i], `${name} is back as it was`));
+      if (backend === 'wasm') assert.ok(kernelFunc('Conv2DBackpropFilter'), 'the missing conv kernel stays');
     });
 
     for (const [rows, cols] of [
@@ -378,7 +391,7 @@ for (const backend of KERNEL_BACKENDS) {
   });
 }
 
-describe('wasm kernel fixes equal the stock kernels', () => {
+describe('wasm speed-ups equal the kernels without them', () => {
   before(() => useBackend('wasm'));
   after(() => disableFastPaths());
 
@@ -415,7 +428,8 @@ describe('wasm kernel fixes equal the stock kernels', () => {
   }
 
   // The reference is unfused: on its slow (transposed or batched) path stock wasm's fused kernel adds the bias
-  // once per block of k, at a wrong index, and gets relu wrong, so it cannot serve as one.
+  // once per block of k, at a wrong index, and gets relu wrong (the correctness fix, tested below, runs it unfused
+  // there too).
   const activations: Record<string, (x: tf.Tensor, alpha: tf.Tensor) => tf.Tensor> = {
     linear: (x) => x,
     relu: tf.relu,
@@ -444,7 +458,7 @@ describe('wasm kernel fixes equal the stock kernels', () => {
       const bias = rnd([20], 5);
       const alpha = rnd([20], 6);
       disableFastPaths();
-      const stockFused = tf.getKernel('_FusedMatMul', 'wasm').kernelFunc;
+      const offFused = tf.getKernel('_FusedMatMul', 'wasm').kernelFunc;
       const plain = tf.tidy(() => activations[activation](tf.add(tf.matMul(a, b, tA, tB), bias), alpha));
       const reference = [await flat(plain)];
       enableFastPaths();
@@ -463,7 +477,7 @@ describe('wasm kernel fixes equal the stock kernels', () => {
       );
       const ran = [...(used.get('_FusedMatMul') ?? [])];
       assert.equal(ran.length, 1, 'one _FusedMatMul kernel ran');
-      assert.notEqual(ran[0], stockFused, 'the fixed _FusedMatMul ran, not the stock one');
+      assert.notEqual(ran[0], offFused, 'the routed _FusedMatMul ran, not the one without the speed-ups');
       assertClose([await flat(out)], reference);
       tf.dispose([a, b, bias, alpha, plain, out]);
     });
@@ -501,4 +515,74 @@ describe('wasm kernel fixes equal the stock kernels', () => {
     assert.deepEqual(await flat(y), expected);
     y.dispose();
   });
+});
+
+describe('wasm correctness fix: with the fast paths off, fused products equal the cpu backend', () => {
+  before(() => useBackend('wasm'));
+  after(() => useBackend('wasm'));
+
+  it('choosing the wasm backend installs it before any kernel runs, with no fast-path call (a fresh process)', () => {
+    const script = `
+      const tf = require('@tensorflow/tfjs');
+      require('./dist/src/backend/select').selectBackend('wasm').then(() => {
+        const { fixedFusedMatMul } = require('./dist/src/backend/kernels/wasm-fixes');
+        const random = (shape, seed) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+        const [a, b, bias] = [random([100, 6], 1), random([100, 20], 2), random([20], 3)];
+        const fused = tf.fused.matMul({ a, b, transposeA: true, bias, activation: 'relu' });
+        const plain = tf.relu(tf.add(tf.matMul(a, b, true, false), bias));
+        console.log(JSON.stringify({
+          fixed: tf.getKernel('_FusedMatMul', 'wasm').kernelFunc === fixedFusedMatMul,
+          conv: Boolean(tf.getKernel('Conv2DBackpropFilter', 'wasm')),
+          error: tf.max(tf.abs(tf.sub(fused, plain))).dataSync()[0],
+        }));
+      });`;
+    const run = spawnSync(process.execPath, ['-e', script], { cwd: join(__dirname, '..', '..'), encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout.trim().split('\n').pop()!);
+    assert.deepEqual(out, { fixed: true, conv: true, error: out.error });
+    assert.ok(out.error < 1e-4, `a transposed _FusedMatMul with bias and relu is off by ${out.error}`);
+  });
+
+  // k = 100 spans several of the stock loop's blocks of k, where it applied relu to each block's partial sum; a
+  // bias alone shows its other bug (added per block, at a wrong index).
+  const cases: { name: string; a: number[]; b: number[]; tA: boolean; tB: boolean; bias: boolean; act: string }[] = [
+    { name: 'transposed a', a: [100, 6], b: [100, 20], tA: true, tB: false, bias: true, act: 'relu' },
+    { name: 'transposed b', a: [6, 100], b: [20, 100], tA: false, tB: true, bias: true, act: 'relu' },
+    { name: 'both transposed', a: [100, 6], b: [20, 100], tA: true, tB: true, bias: true, act: 'relu6' },
+    { name: 'batched', a: [2, 6, 100], b: [2, 100, 20], tA: false, tB: false, bias: true, act: 'relu' },
+    { name: 'batched, transposed', a: [2, 100, 6], b: [2, 20, 100], tA: true, tB: true, bias: true, act: 'relu' },
+    { name: 'batch broadcast', a: [3, 6, 100], b: [100, 20], tA: false, tB: false, bias: true, act: 'relu' },
+    { name: 'transposed, bias only', a: [100, 6], b: [100, 20], tA: true, tB: false, bias: true, act: 'linear' },
+    { name: 'batched, relu only', a: [2, 6, 100], b: [2, 100, 20], tA: false, tB: false, bias: false, act: 'relu' },
+  ];
+  const size = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
+
+  for (const c of cases) {
+    it(`${c.name}: a[${c.a}] b[${c.b}]${c.bias ? ' with bias' : ''}, ${c.act}`, async () => {
+      const values = [randomMatrix(1, size(c.a), 11)[0], randomMatrix(1, size(c.b), 12)[0], randomMatrix(1, 20, 13)[0]];
+      const product = () =>
+        tf.tidy(() =>
+          tf.fused.matMul({
+            a: tf.tensor(values[0], c.a),
+            b: tf.tensor(values[1], c.b),
+            transposeA: c.tA,
+            transposeB: c.tB,
+            bias: c.bias ? tf.tensor1d(values[2]) : undefined,
+            activation: c.act as tf.fused.Activation,
+          }),
+        );
+      await useBackend('wasm');
+      disableFastPaths();
+      const { out, used } = dispatched(product);
+      const wasm = await flat(out);
+      out.dispose();
+      await useBackend('cpu');
+      const onCpu = product();
+      const cpu = await flat(onCpu);
+      onCpu.dispose();
+      if (c.act !== 'linear') assert.ok(cpu.some((v) => v > 0) && cpu.includes(0), 'relu clips some outputs, not all');
+      assertClose([wasm], [cpu]);
+      assert.deepEqual([...(used.get('_FusedMatMul') ?? [])], [fixedFusedMatMul], 'the fixed _FusedMatMul ran');
+    });
+  }
 });

@@ -1,44 +1,41 @@
 // Turns the fast paths on and off: fused norm and Adam kernels (cpu, wasm, webgpu; softmax cross-entropy on webgpu)
-// and the wasm kernel fixes.
-// Off, every op takes its composite tfjs path: the straightforward reference the tests compare against.
-import * as tf from '@tensorflow/tfjs';
+// and the wasm speed-ups (products routed to XNNPACK, a sharing Identity, SIMD Adam). Off, every op takes its
+// composite tfjs path on the stock kernels: the straightforward reference the tests compare against. The kernel
+// fixes are not fast paths: once installed they stay, on or off, so that no stock kernel computes a wrong result.
+import { wasmHeap, wasmLoaded } from './internals';
 import { adamKernel, useSimdAdam } from './kernels/adam';
 import { convFilterGradKernel } from './kernels/conv-filter-grad';
 import { registerJsKernel, unregisterJsKernel } from './kernels/js-kernel';
 import { normalizeGradKernel, normalizeKernel } from './kernels/normalize';
-import { installWasmFixes, uninstallWasmFixes } from './kernels/wasm-fixes';
+import { installWasmFixes } from './kernels/wasm-fixes';
+import { installWasmSpeedups, uninstallWasmSpeedups } from './kernels/wasm-speedups';
 import { registerWebgpuKernels, unregisterWebgpuKernels } from './kernels/webgpu/register';
 
 const JS_KERNELS = [normalizeKernel, normalizeGradKernel, adamKernel];
 
 /**
- * Kernels the wasm backend lacks altogether. Registered whenever a backend is chosen and never removed:
- * without them some models cannot train on wasm at all.
+ * What the wasm backend needs to train at all and to compute right: the kernel it lacks (Conv2DBackpropFilter,
+ * without which no convnet trains) and the fix of its wrong _FusedMatMul (kernels/wasm-fixes.ts). Installed when the
+ * wasm backend is chosen (select.ts), before any kernel runs, and again by enableFastPaths and disableFastPaths for
+ * callers that make wasm current themselves (tests); never removed.
  */
-export function registerMissingKernels(): void {
+export function installKernelFixes(): void {
   registerJsKernel(convFilterGradKernel as Parameters<typeof registerJsKernel>[0], ['wasm']);
+  if (wasmLoaded()) installWasmFixes();
 }
-
-/** The wasm backend's heap, when that backend has been initialized (its module exports its memory as `memory`). */
-export function wasmHeap(): WebAssemblyMemoryLike | undefined {
-  const be = tf.engine().registry.wasm as unknown as
-    { wasm?: { asm?: { memory?: WebAssemblyMemoryLike } } } | undefined;
-  return be?.wasm?.asm?.memory;
-}
-
-type WebAssemblyMemoryLike = Parameters<typeof useSimdAdam>[0];
 
 export function enableFastPaths(): void {
-  registerMissingKernels();
+  installKernelFixes();
   for (const k of JS_KERNELS) registerJsKernel(k as Parameters<typeof registerJsKernel>[0]);
   registerWebgpuKernels();
-  installWasmFixes();
+  installWasmSpeedups();
   useSimdAdam(wasmHeap());
 }
 
 export function disableFastPaths(): void {
   for (const k of JS_KERNELS) unregisterJsKernel(k.name);
   unregisterWebgpuKernels();
-  uninstallWasmFixes();
+  uninstallWasmSpeedups();
   useSimdAdam(undefined);
+  installKernelFixes();
 }

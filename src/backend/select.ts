@@ -2,7 +2,9 @@
 // when asked for.
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
-import { registerMissingKernels } from './fast';
+import { installKernelFixes } from './fast';
+import { assertPinnedVersions, PinnedVersionError } from './internals';
+import { requireOptional } from './optional';
 import { adapterText, currentAdapter, registerWebgpu, type AdapterInfo } from './webgpu';
 
 export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -29,29 +31,31 @@ async function activate(name: BackendName): Promise<void> {
   await tf.ready();
 }
 
-/** Loading a module by a computed name keeps it optional: no type or bundle dependency on it. */
-function requireOptional(moduleName: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(moduleName);
-}
-
+/**
+ * Each loader asserts the tfjs versions its backend runs on (internals.ts) as soon as its package is loaded, before
+ * anything touches the internals of that version.
+ */
 export const DEFAULT_LOADERS: Record<BackendName, BackendLoader> = {
   // Registers the 'tensorflow' backend (CUDA when libtensorflow-gpu and the drivers are present).
   tensorflow: async () => {
     requireOptional('@tensorflow/tfjs-node-gpu');
+    assertPinnedVersions('tensorflow');
     await activate('tensorflow');
   },
   // A hardware adapter for auto; for --backend webgpu the best there is, down to OpenGL ES on llvmpipe.
   webgpu: async (request) => {
     await registerWebgpu(request === 'auto' ? 'auto' : 'webgpu', requireOptional);
+    assertPinnedVersions('webgpu');
     await activate('webgpu');
   },
   wasm: async () => {
     requireOptional('@tensorflow/tfjs-backend-wasm');
+    assertPinnedVersions('wasm');
+    installKernelFixes(); // before the backend runs any kernel
     await activate('wasm');
-    registerMissingKernels();
   },
   cpu: async () => {
+    assertPinnedVersions('cpu');
     // PROD silences tfjs' console advert for tfjs-node on the cpu backend (PROD only gates log messages).
     tf.env().set('PROD', true);
     await activate('cpu');
@@ -93,6 +97,8 @@ export async function selectBackend(
       await loaders[name](request);
       return { name, skipped, ...(name === 'webgpu' ? { adapter: currentAdapter() } : {}) };
     } catch (err) {
+      // Another tfjs version is a broken install, not a missing backend: falling back would hide it.
+      if (err instanceof PinnedVersionError) throw err;
       skipped.push({ name, reason: (err as Error).message.split('\n')[0] });
     }
   }

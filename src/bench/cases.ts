@@ -1,6 +1,8 @@
 // Benchmark cases, in one process: ours (fast paths on) against the same computation written plainly with tfjs
 // ops and autodiff (composite, fast paths off: what a user would write), and against tf.layers (stock: what a
-// user of tf.layers gets).
+// user of tf.layers gets). Fast paths off means stock tfjs kernels with our correctness fixes, which are never
+// turned off: where a stock kernel computes a wrong result (wasm's transposed or batched fused products with a bias
+// or activation, src/backend/kernels/wasm-fixes.ts) both stock and composite run the fixed one.
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../backend/fast';
 import { rngFor } from '../data/rng';
@@ -123,7 +125,7 @@ async function stockNormMs(kind: 'ln' | 'bn', x: tf.Variable, backprop: Backprop
 export async function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Repeats): Promise<BenchRow> {
   const x = variableFrom('bench/x', () => random(shape, 1));
   const dy = random(shape, 2); // the upstream gradient, handed straight to backprop (no loss op to time)
-  const backprop: Backprop = (f, wrt) => tf.tidy(() => void tf.engine().gradients(f, wrt, dy));
+  const backprop: Backprop = (f, wrt) => tf.tidy(() => void tf.grads(() => f())(wrt, dy));
 
   const stockMs = await stockNormMs(kind, x, backprop, repeats);
 
@@ -237,7 +239,8 @@ async function oursMlpStepMs(
   const medians = await interleavedMediansMs(
     [
       warm(enableFastPaths, step),
-      // The same model and optimizer with every fast path off: composite norms and Adam, stock matrix products.
+      // The same model and optimizer with every fast path off: composite norms and Adam, stock matrix products
+      // (with the correctness fixes, which stay on).
       warm(disableFastPaths, step),
       // Untransposed products already take XNNPACK: the floor is the stock kernel at its best.
       warm(disableFastPaths, products.run),

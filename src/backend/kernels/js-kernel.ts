@@ -1,6 +1,8 @@
 // Kernels written as JavaScript loops over float32 buffers, registered for the cpu and wasm backends.
-// On wasm the loops read and write the wasm heap in place; on cpu, the backend's typed arrays.
+// On wasm the loops read and write the wasm heap in place; on cpu, the backend's typed arrays (both through the
+// typed views of internals.ts).
 import * as tf from '@tensorflow/tfjs';
+import { cpuBackend, wasmBackend } from '../internals';
 
 /** A kernel computed in JavaScript: outputs are fully written by `compute` (wasm memory is not zeroed). */
 export interface JsKernel<Attrs> {
@@ -13,16 +15,6 @@ export interface JsKernel<Attrs> {
 
 /** The backends whose memory JavaScript can reach directly. */
 const JS_KERNEL_BACKENDS = ['cpu', 'wasm'] as const;
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
-interface CpuBackendLike {
-  readSync(dataId: tf.DataId): unknown;
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -39,7 +31,7 @@ const single = (outs: tf.TensorInfo[]) => (outs.length === 1 ? outs[0] : outs);
 
 function wasmKernelFunc<A>(k: JsKernel<A>): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const be = backend as unknown as WasmBackendLike;
+    const be = wasmBackend(backend);
     const ins = inputsOf(k, inputs);
     const shapes = ins.map((t) => t.shape);
     const outs = k.outputShapes(shapes, attrs as unknown as A).map((s) => be.makeOutput(s, 'float32'));
@@ -56,13 +48,13 @@ function wasmKernelFunc<A>(k: JsKernel<A>): tf.KernelFunc {
 
 function cpuKernelFunc<A>(k: JsKernel<A>): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const be = backend as unknown as CpuBackendLike;
+    const be = cpuBackend(backend);
     const ins = inputsOf(k, inputs);
     const shapes = ins.map((t) => t.shape);
     const outShapes = k.outputShapes(shapes, attrs as unknown as A);
     const outs = outShapes.map((s) => new Float32Array(size(s)));
     k.compute(
-      ins.map((t) => be.readSync(t.dataId) as Float32Array),
+      ins.map((t) => be.readSync(t.dataId)),
       outs,
       shapes,
       attrs as unknown as A,

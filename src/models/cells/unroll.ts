@@ -1,6 +1,6 @@
 // A cell run over the steps of a batch of sequences, of equal or of different lengths.
 import * as tf from '@tensorflow/tfjs';
-import { tidyUnlessRecording } from '../../util/gradients';
+import { tidyUnlessRecording } from '../../backend/gradients';
 import type { Cell, CellState } from './types';
 
 /** The value of `next` where mask is 1, of `prev` where it is 0 (mask [batch, 1]). */

@@ -5,7 +5,7 @@ import { rngFor } from '../../data/rng';
 import { normSpec } from '../../norm/catalog';
 import { buildNorm } from '../../norm/registry';
 import type { NormLayer } from '../../norm/types';
-import { tidyUnlessRecording } from '../../util/gradients';
+import { tidyUnlessRecording } from '../../backend/gradients';
 import { moduleOf } from '../../util/module';
 import { variableFrom } from '../../util/variables';
 import { activation } from '../activations';

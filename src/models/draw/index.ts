@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PIXELS } from '../../data/mnist';
 import { rngFor } from '../../data/rng';
 import { normSpec } from '../../norm/catalog';
-import { recordingGradients, tidyUnlessRecording } from '../../util/gradients';
+import { recordingGradients, tidyUnlessRecording } from '../../backend/gradients';
 import { disposeModule, moduleOf, type Module } from '../../util/module';
 import { CELLS } from '../cells/catalog';
 import { createCell } from '../cells/registry';

@@ -2,8 +2,9 @@
 // element reads param, grad and both moments and writes the three new tensors. Nothing is updated in place, for
 // the reason the JavaScript kernel gives; the step's constants are uniforms, so one pipeline serves every step.
 import type * as tf from '@tensorflow/tfjs';
+import type { WebgpuBackend } from '../../internals';
 import { adamCoefficients, type AdamAttrs } from '../adam';
-import { dispatch, FLAT_GROUP, gridFor, type Shader, type WebgpuBackend } from './dispatch';
+import { dispatch, FLAT_GROUP, gridFor, type Shader } from './dispatch';
 
 const WG = 256;
 

@@ -2,43 +2,9 @@
 // write one output each (runWebGPUProgram), so a fused kernel with three outputs would cost three dispatches; this
 // binds N inputs, M outputs and a uniform block of float parameters to one hand-written WGSL entry point and
 // dispatches it once, the way recordAndSubmit does (same encoder, pass and submit batching), so that it interleaves
-// with tfjs' kernels in order. It relies on tfjs-backend-webgpu 4.22's backend fields, which package.json pins.
+// with tfjs' kernels in order. What it does with tfjs-webgpu's private backend fields is in src/backend/internals.ts.
 import * as tf from '@tensorflow/tfjs';
-
-interface GpuPipeline {
-  getBindGroupLayout(index: number): unknown;
-}
-
-interface GpuDevice {
-  createShaderModule(descriptor: { code: string; label?: string }): unknown;
-  createComputePipeline(descriptor: object): GpuPipeline;
-  createBindGroup(descriptor: object): unknown;
-}
-
-interface ComputePass {
-  setPipeline(pipeline: GpuPipeline): void;
-  setBindGroup(index: number, group: unknown): void;
-  dispatchWorkgroups(x: number, y?: number, z?: number): void;
-}
-
-/** The fields of tfjs-backend-webgpu's WebGPUBackend that recordAndSubmit uses. */
-export interface WebgpuBackend {
-  device: GpuDevice & { queue: { onSubmittedWorkDone(): Promise<unknown> } };
-  tensorMap: { get(dataId: tf.DataId): { dtype: tf.DataType } | undefined };
-  makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  uploadToGPU(dataId: tf.DataId): void;
-  tensorToBinding(info: tf.TensorInfo): unknown;
-  makeUniforms(uniforms: { type: 'float32'; data: number[] }[]): unknown;
-  /** Buffers the queued commands use (a WeakSet there): tfjs defers their release until the queue is submitted. */
-  commandQueueOwnedIds: { add(dataId: tf.DataId): unknown };
-  ensureCommandEncoderReady(): void;
-  /** Null when nothing is queued since the last submit. */
-  commandEncoder: { beginComputePass(descriptor: object): ComputePass } | null;
-  computePassEncoder: ComputePass | null;
-  dispatchCountInPass: number;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-}
+import { webgpuBackend, type GpuDevice, type GpuPipeline, type WebgpuBackend } from '../../internals';
 
 /** A shader: WGSL for `main`, given the bindings this module declares from the names below. */
 export interface Shader {
@@ -166,39 +132,18 @@ export function dispatch(
   // Dawn rejects a zero-size binding, and with it the whole command buffer: every op queued beside this one.
   const sizes = [...inputs.map((t) => t.shape), ...outputShapes].map((s) => s.reduce((a, b) => a * b, 1));
   if (sizes.includes(0)) throw new Error(`${shader.key}: an empty tensor (a batch of 0?)`);
-  const outputs = outputShapes.map((shape) => backend.makeTensorInfo(shape, 'float32'));
-  for (const t of [...outputs, ...inputs]) backend.uploadToGPU(t.dataId);
+  const outputs = outputShapes.map((shape) => backend.makeOutput(shape));
   // The buffer's own type: a float32 tensor cast from int32 may still share the int32 buffer (as tfjs does).
-  const types = inputs.map((t, i) => wgslType(shader, i, backend.tensorMap.get(t.dataId)?.dtype ?? t.dtype));
+  const types = inputs.map((t, i) => wgslType(shader, i, backend.bufferType(t)));
   const pipeline = pipelineFor(backend.device, shader, types);
-  const resources = [...outputs, ...inputs].map((t) => backend.tensorToBinding(t));
-  if (paramValues.length > 0) resources.push(backend.makeUniforms(uniformsOf(paramValues)));
-  for (const t of [...outputs, ...inputs]) backend.commandQueueOwnedIds.add(t.dataId);
+  const resources = backend.bind([...outputs, ...inputs]);
+  if (paramValues.length > 0) resources.push(backend.uniforms(uniformsOf(paramValues)));
   const group = backend.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: resources.map((resource, binding) => ({ binding, resource })),
   });
-  record(backend, pipeline, group, shader.grid);
+  backend.record(pipeline, group, shader.grid);
   return outputs;
-}
-
-/**
- * Appends the dispatch to the backend's compute pass and submits as tfjs does every N dispatches. Unlike tfjs' own
- * programs it writes no timestamp query: tf.time's kernelMs leaves these kernels out (tf.profile still lists them).
- */
-function record(backend: WebgpuBackend, pipeline: GpuPipeline, group: unknown, [x, y]: [number, number]): void {
-  backend.ensureCommandEncoderReady();
-  const encoder = backend.commandEncoder;
-  if (!encoder) throw new Error('tfjs-webgpu made no command encoder');
-  backend.computePassEncoder ??= encoder.beginComputePass({});
-  backend.computePassEncoder.setPipeline(pipeline);
-  backend.computePassEncoder.setBindGroup(0, group);
-  backend.computePassEncoder.dispatchWorkgroups(x, y, 1);
-  backend.dispatchCountInPass++;
-  if (tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') <= backend.dispatchCountInPass) {
-    backend.endComputePassEncoder();
-    backend.submitQueue();
-  }
 }
 
 /**
@@ -207,10 +152,5 @@ function record(backend: WebgpuBackend, pipeline: GpuPipeline, group: unknown, [
  */
 export async function deviceIdle(): Promise<void> {
   if (tf.getBackend() !== 'webgpu') return;
-  const backend = tf.backend() as unknown as WebgpuBackend;
-  if (backend.commandEncoder) {
-    backend.endComputePassEncoder();
-    backend.submitQueue();
-  }
-  await backend.device.queue.onSubmittedWorkDone();
+  await webgpuBackend(tf.backend()).idle();
 }

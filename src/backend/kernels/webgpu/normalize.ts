@@ -9,8 +9,9 @@
 // value, x - pivot exact for values within a factor of 2) so that data far from 0 keeps its precision; the mean
 // it saves for the backward pass is rounded to float32 as the composite path's is.
 import type * as tf from '@tensorflow/tfjs';
+import type { WebgpuBackend } from '../../internals';
 import type { NormalizeAttrs } from '../normalize';
-import { dispatch, FLAT_GROUP, gridFor, workgroupSum, type Shader, type WebgpuBackend } from './dispatch';
+import { dispatch, FLAT_GROUP, gridFor, workgroupSum, type Shader } from './dispatch';
 
 /** Threads per workgroup; a column tile is TILE columns of TILE threads each. */
 const WG = 256;

@@ -2,10 +2,10 @@
 // softmax cross-entropy, which only webgpu has), so that the callers' hasKernel checks pick them up.
 import * as tf from '@tensorflow/tfjs';
 import { SOFTMAX_CE, SOFTMAX_CE_GRAD } from '../../../metrics/classification';
+import { webgpuBackend, type WebgpuBackend } from '../../internals';
 import { ADAM, type AdamAttrs } from '../adam';
 import { NORMALIZE, NORMALIZE_GRAD, type NormalizeAttrs } from '../normalize';
 import { adamUpdate } from './adam';
-import type { WebgpuBackend } from './dispatch';
 import { normalizeBackward, normalizeForward } from './normalize';
 import { softmaxCrossEntropy, softmaxCrossEntropyGrad } from './softmax-ce';
 
@@ -39,7 +39,7 @@ function kernelFunc(k: WebgpuKernel): tf.KernelFunc {
       if (!t) throw new Error(`${k.name}: input ${name} is missing`);
       return t;
     });
-    const outs = k.run(backend as unknown as WebgpuBackend, ins, attrs as never);
+    const outs = k.run(webgpuBackend(backend), ins, attrs as never);
     return outs.length === 1 ? outs[0] : outs;
   };
 }

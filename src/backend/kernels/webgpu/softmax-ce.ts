@@ -3,7 +3,8 @@
 // (logSoftmax, product, sums, mean and their gradients). Registered for webgpu only: on cpu and wasm the composite
 // is cheap, and their numbers stay as they were.
 import type * as tf from '@tensorflow/tfjs';
-import { dispatch, workgroupSum, type Shader, type WebgpuBackend } from './dispatch';
+import type { WebgpuBackend } from '../../internals';
+import { dispatch, workgroupSum, type Shader } from './dispatch';
 
 const WG = 128;
 

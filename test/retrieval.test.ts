@@ -210,19 +210,37 @@ for (const backend of TEST_BACKENDS) {
     }
 
     it('scores every image against every caption and reports recall both ways', async () => {
+      // Distinct image and caption embeddings whose scores are not symmetric, so that the two directions rank
+      // differently. Image i is the i-th basis vector, so its (contrastive, dot product) score against caption j
+      // is coordinate i of caption j: score[i][j] = S[i][j] below, and captions = S transposed.
+      //           caption  0    1    2    3      keys: pairs 0 and 3 share the caption "a"
+      const S = [
+        [0.9, 0.1, 0.2, 0.3], // image 0
+        [0.8, 0.5, 0.7, 0.0], // image 1
+        [0.6, 0.4, 0.3, 0.2], // image 2
+        [0.7, 0.8, 0.0, 0.1], // image 3
+      ];
       const keys = ['a', 'b', 'c', 'a'];
-      // Caption j matches image j exactly (cosine 1); image 3 and caption 0 share the caption "a".
-      const e = tf.tensor2d([
-        [1, 0, 0],
-        [0, 1, 0],
-        [0, 0, 1],
-        [0.6, 0.8, 0],
-      ]);
-      const m = await retrievalMetrics(e, e, keys, 'contrastive');
-      assert.equal(m.caption_r1, 100);
-      assert.equal(m.image_r1, 100);
-      assert.equal(m.caption_mean_rank, 1);
-      e.dispose();
+      // By hand, a hit being any item with the query's caption, its rank 1 + the non-hits scoring above its best hit:
+      // caption retrieval, along each row: image 0 (hits .9 .3) rank 1; image 1 (hit .5; .8 .7 above) rank 3;
+      //   image 2 (hit .3; .6 .4 above) rank 3; image 3 (hits .7 .1; .8 above) rank 2: R@1 25%, mean rank 9/4.
+      // image retrieval, down each column: caption 0 (hits .9 .7) rank 1; caption 1 (hit .5; .8 above) rank 2;
+      //   caption 2 (hit .3; .7 above) rank 2; caption 3 (hits .3 .1) rank 1: R@1 50%, mean rank 6/4.
+      // With 4 candidates every first hit is within 5 and 10.
+      const images = tf.eye(4) as tf.Tensor2D;
+      const captions = tf.tensor2d(S[0].map((_, j) => S.map((row) => row[j])));
+      const m = await retrievalMetrics(images, captions, keys, 'contrastive');
+      assert.deepEqual(m, {
+        caption_r1: 25,
+        caption_r5: 100,
+        caption_r10: 100,
+        caption_mean_rank: 2.25,
+        image_r1: 50,
+        image_r5: 100,
+        image_r10: 100,
+        image_mean_rank: 1.5,
+      });
+      tf.dispose([images, captions]);
     });
 
     it('embeds strips and captions into unit vectors (non-negative for order), a caption independently of its batch', async () => {

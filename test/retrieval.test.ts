@@ -12,6 +12,7 @@ import { PIXELS, type Split } from '../src/data/types';
 import { firstHitRanks, rankingLoss, recallStats, retrievalMetrics } from '../src/metrics/retrieval';
 import { buildRetrieval } from '../src/models/retrieval';
 import { clipByGlobalNorm } from '../src/train/adam';
+import { assertBeatsChance, testCaptions } from './chance';
 import { finiteDifference, randomMatrix, reshape, TEST_BACKENDS, useBackend, trainOn } from './helpers';
 
 type M = number[][];
@@ -273,9 +274,10 @@ for (const backend of TEST_BACKENDS) {
       it(`trains a ${norm === 'layer' ? 'LN-' : ''}GRU retrieval model deterministically, without leaking tensors`, async () => {
         const config: RunConfig = runConfigSchema.parse({
           name: 'tiny-retrieval',
-          data: { train: 96, test: 40, view: 'strips', maxDigits: 2 },
+          // Large enough that every model learns well past chance (see the chance check below).
+          data: { train: 400, test: 100, view: 'strips', maxDigits: 2 },
           model: { kind: 'retrieval', norm, embedDim: 8, wordDim: 4 },
-          train: { batchSize: 16, epochs: 3, learningRate: 1e-2, clipNorm: 2, seed: 2 },
+          train: { batchSize: 16, epochs: 4, learningRate: 1e-2, clipNorm: 2, seed: 2 },
         });
         const data = loadDataset(config.data);
         const before = tf.memory().numTensors;
@@ -286,20 +288,14 @@ for (const backend of TEST_BACKENDS) {
         const strip = (rows: typeof a.rows) => rows.map(({ seconds: _s, ...rest }) => rest);
         assert.deepEqual(strip(a.rows), strip(b.rows));
         assert.ok(
-          a.rows[2].train_nll! < a.rows[0].train_nll!,
+          a.rows[3].train_nll! < a.rows[0].train_nll!,
           `the ranking loss falls: ${a.rows.map((r) => r.train_nll)}`,
         );
-        for (const r of a.rows) {
-          assert.ok(
-            0 <= r.caption_r1! &&
-              r.caption_r1! <= r.caption_r5! &&
-              r.caption_r5! <= r.caption_r10! &&
-              r.caption_r10! <= 100,
-          );
-          assert.ok(r.image_mean_rank! >= 1 && r.caption_mean_rank! >= 1);
-          assert.equal(r.test_error, undefined);
-        }
-        assert.deepEqual(counts, [counts[0], counts[0], counts[0]], `tensor count per epoch: ${counts}`);
+        // Measured over train seeds 1..10 for each norm: final R@1/5/10 at least 15/34/52 (chance 3.2/15.0/27.4)
+        // and mean ranks at most 16.5 (chance 31.1), both directions; at 96 pairs, 3 epochs, some were at chance.
+        assertBeatsChance(a.rows[3], testCaptions(config.data), `${norm} after 4 epochs`);
+        for (const r of a.rows) assert.equal(r.test_error, undefined);
+        assert.deepEqual(counts, Array(4).fill(counts[0]), `tensor count per epoch: ${counts}`);
         assert.equal(tf.memory().numTensors, before, 'everything is disposed after the run');
       });
     }

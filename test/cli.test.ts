@@ -5,6 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
+import { runConfigSchema, type DataConfig } from '../src/config/schema';
+import { RECALL_COLUMNS } from '../src/tasks/retrieval/spec';
+import { assertBeatsChance, majorityError, testCaptions, testLabels } from './chance';
 import { cli, ROOT } from './cli-runner';
 
 function installed(moduleName: string): boolean {
@@ -15,6 +18,10 @@ function installed(moduleName: string): boolean {
     return false;
   }
 }
+
+/** The data section of the resolved config a run recorded in its folder. */
+const runData = (dir: string): DataConfig =>
+  runConfigSchema.parse(YAML.parse(readFileSync(join(dir, 'config.yaml'), 'utf8'))).data;
 
 const TINY = [
   '--set',
@@ -99,15 +106,17 @@ describe('ln-repro run', () => {
     assert.match(readFileSync(join(out, 'mnist-bs4', 'summary.csv'), 'utf8'), /norm=none,none,diverged/);
   });
 
-  it('trains LSTM, LN-LSTM and BN-LSTM on row-by-row sequential MNIST', () => {
+  it('trains LSTM, LN-LSTM and BN-LSTM on row-by-row sequential MNIST, each well past the commonest digit', () => {
     const out = mkdtempSync(join(tmpdir(), 'ln-repro-seq-'));
+    // 2 epochs on 1,000 digits (32 steps): at 1 epoch on 500 (8 steps) the LSTM scored 0.765-0.845 against the
+    // commonest digit's 0.83, learning nothing measurable.
     const r = cli([
       'run',
       'configs/seq-mnist.yaml',
       '--set',
-      'train.epochs=1',
+      'train.epochs=2',
       '--set',
-      'data.train=500',
+      'data.train=1000',
       '--set',
       'data.test=200',
       '--set',
@@ -118,9 +127,17 @@ describe('ln-repro run', () => {
     ]);
     assert.ok(r.code === 0 || r.code === 1, r.stderr); // 1 only if the claim fails at this tiny size
     for (const norm of ['none', 'layer', 'batch']) {
-      const rec = JSON.parse(readFileSync(join(out, 'seq-mnist', `norm=${norm},seed=1`, 'run.json'), 'utf8'));
+      const dir = join(out, 'seq-mnist', `norm=${norm},seed=1`);
+      const rec = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
       assert.equal(rec.status, 'complete', norm);
-      assert.ok(rec.final.test_error < 0.9, `${norm} learns something: ${rec.final.test_error}`);
+      // Always answering the commonest digit of this run's 200 test digits scores 0.84. Measured at this size
+      // (train seeds 1-3, data seeds 0 and 1): LSTM 0.465-0.55, LN-LSTM 0.325-0.46, BN-LSTM 0.33-0.43. A model
+      // blind to its input cannot beat the baseline by 0.1 by luck (4 binomial standard deviations at 200 digits).
+      const baseline = majorityError(testLabels(runData(dir)));
+      assert.ok(
+        rec.final.test_error < baseline - 0.1,
+        `${norm} learns something: test error ${rec.final.test_error}, the commonest digit's ${baseline}`,
+      );
     }
   });
 
@@ -130,7 +147,9 @@ describe('ln-repro run', () => {
       'run',
       'configs/retrieval.yaml',
       '--set',
-      'train.epochs=1',
+      'train.epochs=2',
+      '--set',
+      'train.learningRate=1e-2',
       '--set',
       'data.train=500',
       '--set',
@@ -148,18 +167,20 @@ describe('ln-repro run', () => {
         for (const seed of [1, 2, 3]) {
           const dir = join(exp, `loss=${loss},norm=${norm},seed=${seed}`);
           assert.equal(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status, 'complete');
-          const [header, row] = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
+          const [header, ...rows] = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
+          assert.equal(rows.length, 2, 'one row an epoch');
           assert.equal(
             header,
             'epoch,step,train_ranking_loss,caption_r1,caption_r5,caption_r10,caption_mean_rank,image_r1,image_r5,image_r10,image_mean_rank,seconds',
             'the columns of retrieval alone: its loss named for what it is, no classification columns',
           );
-          const v = Object.fromEntries(header.split(',').map((k, i) => [k, row.split(',')[i]]));
-          for (const dirn of ['caption', 'image']) {
-            const [r1, r5, r10, rank] = ['r1', 'r5', 'r10', 'mean_rank'].map((k) => Number(v[`${dirn}_${k}`]));
-            assert.ok(0 <= r1 && r1 <= r5 && r5 <= r10 && r10 <= 100, `${dir} ${dirn}: ${r1} ${r5} ${r10}`);
-            assert.ok(rank >= 1 && rank <= 200, `${dir} ${dirn} mean rank ${rank}`);
-          }
+          const v = Object.fromEntries(header.split(',').map((k, i) => [k, rows[1].split(',')[i]]));
+          // Trained well past chance: 2 epochs (8 steps) at 10 times the shipped learning rate. At the shipped
+          // 1e-3, 1 epoch left the order-loss GRU ranking captions worse than chance (mean rank 74.5 against 67.6),
+          // and it took 5 epochs to clear the bounds by 20%. Measured at this setting (data seeds 0, 1, 2): R@1/5/10
+          // at least 30.5/44/56 (chance 1.8/8.6/15.8 on this split) and mean ranks at most 15.6 (chance 67.6).
+          const metrics = Object.fromEntries(RECALL_COLUMNS.map((k) => [k, Number(v[k])]));
+          assertBeatsChance(metrics, testCaptions(runData(dir)), dir);
         }
       }
     }

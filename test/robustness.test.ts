@@ -2,7 +2,7 @@
 // on one experiment folder, corrupt result files, runs too large for memory, misleading messages.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -20,7 +20,7 @@ import { loadExperiments } from '../src/config/load';
 import { runConfigSchema } from '../src/config/schema';
 import { experimentDir, runPaths } from '../src/results/layout';
 import { acquireRunLock, lockState } from '../src/experiments/lock';
-import { readMetrics, readRunRecord } from '../src/results/read';
+import { finishedRecord, readMetrics, readRunRecord } from '../src/results/read';
 import { writeAtomic } from '../src/util/fs';
 import { UserError } from '../src/errors';
 import { BIN, cli, pinWasm, ROOT } from './cli-runner';
@@ -296,6 +296,61 @@ describe('3. file-system faults are user errors', () => {
   });
 });
 
+/**
+ * How long a test waits on an ln-repro process before it fails, naming what it waited for: a guard against a hang
+ * (node:test's own timeout says nothing), not a timing assertion; every wait below is for a few seconds of work.
+ */
+const WAIT_MS = 120_000;
+
+interface Background {
+  name: string;
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  closed: Promise<number | null>;
+}
+
+/** `ln-repro <args>` from the repository root in the background, its output collected. */
+function startRun(name: string, args: string[]): Background {
+  const child = spawn(process.execPath, [BIN, ...pinWasm(args)], { cwd: ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { name, child, stdout: () => stdout, stderr: () => stderr, closed };
+}
+
+/** What `procs` have printed so far, for a failure message. */
+const outputs = (procs: Background[]) =>
+  procs.map((p) => `--- ${p.name}, stdout:\n${p.stdout()}--- stderr:\n${p.stderr()}`).join('\n');
+
+/** Resolves once `test()` holds (polled every 100 ms); fails after WAIT_MS naming `what`, with `procs`' output. */
+async function waitFor(what: string, test: () => boolean, procs: Background[]): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!test()) {
+    if (Date.now() > deadline) assert.fail(`gave up after ${WAIT_MS / 1000} s waiting for ${what}\n${outputs(procs)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** `p`'s exit code (null when a signal ended it); fails after WAIT_MS. */
+async function exitOf(p: Background): Promise<number | null> {
+  let code: number | null | undefined;
+  void p.closed.then((c) => (code = c));
+  await waitFor(`${p.name} to exit`, () => code !== undefined, [p]);
+  return code!;
+}
+
+/** Ends what is left of `procs` after a failed wait, so that a paused one is not left behind to hold the test up. */
+function endAll(procs: Background[]): void {
+  for (const { child } of procs) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+  }
+}
+
 describe('4. one writer per run', () => {
   it('a lock names its holder; a second taker is refused; stale locks (process gone, pid reused, unreadable) are taken over', () => {
     const dir = join(tmp('lock'), 'run');
@@ -354,8 +409,8 @@ describe('4. one writer per run', () => {
     });
   }
 
-  it('two run processes on one folder, started 4 s apart: every run complete once, metrics as one process makes them', async () => {
-    // 6 runs of ~2.5 s each: the second process starts while the first is on its second or third run.
+  it('two run processes on one folder, the second started while the first is paused mid-sweep: every run complete once, metrics as one process makes them', async () => {
+    // 6 runs of ~2.5 s each, each process training one at a time (--jobs 1).
     const args = [
       'run',
       'configs/mnist-bs4.yaml',
@@ -378,47 +433,62 @@ describe('4. one writer per run', () => {
     const reference = tmp('one');
     assert.equal(cli([...args, '--out', reference, '--quiet']).code, 0);
     const shared = tmp('two');
-    const start = () => {
-      const child = spawn(process.execPath, [BIN, ...pinWasm([...args, '--out', shared])], { cwd: ROOT });
-      let stdout = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      return new Promise<{ code: number | null; stdout: string }>((resolve) =>
-        child.on('close', (code) => resolve({ code, stdout })),
-      );
-    };
-    const a = start();
-    await new Promise((resolve) => setTimeout(resolve, 4000));
-    const b = start();
-    const [ra, rb] = await Promise.all([a, b]);
-    assert.equal(ra.code, 0, ra.stdout);
-    assert.equal(rb.code, 0, rb.stdout);
     const exp = loadExperiments({
       file: join(ROOT, 'configs', 'mnist-bs4.yaml'),
       sets: args.slice(1).filter((_, i, xs) => xs[i - 1] === '--set'),
     })[0];
-    const trained = (out: string) =>
-      out
-        .split('\n')
-        .filter((l) => / complete$/.test(l))
-        .map((l) => /\[\d+\/\d+ (.+)\] complete$/.exec(l)![1]);
-    const byA = trained(ra.stdout);
-    const byB = trained(rb.stdout);
-    assert.ok(byB.length > 0, `the second process trained runs too:\n${rb.stdout}`);
-    assert.deepEqual([...byA, ...byB].sort(), exp.runs.map((r) => r.runId).sort(), 'each run trained exactly once');
+    const expDir = join(shared, 'mnist-bs4');
+    // Every process started, to end what a failed wait leaves behind.
+    const procs: Background[] = [];
+    const start = (name: string) => {
+      const p = startRun(name, [...args, '--out', shared]);
+      procs.push(p);
+      return p;
+    };
+    try {
+      const a = start('the first process');
+      // The first is paused once it trains (its first epoch line). It trains one run at a time (--jobs 1), so it
+      // then holds at most one lock: with two runs unfinished, one is free for the second, whatever the timing.
+      await waitFor('the first process to train an epoch', () => /\] epoch 1\/2 /.test(a.stdout()), [a]);
+      a.child.kill('SIGSTOP');
+      const unfinished = exp.runs.filter((run) => !finishedRecord(expDir, run)).map((run) => run.runId);
+      assert.ok(unfinished.length >= 2, `runs left when the first was paused: ${unfinished.join(', ')}`);
+      const b = start('the second process');
+      await waitFor(
+        'the second process to train a run while the first is paused',
+        () => / epoch 1\/2 /.test(b.stdout()),
+        [a, b],
+      );
+      a.child.kill('SIGCONT');
+      const [codeA, codeB] = await Promise.all([exitOf(a), exitOf(b)]);
+      assert.equal(codeA, 0, a.stdout());
+      assert.equal(codeB, 0, b.stdout());
+      const trained = (out: string) =>
+        out
+          .split('\n')
+          .filter((l) => / complete$/.test(l))
+          .map((l) => /\[\d+\/\d+ (.+)\] complete$/.exec(l)![1]);
+      const byA = trained(a.stdout());
+      const byB = trained(b.stdout());
+      assert.ok(byA.length > 0 && byB.length > 0, `both trained runs:\n${a.stdout()}\n${b.stdout()}`);
+      assert.deepEqual([...byA, ...byB].sort(), exp.runs.map((r) => r.runId).sort(), 'each run trained exactly once');
+    } finally {
+      endAll(procs);
+    }
     const timeless = (path: string) =>
       readFileSync(path, 'utf8')
         .trim()
         .split('\n')
         .map((l) => l.split(',').slice(0, 5).join(','));
     for (const run of exp.runs) {
-      const rec = readRunRecord(runPaths(join(shared, 'mnist-bs4'), run.runId).run);
+      const rec = readRunRecord(runPaths(expDir, run.runId).run);
       assert.ok(rec.state === 'ok' && rec.value.status === 'complete', run.runId);
       assert.deepEqual(
-        timeless(runPaths(join(shared, 'mnist-bs4'), run.runId).metrics),
+        timeless(runPaths(expDir, run.runId).metrics),
         timeless(runPaths(join(reference, 'mnist-bs4'), run.runId).metrics),
         run.runId,
       );
-      assert.equal(lockState(runPaths(join(shared, 'mnist-bs4'), run.runId).dir).state, 'free', 'no lock left');
+      assert.equal(lockState(runPaths(expDir, run.runId).dir).state, 'free', 'no lock left');
     }
   });
 
@@ -445,24 +515,37 @@ describe('4. one writer per run', () => {
     // The failure this guards against: the second process trained a run the first was training, the first
     // finished it, and Ctrl-C to the second then marked it interrupted. So the second is interrupted only
     // after the first has finished the run it was on when the second started.
-    const started = (args2: string[]) => {
-      const child = spawn(process.execPath, [BIN, ...pinWasm([...args2, '--out', out])], { cwd: ROOT });
-      let stdout = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      return { child, output: () => stdout, done: new Promise<number | null>((resolve) => child.on('close', resolve)) };
+    // Every process started, to end what a failed wait leaves behind.
+    const procs: Background[] = [];
+    const start = (name: string) => {
+      const p = startRun(name, [...args, '--out', out]);
+      procs.push(p);
+      return p;
     };
-    const until = async (test: () => boolean) => {
-      while (!test()) await new Promise((resolve) => setTimeout(resolve, 100));
-    };
-    const first = started(args);
-    await until(() => /\[1\/3 norm=none\] complete/.test(first.output()));
-    const second = started(args);
-    await until(() => /to run, \d+ already done/.test(second.output()));
-    const completedBefore = (first.output().match(/ complete$/gm) ?? []).length;
-    await until(() => (first.output().match(/ complete$/gm) ?? []).length > completedBefore);
-    second.child.kill('SIGINT');
-    assert.equal(await second.done, 130);
-    assert.equal(await first.done, 0, first.output());
+    try {
+      const first = start('the first process');
+      const completed = () => (first.stdout().match(/ complete$/gm) ?? []).length;
+      await waitFor(
+        'the first process to complete its first run',
+        () => /\[1\/3 norm=none\] complete/.test(first.stdout()),
+        [first],
+      );
+      // Paused until the second has planned, so that runs are still left to the first whatever the second's
+      // start-up takes (else the first could finish them all and never complete another below).
+      first.child.kill('SIGSTOP');
+      const second = start('the second process');
+      await waitFor('the second process to plan its runs', () => /to run, \d+ already done/.test(second.stdout()), [
+        second,
+      ]);
+      const completedBefore = completed();
+      first.child.kill('SIGCONT');
+      await waitFor('the first process to complete another run', () => completed() > completedBefore, [first, second]);
+      second.child.kill('SIGINT');
+      assert.equal(await exitOf(second), 130, second.stdout());
+      assert.equal(await exitOf(first), 0, first.stdout());
+    } finally {
+      endAll(procs);
+    }
     for (const norm of ['none', 'layer', 'batch']) {
       const rec = readRunRecord(join(out, 'mnist-bs4', `norm=${norm}`, 'run.json'));
       assert.ok(

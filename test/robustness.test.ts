@@ -1,4 +1,4 @@
-// Hostile and careless use (issue 11): writes outside --out, infinite numbers, file-system faults, two processes
+// Hostile and careless use: writes outside --out, infinite numbers, file-system faults, two processes
 // on one experiment folder, corrupt result files, runs too large for memory, misleading messages.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,16 +1,9 @@
-// `ln-repro run`: parses its options, loads every experiment and its data, refuses runs the backend cannot hold,
-// picks how many run at once, then runs each experiment and reports its table, claims and report.
-import { availableParallelism } from 'node:os';
+// `ln-repro run`: parses its options, then loads every experiment and its data, refuses runs the backend cannot
+// hold and picks how many run at once (src/experiments/limits.ts), runs each experiment (run-experiment.ts) and
+// prints its table, claims and report.
 import { Command, Option } from 'commander';
 import { enableFastPaths } from '../backend/fast';
-import {
-  BACKENDS,
-  backendLine,
-  GPU_BACKENDS,
-  selectBackend,
-  type BackendName,
-  type BackendRequest,
-} from '../backend/select';
+import { BACKENDS, backendLine, selectBackend, type BackendRequest } from '../backend/select';
 import { loadExperiments, type Experiment } from '../config/load';
 import { UserError } from '../errors';
 import { checkExperiment } from '../experiments/check';
@@ -18,8 +11,7 @@ import { parseShard } from '../experiments/shard';
 import { experimentDir } from '../results/layout';
 import { taskOf } from '../tasks/catalog';
 import { makeProgress, resultTable, type Progress } from '../experiments/progress';
-import { estimateRun, formatBytes, machineMemory, memoryLimit } from '../experiments/limits';
-import type { DataLoader } from '../experiments/data';
+import { checkMemory, jobsFor } from '../experiments/limits';
 import { loadAllData, runExperiment } from '../experiments/run-experiment';
 import type { RunOutcome } from '../experiments/run-one';
 import { writeReport } from '../report/report';
@@ -110,53 +102,6 @@ async function run(file: string, opts: RunOptions): Promise<number> {
     interrupt.dispose();
     progress.stop();
   }
-}
-
-/**
- * Runs at once: --jobs, else one per core on cpu/wasm (each runs on one core) and one on a GPU (which runs share
- * badly); at most as many as the machine's memory holds (`largest`: the largest run's estimate).
- */
-function jobsFor(requested: number | undefined, backend: string, largest: number, log: (line: string) => void): number {
-  const gpu = GPU_BACKENDS.includes(backend as BackendName);
-  let jobs = requested ?? (gpu ? 1 : availableParallelism());
-  const fit = Math.max(1, Math.floor(machineMemory() / largest));
-  if (jobs > fit) {
-    log(
-      `--jobs ${jobs}: ${jobs} runs at once would need about ${formatBytes(jobs * largest)} and this machine has ${formatBytes(machineMemory())}; running ${fit} at once`,
-    );
-    jobs = fit;
-  }
-  if (requested !== undefined && requested > availableParallelism() && !gpu) {
-    log(
-      `--jobs ${requested}: more than this machine's ${availableParallelism()} CPU cores; each worker trains on one core, so they will slow each other (at most one worker per run to do is started)`,
-    );
-  }
-  return jobs;
-}
-
-/**
- * Refuses, before anything is written, a run whose estimated memory the backend cannot hold (limits.ts); returns
- * the largest estimate.
- */
-function checkMemory(experiments: readonly Experiment[], backend: string, data: DataLoader): number {
-  const limit = memoryLimit(backend);
-  let largest = 0;
-  for (const experiment of experiments) {
-    for (const run of experiment.runs) {
-      const e = estimateRun(run.config, data(run.config));
-      largest = Math.max(largest, e.bytes);
-      if (e.bytes <= limit) continue;
-      const what =
-        backend === 'wasm'
-          ? `the wasm backend can address ${formatBytes(limit)} (32-bit WebAssembly memory)`
-          : `this machine has ${formatBytes(limit)}`;
-      throw new UserError(
-        `${experiment.file}: run ${run.runId}: needs about ${formatBytes(e.bytes)} (${e.parameters.toExponential(2)} parameters, each kept ~6 times for weights, gradients and Adam's moments, ` +
-          `and ${e.activationsPerExample} activations per example at batch ${run.config.train.batchSize}) and ${what}; make the model or the batch smaller`,
-      );
-    }
-  }
-  return largest;
 }
 
 interface Context {

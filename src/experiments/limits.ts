@@ -2,12 +2,16 @@
 // its builder), and the memory of parameters, gradients, Adam's moments, activations at its batch sizes and its data
 // on the device, against what the backend can address. A run that cannot fit is refused with the estimate (exit 2),
 // instead of dying deep in tfjs ("Invalid typed array length") or after gigabytes of allocation.
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
+import { GPU_BACKENDS, type BackendName } from '../backend/select';
+import type { Experiment } from '../config/load';
 import type { Dataset } from '../data/types';
+import { UserError } from '../errors';
 import { estimateModel } from '../models/registry';
 import { statisticsPassOf } from '../norm/registry';
 import { taskImplementation } from '../tasks/registry';
 import type { RunConfig } from '../tasks/schema';
+import type { DataLoader } from './data';
 
 const BYTES = 4; // float32
 /** Live copies of every parameter during a step: weights, gradient, Adam's m and v, and their next versions. */
@@ -61,4 +65,56 @@ export function formatBytes(bytes: number): string {
   return bytes >= 1024 ** 3
     ? `${(bytes / 1024 ** 3).toFixed(1)} GB`
     : `${Math.max(1, Math.round(bytes / 1024 ** 2))} MB`;
+}
+
+/**
+ * Runs at once: --jobs, else one per core on cpu/wasm (each runs on one core) and one on a GPU (which runs share
+ * badly); at most as many as the machine's memory holds (`largest`: the largest run's estimate).
+ */
+export function jobsFor(
+  requested: number | undefined,
+  backend: string,
+  largest: number,
+  log: (line: string) => void,
+): number {
+  const gpu = GPU_BACKENDS.includes(backend as BackendName);
+  let jobs = requested ?? (gpu ? 1 : availableParallelism());
+  const fit = Math.max(1, Math.floor(machineMemory() / largest));
+  if (jobs > fit) {
+    log(
+      `--jobs ${jobs}: ${jobs} runs at once would need about ${formatBytes(jobs * largest)} and this machine has ${formatBytes(machineMemory())}; running ${fit} at once`,
+    );
+    jobs = fit;
+  }
+  if (requested !== undefined && requested > availableParallelism() && !gpu) {
+    log(
+      `--jobs ${requested}: more than this machine's ${availableParallelism()} CPU cores; each worker trains on one core, so they will slow each other (at most one worker per run to do is started)`,
+    );
+  }
+  return jobs;
+}
+
+/**
+ * Refuses, before anything is written, a run whose estimated memory the backend cannot hold; returns
+ * the largest estimate.
+ */
+export function checkMemory(experiments: readonly Experiment[], backend: string, data: DataLoader): number {
+  const limit = memoryLimit(backend);
+  let largest = 0;
+  for (const experiment of experiments) {
+    for (const run of experiment.runs) {
+      const e = estimateRun(run.config, data(run.config));
+      largest = Math.max(largest, e.bytes);
+      if (e.bytes <= limit) continue;
+      const what =
+        backend === 'wasm'
+          ? `the wasm backend can address ${formatBytes(limit)} (32-bit WebAssembly memory)`
+          : `this machine has ${formatBytes(limit)}`;
+      throw new UserError(
+        `${experiment.file}: run ${run.runId}: needs about ${formatBytes(e.bytes)} (${e.parameters.toExponential(2)} parameters, each kept ~6 times for weights, gradients and Adam's moments, ` +
+          `and ${e.activationsPerExample} activations per example at batch ${run.config.train.batchSize}) and ${what}; make the model or the batch smaller`,
+      );
+    }
+  }
+  return largest;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make cluster-test (issue 15): examples/slurm-array.sh under a real Slurm, on this one machine.
+# make cluster-test: examples/slurm-array.sh under a real Slurm, on this one machine.
 #
 #   bash test/cluster/slurm-test.sh        (from anywhere; needs a build: make build)
 #

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { keysOf, parsePath, schemaAt } from '../src/config/paths';
+import { keysOf, parsePath, schemaAt, unwrap } from '../src/config/paths';
 import { experimentSchema, runConfigSchema } from '../src/config/schema';
-import { MODEL_KINDS, type ModelKind } from '../src/models/catalog';
+import { MODEL_KINDS, MODELS, type ModelKind } from '../src/models/catalog';
 
 const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -38,25 +38,23 @@ function referenceRows(): Row[] {
     });
 }
 
-const VIEW: Record<ModelKind, string | undefined> = {
-  mlp: undefined,
-  conv: 'image',
-  rnn: 'rows',
-  retrieval: 'strips',
-  draw: 'binary',
-};
-
-/** Configs of each kind that differ in the keys whose defaults depend on others (norm, loss). */
+/**
+ * Valid configs of each kind, with every choice of its enum keys left out or stated (norm, cell, loss, ...): the
+ * defaults that depend on other keys (a cell's norm gain, a loss's margin) show every value they take.
+ */
 function variants(kind: ModelKind): Record<string, unknown>[] {
-  const base = (model: object) => ({
-    name: 'x',
-    data: { train: 200, test: 10, ...(VIEW[kind] ? { view: VIEW[kind] } : {}) },
-    model: { kind, ...model },
-  });
-  const batch = kind === 'draw' ? [] : [{ norm: 'batch', ...(kind === 'retrieval' ? { cell: 'lstm' } : {}) }];
-  const norms = [{}, { norm: 'layer' }, ...batch];
-  const losses = kind === 'retrieval' ? [{}, { loss: 'contrastive' }] : [{}];
-  return norms.flatMap((n) => losses.map((l) => base({ ...n, ...l })));
+  const spec = MODELS[kind];
+  const data = { train: 200, test: 10, ...(spec.views.includes('flat') ? {} : { view: spec.views[0] }) };
+  let models: Record<string, unknown>[] = [{ kind }];
+  for (const [key, field] of Object.entries(spec.schema.shape as z.ZodRawShape)) {
+    const inner = unwrap(field as z.ZodTypeAny);
+    if (key === 'kind' || !(inner instanceof z.ZodEnum)) continue;
+    const choices = [undefined, ...(inner.options as string[])];
+    models = models.flatMap((m) => choices.map((v) => (v === undefined ? m : { ...m, [key]: v })));
+  }
+  return models
+    .map((model) => ({ name: 'x', data, model }))
+    .filter((config) => runConfigSchema.safeParse(config).success);
 }
 
 /** dotted path -> value for every leaf (arrays are leaves). */

@@ -8,7 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import { enableFastPaths } from '../src/backend/fast';
 import { runConfigSchema, type RunConfig } from '../src/config/schema';
 import { estimateRun } from '../src/experiments/limits';
-import { MODEL_KINDS } from '../src/models/catalog';
+import { CELL_KINDS } from '../src/models/cells/catalog';
+import { MODEL_KINDS, MODELS } from '../src/models/catalog';
+import { NORM_KINDS } from '../src/norm/catalog';
 import { taskImplementation } from '../src/tasks/registry';
 import { Adam } from '../src/train/adam';
 import { epochBatches } from '../src/train/batches';
@@ -20,30 +22,29 @@ import { useBackend } from './helpers';
  */
 const ESTIMATE_SLACK = 3;
 
-/** Small models of every kind: [model keys, data view]; each is tried with every norm its kind takes. */
-const MODELS: [Record<string, unknown>, string][] = [
-  [{ kind: 'mlp', hidden: [64, 32] }, 'flat'],
-  [{ kind: 'conv', channels: [4, 6], kernelSize: 3 }, 'image'],
-  [{ kind: 'rnn', cell: 'lstm', hidden: 16 }, 'rows'],
-  [{ kind: 'rnn', cell: 'gru', hidden: 16 }, 'rows'],
-  [{ kind: 'retrieval', cell: 'gru', embedDim: 8, wordDim: 4, imageHidden: [16] }, 'strips'],
-  [{ kind: 'retrieval', cell: 'lstm', embedDim: 8, wordDim: 4 }, 'strips'],
-  [{ kind: 'draw', hidden: 16, latent: 4, glimpses: 3 }, 'binary'],
-  [{ kind: 'draw', hidden: 16, latent: 4, glimpses: 3, attention: 'none' }, 'binary'],
-];
-
-function configs(): RunConfig[] {
-  return MODELS.flatMap(([model, view]) =>
-    ['none', 'layer', 'batch'].flatMap((norm) => {
-      const parsed = runConfigSchema.safeParse({
-        name: 'estimate',
-        data: { train: 128, test: 200, view },
-        model: { ...model, norm },
-        train: { batchSize: 32 },
-      });
-      return parsed.success ? [parsed.data] : []; // a norm the kind (or its cell) does not take
-    }),
-  );
+/**
+ * Every model kind's tiny configs (its spec's) with every norm, and every cell where it has one, that it takes:
+ * [a label, the config].
+ */
+function configs(): [string, RunConfig][] {
+  return MODEL_KINDS.flatMap((kind) => {
+    const spec = MODELS[kind];
+    const cells = 'cell' in spec.schema.shape ? CELL_KINDS : [undefined];
+    return spec.tiny.flatMap((tiny) =>
+      NORM_KINDS.flatMap((norm) =>
+        cells.flatMap((cell) => {
+          const parsed = runConfigSchema.safeParse({
+            name: 'estimate',
+            data: { train: 128, test: 200, view: spec.views[0] },
+            model: { kind, ...tiny, norm, ...(cell ? { cell } : {}) },
+            train: { batchSize: 32 },
+          });
+          const label = `${kind} ${JSON.stringify(tiny).replace(/"/g, '')} ${cell ?? ''} ${norm}`;
+          return parsed.success ? [[label, parsed.data] as [string, RunConfig]] : []; // a norm it does not take
+        }),
+      ),
+    );
+  });
 }
 
 /** The peak bytes of everything live while `f` runs, counted from `base` (tf.profile's object is reused: copied). */
@@ -79,12 +80,10 @@ describe('the memory estimate of every model kind', () => {
   });
 
   it('covers every kind of the catalog', () => {
-    assert.deepEqual([...new Set(configs().map((c) => c.model.kind))].sort(), [...MODEL_KINDS].sort());
+    assert.deepEqual([...new Set(configs().map(([, c]) => c.model.kind))].sort(), [...MODEL_KINDS].sort());
   });
 
-  for (const config of configs()) {
-    const m = config.model as { kind: string; norm: string; cell?: string; attention?: string };
-    const label = [m.kind, m.cell ?? m.attention, m.norm].filter(Boolean).join(' ');
+  for (const [label, config] of configs()) {
     it(`${label}: exact parameters, bytes between the measured peak and ${ESTIMATE_SLACK} times it`, async () => {
       const measured = await measure(config);
       const estimate = estimateRun(config, taskImplementation(config).load(config.data));

@@ -10,6 +10,11 @@ export interface ModelSpec {
   readonly task: string;
   /** The data views it reads (data.view). */
   readonly views: readonly string[];
+  /**
+   * Small configs of this kind (model keys besides `kind` and `norm`) that together take each of its code paths:
+   * the tests build them with every norm (and cell) the kind takes, e.g. to measure its memory estimate.
+   */
+  readonly tiny: readonly Record<string, unknown>[];
   /** The parsed config with the defaults that depend on other keys (a recurrent norm's gain, a loss's margin). */
   resolve?(model: never): object;
 }

@@ -18,4 +18,10 @@ export const convSchema = z
 
 export type ConvConfig = z.infer<typeof convSchema>;
 
-export const conv = { kind: 'conv', schema: convSchema, task: 'classification', views: ['image'] } satisfies ModelSpec;
+export const conv = {
+  kind: 'conv',
+  schema: convSchema,
+  task: 'classification',
+  views: ['image'],
+  tiny: [{ channels: [4, 6], kernelSize: 3 }],
+} satisfies ModelSpec;

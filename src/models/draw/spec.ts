@@ -31,4 +31,13 @@ export const drawSchema = z
 
 export type DrawConfig = z.infer<typeof drawSchema>;
 
-export const draw = { kind: 'draw', schema: drawSchema, task: 'draw', views: ['binary'] } satisfies ModelSpec;
+export const draw = {
+  kind: 'draw',
+  schema: drawSchema,
+  task: 'draw',
+  views: ['binary'],
+  tiny: [
+    { hidden: 16, latent: 4, glimpses: 3 },
+    { hidden: 16, latent: 4, glimpses: 3, attention: 'none' },
+  ],
+} satisfies ModelSpec;

@@ -17,4 +17,10 @@ export const mlpSchema = z
 
 export type MlpConfig = z.infer<typeof mlpSchema>;
 
-export const mlp = { kind: 'mlp', schema: mlpSchema, task: 'classification', views: ['flat'] } satisfies ModelSpec;
+export const mlp = {
+  kind: 'mlp',
+  schema: mlpSchema,
+  task: 'classification',
+  views: ['flat'],
+  tiny: [{ hidden: [64, 32] }],
+} satisfies ModelSpec;

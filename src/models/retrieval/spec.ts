@@ -41,6 +41,10 @@ export const retrieval = {
   schema: retrievalSchema,
   task: 'retrieval',
   views: ['strips'],
+  tiny: [
+    { embedDim: 8, wordDim: 4, imageHidden: [16] },
+    { embedDim: 8, wordDim: 4 },
+  ],
   resolve: (model: z.infer<typeof retrievalSchema>): RetrievalConfig => ({
     ...model,
     gainInit: cellGain(model),

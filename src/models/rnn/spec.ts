@@ -33,5 +33,6 @@ export const rnn = {
   schema: rnnSchema,
   task: 'classification',
   views: ['rows', 'pixels'],
+  tiny: [{ hidden: 16 }],
   resolve: (model: z.infer<typeof rnnSchema>): RnnConfig => ({ ...model, gainInit: cellGain(model) }),
 } satisfies ModelSpec;

@@ -19,13 +19,14 @@ export function implementationOf<T>(dir: string, family: string, name: string, v
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       module = require(path) as { implementation?: unknown };
     } catch (err) {
-      throw new Error(`${family} ${name}: no implementation at ${path} (${(err as Error).message.split('\n')[0]})`, {
-        cause: err,
-      });
+      // Only the kind's own module missing is "no implementation"; an error inside it propagates as it is.
+      const e = err as NodeJS.ErrnoException;
+      if (e.code !== 'MODULE_NOT_FOUND' || !e.message.includes(path)) throw err;
+      throw new Error(`${family} ${name}: no implementation at ${path} (src/<family>/<name>/index.ts)`, { cause: err });
     }
-    if (!valid(module.implementation))
-      throw new Error(`${family} ${name}: ${path} does not export a valid \`implementation\``);
     loaded.set(path, module.implementation);
   }
-  return loaded.get(path) as T;
+  const implementation = loaded.get(path);
+  if (!valid(implementation)) throw new Error(`${family} ${name}: ${path} does not export a valid \`implementation\``);
+  return implementation;
 }

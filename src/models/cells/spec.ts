@@ -15,7 +15,7 @@ export interface CellSpec {
   stepUnits(inputs: number, hidden: number): number;
 }
 
-/** Half-width of the uniform distribution of a recurrent h_0's entries (src/models/cells/state.ts says why not 0). */
+/** Half-width of the uniform distribution of a recurrent h_0's entries (src/models/cells/parts.ts says why not 0). */
 export const H0_SCALE = 0.1;
 
 export const recurrentFields = {

@@ -1,7 +1,7 @@
 // DRAW (Gregor et al. 2015) as the paper's section 6.4 trains it: an encoder LSTM reads the image and the error of
 // the canvas so far, a Gaussian posterior gives z_t, a decoder LSTM writes onto the canvas; T steps. With
 // `norm: layer` both LSTMs are LN-LSTMs (statistics per step, one gain/bias set shared over time), as in
-// models/cells.ts. The loss per example is the negative variational bound: the reconstruction term
+// src/models/cells/lstm. The loss per example is the negative variational bound: the reconstruction term
 // -log p(x | c_T) under Bernoulli(sigmoid(c_T)) plus the KL of every step's posterior to N(0, I).
 import * as tf from '@tensorflow/tfjs';
 import { PIXELS } from '../../data/mnist';

@@ -28,7 +28,7 @@ const LAYERS = [
  * What each kind declares without tfjs (src/<family>/catalog.ts, src/<family>/<kind>/spec.ts) and the config's
  * types: the files of the layers below that the report may read.
  */
-const DECLARATIONS = ['src/*/catalog.ts', 'src/**/spec.ts', 'src/{tasks/schema,metrics/types}.ts'];
+const DECLARATIONS = ['src/**/catalog.ts', 'src/**/spec.ts', 'src/{tasks/schema,metrics/types}.ts'];
 
 /** Beyond the layers: the report reads result files and the kinds' declarations; it never trains (nor loads tfjs). */
 const FORBIDDEN = { report: ['train', 'models', 'norm', 'backend', 'data', 'tasks', 'metrics'] };
@@ -57,7 +57,7 @@ const zones = LAYERS.flatMap((layer, i) =>
 );
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'results/', 'bin/', 'eslint.config.mjs'] },
+  { ignores: ['dist/', 'node_modules/', 'results/', 'bin/', 'eslint.config.mjs', 'test/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -99,9 +99,14 @@ export default tseslint.config(
     },
   },
   {
-    // The config, the results, the report and every kind's declaration load no tfjs (`ln-repro report` and `check`
-    // start without it); test/tfjs-free.test.ts checks the whole module graph at run time.
-    files: [...DECLARATIONS, 'src/{config,results,report,data}/**/*.ts'],
+    // The config, the results, the report, summary and check and every kind's declaration load no tfjs (`ln-repro
+    // report`, `check`, `summary` start without it); test/tfjs-free.test.ts checks the module graph at run time.
+    files: [
+      ...DECLARATIONS,
+      'src/{config,results,report,data}/**/*.ts',
+      'src/experiments/{check,summary}.ts',
+      'src/cli/{index,check,summary,report}.ts',
+    ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

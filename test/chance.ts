@@ -20,7 +20,7 @@ export function testLabels(data: DataConfig): Uint8Array {
 /** The captions of the test strips a retrieval run with data config `data` ranks (as src/tasks/retrieval makes them). */
 export function testCaptions(data: DataConfig): string[] {
   const { minDigits, maxDigits, seed } = data;
-  if (minDigits === undefined || maxDigits === undefined) throw new Error(`testCaptions: data.view is ${data.view}`);
+  if (typeof minDigits !== 'number' || typeof maxDigits !== 'number') throw new Error(`data.view ${data.view}`);
   return buildStrips(loadImages(data).test, { minDigits, maxDigits, seed, purpose: 'test' }).captions;
 }
 

@@ -161,6 +161,15 @@ describe('config: retrieval', () => {
     assertRejects(retrieval, ['model.norm', 'LSTM cell only'], ['model.norm=batch']));
   it('rejects a misspelt retrieval key', () =>
     assertRejects(retrieval, ['model.embedDims', 'did you mean "model.embedDim"'], ['model.embedDims=8']));
+  it("rejects a claim on a column its task does not measure, naming the task's columns", () =>
+    assertRejects(
+      retrieval,
+      [
+        'expect[0] (ln-gru-caption-recall).metric: test_error is not measured by the retrieval task',
+        'claims may compare train_ranking_loss, caption_r1',
+      ],
+      ['expect[0].metric=test_error'],
+    ));
 });
 
 describe('config: batch norm and batches of one', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { IdxError, loadIdxSplit, parseIdxImages, parseIdxLabels } from '../src/data/idx';
-import { loadImages as loadDataset } from '../src/data/images';
+import { loadImages } from '../src/data/images';
 import { mnistSource } from '../src/data/sources/idx';
 import { imageSize, pickImages, pickSequences, pickTokens, type SequenceSet, type TokenSet } from '../src/data/types';
 import { UserError } from '../src/errors';
@@ -102,11 +102,11 @@ describe('IDX files', () => {
 
   it('serves data.source idx with seeded subsets', () => {
     const dir = writeIdxDir();
-    const d = loadDataset({ source: 'idx', dir, train: 4, test: 3, seed: 0, permute: false });
+    const d = loadImages({ source: 'idx', dir, train: 4, test: 3, seed: 0, permute: false });
     assert.equal(d.train.count, 4);
     assert.deepEqual(Array.from(d.test.labels), [7, 8, 9], 'all of a split is kept in file order');
     assert.throws(
-      () => loadDataset({ source: 'idx', dir, train: 7, test: 3, seed: 0, permute: false }),
+      () => loadImages({ source: 'idx', dir, train: 7, test: 3, seed: 0, permute: false }),
       /data.train: asked for 7/,
     );
   });
@@ -123,7 +123,7 @@ describe('bundled MNIST', () => {
   };
 
   it('splits real digits into disjoint train and test sets by data.seed', () => {
-    const a = loadDataset(cfg);
+    const a = loadImages(cfg);
     assert.equal(a.train.count, 300);
     assert.equal(a.test.count, 100);
     assert.equal(imageSize(a.train), 784);
@@ -137,13 +137,13 @@ describe('bundled MNIST', () => {
       Array.from({ length: 100 }, (_, i) => key(a.test.images, i)).every((k) => !trainKeys.has(k)),
       'disjoint',
     );
-    assert.deepEqual(loadDataset(cfg).train.labels, a.train.labels, 'same seed, same split');
-    assert.notDeepEqual(loadDataset({ ...cfg, seed: 6 }).train.labels, a.train.labels, 'other seed, other split');
+    assert.deepEqual(loadImages(cfg).train.labels, a.train.labels, 'same seed, same split');
+    assert.notDeepEqual(loadImages({ ...cfg, seed: 6 }).train.labels, a.train.labels, 'other seed, other split');
   });
 
   it('applies one fixed pixel permutation to every image', () => {
-    const plain = loadDataset(cfg);
-    const perm = loadDataset({ ...cfg, permute: true });
+    const plain = loadImages(cfg);
+    const perm = loadImages({ ...cfg, permute: true });
     assert.deepEqual(perm.train.labels, plain.train.labels);
     const sorted = (img: Float32Array, i: number) => Array.from(img.subarray(i * 784, (i + 1) * 784)).sort();
     assert.deepEqual(sorted(perm.train.images, 0), sorted(plain.train.images, 0));
@@ -158,7 +158,7 @@ describe('bundled MNIST', () => {
 
   it('rejects asking for more digits than are bundled', () => {
     assert.throws(
-      () => loadDataset({ ...cfg, train: 9000, test: 2000 }),
+      () => loadImages({ ...cfg, train: 9000, test: 2000 }),
       (e: unknown) => e instanceof UserError && /data.train \+ data.test/.test(e.message),
     );
   });

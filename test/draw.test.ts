@@ -10,7 +10,8 @@ import { runConfigSchema } from '../src/config/schema';
 import { binarize } from '../src/data/images';
 import type { Dataset, ImageSet } from '../src/data/types';
 import { filterbank, FILTER_EPSILON, read, write } from '../src/models/draw/attention';
-import { buildDraw, disposeDraw, klToStandardNormal } from '../src/models/draw';
+import { buildDraw, klToStandardNormal } from '../src/models/draw';
+import { disposeModule } from '../src/util/module';
 import { drawSchema, type DrawConfig } from '../src/models/draw/spec';
 import { finiteDifference, loadData, maxRelError, randomMatrix, trainOn, useBackend } from './helpers';
 
@@ -190,7 +191,7 @@ describe('DRAW bound by hand', () => {
       assert.ok(maxRelError(await flat(recon), reconWant) < 1e-5, `recon ${await flat(recon)} vs ${reconWant}`);
       assert.ok(maxRelError(await flat(kl), [klWant, klWant]) < 1e-5, `kl ${await flat(kl)} vs ${klWant}`);
       if (beta === 0) assert.ok(Math.abs(reconWant[0] - SIDE * SIDE * Math.log(2)) < 1e-9, '784 ln 2');
-      disposeDraw(model);
+      disposeModule(model);
     });
   }
 });
@@ -285,7 +286,7 @@ describe('DRAW against a float64 reference of the whole model', () => {
         assert.ok(Math.abs(recon[b] - want.recon) < 1e-4 * want.recon, `image ${b} recon ${recon[b]} vs ${want.recon}`);
         assert.ok(Math.abs(kl[b] - want.kl) < 1e-4 * Math.max(1, want.kl), `image ${b} kl ${kl[b]} vs ${want.kl}`);
       }
-      disposeDraw(model);
+      disposeModule(model);
     });
   }
 });

@@ -9,7 +9,7 @@ import type { BatchNormSettings } from '../src/norm/batch/spec';
 import type { NormKind, NormSettings } from '../src/norm/catalog';
 import { NORM_DEFAULTS } from '../src/norm/spec';
 import type { Dataset } from '../src/data/types';
-import { taskImplementation } from '../src/tasks/registry';
+import { createTask, taskImplementation } from '../src/tasks/registry';
 import { train, type TrainOptions, type TrainResult } from '../src/train/loop';
 
 /** The backends every numerical test runs on (the native one is not installed here). */
@@ -92,7 +92,7 @@ export function trainOn(
   opts: { config: Readonly<RunConfig>; data: Dataset } & Omit<TrainOptions, 'config' | 'task'>,
 ): Promise<TrainResult> {
   const { data, config, ...rest } = opts;
-  return train({ ...rest, config: config.train, task: taskImplementation(config).create(config, data) });
+  return train({ ...rest, config: config.train, task: createTask(config, data) });
 }
 
 /**

@@ -11,9 +11,10 @@ import { estimateRun } from '../src/experiments/limits';
 import { CELL_KINDS } from '../src/models/cells/catalog';
 import { MODEL_KINDS, MODELS } from '../src/models/catalog';
 import { NORM_KINDS } from '../src/norm/catalog';
-import { taskImplementation } from '../src/tasks/registry';
+import { createTask, taskImplementation } from '../src/tasks/registry';
 import { Adam } from '../src/train/adam';
 import { epochBatches } from '../src/train/batches';
+import { moduleOf, parameterCount } from '../src/util/module';
 import { useBackend } from './helpers';
 
 /**
@@ -58,7 +59,7 @@ async function measure(config: RunConfig): Promise<{ parameters: number; peak: n
   const impl = taskImplementation(config);
   const data = impl.load(config.data);
   const base = tf.memory().numBytes;
-  const task = impl.create(config, data);
+  const task = createTask(config, data);
   const adam = new Adam({ learningRate: 1e-3 });
   const [batch] = epochBatches(task.trainCount, config.train.batchSize, 1, 1);
   const step = await peakOf(() => adam.minimize(() => task.objective(batch), task.parameters).dispose(), base);
@@ -67,7 +68,7 @@ async function measure(config: RunConfig): Promise<{ parameters: number; peak: n
   const statistics = pass
     ? await peakOf(() => epochBatches(task.trainCount, pass.batchSize, 1, 1).forEach((b) => task.forward(b)), base)
     : 0;
-  const parameters = task.parameters.reduce((n, v) => n + v.size, 0);
+  const parameters = parameterCount(moduleOf(task.parameters));
   task.dispose();
   adam.dispose();
   return { parameters, peak: Math.max(step, evaluation, statistics) };

@@ -30,7 +30,12 @@ describe('kinds and their implementations', () => {
   it('names the kind and where its implementation belongs when there is none', () => {
     assert.throws(
       () => implementationOf(join(SRC, 'norm'), 'norm', 'group', isObject),
-      /^Error: norm group: no implementation at .*src\/norm\/group/,
+      /^Error: norm group: no implementation \(no module .*src\/norm\/group, nor .*src\/norm\/group\/index\)/,
+    );
+    // A module that is there but requires a missing helper is reported as what it is.
+    assert.throws(
+      () => implementationOf(join(__dirname, '..', '..', 'test', 'fixtures', 'kinds'), 'kind', 'broken', isObject),
+      /Cannot find module '\.\/missing-helper'/,
     );
     assert.throws(
       () => implementationOf(join(SRC, 'norm'), 'norm', 'layer', (x): x is object => x === 'never'),

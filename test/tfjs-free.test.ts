@@ -11,16 +11,20 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 const DIST = join(ROOT, 'dist', 'src');
 
+/** Preloaded: makes requiring any @tensorflow package throw. */
+const GUARD = join(ROOT, 'test', 'fixtures', 'no-tfjs.js');
+
 /** Runs `script` in a Node process whose require of any @tensorflow package throws. */
 function withoutTfjs(script: string) {
-  const guard = `
-    const Module = require('module');
-    const load = Module._load;
-    Module._load = function (request, ...rest) {
-      if (request.startsWith('@tensorflow/')) throw new Error('tfjs was loaded: ' + request);
-      return load.call(this, request, ...rest);
-    };`;
-  return spawnSync(process.execPath, ['-e', `${guard}\n${script}`], { cwd: ROOT, encoding: 'utf8' });
+  return spawnSync(process.execPath, ['--require', GUARD, '-e', script], { cwd: ROOT, encoding: 'utf8' });
+}
+
+/** Runs `ln-repro <args>` so. */
+function cliWithoutTfjs(args: string[]) {
+  return spawnSync(process.execPath, ['--require', GUARD, join(ROOT, 'bin', 'ln-repro'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
 }
 
 describe('tfjs-free modules', () => {
@@ -57,5 +61,17 @@ describe('tfjs-free modules', () => {
     assert.ok(
       existsSync(join(out, 'tiny-sweep', 'report.md')) && existsSync(join(out, 'tiny-retrieval', 'recall.png')),
     );
+  });
+
+  it('ln-repro report, check, summary and --help start and run without it', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ln-repro-tfjs-free-cli-'));
+    cpSync(join(ROOT, 'test', 'fixtures', 'results', 'tiny-sweep'), join(out, 'tiny-sweep'), { recursive: true });
+    for (const args of [['summary'], ['check'], ['report'], ['run', '--help']]) {
+      const r = cliWithoutTfjs(args[1] ? args : [...args, join(out, 'tiny-sweep')]);
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+    assert.ok(existsSync(join(out, 'tiny-sweep', 'report.md')));
+    const run = cliWithoutTfjs(['run', 'configs/mnist-bs4.yaml', '--out', join(out, 'x'), '--quiet']);
+    assert.match(run.stderr, /tfjs was loaded/, 'run itself loads tfjs (the guard holds in the CLI)');
   });
 });

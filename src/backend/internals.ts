@@ -5,16 +5,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors';
 import type { WasmMemory } from './kernels/simd-adam';
+import type { BackendName } from './names';
 import { requireOptional } from './optional';
 
 /** The version of tfjs and its backends that every access below was written for; package.json pins the same. */
 export const PINNED = '4.22.0';
 
-/** A backend ln-repro can select (select.ts BACKENDS; repeated here, as select.ts imports this file). */
-type Backend = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+type Backend = BackendName;
 
 const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
 const WEBGPU_PACKAGE = '@tensorflow/tfjs-backend-webgpu';
+const NODE_GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
 
 /** A tfjs package at another version than PINNED: exit 2 with what to do, as for any mistake in the install. */
 export class PinnedVersionError extends UserError {
@@ -39,6 +40,9 @@ export function installedVersions(backend: Backend): Record<string, string> {
     found[WASM_PACKAGE] = (requireOptional(WASM_PACKAGE) as { version_wasm: string }).version_wasm;
   if (backend === 'webgpu' && tf.findBackendFactory('webgpu'))
     found[WEBGPU_PACKAGE] = (requireOptional(`${WEBGPU_PACKAGE}/package.json`) as { version: string }).version;
+  // Native TensorFlow touches no internal listed here, but package.json pins it with the rest.
+  if (backend === 'tensorflow' && tf.findBackendFactory('tensorflow'))
+    found[NODE_GPU_PACKAGE] = (requireOptional(`${NODE_GPU_PACKAGE}/package.json`) as { version: string }).version;
   return found;
 }
 

@@ -7,9 +7,9 @@ import { assertPinnedVersions, PinnedVersionError } from './internals';
 import { requireOptional } from './optional';
 import { adapterText, currentAdapter, registerWebgpu, type AdapterInfo } from './webgpu';
 
-export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-export type BackendRequest = 'auto' | BackendName;
+import type { BackendName, BackendRequest } from './names';
+
+export { BACKENDS, GPU_BACKENDS, type BackendName, type BackendRequest } from './names';
 
 /**
  * What `auto` tries, in order. WebGPU is to join it between tensorflow and wasm (a hardware adapter only:
@@ -19,9 +19,6 @@ export type BackendRequest = 'auto' | BackendName;
  * wasm's 88 ms. Until measured, a GPU machine would train some models slower than on wasm without having asked.
  */
 const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
-
-/** Backends that train on a GPU: runs share one badly, so `run` trains one at a time there by default. */
-export const GPU_BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu'];
 
 /** Makes one backend current for `request` (auto or a name); throws when it cannot load. Injected in tests. */
 export type BackendLoader = (request: BackendRequest) => Promise<void>;

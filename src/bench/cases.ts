@@ -102,7 +102,7 @@ export function compositeNorm(axis: 0 | 1, units: number) {
     }
     return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, EPSILON))), gain), bias);
   };
-  return { trainable: [gain, bias], apply, dispose: () => tf.dispose([gain, bias, ...running]) };
+  return { parameters: [gain, bias], apply, dispose: () => tf.dispose([gain, bias, ...running]) };
 }
 
 type Backprop = (f: () => tf.Tensor, wrt: tf.Tensor[]) => void;
@@ -144,7 +144,7 @@ export async function normCase(kind: 'ln' | 'bn', shape: [number, number], repea
       warm(enableFastPaths, () =>
         backprop(() => ours.apply(x as tf.Tensor as tf.Tensor2D, true), [x, ...ours.parameters()]),
       ),
-      warm(disableFastPaths, () => backprop(() => composite.apply(x), [x, ...composite.trainable])),
+      warm(disableFastPaths, () => backprop(() => composite.apply(x), [x, ...composite.parameters])),
     ],
     repeats,
   );

@@ -3,7 +3,8 @@
 // write; its time and its kernels per step.
 import * as tf from '@tensorflow/tfjs';
 import { enableFastPaths } from '../backend/fast';
-import { buildDraw, disposeDraw, type DrawModel } from '../models/draw';
+import { buildDraw, type DrawModel } from '../models/draw';
+import { disposeModule } from '../util/module';
 import { drawSchema } from '../models/draw/spec';
 import { Adam } from '../train/adam';
 import type { BenchRow } from './cases';
@@ -30,7 +31,7 @@ function drawStep(norm: 'none' | 'layer', batch: number): DrawStep {
     );
     return tf.mean(tf.add(recon, kl)) as tf.Scalar;
   };
-  return { model, loss, dispose: () => (disposeDraw(model), tf.dispose([x, noise])) };
+  return { model, loss, dispose: () => (disposeModule(model), tf.dispose([x, noise])) };
 }
 
 async function stepMs(norm: 'none' | 'layer', batch: number, repeats: Repeats): Promise<number> {

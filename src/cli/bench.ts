@@ -1,8 +1,6 @@
-// `ln-repro bench`: parses options and runs the benchmark; no logic of its own.
+// `ln-repro bench`: parses options and runs the benchmark (src/bench/), which loads tfjs when the command runs.
 import { Command, Option } from 'commander';
-import * as tf from '@tensorflow/tfjs';
-import { BACKENDS, backendLine, selectBackend, type BackendRequest } from '../backend/select';
-import { formatRow, planFor, runBench } from '../bench/run-bench';
+import { BACKENDS, type BackendRequest } from '../backend/names';
 import { writeJson } from '../util/fs';
 
 interface BenchOptions {
@@ -26,27 +24,32 @@ export function benchCommand(): Command {
         'stock layers. Each ratio is that time / ours (higher: ours is faster); times are medians after warm-up. On webgpu\n' +
         'each timed call ends when the GPU has finished its work. kernels: per training step, by tf.profile.',
     )
-    .action(async (opts: BenchOptions) => {
-      const backend = await selectBackend(opts.backend);
-      const started = performance.now();
-      console.log(`${backendLine(backend)} (tfjs ${tf.version.tfjs}, ${opts.quick ? 'quick' : 'full'})`);
-      if (backend.adapter?.software)
-        console.log(
-          'note: a software adapter: its timings say nothing of a GPU; the kernel counts hold on any backend',
-        );
-      if (backend.name === 'tensorflow')
-        console.log('note: on a CUDA GPU, TensorFlow may return before its kernels finish: timings may count queueing');
-      const rows = await runBench(planFor(opts.quick), (r) => console.log(formatRow(r)));
-      console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      if (opts.json) {
-        writeJson(opts.json, {
-          backend: backend.name,
-          adapter: backend.adapter ?? null,
-          tfjs_version: tf.version.tfjs,
-          quick: opts.quick,
-          date: new Date().toISOString(),
-          results: rows,
-        });
-      }
+    .action(bench);
+}
+
+async function bench(opts: BenchOptions): Promise<void> {
+  const [tf, { backendLine, selectBackend }, { formatRow, planFor, runBench }] = await Promise.all([
+    import('@tensorflow/tfjs'),
+    import('../backend/select'),
+    import('../bench/run-bench'),
+  ]);
+  const backend = await selectBackend(opts.backend);
+  const started = performance.now();
+  console.log(`${backendLine(backend)} (tfjs ${tf.version.tfjs}, ${opts.quick ? 'quick' : 'full'})`);
+  if (backend.adapter?.software)
+    console.log('note: a software adapter: its timings say nothing of a GPU; the kernel counts hold on any backend');
+  if (backend.name === 'tensorflow')
+    console.log('note: on a CUDA GPU, TensorFlow may return before its kernels finish: timings may count queueing');
+  const rows = await runBench(planFor(opts.quick), (r) => console.log(formatRow(r)));
+  console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (opts.json) {
+    writeJson(opts.json, {
+      backend: backend.name,
+      adapter: backend.adapter ?? null,
+      tfjs_version: tf.version.tfjs,
+      quick: opts.quick,
+      date: new Date().toISOString(),
+      results: rows,
     });
+  }
 }

@@ -1,7 +1,7 @@
-// `ln-repro invariance`: the paper's Table 1 measured (paper section 5.1; claim 8); no logic of its own.
+// `ln-repro invariance`: the paper's Table 1 measured (paper section 5.1; claim 8) by src/invariance/, loaded (with
+// tfjs) when the command runs; prints the table.
 import { Command } from 'commander';
-import { DEFAULT_LOADERS } from '../backend/select';
-import { measureInvariance, METHODS, TRANSFORMS } from '../invariance/invariance';
+import type { InvarianceRow } from '../invariance/invariance';
 import { writeJson } from '../util/fs';
 
 export function invarianceCommand(): Command {
@@ -18,15 +18,23 @@ export function invarianceCommand(): Command {
       '\nExample:\n  $ ln-repro invariance --json invariance.json\n\nExit codes: 0 every layer- and batch-norm cell agrees with the paper, 1 one does not.',
     )
     .action(async (opts: { json?: string }) => {
+      const [{ DEFAULT_LOADERS }, invariance] = await Promise.all([
+        import('../backend/select'),
+        import('../invariance/invariance'),
+      ]);
       await DEFAULT_LOADERS.cpu('cpu'); // a numerical check in float32 with the training ops; any backend would do
-      process.exitCode = printInvariance(measureInvariance(), opts.json);
+      process.exitCode = printInvariance(invariance, invariance.measureInvariance(), opts.json);
     });
 }
 
 const NAME = { batch: 'batch norm', weight: 'weight norm', layer: 'layer norm' };
 
 /** Prints the measured table and where it disagrees with the paper's; returns the exit code. */
-function printInvariance({ rows, tolerance }: ReturnType<typeof measureInvariance>, json?: string): number {
+function printInvariance(
+  { METHODS, TRANSFORMS }: typeof import('../invariance/invariance'),
+  { rows, tolerance }: { rows: InvarianceRow[]; tolerance: number },
+  json?: string,
+): number {
   console.log(
     `Largest change of the layer's output y = g * N(a) + b (of order 1) under each transformation; invariant when <= ${tolerance}.`,
   );

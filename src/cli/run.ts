@@ -1,21 +1,30 @@
 // `ln-repro run`: parses its options, then loads every experiment and its data, refuses runs the backend cannot
 // hold and picks how many run at once (src/experiments/limits.ts), runs each experiment (run-experiment.ts) and
-// prints its table, claims and report.
+// prints its table, claims and report. tfjs and the training code load when the command runs, not with the CLI.
 import { Command, Option } from 'commander';
-import { enableFastPaths } from '../backend/fast';
-import { BACKENDS, backendLine, selectBackend, type BackendRequest } from '../backend/select';
+import { BACKENDS, type BackendName, type BackendRequest } from '../backend/names';
 import { loadExperiments, type Experiment } from '../config/load';
 import { UserError } from '../errors';
 import { checkExperiment } from '../experiments/check';
+import type { DataLoader } from '../experiments/data';
 import { parseShard } from '../experiments/shard';
 import { experimentDir } from '../results/layout';
 import { taskOf } from '../tasks/catalog';
 import { makeProgress, resultTable, type Progress } from '../experiments/progress';
-import { checkMemory, jobsFor } from '../experiments/limits';
-import { loadAllData, runExperiment } from '../experiments/run-experiment';
 import type { RunOutcome } from '../experiments/run-one';
 import { writeReport } from '../report/report';
 import { onInterrupt } from './interrupt';
+
+/** The modules that load tfjs, loaded by the command (so that `ln-repro report`, `check` and `--help` need none). */
+async function trainingModules() {
+  const [fast, select, limits, runner] = await Promise.all([
+    import('../backend/fast'),
+    import('../backend/select'),
+    import('../experiments/limits'),
+    import('../experiments/run-experiment'),
+  ]);
+  return { ...fast, ...select, ...limits, ...runner };
+}
 
 interface RunOptions {
   set: string[];
@@ -79,6 +88,8 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const requestedJobs = opts.jobs === undefined ? undefined : parseJobs(opts.jobs);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const experiments = loadExperiments({ file, sets: opts.set });
+  const { loadAllData, selectBackend, checkMemory, enableFastPaths, jobsFor, backendLine, runExperiment } =
+    await trainingModules();
   const data = loadAllData(experiments);
   const backend = await selectBackend(opts.backend);
   const largest = checkMemory(experiments, backend.name, data);
@@ -94,7 +105,16 @@ async function run(file: string, opts: RunOptions): Promise<number> {
       if (interrupt.requested()) break;
       code = Math.max(
         code,
-        await runOneExperiment(experiment, { opts, backend: backend.name, jobs, shard, data, progress, interrupt }),
+        await runOneExperiment(experiment, {
+          opts,
+          backend: backend.name,
+          jobs,
+          shard,
+          data,
+          progress,
+          interrupt,
+          runExperiment,
+        }),
       );
     }
     return interrupt.requested() ? 130 : code;
@@ -106,12 +126,13 @@ async function run(file: string, opts: RunOptions): Promise<number> {
 
 interface Context {
   opts: RunOptions;
-  backend: Parameters<typeof runExperiment>[0]['backend'];
+  backend: BackendName;
   jobs: number;
   shard: ReturnType<typeof parseShard> | undefined;
-  data: ReturnType<typeof loadAllData>;
+  data: DataLoader;
   progress: Progress;
   interrupt: ReturnType<typeof onInterrupt>;
+  runExperiment: (typeof import('../experiments/run-experiment'))['runExperiment'];
 }
 
 /** One experiment of the file: its runs, result table and claims; returns its exit code (0 or 1). */
@@ -121,7 +142,7 @@ async function runOneExperiment(experiment: Experiment, c: Context): Promise<num
   const dir = experimentDir(opts.out, experiment.name);
   const jobs = Math.min(c.jobs, experiment.runs.length);
   log(`${experiment.name}: ${experiment.runs.length} run(s) -> ${dir}${jobs > 1 ? ` (${jobs} jobs)` : ''}`);
-  const outcomes = await runExperiment({
+  const outcomes = await c.runExperiment({
     experiment,
     outRoot: opts.out,
     backend: c.backend,

@@ -15,6 +15,7 @@ import {
   type Exclusion,
   type Sweep,
 } from './schema';
+import { taskOf } from '../tasks/catalog';
 import { deepFreeze, runIdOf, sweepCombinations, type RunSpec } from './sweep';
 
 export interface Experiment {
@@ -217,6 +218,22 @@ function checkClaims(file: string, raw: unknown): Claim[] {
 }
 
 /**
+ * A claim compares a column the experiment's task measures and lets claims use (its spec's `claimable`), not one of
+ * another task's (retrieval has no test_error), so that a mistake is found here, not as MISSING after training.
+ */
+function checkClaimMetrics(file: string, claims: readonly Claim[], runs: readonly RunSpec[]): void {
+  const tasks = [...new Set(runs.map((r) => taskOf(r.config)))];
+  const allowed = [...new Set(tasks.flatMap((t) => t.claimable))];
+  claims.forEach((c, i) => {
+    if (allowed.includes(c.metric)) return;
+    const names = tasks.map((t) => t.name).join(' and ');
+    throw new UserError(
+      `${file}: expect[${i}] (${c.id}).metric: ${c.metric} is not measured by the ${names} task of this experiment's runs; claims may compare ${allowed.join(', ')}`,
+    );
+  });
+}
+
+/**
  * Validates every sweep point but the excluded ones (which keep no run; the others keep their ids); errors at
  * a swept path name the sweep entry that caused them.
  */
@@ -289,5 +306,6 @@ export function resolveExperiment(file: string, source: Record<string, unknown>)
   const { sweep: _sweep, exclude: _exclude, expect: _expect, ...base } = source;
   const runs = resolveRuns(file, base, sweep, exclude);
   const claims = checkClaims(file, source.expect);
+  checkClaimMetrics(file, claims, runs);
   return deepFreeze({ file, name: runs[0].config.name, source, sweep, exclude, runs, claims });
 }

@@ -9,7 +9,7 @@ import { fixed } from '../util/format';
 
 export interface RunInfo {
   runId: string;
-  /** The run's task (its TaskKind's name): what its epoch lines show. */
+  /** The run's task (its name in src/tasks/catalog.ts): what its epoch lines show. */
   task: string;
   /** 1-based position in the experiment. */
   index: number;

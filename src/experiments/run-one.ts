@@ -11,7 +11,7 @@ import { stepsPerEpoch } from '../train/batches';
 import type { EpochMetrics } from '../metrics/types';
 import { artifactPath, experimentDir, runPaths, type RunRecord, type RunStatus } from '../results/layout';
 import { metricsColumns, taskOf } from '../tasks/catalog';
-import { taskImplementation } from '../tasks/registry';
+import { createTask } from '../tasks/registry';
 import type { TaskSpec } from '../tasks/spec';
 import { train } from '../train/loop';
 import type { ProgressEvent } from './progress';
@@ -139,7 +139,7 @@ async function trainRun({ o, paths, record }: RunContext, task: TaskSpec): Promi
     const startedAt = performance.now(); // metrics.csv's seconds count building the model too
     const result = await train({
       config: run.config.train,
-      task: taskImplementation(run.config).create(run.config, o.data),
+      task: createTask(run.config, o.data),
       startedAt,
       shouldStop: o.shouldStop,
       onStep: (info) => o.emit({ kind: 'step', runId: run.runId, info }),

@@ -18,5 +18,3 @@ type ConfigOf<S> = S extends { resolve: (m: never) => infer C }
     ? import('zod').infer<Z>
     : never;
 export type ModelConfig = { [K in ModelKind]: ConfigOf<(typeof MODELS)[K]> }[ModelKind];
-
-export const modelSpec = (kind: ModelKind): ModelSpec => MODELS[kind];

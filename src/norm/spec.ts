@@ -8,6 +8,8 @@ export interface NormSpec {
   /** Legend text and colour in every figure of the report. */
   readonly label: string;
   readonly colour: string;
+  /** The prefix of its parameters' roles inside a cell (`ln` gives `ln_h/gain`); empty for a norm with none. */
+  readonly abbreviation: string;
   /** Builds no layer: each dense or conv layer and each cell keeps its own bias (`none`). */
   readonly identity?: boolean;
   /** Config keys of this norm alone (batch norm's evaluation statistics), added to every model kind that takes it. */

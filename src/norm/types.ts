@@ -53,9 +53,10 @@ export interface StatisticsPass {
 }
 
 /**
- * A norm's layers. `none` has neither (a model then keeps its own biases). A norm of the weights rather than the
- * activations (weight norm, next) adds a builder of the weight a layer multiplies by, which models ask for where they
- * make a weight.
+ * A norm's layers. `none` has neither (a model then keeps its own biases); a norm that normalizes must have the
+ * builder of each place it is used (norm/registry.ts refuses a silent identity). A norm of the weights rather than
+ * the activations (weight norm, next) needs one more, not written yet: a builder of the weight a layer multiplies by,
+ * called where the models make a weight.
  */
 export interface NormImplementation {
   layer?(o: NormOptions): NormLayer;

@@ -20,13 +20,7 @@ const VIEWS = [...new Set(specs.flatMap((s) => s.views))] as [string, ...string[
 const dataSchema = z
   .object({
     ...dataFields,
-    /**
-     * What the model sees: `flat` vectors of 784 pixels (mlp), `image`s of 28x28x1 (conv), or sequences for an
-     * rnn: `rows` (28 steps of 28 pixels) or `pixels` (784 steps of 1 pixel); `strips` of 1 to maxDigits
-     * digits side by side with captions naming them, for retrieval (train and test then count strips);
-     * `binary`: 784 pixels each 0 or 1, sampled once with the pixel's intensity as its probability over each
-     * source file, seeded by data.seed (stochastic binarization as Salakhutdinov & Murray 2008), for DRAW.
-     */
+    /** What the model sees: one of the views its kind reads (its spec's `views`; README lists them). */
     view: z.enum(VIEWS).default('flat'),
     ...Object.assign({}, ...tasks.map((t) => t.dataFields ?? {})),
   })
@@ -53,8 +47,11 @@ export const runConfigObject = z
   })
   .strict();
 
-/** The data section after parsing: every task's data keys, a task's own ones filled in for its runs. */
-export type DataConfig = DataFields & { view: string; minDigits?: number; maxDigits?: number };
+/**
+ * The data section after parsing: the keys every task reads, the view, and the keys of a task's own (its spec's
+ * dataFields, filled in for its runs by its resolveData), which that task reads and checks.
+ */
+export type DataConfig = DataFields & { view: string; readonly [key: string]: unknown };
 export type RunConfig = Omit<z.infer<typeof runConfigObject>, 'data' | 'model'> & {
   data: DataConfig;
   model: ModelConfig;

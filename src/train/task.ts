@@ -14,7 +14,7 @@ export interface Task {
   objective(batch: Int32Array): tf.Scalar;
   /**
    * The pass after each epoch that the model's norm calls for (batch norm's population statistics), if any: the
-   * loop runs `forward` over the training set in its batches, weights fixed.
+   * loop runs `forward` over the training set in its batches, weights fixed (src/tasks/registry.ts sets it).
    */
   readonly statisticsPass?: StatisticsPass;
   /**

@@ -19,10 +19,11 @@ export function implementationOf<T>(dir: string, family: string, name: string, v
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       module = require(path) as { implementation?: unknown };
     } catch (err) {
-      // Only the kind's own module missing is "no implementation"; an error inside it propagates as it is.
+      // Only the kind's own module missing is "no implementation" (the first line of Node's message names the
+      // module it looked for; later lines list the requiring modules); an error inside it propagates as it is.
       const e = err as NodeJS.ErrnoException;
-      if (e.code !== 'MODULE_NOT_FOUND' || !e.message.includes(path)) throw err;
-      throw new Error(`${family} ${name}: no implementation at ${path} (src/<family>/<name>/index.ts)`, { cause: err });
+      if (e.code !== 'MODULE_NOT_FOUND' || e.message.split('\n')[0] !== `Cannot find module '${path}'`) throw err;
+      throw new Error(`${family} ${name}: no implementation (no module ${path}, nor ${path}/index)`, { cause: err });
     }
     loaded.set(path, module.implementation);
   }

@@ -1,5 +1,5 @@
 ;; The Adam update as a 4-lane WebAssembly SIMD loop; simd-adam.ts instantiates it on the wasm backend's memory.
-;; `npm run build` compiles it with wabt (scripts/compile-wat.js) to dist/src/backend/kernels/simd-adam.wasm.
+;; `npm run build` compiles it with wabt (scripts/compile-wat.mjs) to dist/src/backend/kernels/simd-adam.wasm.
 ;;
 ;; adam(p, g, m, v, mout, vout, out, n, b1, a1, b2, a2, step, c2, eps, tgm, tgv, tm, tv): for each i < n rounded
 ;; down to a multiple of 4, four lanes at a time (the caller does the last n mod 4 elements):

@@ -1,6 +1,7 @@
 // What a recurrent cell kind declares without tfjs: its name, its parameter count, and the keys every recurrent
 // model shares (the forget gate's initial bias, the initial state's scale).
-import type { NormSpec } from '../../norm/spec';
+import { NORMS } from '../../norm/catalog';
+import { NORM_DEFAULTS, type NormSpec } from '../../norm/spec';
 import { finite } from '../../util/fields';
 
 export interface CellSpec {
@@ -24,3 +25,8 @@ export const recurrentFields = {
   /** h_0's entries are uniform in [-h0Scale, h0Scale], fixed per seed, not trained (0: h_0 = 0). */
   h0Scale: finite().nonnegative().default(H0_SCALE),
 };
+
+/** A recurrent model's norm gain: model.gainInit, else its norm's default inside a cell. */
+export function cellGain(model: { norm: keyof typeof NORMS; gainInit?: number }): number {
+  return model.gainInit ?? (NORMS[model.norm] as NormSpec).cellGainInit ?? NORM_DEFAULTS.gainInit;
+}

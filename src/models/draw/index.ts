@@ -8,7 +8,7 @@ import { PIXELS } from '../../data/mnist';
 import { rngFor } from '../../data/rng';
 import { normSpec } from '../../norm/catalog';
 import { recordingGradients, tidyUnlessRecording } from '../../backend/gradients';
-import { disposeModule, moduleOf, type Module } from '../../util/module';
+import { moduleOf, type Module } from '../../util/module';
 import { CELLS } from '../cells/catalog';
 import { createCell } from '../cells/registry';
 import type { Cell, CellState } from '../cells/types';
@@ -207,9 +207,6 @@ function denseEntries(p: Parts): [string, Dense][] {
   ];
   return all.filter((e): e is [string, Dense] => e[1] !== undefined);
 }
-
-/** Frees every variable of the model. */
-export const disposeDraw = (model: DrawModel): void => disposeModule(model);
 
 /**
  * Two LSTMs, the posterior's and the write's maps (and the attention's). Per step: both cells, z and its posterior,

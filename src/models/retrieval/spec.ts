@@ -7,8 +7,7 @@ import { RANKING_LOSSES, type RankingLoss } from '../../metrics/types';
 import { normFields } from '../../norm/catalog';
 import { finite, positiveInt } from '../../util/fields';
 import { CELL_KINDS } from '../cells/catalog';
-import { recurrentFields } from '../cells/spec';
-import { cellGain } from '../rnn/spec';
+import { cellGain, recurrentFields } from '../cells/spec';
 import type { ModelSpec } from '../spec';
 
 /** Ranking margins: Vendrov et al.'s 0.05 for the order loss, Kiros et al.'s (VSE) 0.2 for the contrastive one. */

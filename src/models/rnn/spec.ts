@@ -3,11 +3,10 @@
 // supplementary material, `norm: batch` the BN-LSTM of Cooijmans et al. (LSTM only). `gainInit` unset means the
 // norm's gain inside a cell: 1 for layer norm, 0.1 for batch norm (Cooijmans et al.: gamma 1 saturates tanh).
 import { z } from 'zod';
-import { normFields, NORMS } from '../../norm/catalog';
-import { NORM_DEFAULTS, type NormSpec } from '../../norm/spec';
+import { normFields } from '../../norm/catalog';
 import { finite, positiveInt } from '../../util/fields';
 import { CELL_KINDS } from '../cells/catalog';
-import { recurrentFields } from '../cells/spec';
+import { cellGain, recurrentFields } from '../cells/spec';
 import type { ModelSpec } from '../spec';
 
 export const rnnSchema = z
@@ -20,11 +19,6 @@ export const rnnSchema = z
     gainInit: finite().optional(),
   })
   .strict();
-
-/** A recurrent model's norm gain: model.gainInit, else its norm's default inside a cell. */
-export function cellGain(model: { norm: keyof typeof NORMS; gainInit?: number }): number {
-  return model.gainInit ?? (NORMS[model.norm] as NormSpec).cellGainInit ?? NORM_DEFAULTS.gainInit;
-}
 
 export type RnnConfig = z.infer<typeof rnnSchema> & { gainInit: number };
 

@@ -7,7 +7,7 @@ import { variableFrom } from '../../util/variables';
 import { normalizeScaleShift } from '../normalize';
 import type { NormLayer, NormOptions } from '../types';
 import { addBatchStatistics, collectingPopulation, type BatchStatistics, type PopulationTarget } from './population';
-import type { BatchNormSettings, BnStatistics } from './spec';
+import { batchSettings, type BnStatistics } from './spec';
 
 export interface BatchNormState extends PopulationTarget {
   gain: tf.Variable<tf.Rank.R1>;
@@ -101,7 +101,7 @@ export function batchNormEval(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {
 }
 
 export function createBatchNorm({ name, units, positions = 1, settings }: NormOptions): NormLayer {
-  const own = settings as NormOptions['settings'] & BatchNormSettings;
+  const own = batchSettings(settings);
   const s: BatchNormState = {
     gain: variableFrom(`${name}/gain`, () => tf.fill<tf.Rank.R1>([units], settings.gainInit)),
     bias: variableFrom(`${name}/bias`, () => tf.fill<tf.Rank.R1>([units], settings.biasInit)),

@@ -5,7 +5,7 @@ import type { NormImplementation } from '../types';
 import { createBatchNorm } from './batch-norm';
 import { beginPopulationPass } from './population';
 import { RecurrentBatchNorm } from './recurrent';
-import type { BatchNormSettings } from './spec';
+import { batchSettings } from './spec';
 
 export const implementation: NormImplementation = {
   layer: createBatchNorm,
@@ -14,7 +14,7 @@ export const implementation: NormImplementation = {
     return { parameters: () => bn.parameters(), buffers: () => bn.buffers(), apply: bn.apply.bind(bn) };
   },
   statisticsPass: (settings) => {
-    const own = settings as typeof settings & BatchNormSettings;
+    const own = batchSettings(settings);
     return own.bnStats === 'population' ? { batchSize: own.bnStatsBatch, begin: beginPopulationPass } : undefined;
   },
 };

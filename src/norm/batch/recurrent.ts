@@ -12,7 +12,7 @@ import {
   evaluationStatistics,
   type BatchNormState,
 } from './batch-norm';
-import type { BatchNormSettings } from './spec';
+import { batchSettings, type BatchNormSettings } from './spec';
 
 /**
  * One gain and bias over time (the bias held at zero, a buffer, where `trainBias` is false: the LSTM's own bias
@@ -26,7 +26,7 @@ export class RecurrentBatchNorm implements Module {
 
   constructor(private readonly opts: RecurrentNormOptions) {
     const { name, units, settings, trainBias } = opts;
-    this.own = settings as RecurrentNormOptions['settings'] & BatchNormSettings;
+    this.own = batchSettings(settings);
     this.gain = variableFrom(`${name}/gain`, () => tf.fill<tf.Rank.R1>([units], settings.gainInit));
     const bias = trainBias ? settings.biasInit : 0;
     this.bias = variableFrom(`${name}/bias`, () => tf.fill<tf.Rank.R1>([units], bias), trainBias);

@@ -28,12 +28,21 @@ const fields = {
   bnMomentum: finite().min(0).max(1).default(BN_MOMENTUM),
 };
 
+const ownKeys = z.object(fields);
+
 /** Batch norm's own keys, parsed. */
-export type BatchNormSettings = z.infer<z.ZodObject<typeof fields>>;
+export type BatchNormSettings = z.infer<typeof ownKeys>;
+
+/**
+ * Batch norm's own keys of a model's norm settings, checked as the schema checks them (a caller that builds settings
+ * by hand and leaves one out gets the schema's default, never an undefined).
+ */
+export const batchSettings = (settings: object): BatchNormSettings => ownKeys.parse(settings);
 
 export const batch = {
   name: 'batch',
   label: 'batch norm',
+  abbreviation: 'bn',
   colour: '#d1492e',
   fields,
   batchStatistics: true,

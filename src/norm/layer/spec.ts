@@ -5,6 +5,7 @@ import type { NormSpec } from '../spec';
 export const layer = {
   name: 'layer',
   label: 'layer norm',
+  abbreviation: 'ln',
   colour: '#1f6fb4',
   parameters: (units) => 2 * units,
 } satisfies NormSpec;

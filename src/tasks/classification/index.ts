@@ -7,7 +7,6 @@ import { batchSums } from '../../metrics/batch-sums';
 import { meanNll, nllAndErrorSums } from '../../metrics/classification';
 import { buildModel } from '../../models/registry';
 import type { Classifier, DataShape } from '../../models/types';
-import { statisticsPassOf } from '../../norm/registry';
 import { disposeModule } from '../../util/module';
 import type { Task } from '../../train/task';
 import type { RunConfig } from '../schema';
@@ -71,7 +70,6 @@ function createClassification(config: Readonly<RunConfig>, data: Dataset<ImageSe
   return {
     parameters: model.parameters(),
     trainCount: data.train.count,
-    statisticsPass: statisticsPassOf(config.model),
     objective(batch) {
       const idx = tf.tensor1d(batch, 'int32');
       const x = tf.gather(train.images, idx) as tf.Tensor2D;

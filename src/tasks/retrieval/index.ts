@@ -9,7 +9,6 @@ import type { RetrievalModel } from '../../models/retrieval';
 import type { RetrievalConfig } from '../../models/retrieval/spec';
 import { buildModel } from '../../models/registry';
 import type { DataShape } from '../../models/types';
-import { statisticsPassOf } from '../../norm/registry';
 import { disposeModule } from '../../util/module';
 import type { Task } from '../../train/task';
 import type { DataConfig, RunConfig } from '../schema';
@@ -66,8 +65,8 @@ async function evaluateRetrieval(model: RetrievalModel, test: Strips, testImages
 
 /** Strips of the run's digits (data.view strips: minDigits..maxDigits digits each) and their captions. */
 function loadStrips(data: DataConfig): Dataset<Strips> {
-  const { minDigits, maxDigits } = data;
-  if (minDigits === undefined || maxDigits === undefined) throw new Error('retrieval: data.view is not strips');
+  const { minDigits, maxDigits } = data; // filled in by the spec's resolveData
+  if (typeof minDigits !== 'number' || typeof maxDigits !== 'number') throw new Error('retrieval: no strip sizes');
   const images = loadImages(data);
   const strip = { minDigits, maxDigits, seed: data.seed };
   return {
@@ -94,7 +93,6 @@ function createRetrieval(config: Readonly<RunConfig>, data: Dataset<Strips>): Ta
   return {
     parameters: model.parameters(),
     trainCount: train.count,
-    statisticsPass: statisticsPassOf(cfg),
     objective(batch) {
       const images = model.embedImages(tf.gather(trainImages, tf.tensor1d(batch, 'int32')) as tf.Tensor2D, true);
       const captions = embedCaptionsOf(model, train, batch, true);

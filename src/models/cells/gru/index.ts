@@ -3,6 +3,7 @@
 // with layer norm, (z, r) = sigmoid(LN(W_h h) + LN(W_x x)) and htilde = tanh(LN(W x) + r * LN(U h)), the norms'
 // biases in place of b_zr and b_n.
 import * as tf from '@tensorflow/tfjs';
+import { normSpec } from '../../../norm/catalog';
 import { initialHidden, termNorms, tiled, vector, weight } from '../parts';
 import type { Cell, CellOptions } from '../types';
 
@@ -15,9 +16,10 @@ export function createGru(o: CellOptions): Cell {
     U: weight(`${o.name}/U`, H, H, o.rng),
   };
   const { term, norms } = termNorms(o, params);
-  const [nh, nx, nw, nu] = [term('ln_h', 2 * H), term('ln_x', 2 * H), term('ln_w', H), term('ln_u', H)];
+  const p = normSpec(o.config.norm).abbreviation;
+  const [nh, nx, nw, nu] = [term(`${p}_h`, 2 * H), term(`${p}_x`, 2 * H), term(`${p}_w`, H), term(`${p}_u`, H)];
   // Without a norm the cell keeps its own biases.
-  const own = norms.length === 0;
+  const own = normSpec(o.config.norm).identity === true;
   if (own) {
     params.b_zr = vector(`${o.name}/b_zr`, new Float32Array(2 * H));
     params.b_n = vector(`${o.name}/b_n`, new Float32Array(H));

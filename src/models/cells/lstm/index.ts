@@ -1,6 +1,7 @@
 // The LSTM of the paper's supplementary material, plain, with layer norm (LN-LSTM) or recurrent batch norm (BN-LSTM,
 // Cooijmans et al. 2016) on W_h h, W_x x and the cell state; gate order f, i, o, g.
 import * as tf from '@tensorflow/tfjs';
+import { normSpec } from '../../../norm/catalog';
 import { initialHidden, termNorms, tiled, vector, weight } from '../parts';
 import type { Cell, CellOptions } from '../types';
 
@@ -15,7 +16,7 @@ export function createLstm(o: CellOptions): Cell {
     ),
   };
   const { term, norms } = termNorms(o, params);
-  const prefix = o.config.norm === 'batch' ? 'bn' : 'ln';
+  const prefix = normSpec(o.config.norm).abbreviation;
   // The gate terms keep a zero bias under batch norm (the LSTM's b carries it), the cell's is trained.
   const [nh, nx, nc] = [term(`${prefix}_h`, 4 * H, false), term(`${prefix}_x`, 4 * H, false), term(`${prefix}_c`, H)];
   const h0 = initialHidden(H, o.config.h0Scale, o.seed);

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { rngFor, type Rng } from '../../data/rng';
 import { buildRecurrentNorm } from '../../norm/registry';
 import type { RecurrentNorm, StepMask } from '../../norm/types';
+import { moduleOf, type Module } from '../../util/module';
 import { variableFrom } from '../../util/variables';
 import { glorotUniform } from '../init';
 import type { CellOptions } from './types';
@@ -37,6 +38,13 @@ export function vector(name: string, values: number[] | Float32Array): tf.Variab
 
 export type StepNorm = (a: tf.Tensor2D, t: number, training: boolean, mask?: StepMask) => tf.Tensor2D;
 const identity: StepNorm = (a) => a;
+
+/**
+ * A cell as a Module: its parameters by role, in the order they were made (weights, then each term's norm), and its
+ * norms' buffers (batch norm's per-step statistics, which grow as steps are first trained).
+ */
+export const cellModule = (params: Record<string, tf.Variable>, norms: readonly RecurrentNorm[]): Module =>
+  moduleOf(Object.values(params), () => norms.flatMap((n) => n.buffers()));
 
 /**
  * The norms of a cell's terms, from the norm registry. `term(role, units)` (role e.g. `ln_h`) returns the term's

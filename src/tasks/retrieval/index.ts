@@ -86,8 +86,9 @@ const dataShape = (data: Dataset<Strips>): DataShape => ({
 function createRetrieval(config: Readonly<RunConfig>, data: Dataset<Strips>): Task {
   const cfg = config.model as RetrievalConfig;
   const { train, test } = data;
-  const model = buildModel<RetrievalModel>({ config: cfg, data: dataShape(data), seed: config.train.seed });
-  const pixels = train.images.length / train.count;
+  const shape = dataShape(data);
+  const model = buildModel<RetrievalModel>({ config: cfg, data: shape, seed: config.train.seed });
+  const pixels = shape.shape[0];
   const trainImages = tf.tensor2d(train.images, [train.count, pixels]);
   const testImages = tf.tensor2d(test.images, [test.count, pixels]);
   return {
@@ -116,9 +117,8 @@ function createRetrieval(config: Readonly<RunConfig>, data: Dataset<Strips>): Ta
 export const implementation: TaskImplementation<Dataset<Strips>> = {
   load: loadStrips,
   create: createRetrieval,
-  footprint: (_config, data) => ({
-    data: dataShape(data),
-    deviceValues: (data.train.count + data.test.count) * dataShape(data).shape[0],
-    evalBatch: EVAL_BATCH,
-  }),
+  footprint: (_config, data) => {
+    const shape = dataShape(data);
+    return { data: shape, deviceValues: (data.train.count + data.test.count) * shape.shape[0], evalBatch: EVAL_BATCH };
+  },
 };

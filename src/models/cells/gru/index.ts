@@ -4,7 +4,7 @@
 // biases in place of b_zr and b_n.
 import * as tf from '@tensorflow/tfjs';
 import { normSpec } from '../../../norm/catalog';
-import { initialHidden, termNorms, tiled, vector, weight } from '../parts';
+import { cellModule, initialHidden, termNorms, tiled, vector, weight } from '../parts';
 import type { Cell, CellOptions } from '../types';
 
 export function createGru(o: CellOptions): Cell {
@@ -16,10 +16,11 @@ export function createGru(o: CellOptions): Cell {
     U: weight(`${o.name}/U`, H, H, o.rng),
   };
   const { term, norms } = termNorms(o, params);
-  const p = normSpec(o.config.norm).abbreviation;
+  const norm = normSpec(o.config.norm);
+  const p = norm.abbreviation;
   const [nh, nx, nw, nu] = [term(`${p}_h`, 2 * H), term(`${p}_x`, 2 * H), term(`${p}_w`, H), term(`${p}_u`, H)];
   // Without a norm the cell keeps its own biases.
-  const own = normSpec(o.config.norm).identity === true;
+  const own = norm.identity === true;
   if (own) {
     params.b_zr = vector(`${o.name}/b_zr`, new Float32Array(2 * H));
     params.b_n = vector(`${o.name}/b_n`, new Float32Array(H));
@@ -28,8 +29,7 @@ export function createGru(o: CellOptions): Cell {
   return {
     params,
     h0,
-    parameters: () => Object.values(params),
-    buffers: () => norms.flatMap((n) => n.buffers()),
+    ...cellModule(params, norms),
     initial: (batch) => ({ h: tiled(h0, batch) }),
     step(x, s, t, training) {
       let zr: tf.Tensor = tf.add(

@@ -2,7 +2,7 @@
 // Cooijmans et al. 2016) on W_h h, W_x x and the cell state; gate order f, i, o, g.
 import * as tf from '@tensorflow/tfjs';
 import { normSpec } from '../../../norm/catalog';
-import { initialHidden, termNorms, tiled, vector, weight } from '../parts';
+import { cellModule, initialHidden, termNorms, tiled, vector, weight } from '../parts';
 import type { Cell, CellOptions } from '../types';
 
 export function createLstm(o: CellOptions): Cell {
@@ -23,8 +23,7 @@ export function createLstm(o: CellOptions): Cell {
   return {
     params,
     h0,
-    parameters: () => Object.values(params),
-    buffers: () => norms.flatMap((n) => n.buffers()),
+    ...cellModule(params, norms),
     initial: (batch) => ({ h: tiled(h0, batch), c: tf.zeros([batch, H]) }),
     step(x, s, t, training, mask) {
       const gates = tf.add(

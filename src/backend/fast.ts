@@ -4,6 +4,7 @@
 // fixes are not fast paths: once installed they stay, on or off, so that no stock kernel computes a wrong result.
 import { wasmHeap, wasmLoaded } from './internals';
 import { adamKernel, useSimdAdam } from './kernels/adam';
+import { CELL_KERNELS } from './kernels/cells';
 import { convFilterGradKernel } from './kernels/conv-filter-grad';
 import { registerJsKernel, unregisterJsKernel } from './kernels/js-kernel';
 import { normalizeGradKernel, normalizeKernel } from './kernels/normalize';
@@ -12,6 +13,25 @@ import { installWasmSpeedups, uninstallWasmSpeedups } from './kernels/wasm-speed
 import { registerWebgpuKernels, unregisterWebgpuKernels } from './kernels/webgpu/register';
 
 const JS_KERNELS = [normalizeKernel, normalizeGradKernel, adamKernel];
+
+/**
+ * The fused recurrent cells (kernels/cells.ts), on with the other fast paths unless LN_REPRO_FUSED_CELLS is 0 (then
+ * the cells run op by op, as before them: for comparison and debugging) or setFusedCells(false) was called.
+ */
+let fusedCells = process.env.LN_REPRO_FUSED_CELLS !== '0';
+let fastPaths = false;
+
+function registerCellKernels(on: boolean): void {
+  for (const k of CELL_KERNELS)
+    if (on) registerJsKernel(k as Parameters<typeof registerJsKernel>[0]);
+    else unregisterJsKernel(k.name);
+}
+
+/** Turns the fused recurrent cells on or off (while the fast paths are on; off with them in any case). */
+export function setFusedCells(on: boolean): void {
+  fusedCells = on;
+  registerCellKernels(fastPaths && fusedCells);
+}
 
 /**
  * What the wasm backend needs to train at all and to compute right: the kernel it lacks (Conv2DBackpropFilter,
@@ -27,6 +47,8 @@ export function installKernelFixes(): void {
 export function enableFastPaths(): void {
   installKernelFixes();
   for (const k of JS_KERNELS) registerJsKernel(k as Parameters<typeof registerJsKernel>[0]);
+  fastPaths = true;
+  registerCellKernels(fusedCells);
   registerWebgpuKernels();
   installWasmSpeedups();
   useSimdAdam(wasmHeap());
@@ -34,6 +56,8 @@ export function enableFastPaths(): void {
 
 export function disableFastPaths(): void {
   for (const k of JS_KERNELS) unregisterJsKernel(k.name);
+  fastPaths = false;
+  registerCellKernels(false);
   unregisterWebgpuKernels();
   uninstallWasmSpeedups();
   useSimdAdam(undefined);

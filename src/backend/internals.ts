@@ -91,6 +91,40 @@ export function gradientDepth(): number {
   return tf.engine().state.gradientDepth;
 }
 
+/** A custom op's gradient: the gradients of its outputs (zeros for one that reaches no loss) and what it saved. */
+export type CustomBackward = (dys: tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[];
+
+/**
+ * An op with several outputs and a gradient of our own: tf.customGrad allows one output, so this calls what it
+ * calls, engine.runKernelFunc (public on the Engine class, not in tfjs' documented API). `forward` runs with
+ * recording paused and inside a tidy (it keeps what it returns and what it hands `save`, which is kept only while a
+ * gradient is being recorded); `backward` returns one gradient per input, in the inputs' order. tfjs asks only for
+ * the gradients of inputs on a path to the loss, but this computes them all at once.
+ */
+export function customOp(
+  inputs: tf.Tensor[],
+  forward: (save: (tensors: tf.Tensor[]) => void) => tf.Tensor[],
+  backward: CustomBackward,
+): tf.Tensor[] {
+  pinned('tfjs');
+  const engine = tf.engine() as unknown as {
+    runKernelFunc(p: {
+      forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor[];
+      backwardsFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
+      inputs: Record<string, tf.Tensor>;
+    }): tf.Tensor[];
+  };
+  const map = Object.fromEntries(inputs.map((t, i) => [String(i), t]));
+  return engine.runKernelFunc({
+    forwardFunc: (_backend, save) => forward(save),
+    backwardsFunc: (dy, saved) => {
+      const grads = backward(Array.isArray(dy) ? dy : [dy], saved);
+      return Object.fromEntries(grads.map((g, i) => [String(i), () => g]));
+    },
+    inputs: map,
+  });
+}
+
 // The cpu backend (MathBackendCPU of the tfjs-backend-cpu that tfjs bundles).
 
 /** The cpu backend's methods a JavaScript kernel uses (js-kernel.ts). */

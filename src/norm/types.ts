@@ -37,10 +37,32 @@ export interface RecurrentNormOptions {
   settings: NormSettings;
 }
 
+/**
+ * What a fused recurrent cell (src/models/cells/fused.ts) needs to compute a norm inside its own kernels: the
+ * statistics' axis, epsilon, the gain and bias, and, for a norm that keeps per-step statistics, where they go.
+ */
+export interface FusedNorm {
+  /** 1: per example over the term's units (layer norm); 0: per unit over the batch's live rows (batch norm). */
+  readonly axis: 0 | 1;
+  readonly epsilon: number;
+  readonly gain: tf.Tensor1D;
+  readonly bias: tf.Tensor1D;
+  /**
+   * Called after each training-mode step t with that step's statistics of this term over `count` live rows (mean
+   * and biased variance, [units], made only when asked for): batch norm creates the step's evaluation statistics
+   * and moves or collects them as `apply` would.
+   */
+  step?(t: number, statistics: () => { mean: tf.Tensor; variance: tf.Tensor }, count: number): void;
+  /** False where the norm cannot be fused in this mode (batch norm at evaluation runs its composite path). */
+  fusable(training: boolean): boolean;
+}
+
 /** A norm applied at every step of a recurrence, with one gain and bias shared over time. */
 export interface RecurrentNorm extends Module {
   /** x [batch, units] at step t (0-based); `mask` keeps a variable-length batch's padded rows out of statistics. */
   apply(x: tf.Tensor2D, t: number, training: boolean, mask?: StepMask): tf.Tensor2D;
+  /** The norm as the fused cells compute it; a norm without one makes its cells take their composite path. */
+  readonly fused?: FusedNorm;
 }
 
 /**

@@ -53,13 +53,16 @@ export const cellModule = (params: Record<string, tf.Variable>, norms: readonly 
  */
 export function termNorms(o: CellOptions, params: Record<string, tf.Variable>) {
   const norms: RecurrentNorm[] = [];
+  /** The norms by role, for the fused cells. */
+  const byRole: Record<string, RecurrentNorm> = {};
   // trainBias: batch norm only (its gate terms' bias stays 0, the LSTM's b carries it); layer norm trains its bias.
   const term = (role: string, units: number, trainBias = true): StepNorm => {
     const norm = buildRecurrentNorm(o.config, { name: `${o.name}/${role}`, units, trainBias });
     if (!norm) return identity;
     norm.parameters().forEach((v, k) => (params[`${role}/${k === 0 ? 'gain' : 'bias'}`] = v));
     norms.push(norm);
+    byRole[role] = norm;
     return (a, t, training, mask) => norm.apply(a, t, training, mask);
   };
-  return { term, norms };
+  return { term, norms, byRole };
 }

@@ -5,6 +5,7 @@ import type { StepMask } from '../../norm/types';
 import type { Rng } from '../../data/rng';
 import type { Module } from '../../util/module';
 import type { CellKind } from './catalog';
+import type { FusedCell } from './fused';
 
 export interface CellState {
   h: tf.Tensor2D; // [batch, hidden]
@@ -22,6 +23,11 @@ export interface Cell extends Module {
    */
   step(x: tf.Tensor2D, s: CellState, t: number, training: boolean, mask?: StepMask): CellState;
   initial(batch: number): CellState;
+  /**
+   * The cell as the fused kernels compute it (src/models/cells/fused.ts), or undefined where the backend lacks them
+   * (fast paths off, LN_REPRO_FUSED_CELLS=0, native TensorFlow) or the norm cannot be fused in this mode.
+   */
+  fused(training: boolean): FusedCell | undefined;
 }
 
 /** The config keys a cell reads: its kind, size, forget bias, initial state and norm settings. */

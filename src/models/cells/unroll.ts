@@ -1,6 +1,7 @@
 // A cell run over the steps of a batch of sequences, of equal or of different lengths.
 import * as tf from '@tensorflow/tfjs';
 import { tidyUnlessRecording } from '../../backend/gradients';
+import { fusedSequence } from './fused';
 import type { Cell, CellState } from './types';
 
 /** The value of `next` where mask is 1, of `prev` where it is 0 (mask [batch, 1]). */
@@ -41,4 +42,28 @@ export function unroll(
     s = tidyUnlessRecording(() => advance(t, prev) as unknown as tf.TensorContainer) as unknown as CellState;
   }
   return s;
+}
+
+/**
+ * Runs `cell` over a batch of sequences known in advance: xs [steps * batch, inputs], step-major (rows t * batch ..
+ * t * batch + batch - 1 are x_t), `lengths` as for unroll. Takes the fused whole-sequence path where the cell has one
+ * (src/models/cells/fused.ts: the input product for all steps at once, one product and one kernel per step), else
+ * unroll's step by step. Returns the state after each sequence's last real step.
+ */
+export function runSequence(
+  cell: Cell,
+  xs: tf.Tensor2D,
+  steps: number,
+  batch: number,
+  training: boolean,
+  lengths?: ArrayLike<number>,
+): CellState {
+  const longest = lengths ? Math.min(steps, Math.max(0, ...Array.from(lengths))) : steps;
+  const fused = cell.fused(training);
+  if (fused && longest > 0) {
+    const run = longest < steps ? (tf.slice(xs, [0, 0], [longest * batch, -1]) as tf.Tensor2D) : xs;
+    return fusedSequence(fused, run, { steps: longest, batch }, lengths).last;
+  }
+  const input = (t: number) => tf.slice(xs, [t * batch, 0], [batch, -1]) as tf.Tensor2D;
+  return unroll(cell, input, steps, batch, training, lengths);
 }

@@ -10,7 +10,7 @@ import { moduleOf, type Module } from '../../util/module';
 import { CELLS } from '../cells/catalog';
 import { createCell } from '../cells/registry';
 import type { CellSpec } from '../cells/spec';
-import { unroll } from '../cells/unroll';
+import { runSequence } from '../cells/unroll';
 import { denseKernel, zerosVariable } from '../init';
 import type { BuildOptions, DataShape, ModelEstimate, ModelImplementation } from '../types';
 import type { RetrievalConfig } from './spec';
@@ -36,14 +36,15 @@ function finish(e: tf.Tensor2D, order: boolean): tf.Tensor2D {
   return order ? tf.abs(unit) : unit;
 }
 
-/** One-hot rows [batch, v] of the word ids at step t (all zeros for padding), for a vocabulary of v words. */
-function oneHotAt(tokens: Int32Array, batch: number, maxTokens: number, t: number, v: number): tf.Tensor2D {
-  const rows = new Float32Array(batch * v);
-  for (let b = 0; b < batch; b++) {
-    const id = tokens[b * maxTokens + t];
-    if (id >= 0) rows[b * v + id] = 1;
-  }
-  return tf.tensor2d(rows, [batch, v]);
+/** One-hot rows [maxTokens * batch, v] of the word ids, step-major (all zeros for padding), for v words. */
+function oneHotSteps(tokens: Int32Array, batch: number, maxTokens: number, v: number): tf.Tensor2D {
+  const rows = new Float32Array(maxTokens * batch * v);
+  for (let t = 0; t < maxTokens; t++)
+    for (let b = 0; b < batch; b++) {
+      const id = tokens[b * maxTokens + t];
+      if (id >= 0) rows[(t * batch + b) * v + id] = 1;
+    }
+  return tf.tensor2d(rows, [maxTokens * batch, v]);
 }
 
 /** The image encoder's dense layers, inputDims -> imageHidden... -> embedDim, kernels drawn from `rng` in order. */
@@ -86,14 +87,8 @@ export function buildRetrieval({ config, data, seed }: BuildOptions<RetrievalCon
     },
     embedCaptions(tokens, lengths, maxTokens, training) {
       const batch = lengths.length;
-      const s = unroll(
-        cell,
-        (t) => tf.matMul(oneHotAt(tokens, batch, maxTokens, t, vocabulary), words),
-        maxTokens,
-        batch,
-        training,
-        lengths,
-      );
+      const xs = tf.matMul(oneHotSteps(tokens, batch, maxTokens, vocabulary), words) as tf.Tensor2D;
+      const s = runSequence(cell, xs, maxTokens, batch, training, lengths);
       return finish(s.h, order);
     },
   };

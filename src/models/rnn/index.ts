@@ -7,7 +7,7 @@ import { moduleOf } from '../../util/module';
 import { CELLS } from '../cells/catalog';
 import { createCell } from '../cells/registry';
 import type { CellSpec } from '../cells/spec';
-import { unroll } from '../cells/unroll';
+import { runSequence } from '../cells/unroll';
 import { denseKernel, zerosVariable } from '../init';
 import type { BuildOptions, Classifier, DataShape, ModelEstimate, ModelImplementation } from '../types';
 import type { RnnConfig } from './spec';
@@ -22,14 +22,9 @@ export function buildRnn({ config, data, seed }: BuildOptions<RnnConfig>): Class
     ...moduleOf([cell, outKernel, outBias]),
     logits(x, training) {
       const batch = x.shape[0];
-      const seq = tf.reshape(x, [batch, steps, inputs]);
-      const s = unroll(
-        cell,
-        (t) => tf.reshape(tf.slice(seq, [0, t, 0], [batch, 1, inputs]), [batch, inputs]) as tf.Tensor2D,
-        steps,
-        batch,
-        training,
-      );
+      // Step-major rows (x_0 of every example, then x_1, ...), as runSequence takes them.
+      const xs = tf.reshape(tf.transpose(tf.reshape(x, [batch, steps, inputs]), [1, 0, 2]), [steps * batch, inputs]);
+      const s = runSequence(cell, xs as tf.Tensor2D, steps, batch, training);
       return tf.add(tf.matMul(s.h, outKernel), outBias); // [batch, classes]
     },
   };

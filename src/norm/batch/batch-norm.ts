@@ -37,7 +37,8 @@ export function evaluationStatistics(name: string, units: number): PopulationTar
  * (var * n / (n - 1), Ioffe & Szegedy's inference rule); otherwise nothing. A batch of one carries no variance
  * and moves nothing (configs cannot ask for one; the late steps of masked sequences can hold one live row).
  */
-function recordStatistics(s: BatchNormState, batch: BatchStatistics): void {
+export function recordStatistics(s: BatchNormState, batch: BatchStatistics): void {
+  if (!keepsStatistics(s)) return;
   if (collectingPopulation()) return addBatchStatistics(s, batch);
   const n = batch.count;
   if (s.statistics !== 'running' || n < 2) return;
@@ -47,6 +48,9 @@ function recordStatistics(s: BatchNormState, batch: BatchStatistics): void {
     s.variance.assign(tf.add(tf.mul(s.variance, s.momentum), tf.mul(unbiased, 1 - s.momentum)));
   });
 }
+
+/** True when a training batch's statistics go somewhere: a population pass is collecting, or running averages move. */
+export const keepsStatistics = (s: BatchNormState): boolean => collectingPopulation() || s.statistics === 'running';
 
 /** Training: normalizes x [batch, units] with the batch's mean and biased variance. */
 export function batchNormTrain(x: tf.Tensor2D, s: BatchNormState): tf.Tensor2D {

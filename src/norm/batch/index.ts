@@ -11,7 +11,12 @@ export const implementation: NormImplementation = {
   layer: createBatchNorm,
   recurrent: (o) => {
     const bn = new RecurrentBatchNorm(o);
-    return { parameters: () => bn.parameters(), buffers: () => bn.buffers(), apply: bn.apply.bind(bn) };
+    return {
+      parameters: () => bn.parameters(),
+      buffers: () => bn.buffers(),
+      apply: bn.apply.bind(bn),
+      fused: bn.fused,
+    };
   },
   statisticsPass: (settings) => {
     const own = batchSettings(settings);

@@ -4,12 +4,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom } from '../../util/variables';
 import type { Module } from '../../util/module';
-import type { RecurrentNormOptions, StepMask } from '../types';
+import type { FusedNorm, RecurrentNormOptions, StepMask } from '../types';
 import {
   batchNormEval,
   batchNormTrain,
   batchNormTrainMasked,
   evaluationStatistics,
+  keepsStatistics,
+  recordStatistics,
   type BatchNormState,
 } from './batch-norm';
 import { batchSettings, type BatchNormSettings } from './spec';
@@ -23,6 +25,8 @@ export class RecurrentBatchNorm implements Module {
   readonly bias: tf.Variable<tf.Rank.R1>;
   private readonly steps: BatchNormState[] = [];
   private readonly own: BatchNormSettings;
+  /** The norm as a fused cell computes it: statistics per unit over the live rows; evaluation is not fused. */
+  readonly fused: FusedNorm;
 
   constructor(private readonly opts: RecurrentNormOptions) {
     const { name, units, settings, trainBias } = opts;
@@ -30,6 +34,17 @@ export class RecurrentBatchNorm implements Module {
     this.gain = variableFrom(`${name}/gain`, () => tf.fill<tf.Rank.R1>([units], settings.gainInit));
     const bias = trainBias ? settings.biasInit : 0;
     this.bias = variableFrom(`${name}/bias`, () => tf.fill<tf.Rank.R1>([units], bias), trainBias);
+    this.fused = {
+      axis: 0,
+      epsilon: settings.epsilon,
+      gain: this.gain,
+      bias: this.bias,
+      fusable: (training) => training,
+      step: (t, statistics, count) => {
+        const s = this.stepState(t);
+        if (keepsStatistics(s)) recordStatistics(s, { ...statistics(), count });
+      },
+    };
   }
 
   parameters(): tf.Variable[] {

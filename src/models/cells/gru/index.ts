@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { normSpec } from '../../../norm/catalog';
 import { cellModule, initialHidden, termNorms, tiled, vector, weight } from '../parts';
+import { fusedKernels, fusedNormOf, fusedStep, type FusedCell } from '../fused';
+import type { FusedNorm } from '../../../norm/types';
 import type { Cell, CellOptions } from '../types';
 
 export function createGru(o: CellOptions): Cell {
@@ -15,7 +17,7 @@ export function createGru(o: CellOptions): Cell {
     W: weight(`${o.name}/W`, o.inputs, H, o.rng), // to the candidate
     U: weight(`${o.name}/U`, H, H, o.rng),
   };
-  const { term, norms } = termNorms(o, params);
+  const { term, norms, byRole } = termNorms(o, params);
   const norm = normSpec(o.config.norm);
   const p = norm.abbreviation;
   const [nh, nx, nw, nu] = [term(`${p}_h`, 2 * H), term(`${p}_x`, 2 * H), term(`${p}_w`, H), term(`${p}_u`, H)];
@@ -26,12 +28,32 @@ export function createGru(o: CellOptions): Cell {
     params.b_n = vector(`${o.name}/b_n`, new Float32Array(H));
   }
   const h0 = initialHidden(H, o.config.h0Scale, o.seed);
+  const termsFused = ['h', 'u', 'x', 'w'].map((k) => byRole[`${p}_${k}`]?.fused);
+  const fused = (training: boolean): FusedCell | undefined => {
+    const kind = fusedKernels('gru') ? fusedNormOf(norms.length ? termsFused : [], training) : undefined;
+    if (kind !== 'none' && kind !== 'layer') return undefined;
+    const n = termsFused as FusedNorm[];
+    return {
+      kind: 'gru',
+      norm: kind,
+      epsilon: o.config.epsilon,
+      hidden: H,
+      h0,
+      inputWeights: () => tf.concat([params.W_x, params.W] as tf.Tensor2D[], 1),
+      recurrentWeights: () => tf.concat([params.W_h, params.U] as tf.Tensor2D[], 1),
+      vec: () => tf.concat(own ? ([params.b_zr, params.b_n] as tf.Tensor1D[]) : n.flatMap((t) => [t.gain, t.bias])),
+      stepStatistics: () => undefined,
+    };
+  };
   return {
     params,
     h0,
     ...cellModule(params, norms),
     initial: (batch) => ({ h: tiled(h0, batch) }),
-    step(x, s, t, training) {
+    fused,
+    step(x, s, t, training, mask) {
+      const f = mask ? undefined : fused(training);
+      if (f) return fusedStep(f, x, s, t);
       let zr: tf.Tensor = tf.add(
         nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training),
         nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training),

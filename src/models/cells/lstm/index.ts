@@ -3,6 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { normSpec } from '../../../norm/catalog';
 import { cellModule, initialHidden, termNorms, tiled, vector, weight } from '../parts';
+import { fusedKernels, fusedNormOf, fusedStep, lstmBatchStatistics, type FusedCell } from '../fused';
+import type { FusedNorm } from '../../../norm/types';
 import type { Cell, CellOptions } from '../types';
 
 export function createLstm(o: CellOptions): Cell {
@@ -15,17 +17,40 @@ export function createLstm(o: CellOptions): Cell {
       Float32Array.from({ length: 4 * H }, (_, j) => (j < H ? o.config.forgetBias : 0)),
     ),
   };
-  const { term, norms } = termNorms(o, params);
+  const { term, norms, byRole } = termNorms(o, params);
   const prefix = normSpec(o.config.norm).abbreviation;
   // The gate terms keep a zero bias under batch norm (the LSTM's b carries it), the cell's is trained.
   const [nh, nx, nc] = [term(`${prefix}_h`, 4 * H, false), term(`${prefix}_x`, 4 * H, false), term(`${prefix}_c`, H)];
   const h0 = initialHidden(H, o.config.h0Scale, o.seed);
+  const termsFused = ['h', 'x', 'c'].map((k) => byRole[`${prefix}_${k}`]?.fused);
+  const fused = (training: boolean): FusedCell | undefined => {
+    const norm = fusedKernels('lstm') ? fusedNormOf(norms.length ? termsFused : [], training) : undefined;
+    if (!norm) return undefined;
+    const [nh, nx, nc] = termsFused as FusedNorm[];
+    return {
+      kind: 'lstm',
+      norm,
+      epsilon: o.config.epsilon,
+      hidden: H,
+      h0,
+      inputWeights: () => params.W_x as tf.Tensor2D,
+      recurrentWeights: () => params.W_h as tf.Tensor2D,
+      vec: () =>
+        norm === 'none'
+          ? (params.b as tf.Tensor1D)
+          : tf.concat([params.b as tf.Tensor1D, nh.gain, nh.bias, nx.gain, nx.bias, nc.gain, nc.bias]),
+      stepStatistics: norm === 'batch' ? lstmBatchStatistics([nh, nx, nc], H) : () => undefined,
+    };
+  };
   return {
     params,
     h0,
     ...cellModule(params, norms),
     initial: (batch) => ({ h: tiled(h0, batch), c: tf.zeros([batch, H]) }),
+    fused,
     step(x, s, t, training, mask) {
+      const fusedCell = mask ? undefined : fused(training);
+      if (fusedCell) return fusedStep(fusedCell, x, s, t);
       const gates = tf.add(
         tf.add(
           nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training, mask),

@@ -1,0 +1,296 @@
+// The fused recurrent cells (after Haste): a cell's step as its matrix products plus one fused kernel forward and one
+// backward (src/backend/kernels/cells.ts), with the gradient by hand instead of tfjs autodiff through every gate.
+//
+// - fusedSequence: a whole sequence known in advance (sequential MNIST, retrieval's captions): X W_x for all steps as
+//   one product, then per step h W_h and the forward kernel; backward, per step the backward kernel and one product
+//   (through W_h^T), and W_h's gradient as one product over all steps at the end (W_x's is autodiff's, one product).
+// - fusedStep: one step whose input depends on the step before (DRAW): both products, the kernel; backward the kernel
+//   and four products.
+// Which cells: every kind and norm whose kernels the backend has (fast paths on, LN_REPRO_FUSED_CELLS not 0) and
+// whose norms are fusable in this mode (batch norm's evaluation runs the composite cell: no gradient there).
+import * as tf from '@tensorflow/tfjs';
+import { recordingGradients } from '../../backend/gradients';
+import { customOp } from '../../backend/internals';
+import {
+  GRU_BACKWARD,
+  GRU_FORWARD,
+  LSTM_BACKWARD,
+  LSTM_FORWARD,
+  type CellAttrs,
+  type CellNorm,
+} from '../../backend/kernels/cells';
+import { hasKernel, runKernel } from '../../backend/kernels/js-kernel';
+import type { FusedNorm } from '../../norm/types';
+import type { CellState } from './types';
+
+/** What the fused ops need of a cell: its sizes, its weights as the two products take them, its packed vector. */
+export interface FusedCell {
+  kind: 'lstm' | 'gru';
+  norm: CellNorm;
+  epsilon: number;
+  hidden: number;
+  h0: Float32Array;
+  /** [inputs, G]: W_x (GRU: [W_x | W]). */
+  inputWeights(): tf.Tensor2D;
+  /** [H, G]: W_h (GRU: [W_h | U]). */
+  recurrentWeights(): tf.Tensor2D;
+  /** The per-unit parameters packed as src/backend/kernels/cells.ts PACKS lays them out. */
+  vec(): tf.Tensor1D;
+  /** Hands step t's saved statistics to the norms that keep per-step statistics (batch norm). */
+  stepStatistics(t: number, stats: tf.Tensor, live: number): void;
+}
+
+const KERNELS = { lstm: [LSTM_FORWARD, LSTM_BACKWARD], gru: [GRU_FORWARD, GRU_BACKWARD] } as const;
+
+/** The norm kind the kernels compute for a cell's term norms (all of one kind), or undefined if they cannot. */
+export function fusedNormOf(norms: readonly (FusedNorm | undefined)[], training: boolean): CellNorm | undefined {
+  if (norms.length === 0) return 'none';
+  if (norms.some((n) => !n || !n.fusable(training))) return undefined;
+  const axes = new Set(norms.map((n) => n!.axis));
+  if (axes.size !== 1) return undefined;
+  return axes.has(1) ? 'layer' : 'batch';
+}
+
+/** True when the current backend runs this kind's fused kernels. */
+export const fusedKernels = (kind: 'lstm' | 'gru'): boolean => KERNELS[kind].every((k) => hasKernel(k));
+
+/**
+ * Batch norm's step statistics out of the saved stats [9, G] (kernels/cells.ts): the gate terms' over all G columns
+ * (rows 0 and 6: W_h h; 2 and 7: W_x x) and the cell's over the first H (rows 4 and 8).
+ */
+export function lstmBatchStatistics(norms: FusedNorm[], H: number) {
+  const [nh, nx, nc] = norms;
+  return (t: number, stats: tf.Tensor, live: number) => {
+    const of = (meanRow: number, varRow: number, width: number) => () => ({
+      mean: tf.slice(stats, [meanRow, 0], [1, width]),
+      variance: tf.slice(stats, [varRow, 0], [1, width]),
+    });
+    nh.step?.(t, of(0, 6, 4 * H), live);
+    nx.step?.(t, of(2, 7, 4 * H), live);
+    nc.step?.(t, of(4, 8, H), live);
+  };
+}
+
+const attrs = (f: FusedCell, row0: number, hsRow0 = 0): CellAttrs => ({
+  norm: f.norm,
+  epsilon: f.epsilon,
+  row0,
+  hsRow0,
+});
+
+/** One forward step: [h, c (LSTM), act, tc (LSTM), stats]. */
+function forwardKernel(
+  f: FusedCell,
+  xp: tf.Tensor,
+  hp: tf.Tensor,
+  s: CellState,
+  mask: tf.Tensor,
+  vec: tf.Tensor,
+  row0: number,
+) {
+  if (f.kind === 'lstm') {
+    const [h, c, act, tc, stats] = runKernel(
+      LSTM_FORWARD,
+      { xp, hp, cPrev: s.c!, hPrev: s.h, vec, mask },
+      attrs(f, row0),
+    );
+    return { h, c, act, tc, stats };
+  }
+  const [h, act, stats] = runKernel(GRU_FORWARD, { xp, hp, hPrev: s.h, vec, mask }, attrs(f, row0));
+  return { h, act, stats };
+}
+
+/** What the backward kernel reads of one step. */
+interface SavedStep {
+  hp: tf.Tensor;
+  act: tf.Tensor;
+  stats: tf.Tensor;
+  mask: tf.Tensor;
+  /** The state before the step and after it. */
+  hPrev: tf.Tensor;
+  cPrev?: tf.Tensor;
+  c?: tf.Tensor;
+  tc?: tf.Tensor;
+}
+
+interface BackwardIn {
+  dhs: tf.Tensor;
+  dhRec: tf.Tensor;
+  dhCarry: tf.Tensor;
+  dc?: tf.Tensor;
+  xp: tf.Tensor;
+  vec: tf.Tensor;
+  acc: tf.Tensor;
+}
+
+/** One backward step: dhp, dxp, dcPrev (LSTM), dhCarry, acc. */
+function backwardKernel(f: FusedCell, s: SavedStep, g: BackwardIn, row0: number, hsRow0: number) {
+  const { dhs, dhRec, dhCarry, xp, vec, acc } = g;
+  const common = { dhs, dhRec, dhCarry, act: s.act, hp: s.hp, xp, stats: s.stats, vec, mask: s.mask, acc };
+  if (f.kind === 'lstm') {
+    const [dhp, dxp, dcPrev, carry, accOut] = runKernel(
+      LSTM_BACKWARD,
+      { ...common, dc: g.dc!, c: s.c!, cPrev: s.cPrev!, tc: s.tc! },
+      attrs(f, row0, hsRow0),
+    );
+    return { dhp, dxp, dcPrev, carry, acc: accOut };
+  }
+  const [dhp, dxp, carry, accOut] = runKernel(GRU_BACKWARD, { ...common, hPrev: s.hPrev }, attrs(f, row0, hsRow0));
+  return { dhp, dxp, carry, acc: accOut };
+}
+
+/** Per step, [batch] of 1 (live) and 0 (padding), from the sequences' lengths (all live without them). */
+function stepMasks(steps: number, batch: number, lengths?: ArrayLike<number>): Float32Array[] {
+  return Array.from({ length: steps }, (_, t) =>
+    Float32Array.from({ length: batch }, (_, b) => (!lengths || lengths[b] > t ? 1 : 0)),
+  );
+}
+
+const SAVED_PER_STEP = 8;
+
+interface SequenceShape {
+  steps: number;
+  batch: number;
+  lstm: boolean;
+  /** Whether every step's h is an output (else only the final state). */
+  allSteps: boolean;
+}
+
+/**
+ * Runs `f` over `steps` steps of `batch` sequences whose inputs are xs [steps * batch, inputs], step-major (rows
+ * t * batch .. t * batch + batch - 1 are x_t). With `lengths`, a sequence's padded steps leave its state unchanged
+ * and enter no statistic. Returns the final state and, with `allSteps`, every step's h [steps * batch, H].
+ * Without a gradient to record, each step's intermediates are freed as it ends.
+ */
+export function fusedSequence(
+  f: FusedCell,
+  xs: tf.Tensor2D,
+  shape: { steps: number; batch: number; allSteps?: boolean },
+  lengths?: ArrayLike<number>,
+): { hs?: tf.Tensor2D; last: CellState } {
+  const { steps, batch } = shape;
+  const o: SequenceShape = { steps, batch, lstm: f.kind === 'lstm', allSteps: shape.allSteps ?? false };
+  const xp = tf.matMul(xs, f.inputWeights());
+  const h0 = tf.tile(tf.tensor2d(f.h0, [1, f.hidden]), [batch, 1]);
+  const c0 = tf.zeros([batch, f.hidden]);
+  const U = f.recurrentWeights();
+  const vec = f.vec();
+  const masks = stepMasks(steps, batch, lengths);
+  const inputs = o.lstm ? [xp, h0, c0, U, vec] : [xp, h0, U, vec];
+  const outs = customOp(
+    inputs,
+    (save) => sequenceForward(f, { xp, U, vec, h0, c0 }, masks, o, save),
+    (dys, saved) => sequenceBackward(f, dys, saved, o),
+  );
+  const [hs, h, c] = o.allSteps ? outs : [undefined, ...outs];
+  return { hs: hs as tf.Tensor2D | undefined, last: { h: h as tf.Tensor2D, c: c as tf.Tensor2D | undefined } };
+}
+
+interface SequenceInputs {
+  xp: tf.Tensor;
+  U: tf.Tensor;
+  vec: tf.Tensor;
+  h0: tf.Tensor;
+  c0: tf.Tensor;
+}
+
+function sequenceForward(
+  f: FusedCell,
+  { xp, U, vec, h0, c0 }: SequenceInputs,
+  masks: Float32Array[],
+  o: SequenceShape,
+  save: (tensors: tf.Tensor[]) => void,
+): tf.Tensor[] {
+  const recording = recordingGradients();
+  const kept: tf.Tensor[] = [xp, U, vec, h0, c0];
+  let s: CellState = { h: h0 as tf.Tensor2D, c: c0 as tf.Tensor2D };
+  const hs: tf.Tensor[] = [];
+  for (let t = 0; t < o.steps; t++) {
+    const mask = tf.tensor1d(masks[t]);
+    const hp = tf.matMul(s.h, U);
+    const out = forwardKernel(f, xp, hp, s, mask, vec, t * o.batch);
+    f.stepStatistics(
+      t,
+      out.stats,
+      masks[t].reduce((a, b) => a + b, 0),
+    );
+    const step = [hp, out.act, out.stats, mask];
+    if (recording) kept.push(...step, s.h, s.c ?? c0, out.c ?? c0, out.tc ?? c0);
+    else {
+      tf.dispose([...step, ...(out.tc ? [out.tc] : [])]);
+      if (t > 0 && !o.allSteps) tf.dispose([s.h, ...(s.c ? [s.c] : [])]);
+    }
+    s = { h: out.h as tf.Tensor2D, c: out.c as tf.Tensor2D | undefined };
+    if (o.allSteps) hs.push(out.h);
+  }
+  save(kept);
+  const last = o.lstm ? [s.h, s.c!] : [s.h];
+  return o.allSteps ? [tf.concat(hs, 0), ...last] : last;
+}
+
+function sequenceBackward(f: FusedCell, dys: tf.Tensor[], saved: tf.Tensor[], o: SequenceShape): tf.Tensor[] {
+  return tf.tidy(() => {
+    const { steps, batch, lstm } = o;
+    const [dhs, dhT, dcT] = o.allSteps ? dys : [tf.zeros(dys[0].shape), ...dys];
+    const [xp, U, vec] = saved;
+    const step = (t: number): SavedStep => {
+      const [hp, act, stats, mask, hPrev, cPrev, c, tc] = saved.slice(5 + t * SAVED_PER_STEP);
+      return { hp, act, stats, mask, hPrev, cPrev, c, tc };
+    };
+    const UT = tf.transpose(U);
+    let g: BackwardIn = { dhs, dhRec: dhT, dhCarry: tf.zeros(dhT.shape), dc: dcT, xp, vec, acc: tf.zeros(vec.shape) };
+    const dhps: tf.Tensor[] = [];
+    const dxps: tf.Tensor[] = [];
+    for (let t = steps - 1; t >= 0; t--) {
+      const out = backwardKernel(f, step(t), g, t * batch, o.allSteps ? t * batch : 0);
+      dhps[t] = out.dhp;
+      dxps[t] = out.dxp;
+      g = { ...g, dhRec: tf.matMul(out.dhp, UT), dhCarry: out.carry, dc: out.dcPrev, acc: out.acc };
+    }
+    const hPrev = tf.concat(
+      Array.from({ length: steps }, (_, t) => step(t).hPrev),
+      0,
+    );
+    const dU = tf.matMul(hPrev, tf.concat(dhps, 0), true, false);
+    const dh0 = tf.add(g.dhRec, g.dhCarry);
+    const dxp = tf.concat(dxps, 0);
+    return lstm ? [dxp, dh0, g.dc!, dU, g.acc] : [dxp, dh0, dU, g.acc];
+  });
+}
+
+/** One step of `f` on x [batch, inputs] from state s (no padding). */
+export function fusedStep(f: FusedCell, x: tf.Tensor2D, s: CellState, t: number): CellState {
+  const lstm = f.kind === 'lstm';
+  const W = f.inputWeights();
+  const U = f.recurrentWeights();
+  const vec = f.vec();
+  const batch = x.shape[0];
+  const inputs = lstm ? [x, s.h, s.c!, W, U, vec] : [x, s.h, W, U, vec];
+  const outs = customOp(
+    inputs,
+    (save) => {
+      const mask = tf.ones([batch]);
+      const xp = tf.matMul(x, W);
+      const hp = tf.matMul(s.h, U);
+      const o = forwardKernel(f, xp, hp, s, mask, vec, 0);
+      f.stepStatistics(t, o.stats, batch);
+      const c0 = o.c ?? o.h;
+      save([x, s.h, s.c ?? c0, W, U, vec, xp, hp, o.act, o.stats, mask, c0, o.tc ?? c0]);
+      return lstm ? [o.h, o.c!] : [o.h];
+    },
+    ([dh, dc], saved) =>
+      tf.tidy(() => {
+        const [xs, hPrev, cPrev, Ws, Us, vecs, xp, hp, act, stats, mask, c, tc] = saved;
+        const zeros = tf.zeros(dh.shape);
+        const g: BackwardIn = { dhs: dh, dhRec: zeros, dhCarry: zeros, dc, xp, vec: vecs, acc: tf.zeros(vecs.shape) };
+        const o = backwardKernel(f, { hp, act, stats, mask, hPrev, cPrev, c, tc }, g, 0, 0);
+        let dhPrev = tf.matMul(o.dhp, Us, false, true);
+        if (!lstm) dhPrev = tf.add(dhPrev, o.carry);
+        const dx = tf.matMul(o.dxp, Ws, false, true);
+        const dW = tf.matMul(xs, o.dxp, true, false);
+        const dU = tf.matMul(hPrev, o.dhp, true, false);
+        return lstm ? [dx, dhPrev, o.dcPrev!, dW, dU, o.acc] : [dx, dhPrev, dW, dU, o.acc];
+      }),
+  );
+  return { h: outs[0] as tf.Tensor2D, c: outs[1] as tf.Tensor2D | undefined };
+}

@@ -5,6 +5,7 @@
 import { wasmHeap, wasmLoaded } from './internals';
 import { adamKernel, useSimdAdam } from './kernels/adam';
 import { CELL_KERNELS } from './kernels/cells';
+import { useSimdCells } from './kernels/simd-cells';
 import { convFilterGradKernel } from './kernels/conv-filter-grad';
 import { registerJsKernel, unregisterJsKernel } from './kernels/js-kernel';
 import { normalizeGradKernel, normalizeKernel } from './kernels/normalize';
@@ -52,6 +53,7 @@ export function enableFastPaths(): void {
   registerWebgpuKernels();
   installWasmSpeedups();
   useSimdAdam(wasmHeap());
+  useSimdCells(wasmHeap());
 }
 
 export function disableFastPaths(): void {
@@ -61,5 +63,6 @@ export function disableFastPaths(): void {
   unregisterWebgpuKernels();
   uninstallWasmSpeedups();
   useSimdAdam(undefined);
+  useSimdCells(undefined);
   installKernelFixes();
 }

@@ -13,6 +13,7 @@
 //   batch (LSTM): [9, G]: mean, rstd of W_h h, of W_x x, of c (its first H columns), then the three variances;
 //   none: [1, 1], unused.
 import type { JsKernel } from './js-kernel';
+import { batchBackwardSimd, batchForwardSimd, lstmRowsBackward, lstmRowsForward } from './lstm-rows';
 import { columnBackward, columnMoments, rowBackward, rowMoments, scratchOf, type Term } from './cell-norms';
 
 export const LSTM_FORWARD = 'LnReproLstmForward';
@@ -170,9 +171,23 @@ function lstmCellNorm(
 export const lstmForwardKernel: JsKernel<CellAttrs> = {
   name: LSTM_FORWARD,
   inputs: ['xp', 'hp', 'cPrev', 'hPrev', 'vec', 'mask'],
-  outputShapes: ([, hp, cPrev], { norm }) => [cPrev, cPrev, hp, cPrev, cellStatsShape('lstm', norm, hp[0], hp[1])],
-  compute([xp, hp, cPrev, hPrev, vec, mask], [h, c, act, tc, stats], [, [B, G]], attrs) {
+  outputShapes: ([, hp, cPrev], { norm }) => [
+    cPrev,
+    cPrev,
+    hp,
+    cPrev,
+    cellStatsShape('lstm', norm, hp[0], hp[1]),
+    ...(norm === 'batch' ? [[4, hp[1]]] : []),
+  ],
+  compute([xp, hp, cPrev, hPrev, vec, mask], outs, [, [B, G]], attrs) {
     const H = G / 4;
+    if (attrs.norm !== 'batch') {
+      const o = { row0: attrs.row0, layer: attrs.norm === 'layer', epsilon: attrs.epsilon };
+      return lstmRowsForward({ xp, hp, cPrev, hPrev, vec, mask }, outs, B, H, o);
+    }
+    if (H % 4 === 0 && batchForwardSimd([xp, hp, cPrev, hPrev, vec, mask], outs, B, H, { ...attrs, layer: false }))
+      return;
+    const [h, c, act, tc, stats] = outs;
     stats.fill(0);
     const pre = lstmPre([xp, hp, vec, mask], stats, B, G, attrs);
     for (let r = 0; r < B; r++) {
@@ -256,12 +271,27 @@ function lstmCellNormBackward(a: LstmBackwardArrays, B: number, H: number, norm:
 export const lstmBackwardKernel: JsKernel<CellAttrs> = {
   name: LSTM_BACKWARD,
   inputs: ['dhs', 'dhRec', 'dhCarry', 'dc', 'act', 'c', 'cPrev', 'tc', 'hp', 'xp', 'stats', 'vec', 'mask', 'acc'],
-  outputShapes: ([, dhRec, , , act, , , , , , , , , acc]) => [act, act, dhRec, dhRec, acc],
-  compute(ins, [dhp, dxp, dcPrev, dhCarryOut, accOut], shapes, { norm, row0, hsRow0 }) {
+  outputShapes: ([, dhRec, , , act, , , , , , , , , acc], { norm }) => [
+    act,
+    act,
+    dhRec,
+    dhRec,
+    acc,
+    ...(norm === 'batch' ? [[2, act[1]]] : []),
+  ],
+  compute(ins, outs, shapes, { norm, row0, hsRow0 }) {
     const [dhs, dhRec, dhCarry, dc, act, c, cPrev, tc, hp, xp, stats, vec, mask, acc] = ins;
+    const [dhp, dxp, dcPrev, dhCarryOut, accOut] = outs;
     const [B, G] = shapes[4];
     const H = G / 4;
     const P = vec.length;
+    const rows = { dhs, dhRec, dhCarry, dc, act, c, cPrev, tc, hp, xp, stats, vec, mask };
+    if (norm !== 'batch') {
+      const o = { layer: norm === 'layer', hsBase: hsRow0 * H, xBase: row0 * G };
+      lstmRowsBackward(rows, [dhp, dxp, dcPrev, dhCarryOut], [acc, accOut], B, H, o);
+      return;
+    }
+    if (H % 4 === 0 && batchBackwardSimd(rows, outs, acc, B, H, { hsBase: hsRow0 * H, xBase: row0 * G })) return;
     const dvec = scratchOf(4, P);
     const dh = scratchOf(5, B * H);
     const db = hsRow0 * H;

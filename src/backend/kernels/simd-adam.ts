@@ -10,8 +10,9 @@
 // do with flush-to-zero, every term that would be subnormal is taken as zero: the thresholds (see adam.ts)
 // keep a1 g, a2 g^2, b1 m, b2 v and step m normal. What this drops moves a parameter by less than
 // ~1e-30 per step (step * tm / eps), far below float32 resolution.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { instantiate, type WasmMemory } from './wasm-module';
+
+export type { WasmMemory };
 
 export type SimdAdam = (
   p: number,
@@ -35,34 +36,7 @@ export type SimdAdam = (
   tv: number,
 ) => void;
 
-/** The part of the WebAssembly JS API used here (the project compiles without the DOM typings that declare it). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-
-/** A WebAssembly.Memory: what the wasm backend's module exports as `memory`. */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-
-/** The module's bytes, which the build compiles from simd-adam.wat (scripts/compile-wat.mjs); `tsc` alone does not. */
-function moduleBytes(): Uint8Array {
-  const file = join(__dirname, 'simd-adam.wasm');
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    throw new Error(`${file} is missing: build with \`npm run build\` (or \`make build\`)`, { cause: err });
-  }
-}
-
 /** The SIMD loop bound to `memory`, or undefined where WebAssembly SIMD is not available. */
 export function instantiateSimdAdam(memory: WasmMemory): SimdAdam | undefined {
-  const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  const bytes = moduleBytes();
-  if (!wasm.validate(bytes)) return undefined;
-  const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
-  return instance.exports.adam as SimdAdam;
+  return instantiate('simd-adam', memory)?.adam as SimdAdam | undefined;
 }

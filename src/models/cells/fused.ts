@@ -128,11 +128,12 @@ function backwardKernel(f: FusedCell, s: SavedStep, g: BackwardIn, row0: number,
   const { dhs, dhRec, dhCarry, xp, vec, acc } = g;
   const common = { dhs, dhRec, dhCarry, act: s.act, hp: s.hp, xp, stats: s.stats, vec, mask: s.mask, acc };
   if (f.kind === 'lstm') {
-    const [dhp, dxp, dcPrev, carry, accOut] = runKernel(
+    const [dhp, dxp, dcPrev, carry, accOut, scratch] = runKernel(
       LSTM_BACKWARD,
       { ...common, dc: g.dc!, c: s.c!, cPrev: s.cPrev!, tc: s.tc! },
       attrs(f, row0, hsRow0),
     );
+    scratch?.dispose();
     return { dhp, dxp, dcPrev, carry, acc: accOut };
   }
   const [dhp, dxp, carry, accOut] = runKernel(GRU_BACKWARD, { ...common, hPrev: s.hPrev }, attrs(f, row0, hsRow0));

@@ -92,34 +92,29 @@ export function columnBackward(
   dbias: Float64Array,
 ): void {
   const width = x.width;
+  const { data: s, mean, rstd } = stats;
+  const xhat = (r: number, j: number) => (x.data[x.base + r * x.stride + x.col + j] - s[mean + j]) * s[rstd + j];
   const sdy = new Float64Array(width);
   const sdyx = new Float64Array(width);
-  const { data: s, mean, rstd } = stats;
-  for (let r = 0; r < rows; r++) {
-    if (live[r] === 0) continue;
-    const xi = x.base + r * x.stride + x.col;
-    for (let j = 0; j < width; j++) {
-      const d = dy[r * width + j];
-      sdy[j] += d;
-      sdyx[j] += d * (x.data[xi + j] - s[mean + j]) * s[rstd + j];
-    }
-  }
+  for (let r = 0; r < rows; r++)
+    if (live[r] !== 0)
+      for (let j = 0; j < width; j++) {
+        sdy[j] += dy[r * width + j];
+        sdyx[j] += dy[r * width + j] * xhat(r, j);
+      }
   for (let j = 0; j < width; j++) {
     dgain[j] += sdyx[j];
     dbias[j] += sdy[j];
   }
   for (let r = 0; r < rows; r++) {
-    const xi = x.base + r * x.stride + x.col;
     const di = dx.base + r * dx.stride + dx.col;
-    if (live[r] === 0) {
-      for (let j = 0; j < width; j++) dx.data[di + j] = 0;
-      continue;
-    }
-    for (let j = 0; j < width; j++) {
-      const rs = s[rstd + j];
-      const xhat = (x.data[xi + j] - s[mean + j]) * rs;
-      dx.data[di + j] = rs * gain.data[gain.at + j] * (dy[r * width + j] - sdy[j] / count - (xhat * sdyx[j]) / count);
-    }
+    for (let j = 0; j < width; j++)
+      dx.data[di + j] =
+        live[r] === 0
+          ? 0
+          : s[rstd + j] *
+            gain.data[gain.at + j] *
+            (dy[r * width + j] - sdy[j] / count - (xhat(r, j) * sdyx[j]) / count);
   }
 }
 

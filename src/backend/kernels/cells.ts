@@ -284,7 +284,6 @@ export const lstmBackwardKernel: JsKernel<CellAttrs> = {
     const [dhp, dxp, dcPrev, dhCarryOut, accOut] = outs;
     const [B, G] = shapes[4];
     const H = G / 4;
-    const P = vec.length;
     const rows = { dhs, dhRec, dhCarry, dc, act, c, cPrev, tc, hp, xp, stats, vec, mask };
     if (norm !== 'batch') {
       const o = { layer: norm === 'layer', hsBase: hsRow0 * H, xBase: row0 * G };
@@ -292,37 +291,50 @@ export const lstmBackwardKernel: JsKernel<CellAttrs> = {
       return;
     }
     if (H % 4 === 0 && batchBackwardSimd(rows, outs, acc, B, H, { hsBase: hsRow0 * H, xBase: row0 * G })) return;
-    const dvec = scratchOf(4, P);
-    const dh = scratchOf(5, B * H);
-    const db = hsRow0 * H;
-    for (let i = 0; i < B * H; i++) dh[i] = dhs[db + i] + dhRec[i] + dhCarry[i];
-    const a = { dh, dc, act, c, cPrev, tc, stats, vec, mask, dvec };
-    const dcn = lstmCellNormBackward(a, B, H, norm);
-    const dpre = scratchOf(6, B * G);
-    for (let r = 0; r < B; r++) {
-      const live = mask[r] !== 0;
-      for (let j = 0, i = r * H; j < H; j++, i++) {
-        if (!live) {
-          dcPrev[i] = dc[i];
-          dhCarryOut[i] = dh[i];
-          continue;
-        }
-        const k = r * G + j;
-        const [f, ig, o, g] = [act[k], act[k + H], act[k + 2 * H], act[k + 3 * H]];
-        const dct = dc[i] + dcn[i];
-        dpre[k] = dct * cPrev[i] * f * (1 - f);
-        dpre[k + H] = dct * g * ig * (1 - ig);
-        dpre[k + 2 * H] = dh[i] * tc[i] * o * (1 - o);
-        dpre[k + 3 * H] = dct * ig * (1 - g * g);
-        dcPrev[i] = dct * f;
-        dhCarryOut[i] = 0;
-      }
-    }
-    for (let r = 0; r < B; r++) for (let j = 0; j < G; j++) dvec[j] += dpre[r * G + j];
-    termsBackward(dpre, [hp, xp], [dhp, dxp], { B, G, row0, norm, stats, vec, mask, dvec, terms: LSTM_TERMS });
-    for (let k = 0; k < P; k++) accOut[k] = acc[k] + dvec[k];
+    batchBackwardJs(rows, outs, acc, [B, G], { norm, row0, hsRow0 });
   },
 };
+
+/** The BN-LSTM backward step in JavaScript (float64 sums): the cpu backend's, and wasm's where H is not a multiple of 4. */
+function batchBackwardJs(
+  { dhs, dhRec, dhCarry, dc, act, c, cPrev, tc, hp, xp, stats, vec, mask }: Record<string, Float32Array>,
+  [dhp, dxp, dcPrev, dhCarryOut, accOut]: Float32Array[],
+  acc: Float32Array,
+  [B, G]: number[],
+  { norm, row0, hsRow0 }: Omit<CellAttrs, 'epsilon'>,
+) {
+  const H = G / 4;
+  const P = vec.length;
+  const dvec = scratchOf(4, P);
+  const dh = scratchOf(5, B * H);
+  const db = hsRow0 * H;
+  for (let i = 0; i < B * H; i++) dh[i] = dhs[db + i] + dhRec[i] + dhCarry[i];
+  const a = { dh, dc, act, c, cPrev, tc, stats, vec, mask, dvec };
+  const dcn = lstmCellNormBackward(a, B, H, norm);
+  const dpre = scratchOf(6, B * G);
+  for (let r = 0; r < B; r++) {
+    const live = mask[r] !== 0;
+    for (let j = 0, i = r * H; j < H; j++, i++) {
+      if (!live) {
+        dcPrev[i] = dc[i];
+        dhCarryOut[i] = dh[i];
+        continue;
+      }
+      const k = r * G + j;
+      const [f, ig, o, g] = [act[k], act[k + H], act[k + 2 * H], act[k + 3 * H]];
+      const dct = dc[i] + dcn[i];
+      dpre[k] = dct * cPrev[i] * f * (1 - f);
+      dpre[k + H] = dct * g * ig * (1 - ig);
+      dpre[k + 2 * H] = dh[i] * tc[i] * o * (1 - o);
+      dpre[k + 3 * H] = dct * ig * (1 - g * g);
+      dcPrev[i] = dct * f;
+      dhCarryOut[i] = 0;
+    }
+  }
+  for (let r = 0; r < B; r++) for (let j = 0; j < G; j++) dvec[j] += dpre[r * G + j];
+  termsBackward(dpre, [hp, xp], [dhp, dxp], { B, G, row0, norm, stats, vec, mask, dvec, terms: LSTM_TERMS });
+  for (let k = 0; k < P; k++) accOut[k] = acc[k] + dvec[k];
+}
 
 /** One normalized term of a product: its columns, its statistics' place, its gain's and bias's place in vec. */
 interface TermLayout {
@@ -364,41 +376,39 @@ function termsBackward(
   o: TermsBackward,
   dyOf: (t: TermLayout) => Float64Array = () => dy,
 ): void {
-  const { B, G, row0, norm, stats, vec, mask, dvec } = o;
+  const { B, G, norm, mask } = o;
   const H = G / (o.terms === LSTM_TERMS ? 4 : 3);
-  if (norm === 'none') {
-    for (const t of o.terms(H)) {
-      const d = dyOf(t);
-      const out = grads[t.product];
-      for (let r = 0; r < B; r++)
-        for (let j = 0; j < t.width; j++) out[r * G + t.col + j] = mask[r] === 0 ? 0 : d[r * G + t.col + j];
-    }
-    return;
-  }
-  const bases = [0, row0 * G];
   for (const t of o.terms(H)) {
-    const x = term(products[t.product], bases[t.product], G, t.col, t.width);
-    const out = { data: grads[t.product], base: 0, stride: G, col: t.col };
-    const gain = { data: vec, at: t.gain };
-    const dgain = dvec.subarray(t.gain, t.gain + t.width);
-    const dbias = dvec.subarray(t.bias, t.bias + t.width);
     const d = dyOf(t);
-    if (norm === 'batch') {
-      const packed = scratchOf(7, B * t.width);
-      for (let r = 0; r < B; r++) for (let j = 0; j < t.width; j++) packed[r * t.width + j] = d[r * G + t.col + j];
-      const s = { data: stats, mean: t.stat * G, rstd: (t.stat + 1) * G };
-      columnBackward(packed, x, out, B, mask, liveCount(mask, B), s, gain, dgain, dbias);
+    if (norm !== 'none') {
+      termBackward(d, t, products, grads[t.product], o);
       continue;
     }
-    const k = o.terms === LSTM_TERMS ? 6 : 8;
-    for (let r = 0; r < B; r++) {
-      if (mask[r] === 0) {
-        grads[t.product].fill(0, r * G + t.col, r * G + t.col + t.width);
-        continue;
-      }
-      const [mu, rs] = [stats[r * k + t.stat], stats[r * k + t.stat + 1]];
-      rowBackward(d, r * G + t.col, x, out, r, mu, rs, gain, dgain, dbias);
-    }
+    const out = grads[t.product];
+    for (let r = 0; r < B; r++)
+      for (let j = 0; j < t.width; j++) out[r * G + t.col + j] = mask[r] === 0 ? 0 : d[r * G + t.col + j];
+  }
+}
+
+/** One normalized term's part of termsBackward: through its layer norm (per row) or batch norm (per column). */
+function termBackward(d: Float64Array, t: TermLayout, products: Float32Array[], grad: Float32Array, o: TermsBackward) {
+  const { B, G, row0, stats, vec, mask, dvec } = o;
+  const x = term(products[t.product], t.product === 0 ? 0 : row0 * G, G, t.col, t.width);
+  const out = { data: grad, base: 0, stride: G, col: t.col };
+  const gain = { data: vec, at: t.gain };
+  const dgain = dvec.subarray(t.gain, t.gain + t.width);
+  const dbias = dvec.subarray(t.bias, t.bias + t.width);
+  if (o.norm === 'batch') {
+    const packed = scratchOf(7, B * t.width);
+    for (let r = 0; r < B; r++) for (let j = 0; j < t.width; j++) packed[r * t.width + j] = d[r * G + t.col + j];
+    const s = { data: stats, mean: t.stat * G, rstd: (t.stat + 1) * G };
+    columnBackward(packed, x, out, B, mask, liveCount(mask, B), s, gain, dgain, dbias);
+    return;
+  }
+  const k = o.terms === LSTM_TERMS ? 6 : 8;
+  for (let r = 0; r < B; r++) {
+    if (mask[r] === 0) grad.fill(0, r * G + t.col, r * G + t.col + t.width);
+    else rowBackward(d, r * G + t.col, x, out, r, stats[r * k + t.stat], stats[r * k + t.stat + 1], gain, dgain, dbias);
   }
 }
 

@@ -29,35 +29,17 @@ export interface RowArrays {
 
 const m = new Float64Array(6);
 
-/** One row's gates, c, tanh(norm(c)) and h (layer: with the row's statistics into stats[r * 6 ..]). */
-function forwardRow(a: RowArrays, out: Float32Array[], r: number, H: number, xb: number, layer: boolean, eps: number) {
-  const h = out[0];
-  const c = out[1];
-  const act = out[2];
-  const tc = out[3];
-  const stats = out[4];
-  const xp = a.xp;
-  const hp = a.hp;
-  const cPrev = a.cPrev;
-  const vec = a.vec;
+/** One row's activated gates into act (layer: the statistics of its two products into stats[r * 6 ..]). */
+function gatesRow(a: RowArrays, [, , act, , stats]: Float32Array[], r: number, H: number, o: RowOptions) {
+  const { xp, hp, vec } = a;
   const G = 4 * H;
   const base = r * G;
-  let mh = 0;
-  let rh = 1;
-  let mx = 0;
-  let rx = 1;
-  if (layer) {
-    moments(hp, base, G, eps, m, 0);
-    moments(xp, xb + base, G, eps, m, 2);
-    mh = m[0];
-    rh = m[1];
-    mx = m[2];
-    rx = m[3];
-  }
-  // The pre-activations into act, then activated in place: with layer norm,
-  // pre = (hp - mh) rh gh + bh + (xp - mx) rx gx + bx + b; without, hp + xp + b.
-  const xr = xb + base;
-  if (layer)
+  const xr = o.xb + base;
+  if (o.layer) {
+    moments(hp, base, G, o.epsilon, m, 0);
+    moments(xp, xr, G, o.epsilon, m, 2);
+    const [mh, rh, mx, rx] = m;
+    // pre = (hp - mh) rh gh + bh + (xp - mx) rx gx + bx + b
     for (let k = 0; k < G; k++)
       act[base + k] =
         (hp[base + k] - mh) * rh * vec[G + k] +
@@ -65,25 +47,34 @@ function forwardRow(a: RowArrays, out: Float32Array[], r: number, H: number, xb:
         (xp[xr + k] - mx) * rx * vec[3 * G + k] +
         vec[4 * G + k] +
         vec[k];
-  else for (let k = 0; k < G; k++) act[base + k] = hp[base + k] + xp[xr + k] + vec[k];
+    stats.set(m.subarray(0, 4), r * 6);
+  } else for (let k = 0; k < G; k++) act[base + k] = hp[base + k] + xp[xr + k] + vec[k];
   sigmoidInPlace(act, base, 3 * H);
   tanhInPlace(act, base + 3 * H, H);
-  for (let j = 0; j < H; j++)
-    c[r * H + j] = act[base + j] * cPrev[r * H + j] + act[base + H + j] * act[base + 3 * H + j];
-  let mc = 0;
-  let rc = 1;
-  if (layer) {
-    moments(c, r * H, H, eps, m, 4);
-    mc = m[4];
-    rc = m[5];
-    for (let q = 0; q < 6; q++) stats[r * 6 + q] = m[q];
-  }
-  // tanh(norm(c)) into tc, then h = o tc.
-  const gc = 5 * G;
-  if (layer) for (let j = 0; j < H; j++) tc[r * H + j] = (c[r * H + j] - mc) * rc * vec[gc + j] + vec[gc + H + j];
-  else tc.set(c.subarray(r * H, (r + 1) * H), r * H);
-  tanhInPlace(tc, r * H, H);
-  for (let j = 0; j < H; j++) h[r * H + j] = act[base + 2 * H + j] * tc[r * H + j];
+}
+
+/** One row's c = f cPrev + i g, tc = tanh(norm(c)) and h = o tc (layer: c's statistics into stats[r * 6 + 4 ..]). */
+function cellRow(a: RowArrays, [h, c, act, tc, stats]: Float32Array[], r: number, H: number, o: RowOptions) {
+  const { cPrev, vec } = a;
+  const base = 4 * H * r;
+  const rh = r * H;
+  for (let j = 0; j < H; j++) c[rh + j] = act[base + j] * cPrev[rh + j] + act[base + H + j] * act[base + 3 * H + j];
+  if (o.layer) {
+    moments(c, rh, H, o.epsilon, m, 4);
+    const [mc, rc] = [m[4], m[5]];
+    const gc = 20 * H;
+    for (let j = 0; j < H; j++) tc[rh + j] = (c[rh + j] - mc) * rc * vec[gc + j] + vec[gc + H + j];
+    stats.set(m.subarray(4, 6), r * 6 + 4);
+  } else tc.set(c.subarray(rh, rh + H), rh);
+  tanhInPlace(tc, rh, H);
+  for (let j = 0; j < H; j++) h[rh + j] = act[base + 2 * H + j] * tc[rh + j];
+}
+
+interface RowOptions {
+  /** The first value of this step's rows in xp. */
+  xb: number;
+  layer: boolean;
+  epsilon: number;
 }
 
 /** Forward for B rows (outputs h, c, act, tc, stats as lstmForwardKernel's). */
@@ -98,14 +89,18 @@ export function lstmRowsForward(a: RowArrays, out: Float32Array[], B: number, H:
   if (simd) return forwardSimd(simd, a, out, B, H, o);
   const [h, c, , , stats] = out;
   stats.fill(0);
+  const ro = { xb: o.row0 * 4 * H, layer: o.layer, epsilon: o.epsilon };
   for (let r = 0; r < B; r++) {
-    forwardRow(a, out, r, H, o.row0 * 4 * H, o.layer, o.epsilon);
+    gatesRow(a, out, r, H, ro);
+    cellRow(a, out, r, H, ro);
     if (a.mask[r] === 0) {
       h.set(a.hPrev.subarray(r * H, (r + 1) * H), r * H);
       c.set(a.cPrev.subarray(r * H, (r + 1) * H), r * H);
     }
   }
 }
+
+const gradArrays = (a: RowGrads): Float32Array[] => Object.values(a) as Float32Array[];
 
 export interface RowGrads {
   dhs: Float32Array;
@@ -160,65 +155,56 @@ function termBackward(
   for (let j = 0; j < n; j++) dx[dxAt + j] = rs * (dpre[j] * vec[gAt + j] - m1 - (x[xAt + j] - mu) * rs * m2);
 }
 
-/** One live row's backward (layer or none): dhp, dxp, dcPrev into `out`, vec's gradient added to dvec. */
-function backwardRow(a: RowGrads, out: Float32Array[], dvec: Float64Array, r: number, H: number, o: RowBackward) {
-  const dhp = out[0];
-  const dxp = out[1];
-  const dcPrev = out[2];
-  const act = a.act;
-  const tc = a.tc;
-  const c = a.c;
-  const cPrev = a.cPrev;
-  const dc = a.dc;
-  const vec = a.vec;
-  const stats = a.stats;
-  const dhs = a.dhs;
-  const dhRec = a.dhRec;
-  const dhCarry = a.dhCarry;
-  const layer = o.layer;
-  const hsBase = o.hsBase;
-  const G = 4 * H;
-  const base = r * G;
-  const gc = 5 * G;
-  // dh, then the gradient of norm(c) and of o's pre-activation.
+/**
+ * One live row's gradient of norm(c) and of o's pre-activation (into dpre), then through c's norm and the gates:
+ * dpre's other three parts and dcPrev; vec's gradient of c's norm added to dvec.
+ */
+function cellRowBackward(a: RowGrads, dcPrev: Float32Array, dvec: Float64Array, r: number, H: number, o: RowBackward) {
+  const { act, tc, c, cPrev, dc, vec, stats } = a;
+  const base = 4 * H * r;
+  const rh = r * H;
+  const gc = 20 * H;
+  const [mc, rc] = o.layer ? [stats[r * 6 + 4], stats[r * 6 + 5]] : [0, 1];
   let s1 = 0;
   let s2 = 0;
-  const mc = layer ? stats[r * 6 + 4] : 0;
-  const rc = layer ? stats[r * 6 + 5] : 1;
   for (let j = 0; j < H; j++) {
-    const i = r * H + j;
-    const dh = dhs[hsBase + i] + dhRec[i] + dhCarry[i];
-    const og = act[base + 2 * H + j];
-    const t = tc[i];
+    const dh = a.dhs[o.hsBase + rh + j] + a.dhRec[rh + j] + a.dhCarry[rh + j];
+    const [og, t] = [act[base + 2 * H + j], tc[rh + j]];
     dpre[2 * H + j] = dh * t * og * (1 - og);
-    const d = dh * og * (1 - t * t);
-    dnc[j] = d;
-    if (layer) {
-      const ch = (c[i] - mc) * rc;
-      const dch = d * vec[gc + j];
-      s1 += dch;
-      s2 += dch * ch;
-      dvec[gc + j] += d * ch;
-      dvec[gc + H + j] += d;
-    }
+    dnc[j] = dh * og * (1 - t * t);
+    if (!o.layer) continue;
+    const ch = (c[rh + j] - mc) * rc;
+    s1 += dnc[j] * vec[gc + j];
+    s2 += dnc[j] * vec[gc + j] * ch;
+    dvec[gc + j] += dnc[j] * ch;
+    dvec[gc + H + j] += dnc[j];
   }
-  const m1 = s1 / H;
-  const m2 = s2 / H;
   for (let j = 0; j < H; j++) {
-    const i = r * H + j;
-    const k = base + j;
-    const dcn = layer ? rc * (dnc[j] * vec[gc + j] - m1 - (c[i] - mc) * rc * m2) : dnc[j];
-    const dct = dc[i] + dcn;
-    const f = act[k];
-    const ig = act[k + H];
-    const g = act[k + 3 * H];
-    dpre[j] = dct * cPrev[i] * f * (1 - f);
+    const dcn = o.layer ? rc * (dnc[j] * vec[gc + j] - s1 / H - (c[rh + j] - mc) * rc * (s2 / H)) : dnc[j];
+    const dct = dc[rh + j] + dcn;
+    const [f, ig, g] = [act[base + j], act[base + H + j], act[base + 3 * H + j]];
+    dpre[j] = dct * cPrev[rh + j] * f * (1 - f);
     dpre[H + j] = dct * g * ig * (1 - ig);
     dpre[3 * H + j] = dct * ig * (1 - g * g);
-    dcPrev[i] = dct * f;
+    dcPrev[rh + j] = dct * f;
   }
+}
+
+/** One live row's backward (layer or none): dhp, dxp, dcPrev into `out`, vec's gradient added to dvec. */
+function backwardRow(
+  a: RowGrads,
+  [dhp, dxp, dcPrev]: Float32Array[],
+  dvec: Float64Array,
+  r: number,
+  H: number,
+  o: RowBackward,
+) {
+  const G = 4 * H;
+  const base = r * G;
+  const { vec, stats } = a;
+  cellRowBackward(a, dcPrev, dvec, r, H, o);
   for (let j = 0; j < G; j++) dvec[j] += dpre[j];
-  if (!layer) {
+  if (!o.layer) {
     for (let j = 0; j < G; j++) dhp[base + j] = dxp[base + j] = dpre[j];
     return;
   }
@@ -246,7 +232,7 @@ export function lstmRowsBackward(
   o: RowBackward,
 ): void {
   const [dhp, dxp, dcPrev, dhCarry] = out;
-  const simd = H % 4 === 0 ? simdFor([...Object.values(a), ...out, acc, accOut]) : undefined;
+  const simd = H % 4 === 0 ? simdFor([...gradArrays(a), ...out, acc, accOut]) : undefined;
   if (simd) return backwardSimd(simd, a, out, [acc, accOut], B, H, o);
   const dvec = new Float64Array(acc.length);
   const G = 4 * H;
@@ -366,7 +352,7 @@ export function batchBackwardSimd(
   H: number,
   o: { hsBase: number; xBase: number },
 ): boolean {
-  const s = simdFor([...Object.values(a), ...outs, acc]);
+  const s = simdFor([...gradArrays(a), ...outs, acc]);
   if (!s) return false;
   const [dhp, dxp, dcPrev, dhCarry, accOut, scratch] = outs;
   accOut.set(acc);

@@ -4,10 +4,52 @@
 // biases in place of b_zr and b_n.
 import * as tf from '@tensorflow/tfjs';
 import { normSpec } from '../../../norm/catalog';
-import { cellModule, initialHidden, termNorms, tiled, vector, weight } from '../parts';
+import { cellModule, initialHidden, termNorms, tiled, vector, weight, type StepNorm } from '../parts';
 import { fusedKernels, fusedNormOf, fusedStep, type FusedCell } from '../fused';
 import type { FusedNorm } from '../../../norm/types';
-import type { Cell, CellOptions } from '../types';
+import type { Cell, CellOptions, CellState } from '../types';
+
+/** The cell as the fused kernels compute it, where the backend has them (none or layer norm). */
+function fusedGru(
+  o: CellOptions,
+  params: Record<string, tf.Variable>,
+  terms: (FusedNorm | undefined)[],
+  training: boolean,
+): FusedCell | undefined {
+  const norm = fusedKernels('gru') ? fusedNormOf(terms, training) : undefined;
+  if (norm !== 'none' && norm !== 'layer') return undefined;
+  const H = o.config.hidden;
+  const own = [params.b_zr, params.b_n] as tf.Tensor1D[];
+  return {
+    kind: 'gru',
+    norm,
+    epsilon: o.config.epsilon,
+    hidden: H,
+    h0: initialHidden(H, o.config.h0Scale, o.seed),
+    inputWeights: () => tf.concat([params.W_x, params.W] as tf.Tensor2D[], 1),
+    recurrentWeights: () => tf.concat([params.W_h, params.U] as tf.Tensor2D[], 1),
+    vec: () => tf.concat(norm === 'none' ? own : (terms as FusedNorm[]).flatMap((t) => [t.gain, t.bias])),
+    stepStatistics: () => undefined,
+  };
+}
+
+/** The step op by op (tfjs ops and autodiff): the reference the fused step is tested against. */
+function opByOp(params: Record<string, tf.Variable>, [nh, nx, nw, nu]: StepNorm[], own: boolean) {
+  return (x: tf.Tensor2D, s: CellState, t: number, training: boolean): CellState => {
+    let zr: tf.Tensor = tf.add(
+      nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training),
+      nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training),
+    );
+    if (own) zr = tf.add(zr, params.b_zr);
+    const [z, r] = tf.split(tf.sigmoid(zr), 2, 1);
+    let pre: tf.Tensor = tf.add(
+      nw(tf.matMul(x, params.W as tf.Tensor2D), t, training),
+      tf.mul(r, nu(tf.matMul(s.h, params.U as tf.Tensor2D), t, training)),
+    );
+    if (own) pre = tf.add(pre, params.b_n);
+    return { h: tf.add(tf.mul(tf.sub(1, z), s.h), tf.mul(z, tf.tanh(pre))) as tf.Tensor2D };
+  };
+}
 
 export function createGru(o: CellOptions): Cell {
   const H = o.config.hidden;
@@ -28,23 +70,9 @@ export function createGru(o: CellOptions): Cell {
     params.b_n = vector(`${o.name}/b_n`, new Float32Array(H));
   }
   const h0 = initialHidden(H, o.config.h0Scale, o.seed);
+  const compositeStep = opByOp(params, [nh, nx, nw, nu], own);
   const termsFused = ['h', 'u', 'x', 'w'].map((k) => byRole[`${p}_${k}`]?.fused);
-  const fused = (training: boolean): FusedCell | undefined => {
-    const kind = fusedKernels('gru') ? fusedNormOf(norms.length ? termsFused : [], training) : undefined;
-    if (kind !== 'none' && kind !== 'layer') return undefined;
-    const n = termsFused as FusedNorm[];
-    return {
-      kind: 'gru',
-      norm: kind,
-      epsilon: o.config.epsilon,
-      hidden: H,
-      h0,
-      inputWeights: () => tf.concat([params.W_x, params.W] as tf.Tensor2D[], 1),
-      recurrentWeights: () => tf.concat([params.W_h, params.U] as tf.Tensor2D[], 1),
-      vec: () => tf.concat(own ? ([params.b_zr, params.b_n] as tf.Tensor1D[]) : n.flatMap((t) => [t.gain, t.bias])),
-      stepStatistics: () => undefined,
-    };
-  };
+  const fused = (training: boolean) => fusedGru(o, params, norms.length ? termsFused : [], training);
   return {
     params,
     h0,
@@ -54,19 +82,7 @@ export function createGru(o: CellOptions): Cell {
     step(x, s, t, training, mask) {
       const f = mask ? undefined : fused(training);
       if (f) return fusedStep(f, x, s, t);
-      let zr: tf.Tensor = tf.add(
-        nh(tf.matMul(s.h, params.W_h as tf.Tensor2D), t, training),
-        nx(tf.matMul(x, params.W_x as tf.Tensor2D), t, training),
-      );
-      if (own) zr = tf.add(zr, params.b_zr);
-      const [z, r] = tf.split(tf.sigmoid(zr), 2, 1);
-      let pre: tf.Tensor = tf.add(
-        nw(tf.matMul(x, params.W as tf.Tensor2D), t, training),
-        tf.mul(r, nu(tf.matMul(s.h, params.U as tf.Tensor2D), t, training)),
-      );
-      if (own) pre = tf.add(pre, params.b_n);
-      const h = tf.add(tf.mul(tf.sub(1, z), s.h), tf.mul(z, tf.tanh(pre))) as tf.Tensor2D;
-      return { h };
+      return compositeStep(x, s, t, training);
     },
   };
 }

@@ -7,6 +7,33 @@ import { fusedKernels, fusedNormOf, fusedStep, lstmBatchStatistics, type FusedCe
 import type { FusedNorm } from '../../../norm/types';
 import type { Cell, CellOptions } from '../types';
 
+/** The cell as the fused kernels compute it, where the backend has them and its norms can be fused in this mode. */
+function fusedLstm(
+  o: CellOptions,
+  params: Record<string, tf.Variable>,
+  terms: (FusedNorm | undefined)[],
+  training: boolean,
+): FusedCell | undefined {
+  const norm = fusedKernels('lstm') ? fusedNormOf(terms, training) : undefined;
+  if (!norm) return undefined;
+  const H = o.config.hidden;
+  const [nh, nx, nc] = terms as FusedNorm[];
+  return {
+    kind: 'lstm',
+    norm,
+    epsilon: o.config.epsilon,
+    hidden: H,
+    h0: initialHidden(H, o.config.h0Scale, o.seed),
+    inputWeights: () => params.W_x as tf.Tensor2D,
+    recurrentWeights: () => params.W_h as tf.Tensor2D,
+    vec: () =>
+      norm === 'none'
+        ? (params.b as tf.Tensor1D)
+        : tf.concat([params.b as tf.Tensor1D, nh.gain, nh.bias, nx.gain, nx.bias, nc.gain, nc.bias]),
+    stepStatistics: norm === 'batch' ? lstmBatchStatistics([nh, nx, nc], H) : () => undefined,
+  };
+}
+
 export function createLstm(o: CellOptions): Cell {
   const H = o.config.hidden;
   const params: Record<string, tf.Variable> = {
@@ -23,25 +50,7 @@ export function createLstm(o: CellOptions): Cell {
   const [nh, nx, nc] = [term(`${prefix}_h`, 4 * H, false), term(`${prefix}_x`, 4 * H, false), term(`${prefix}_c`, H)];
   const h0 = initialHidden(H, o.config.h0Scale, o.seed);
   const termsFused = ['h', 'x', 'c'].map((k) => byRole[`${prefix}_${k}`]?.fused);
-  const fused = (training: boolean): FusedCell | undefined => {
-    const norm = fusedKernels('lstm') ? fusedNormOf(norms.length ? termsFused : [], training) : undefined;
-    if (!norm) return undefined;
-    const [nh, nx, nc] = termsFused as FusedNorm[];
-    return {
-      kind: 'lstm',
-      norm,
-      epsilon: o.config.epsilon,
-      hidden: H,
-      h0,
-      inputWeights: () => params.W_x as tf.Tensor2D,
-      recurrentWeights: () => params.W_h as tf.Tensor2D,
-      vec: () =>
-        norm === 'none'
-          ? (params.b as tf.Tensor1D)
-          : tf.concat([params.b as tf.Tensor1D, nh.gain, nh.bias, nx.gain, nx.bias, nc.gain, nc.bias]),
-      stepStatistics: norm === 'batch' ? lstmBatchStatistics([nh, nx, nc], H) : () => undefined,
-    };
-  };
+  const fused = (training: boolean) => fusedLstm(o, params, norms.length ? termsFused : [], training);
   return {
     params,
     h0,

@@ -1,0 +1,205 @@
+// The fused recurrent cells (src/models/cells/fused.ts, src/backend/kernels/cells.ts and its SIMD loops) against the
+// float64 references of cell-reference.ts (finite differences for every gradient) and against the op-by-op cells:
+// whole sequences (padded or not) and single steps, every cell kind and norm, on cpu and on wasm, where H 6 takes the
+// JavaScript loops and H 8 the WebAssembly SIMD ones.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { disableFastPaths, enableFastPaths, setFusedCells } from '../src/backend/fast';
+import { rngFor } from '../src/data/rng';
+import { createCell } from '../src/models/cells/registry';
+import type { Cell } from '../src/models/cells/types';
+import { runSequence } from '../src/models/cells/unroll';
+import { rnn, rnnSchema } from '../src/models/rnn/spec';
+import { collectPopulationStatistics } from '../src/norm/batch/population';
+import type { BnStatistics } from '../src/norm/batch/spec';
+import { disposeModule } from '../src/util/module';
+import { refLoss, refLossVariable, type M, type P } from './cell-reference';
+import { finiteDifference, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
+
+const [B, D, T] = [5, 3, 4];
+const LENGTHS = [4, 2, 4, 3, 1];
+/** Float32 against float64: the largest difference over the largest reference value, per parameter. */
+const TOLERANCE = 1e-5;
+
+const CASES = [
+  ['lstm', 'none'],
+  ['lstm', 'layer'],
+  ['lstm', 'batch'],
+  ['gru', 'none'],
+  ['gru', 'layer'],
+] as const;
+type Kind = (typeof CASES)[number][0];
+type Norm = (typeof CASES)[number][1];
+
+const label = (kind: Kind, norm: Norm) => `${{ none: '', layer: 'LN-', batch: 'BN-' }[norm]}${kind.toUpperCase()}`;
+
+function makeCell(kind: Kind, norm: Norm, hidden: number, bnStats: BnStatistics = 'running'): Cell {
+  const config = rnn.resolve(
+    rnnSchema.parse({ kind: 'rnn', cell: kind, hidden, norm, gainInit: 0.7, biasInit: 0.1, bnStats }),
+  );
+  return createCell({ config, inputs: D, rng: rngFor(11, 'test'), name: `fused-${kind}-${norm}-${hidden}`, seed: 4 });
+}
+
+async function paramsOf(cell: Cell): Promise<P> {
+  const out: P = { h0: Array.from(cell.h0) };
+  for (const [k, v] of Object.entries(cell.params)) out[k] = (await v.array()) as number[] | M;
+  return out;
+}
+
+interface Run {
+  loss: number;
+  grads: Record<string, number[]>;
+  kernels: string[];
+}
+
+/** sum(w * h_T) over a sequence (step-major xs) and every parameter's gradient, with the fused cells on or off. */
+async function run(cell: Cell, xs: M[], w: M, fused: boolean, how: 'sequence' | 'steps', lengths?: number[]) {
+  setFusedCells(fused);
+  const hidden = w[0].length;
+  const loss = () =>
+    tf.tidy(() => {
+      let h: tf.Tensor2D;
+      if (how === 'sequence') h = runSequence(cell, tf.tensor2d(xs.flat(), [T * B, D]), T, B, true, lengths).h;
+      else {
+        let s = cell.initial(B);
+        xs.forEach((x, t) => (s = cell.step(tf.tensor2d(x), s, t, true)));
+        h = s.h;
+      }
+      return tf.sum(tf.mul(h, tf.tensor2d(w, [B, hidden]))) as tf.Scalar;
+    });
+  const kernels: string[] = [];
+  const profile = await tf.profile(() => {
+    const { value, grads } = tf.variableGrads(loss, Object.values(cell.params));
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  kernels.push(...profile.kernels.map((k) => k.name));
+  const { value, grads } = tf.variableGrads(loss, Object.values(cell.params));
+  const out: Run = { loss: (await value.data())[0], grads: {}, kernels };
+  for (const [k, v] of Object.entries(cell.params)) out.grads[k] = Array.from(await grads[v.name].data());
+  tf.dispose([value, ...Object.values(grads)]);
+  return out;
+}
+
+/** The largest difference over the largest reference magnitude. */
+function scaledError(got: number[], ref: number[]): number {
+  const scale = Math.max(1e-3, ...ref.map(Math.abs));
+  return Math.max(...got.map((g, i) => Math.abs(g - ref[i]))) / scale;
+}
+
+/** Finite differences of the float64 reference loss for each parameter of `p`. */
+function referenceGradients(kind: Kind, norm: Norm, p: P, xs: M[], w: M, lengths?: number[]) {
+  const loss = (q: P) => (lengths ? refLossVariable(kind, norm, q, xs, w, lengths) : refLoss(kind, norm, q, xs, w));
+  const grads: Record<string, number[]> = {};
+  for (const [name, value] of Object.entries(p)) {
+    if (name === 'h0') continue;
+    const rows = Array.isArray(value[0]) ? (value as M).length : 0;
+    const unflat = (q: number[]) =>
+      rows ? Array.from({ length: rows }, (_, r) => q.slice((r * q.length) / rows, ((r + 1) * q.length) / rows)) : q;
+    grads[name] = finiteDifference((q) => loss({ ...p, [name]: unflat(q) }), value.flat() as number[]);
+  }
+  return { loss: loss(p), grads };
+}
+
+for (const backend of TEST_BACKENDS) {
+  describe(`fused recurrent cells [${backend}]`, () => {
+    before(async () => {
+      await useBackend(backend);
+      enableFastPaths();
+    });
+    after(() => {
+      setFusedCells(true);
+      disableFastPaths();
+    });
+
+    for (const [kind, norm] of CASES) {
+      for (const hidden of [6, 8]) {
+        for (const lengths of [undefined, LENGTHS]) {
+          const what = lengths ? 'padded sequences' : 'a sequence';
+          it(`${label(kind, norm)} (H ${hidden}), ${what}: loss and every gradient match float64 and the op-by-op cell`, async () => {
+            const cell = makeCell(kind, norm, hidden);
+            const p = await paramsOf(cell);
+            const xs = Array.from({ length: T }, (_, t) => randomMatrix(B, D, 30 + t));
+            const w = randomMatrix(B, hidden, 40);
+            // Batch norm creates each step's evaluation statistics (buffers of the cell) at its first training step.
+            await run(cell, xs, w, true, 'sequence', lengths);
+            const before = tf.memory().numTensors;
+            const fused = await run(cell, xs, w, true, 'sequence', lengths);
+            const opByOp = await run(cell, xs, w, false, 'sequence', lengths);
+            assert.equal(tf.memory().numTensors, before, 'tensors left behind');
+            assert.ok(fused.kernels.some((k) => k.startsWith(`LnRepro${kind === 'lstm' ? 'Lstm' : 'Gru'}Forward`)));
+            assert.ok(!opByOp.kernels.some((k) => k.startsWith('LnReproLstm') || k.startsWith('LnReproGru')));
+            const ref = referenceGradients(kind, norm, p, xs, w, lengths);
+            assert.ok(
+              Math.abs(fused.loss - ref.loss) <= TOLERANCE * Math.max(1, Math.abs(ref.loss)),
+              `loss ${fused.loss} vs ${ref.loss}`,
+            );
+            for (const [name, g] of Object.entries(fused.grads)) {
+              const err = scaledError(g, ref.grads[name]);
+              assert.ok(err <= TOLERANCE, `${name}: ${err} against float64`);
+              assert.ok(scaledError(g, opByOp.grads[name]) <= TOLERANCE, `${name}: against the op-by-op cell`);
+            }
+            disposeModule(cell);
+          });
+        }
+      }
+      if (norm !== 'batch')
+        it(`${label(kind, norm)} (H 8), step by step (the one-step op DRAW takes): gradients match float64`, async () => {
+          const cell = makeCell(kind, norm, 8);
+          const p = await paramsOf(cell);
+          const xs = Array.from({ length: T }, (_, t) => randomMatrix(B, D, 50 + t));
+          const w = randomMatrix(B, 8, 60);
+          const fused = await run(cell, xs, w, true, 'steps');
+          assert.ok(fused.kernels.filter((k) => k.endsWith('Forward')).length === T, 'one fused kernel a step');
+          const ref = referenceGradients(kind, norm, p, xs, w);
+          for (const [name, g] of Object.entries(fused.grads))
+            assert.ok(scaledError(g, ref.grads[name]) <= TOLERANCE, `${name}: ${scaledError(g, ref.grads[name])}`);
+          disposeModule(cell);
+        });
+    }
+
+    it('BN-LSTM: a population pass through the fused sequence gives the op-by-op population statistics', async () => {
+      const stats = async (fused: boolean) => {
+        setFusedCells(fused);
+        const cell = makeCell('lstm', 'batch', 8, 'population');
+        const xs = tf.tensor2d(randomMatrix(T * B, D, 70));
+        collectPopulationStatistics(() => tf.tidy(() => void runSequence(cell, xs, T, B, true, LENGTHS)));
+        const values = await Promise.all(cell.buffers().map(async (v) => Array.from(await v.data())));
+        disposeModule(cell);
+        xs.dispose();
+        return values;
+      };
+      const [fused, opByOp] = [await stats(true), await stats(false)];
+      assert.equal(fused.length, opByOp.length);
+      fused.forEach((v, i) =>
+        assert.ok(scaledError(v, opByOp[i]) <= 1e-6, `buffer ${i}: ${scaledError(v, opByOp[i])}`),
+      );
+    });
+
+    it('an LN-LSTM training step dispatches a few kernels per time step fused, tens op by op', async () => {
+      const cell = makeCell('lstm', 'layer', 8);
+      const xs = Array.from({ length: T }, (_, t) => randomMatrix(B, D, 80 + t));
+      const w = randomMatrix(B, 8, 90);
+      const counted = (r: Run) => r.kernels.filter((k) => k !== 'Identity' && k !== 'Reshape').length;
+      const [fused, opByOp] = [await run(cell, xs, w, true, 'sequence'), await run(cell, xs, w, false, 'sequence')];
+      // Forward: the product and the kernel; backward: the kernel and the product; a constant number besides.
+      assert.ok(counted(fused) <= 4 * T + 25, `fused: ${counted(fused)} kernels for ${T} steps`);
+      assert.ok(counted(opByOp) >= 30 * T, `op by op: ${counted(opByOp)} kernels for ${T} steps`);
+      disposeModule(cell);
+    });
+  });
+}
+
+describe('LN_REPRO_FUSED_CELLS', () => {
+  it('0 keeps the fused cell kernels unregistered when the fast paths go on; unset registers them', () => {
+    const fast = join(__dirname, '..', 'src', 'backend', 'fast.js');
+    const probe = `const tf = require('@tensorflow/tfjs'); require(${JSON.stringify(fast)}).enableFastPaths();
+      process.stdout.write(String(Boolean(tf.getKernel('LnReproLstmForward', 'cpu'))));`;
+    const registered = (env: Record<string, string>) =>
+      execFileSync(process.execPath, ['-e', probe], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    assert.equal(registered({ LN_REPRO_FUSED_CELLS: '0' }), 'false');
+    assert.equal(registered({ LN_REPRO_FUSED_CELLS: '1' }), 'true');
+  });
+});

@@ -4,14 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
-import { cellStepCase, compositeNorm, mlpStepCase, normCase } from '../src/bench/cases';
-import { drawStepCase } from '../src/bench/draw';
+import { cellStepCases, compositeNorm, mlpStepCase, normCase } from '../src/bench/cases';
+import { drawStepCases } from '../src/bench/draw';
 import { createBatchNorm } from '../src/norm/batch/batch-norm';
 import { createLayerNorm } from '../src/norm/layer';
 import { disposeModule } from '../src/util/module';
 import { formatRow } from '../src/bench/run-bench';
 import { interleavedMediansMs, medianMs } from '../src/bench/timing';
 import { NORMALIZE } from '../src/backend/kernels/normalize';
+import { GRU_FORWARD, LSTM_FORWARD } from '../src/backend/kernels/cells';
 import { maxRelError, normSettings, onKernel, randomMatrix, useBackend } from './helpers';
 
 const ONCE = { warmup: 1, warmupMs: 0, reps: 1, minReps: 1, budgetMs: 0 };
@@ -23,10 +24,12 @@ function setClock(now: () => number): () => void {
 }
 
 /**
- * Milliseconds a timed call takes on the fake clock, by what it ran: our fused normalization kernel, tf.layers'
- * normalization (FusedBatchNorm), matrix products alone (the floor), or else tfjs ops (composite, plain LSTM).
+ * Milliseconds a timed call takes on the fake clock, by what it ran: our fused recurrent cells, our fused normalization
+ * kernel, tf.layers' normalization (FusedBatchNorm), matrix products alone (the floor), or else tfjs ops (composite,
+ * a plain cell op by op).
  */
 interface Costs {
+  cells?: number;
   fused: number;
   layers: number;
   products: number;
@@ -44,7 +47,8 @@ function fakeClock(costs: Costs): () => void {
   const restoreClock = setClock(() => {
     const names = [...ran];
     ran.clear();
-    if (names.includes(NORMALIZE)) now += costs.fused;
+    if (names.some((n) => n === LSTM_FORWARD || n === GRU_FORWARD)) now += costs.cells ?? NaN;
+    else if (names.includes(NORMALIZE)) now += costs.fused;
     else if (names.includes('FusedBatchNorm')) now += costs.layers;
     else if (names.length > 0 && names.every((n) => n === 'BatchMatMul')) now += costs.products;
     else now += costs.other;
@@ -115,53 +119,56 @@ describe('bench cases [wasm]', () => {
     }
   });
 
-  it('a cell_step row compares the normalized LSTM step with the plain one: its cost, ours / plain', async () => {
-    const restore = fakeClock({ fused: 8, other: 5, layers: 0, products: 0 });
+  it('cell_step rows: each norm fused and op by op, how many times faster fused is, and the norm cost', async () => {
+    const tensors = tf.memory().numTensors;
+    const restore = fakeClock({ cells: 4, fused: 9, other: 6, layers: 0, products: 0 });
+    let rows;
     try {
-      const row = await cellStepCase('layer', 4, ONCE);
-      assert.deepEqual(row, {
-        case: 'cell_step',
-        batch: 4,
-        norm: 'layer',
-        ours_ms: 8,
-        stock_ms: 5,
-        ratio: 0.625,
-        plain_ms: 5,
-        overhead: 1.6,
-      });
-      assert.match(formatRow(row), /^cell_step batch 4, LN-LSTM +ours +8\.00 ms +plain LSTM +5\.00 ms +cost 1\.60x$/);
+      rows = await cellStepCases('lstm', 4, ONCE);
     } finally {
       restore();
     }
+    const common = { case: 'cell_step', cell: 'lstm', batch: 4, ours_ms: 4, plain_ms: 4, overhead: 1 };
+    assert.deepEqual(rows, [
+      { ...common, norm: 'none', composite_ms: 6, ratio_composite: 1.5 },
+      { ...common, norm: 'layer', composite_ms: 9, ratio_composite: 2.25 },
+      { ...common, norm: 'batch', composite_ms: 9, ratio_composite: 2.25 },
+    ]);
+    const line = formatRow({ ...rows[1], kernels: 160, kernels_composite: 1800, kernels_plain: 150 });
+    assert.match(
+      line,
+      /^cell_step batch 4, LN-LSTM +ours +4\.00 ms +op by op +9\.00 ms \(2\.25x\) +plain +4\.00 ms +cost 1\.00x +kernels 160 \(op by op 1800, plain 150\)$/,
+    );
+    assert.equal(tf.memory().numTensors, tensors, 'no leaks');
   });
 
-  it('a draw_step row compares LN-DRAW with DRAW: cost, ours / plain, and kernels per step', async () => {
+  it('draw_step rows: DRAW and LN-DRAW fused and op by op, cost against plain DRAW, kernels per step', async () => {
     const tensors = tf.memory().numTensors;
-    const restore = fakeClock({ fused: 12, other: 10, layers: 0, products: 0 });
-    let row;
+    const restore = fakeClock({ cells: 12, fused: 30, other: 20, layers: 0, products: 0 });
+    let rows;
     try {
-      row = await drawStepCase(2, ONCE);
+      rows = await drawStepCases(2, ONCE);
     } finally {
       restore();
     }
-    const { kernels, kernels_plain, ...times } = row;
+    const [plain, layer] = rows;
+    const { kernels, kernels_composite, kernels_plain, ...times } = layer;
     assert.deepEqual(times, {
       case: 'draw_step',
       batch: 2,
       norm: 'layer',
       ours_ms: 12,
-      stock_ms: 10,
-      ratio: 10 / 12,
-      plain_ms: 10,
-      overhead: 1.2,
+      composite_ms: 30,
+      ratio_composite: 2.5,
+      plain_ms: 12,
+      overhead: 1,
     });
-    assert.ok(kernels! > kernels_plain! && kernels_plain! > 100, `${kernels} vs ${kernels_plain}`);
-    assert.match(
-      formatRow(row),
-      new RegExp(
-        `^draw_step batch 2, LN-DRAW +ours +12\\.00 ms +plain DRAW +10\\.00 ms +cost 1\\.20x +kernels ${kernels} \\(plain DRAW ${kernels_plain}\\)$`,
-      ),
+    assert.equal(plain.composite_ms, 20);
+    assert.ok(
+      kernels! < kernels_composite! && kernels_plain! < kernels!,
+      `${kernels}, ${kernels_composite}, ${kernels_plain}`,
     );
+    assert.match(formatRow(layer), /^draw_step batch 2, LN-DRAW +ours +12\.00 ms +op by op +30\.00 ms \(2\.50x\)/);
     assert.equal(tf.memory().numTensors, tensors, 'no leaks');
   });
 

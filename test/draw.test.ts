@@ -2,14 +2,16 @@
 // reference of Gregor et al.'s equations (section 3.2) and their gradients against finite differences; the KL
 // term against its closed form; the bound of a model whose weights are zero against its value by hand; the
 // binarization; a tiny DRAW that trains, leaks nothing and reruns identically.
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { enableFastPaths } from '../src/backend/fast';
+import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
 import { runConfigSchema } from '../src/config/schema';
 import { binarize } from '../src/data/images';
 import type { Dataset, ImageSet } from '../src/data/types';
 import { filterbank, FILTER_EPSILON, read, write } from '../src/models/draw/attention';
+import { FILTERBANK } from '../src/backend/kernels/filterbank';
+import { hasKernel } from '../src/backend/kernels/js-kernel';
 import { buildDraw, klToStandardNormal } from '../src/models/draw';
 import { disposeModule } from '../src/util/module';
 import { drawSchema, type DrawConfig } from '../src/models/draw/spec';
@@ -61,85 +63,96 @@ const PARAMS = [
 
 const flat = async (t: tf.Tensor) => Array.from(await t.data());
 
-describe('DRAW attention (float64 reference, finite differences)', () => {
-  before(() => useBackend('cpu'));
-
-  for (const n of [2, 5]) {
-    it(`filterbank, read and write of a ${n}x${n} grid equal the reference`, async () => {
-      const images = randomMatrix(2, SIDE * SIDE, 7, 0.5, 0.5);
-      const patches = randomMatrix(2, n * n, 8);
-      const fb = filterbank(tf.tensor2d(PARAMS), n);
-      const ref = PARAMS.map((p) => filterbankRef(p, n));
-      assert.ok(
-        maxRelError(
-          await flat(fb.fx),
-          ref.flatMap((r) => r.fx.flat()),
-        ) < 1e-5,
-        'F_X',
-      );
-      assert.ok(
-        maxRelError(
-          await flat(fb.fy),
-          ref.flatMap((r) => r.fy.flat()),
-        ) < 1e-5,
-        'F_Y',
-      );
-      const rowSums = await flat(tf.sum(fb.fx, 2));
-      assert.ok(
-        rowSums.every((s) => Math.abs(s - 1) < 1e-5),
-        'each filter sums to 1',
-      );
-      const x = tf.tensor2d(images);
-      const g = await flat(read(x, tf.mul(x, 0.5) as tf.Tensor2D, fb));
-      const expected = images.flatMap((img, b) => [
-        ...glimpseRef(img, ref[b]),
-        ...glimpseRef(
-          img.map((v) => v * 0.5),
-          ref[b],
-        ),
-      ]);
-      assert.ok(maxRelError(g, expected) < 1e-5, `read: ${maxRelError(g, expected)}`);
-      const w = await flat(write(tf.tensor2d(patches), fb));
-      const wExpected = patches.flatMap((patch, b) => writeRef(patch, ref[b], n));
-      assert.ok(maxRelError(w, wExpected) < 1e-5, `write: ${maxRelError(w, wExpected)}`);
+for (const fused of [false, true])
+  describe(`DRAW attention, the filterbank ${fused ? 'fused' : 'op by op'} (float64 reference, finite differences)`, () => {
+    before(async () => {
+      await useBackend('cpu');
+      if (fused) enableFastPaths();
+      else disableFastPaths();
+      assert.equal(hasKernel(FILTERBANK), fused);
     });
-  }
+    after(() => disableFastPaths());
 
-  it('read and write: gradients for the filterbank parameters, image and patch match finite differences', async () => {
-    const n = 3;
-    const img = randomMatrix(1, SIDE * SIDE, 9, 0.5, 0.5)[0];
-    const patch = randomMatrix(1, n * n, 10)[0];
-    const up = randomMatrix(1, SIDE * SIDE, 11)[0]; // upstream gradient of the write
-    const upRead = randomMatrix(1, n * n, 12)[0];
-    const p0 = PARAMS[0];
-    // Loss: <upRead, glimpse(img)> + <up, write(patch)>, both through the same filterbank.
-    const lossRef = (p: number[], im: number[], pa: number[]) => {
-      const fb = filterbankRef(p, n);
-      const r = glimpseRef(im, fb).reduce((s, v, i) => s + v * upRead[i], 0);
-      return r + writeRef(pa, fb, n).reduce((s, v, i) => s + v * up[i], 0);
-    };
-    const loss = (p: tf.Tensor, im: tf.Tensor, pa: tf.Tensor) => {
-      const fb = filterbank(p as tf.Tensor2D, n);
-      const g = tf.slice(read(im as tf.Tensor2D, im as tf.Tensor2D, fb), [0, 0], [1, n * n]);
-      return tf.add(
-        tf.sum(tf.mul(g, tf.tensor2d([upRead]))),
-        tf.sum(tf.mul(write(pa as tf.Tensor2D, fb), tf.tensor2d([up]))),
-      );
-    };
-    const [dp, dim, dpa] = tf.grads(loss)([tf.tensor2d([p0]), tf.tensor2d([img]), tf.tensor2d([patch])]);
-    const fdP = finiteDifference((p) => lossRef(p, img, patch), p0);
-    const fdIm = finiteDifference((im) => lossRef(p0, im, patch), img);
-    const fdPa = finiteDifference((pa) => lossRef(p0, img, pa), patch);
-    for (const [name, got, want] of [
-      ['params', await flat(dp), fdP],
-      ['image', await flat(dim), fdIm],
-      ['patch', await flat(dpa), fdPa],
-    ] as const) {
-      const err = maxRelError(got, want);
-      assert.ok(err < 1e-3, `${name}: ${err}`);
-      assert.ok(Math.max(...want.map(Math.abs)) > 1e-3, `${name}: a gradient that is not trivially 0`);
+    for (const n of [2, 5]) {
+      it(`filterbank, read and write of a ${n}x${n} grid equal the reference`, async () => {
+        const images = randomMatrix(2, SIDE * SIDE, 7, 0.5, 0.5);
+        const patches = randomMatrix(2, n * n, 8);
+        const fb = filterbank(tf.tensor2d(PARAMS), n);
+        const ref = PARAMS.map((p) => filterbankRef(p, n));
+        assert.ok(
+          maxRelError(
+            await flat(fb.fx),
+            ref.flatMap((r) => r.fx.flat()),
+          ) < 1e-5,
+          'F_X',
+        );
+        assert.ok(
+          maxRelError(
+            await flat(fb.fy),
+            ref.flatMap((r) => r.fy.flat()),
+          ) < 1e-5,
+          'F_Y',
+        );
+        const rowSums = await flat(tf.sum(fb.fx, 2));
+        assert.ok(
+          rowSums.every((s) => Math.abs(s - 1) < 1e-5),
+          'each filter sums to 1',
+        );
+        const x = tf.tensor2d(images);
+        const g = await flat(read(x, tf.mul(x, 0.5) as tf.Tensor2D, fb));
+        const expected = images.flatMap((img, b) => [
+          ...glimpseRef(img, ref[b]),
+          ...glimpseRef(
+            img.map((v) => v * 0.5),
+            ref[b],
+          ),
+        ]);
+        assert.ok(maxRelError(g, expected) < 1e-5, `read: ${maxRelError(g, expected)}`);
+        const w = await flat(write(tf.tensor2d(patches), fb));
+        const wExpected = patches.flatMap((patch, b) => writeRef(patch, ref[b], n));
+        assert.ok(maxRelError(w, wExpected) < 1e-5, `write: ${maxRelError(w, wExpected)}`);
+      });
     }
+
+    it('read and write: gradients for the filterbank parameters, image and patch match finite differences', async () => {
+      const n = 3;
+      const img = randomMatrix(1, SIDE * SIDE, 9, 0.5, 0.5)[0];
+      const patch = randomMatrix(1, n * n, 10)[0];
+      const up = randomMatrix(1, SIDE * SIDE, 11)[0]; // upstream gradient of the write
+      const upRead = randomMatrix(1, n * n, 12)[0];
+      const p0 = PARAMS[0];
+      // Loss: <upRead, glimpse(img)> + <up, write(patch)>, both through the same filterbank.
+      const lossRef = (p: number[], im: number[], pa: number[]) => {
+        const fb = filterbankRef(p, n);
+        const r = glimpseRef(im, fb).reduce((s, v, i) => s + v * upRead[i], 0);
+        return r + writeRef(pa, fb, n).reduce((s, v, i) => s + v * up[i], 0);
+      };
+      const loss = (p: tf.Tensor, im: tf.Tensor, pa: tf.Tensor) => {
+        const fb = filterbank(p as tf.Tensor2D, n);
+        const g = tf.slice(read(im as tf.Tensor2D, im as tf.Tensor2D, fb), [0, 0], [1, n * n]);
+        return tf.add(
+          tf.sum(tf.mul(g, tf.tensor2d([upRead]))),
+          tf.sum(tf.mul(write(pa as tf.Tensor2D, fb), tf.tensor2d([up]))),
+        );
+      };
+      const [dp, dim, dpa] = tf.grads(loss)([tf.tensor2d([p0]), tf.tensor2d([img]), tf.tensor2d([patch])]);
+      const fdP = finiteDifference((p) => lossRef(p, img, patch), p0);
+      const fdIm = finiteDifference((im) => lossRef(p0, im, patch), img);
+      const fdPa = finiteDifference((pa) => lossRef(p0, img, pa), patch);
+      for (const [name, got, want] of [
+        ['params', await flat(dp), fdP],
+        ['image', await flat(dim), fdIm],
+        ['patch', await flat(dpa), fdPa],
+      ] as const) {
+        const err = maxRelError(got, want);
+        assert.ok(err < 1e-3, `${name}: ${err}`);
+        assert.ok(Math.max(...want.map(Math.abs)) > 1e-3, `${name}: a gradient that is not trivially 0`);
+      }
+    });
   });
+
+describe('DRAW bound terms', () => {
+  before(() => useBackend('cpu'));
 
   it('the KL term equals its closed form 0.5 sum(mu^2 + sigma^2 - log sigma^2 - 1)', async () => {
     const mu = randomMatrix(3, 6, 13);

@@ -5,6 +5,7 @@
 import { wasmHeap, wasmLoaded } from './internals';
 import { adamKernel, useSimdAdam } from './kernels/adam';
 import { CELL_KERNELS } from './kernels/cells';
+import { filterbankGradKernel, filterbankKernel } from './kernels/filterbank';
 import { useSimdCells } from './kernels/simd-cells';
 import { convFilterGradKernel } from './kernels/conv-filter-grad';
 import { registerJsKernel, unregisterJsKernel } from './kernels/js-kernel';
@@ -16,14 +17,18 @@ import { registerWebgpuKernels, unregisterWebgpuKernels } from './kernels/webgpu
 const JS_KERNELS = [normalizeKernel, normalizeGradKernel, adamKernel];
 
 /**
- * The fused recurrent cells (kernels/cells.ts), on with the other fast paths unless LN_REPRO_FUSED_CELLS is 0 (then
- * the cells run op by op, as before them: for comparison and debugging) or setFusedCells(false) was called.
+ * The fused recurrent cells (kernels/cells.ts) and DRAW's fused filterbank (kernels/filterbank.ts), on with the other
+ * fast paths unless LN_REPRO_FUSED_CELLS is 0 (then both run op by op, as before them: for comparison and debugging)
+ * or setFusedCells(false) was called.
  */
 let fusedCells = process.env.LN_REPRO_FUSED_CELLS !== '0';
 let fastPaths = false;
 
+/** The fused recurrent cells' kernels and DRAW's filterbank's, switched together. */
+const MODEL_KERNELS = [...CELL_KERNELS, filterbankKernel, filterbankGradKernel];
+
 function registerCellKernels(on: boolean): void {
-  for (const k of CELL_KERNELS)
+  for (const k of MODEL_KERNELS)
     if (on) registerJsKernel(k as Parameters<typeof registerJsKernel>[0]);
     else unregisterJsKernel(k.name);
 }

@@ -4,7 +4,7 @@
 // turned off: where a stock kernel computes a wrong result (wasm's transposed or batched fused products with a bias
 // or activation, src/backend/kernels/wasm-fixes.ts) both stock and composite run the fixed one.
 import * as tf from '@tensorflow/tfjs';
-import { disableFastPaths, enableFastPaths } from '../backend/fast';
+import { disableFastPaths, enableFastPaths, setFusedCells } from '../backend/fast';
 import { rngFor } from '../data/rng';
 import { meanNll } from '../metrics/classification';
 import { mlpSchema } from '../models/mlp/spec';
@@ -27,25 +27,31 @@ export interface BenchRow {
   case: 'ln' | 'bn' | 'mlp_step' | 'cell_step' | 'draw_step';
   shape?: number[];
   batch?: number;
+  /** cell_step: the recurrent cell. */
+  cell?: 'lstm' | 'gru';
   norm?: NormKind;
   ours_ms: number;
-  /** ln, bn, mlp_step: the same computation with plain tfjs ops and autodiff, fast paths off (timed in alternation with ours). */
+  /**
+   * ln, bn, mlp_step: the same computation with plain tfjs ops and autodiff, fast paths off; cell_step, draw_step:
+   * the cells op by op (LN_REPRO_FUSED_CELLS=0), every other fast path on. Timed in alternation with ours.
+   */
   composite_ms?: number;
   /** composite_ms / ours_ms: how many times faster ours is than the plain version. */
   ratio_composite?: number;
-  /** tf.layers' equivalent (cell_step: the plain LSTM's step). */
-  stock_ms: number;
+  /** ln, bn, mlp_step: tf.layers' equivalent. */
+  stock_ms?: number;
   /** stock_ms / ours_ms: how many times faster ours is than tf.layers. */
-  ratio: number;
+  ratio?: number;
   /** mlp_step only: the step's eight matrix products alone, untransposed and on the fastest path. */
   floor_ms?: number;
-  /** cell_step, draw_step: the step without a norm, and ours_ms / plain_ms (the norm's cost). */
+  /** cell_step, draw_step: the same step without a norm (ours, timed in the same alternation), and ours_ms / plain_ms. */
   plain_ms?: number;
   overhead?: number;
-  /** mlp_step, cell_step, draw_step: kernels one step dispatches, Identity and Reshape not counted (kernels.ts). */
+  /** Kernels one step or call dispatches, Identity and Reshape not counted (kernels.ts). */
   kernels?: number;
-  /** mlp_step: the same with every fast path off; cell_step, draw_step: the step without a norm. */
+  /** mlp_step: the same with every fast path off; cell_step, draw_step: with the cells op by op. */
   kernels_composite?: number;
+  /** cell_step, draw_step: the step without a norm. */
   kernels_plain?: number;
 }
 
@@ -77,7 +83,8 @@ function warm(setup: () => void, run: () => void): Timed {
 
 function row(base: Omit<BenchRow, 'ratio' | 'ratio_composite'>): BenchRow {
   const composite = base.composite_ms === undefined ? {} : { ratio_composite: base.composite_ms / base.ours_ms };
-  return { ...base, ...composite, ratio: base.stock_ms / base.ours_ms };
+  const stock = base.stock_ms === undefined ? {} : { ratio: base.stock_ms / base.ours_ms };
+  return { ...base, ...composite, ...stock };
 }
 
 /**
@@ -272,45 +279,52 @@ export async function mlpStepCase(norm: NormKind, batch: number, repeats: Repeat
   });
 }
 
-/** One training step (28 steps forward, backward through time, Adam) of a 100-unit LSTM on 28-pixel rows. */
-async function lstmStepMs(norm: NormKind, batch: number, repeats: Repeats): Promise<number> {
-  const model = lstmModel(norm);
-  const adam = new Adam({ learningRate: ADAM.learningRate });
-  const x = random([batch, 28 * 28], 5);
-  const y = cyclicLabels(batch);
-  const ms = await medianMs(
-    () => adam.minimize(() => meanNll(model.logits(x, true), y), model.parameters()).dispose(),
-    repeats,
-  );
-  adam.dispose();
-  disposeModule(model);
-  tf.dispose([x, y]);
-  return ms;
-}
-
-/** The 100-unit LSTM classifier over 28 rows of 28 pixels, seed 1. */
-export function lstmModel(norm: NormKind): Classifier {
+/** The 100-unit LSTM or GRU classifier over 28 rows of 28 pixels, seed 1. */
+export function cellModel(cell: 'lstm' | 'gru', norm: NormKind): Classifier {
   const config = runConfigSchema.parse({
     name: 'bench',
     data: { train: 128, test: 1, view: 'rows' },
-    model: { kind: 'rnn', cell: 'lstm', hidden: 100, norm },
+    model: { kind: 'rnn', cell, hidden: 100, norm },
   }).model as RnnConfig;
   return buildModel<Classifier>({ config, data: { shape: [28, 28], classes: CLASSES }, seed: 1 });
 }
 
-/** An LN-LSTM or BN-LSTM training step against the plain LSTM's, same sizes, fast paths on. */
-export async function cellStepCase(norm: 'layer' | 'batch', batch: number, repeats: Repeats): Promise<BenchRow> {
+/** The norms a cell is benchmarked with (batch norm is the LSTM's only: BN-LSTM). */
+export const cellNorms = (cell: 'lstm' | 'gru'): NormKind[] =>
+  cell === 'lstm' ? ['none', 'layer', 'batch'] : ['none', 'layer'];
+
+/**
+ * One training step (28 steps forward, backward through time, Adam) of a 100-unit LSTM or GRU on 28-pixel rows, for
+ * each norm, with the fused cells and op by op (every other fast path on), all timed in one alternation so that the
+ * ratios between them hold on a shared machine. Kernels are counted separately (kernels.ts).
+ */
+export async function cellStepCases(cell: 'lstm' | 'gru', batch: number, repeats: Repeats): Promise<BenchRow[]> {
   enableFastPaths();
-  const plain = await lstmStepMs('none', batch, repeats);
-  const ours = await lstmStepMs(norm, batch, repeats);
-  return {
-    case: 'cell_step',
-    batch,
-    norm,
-    ours_ms: ours,
-    stock_ms: plain,
-    ratio: plain / ours,
-    plain_ms: plain,
-    overhead: ours / plain,
-  };
+  const norms = cellNorms(cell);
+  const x = random([batch, 28 * 28], 5);
+  const y = cyclicLabels(batch);
+  const models = norms.map((norm) => cellModel(cell, norm));
+  const adams = norms.map(() => new Adam({ learningRate: ADAM.learningRate }));
+  const calls = models.flatMap((model, k) => {
+    const step = () => adams[k].minimize(() => meanNll(model.logits(x, true), y), model.parameters()).dispose();
+    return [warm(() => setFusedCells(true), step), warm(() => setFusedCells(false), step)];
+  });
+  const ms = await interleavedMediansMs(calls, repeats);
+  setFusedCells(true);
+  adams.forEach((a) => a.dispose());
+  models.forEach(disposeModule);
+  tf.dispose([x, y]);
+  const plain = ms[0];
+  return norms.map((norm, k) =>
+    row({
+      case: 'cell_step',
+      cell,
+      batch,
+      norm,
+      ours_ms: ms[2 * k],
+      composite_ms: ms[2 * k + 1],
+      plain_ms: plain,
+      overhead: ms[2 * k] / plain,
+    }),
+  );
 }

@@ -2,13 +2,18 @@
 // depend on the machine (on a GPU, dispatches rather than arithmetic bound a small step). Identity and Reshape
 // move no data and are not counted.
 import * as tf from '@tensorflow/tfjs';
-import { disableFastPaths, enableFastPaths } from '../backend/fast';
+import { disableFastPaths, enableFastPaths, setFusedCells } from '../backend/fast';
+import { createBatchNorm } from '../norm/batch/batch-norm';
+import type { NormSettings } from '../norm/catalog';
+import { createLayerNorm } from '../norm/layer';
+import { NORM_DEFAULTS } from '../norm/spec';
+import { variableFrom } from '../util/variables';
 import { meanNll } from '../metrics/classification';
 import type { Classifier } from '../models/types';
 import type { NormKind } from '../norm/catalog';
 import { disposeModule } from '../util/module';
 import { Adam } from '../train/adam';
-import { cyclicLabels, lstmModel, oursMlp, random } from './cases';
+import { cellModel, compositeNorm, cyclicLabels, oursMlp, random } from './cases';
 
 const FREE = new Set(['Identity', 'Reshape']);
 
@@ -46,18 +51,55 @@ export async function mlpStepKernels(norm: NormKind, batch: number): Promise<{ k
   return { kernels, composite };
 }
 
-/** The normalized LSTM step's kernels and the plain LSTM's, fast paths on. */
-export async function cellStepKernels(norm: NormKind, batch: number): Promise<{ kernels: number; plain: number }> {
+/** A cell's training step's kernels (cellModel's), with the fused cells and op by op, every other fast path on. */
+export async function cellStepKernels(
+  cell: 'lstm' | 'gru',
+  norm: NormKind,
+  batch: number,
+): Promise<{ kernels: number; composite: number }> {
   enableFastPaths();
   const x = random([batch, 28 * 28], 5);
-  const count = async (n: NormKind) => {
-    const model = lstmModel(n);
+  const count = async (fused: boolean) => {
+    setFusedCells(fused);
+    const model = cellModel(cell, norm);
     const k = await stepKernels(model, x, batch);
     disposeModule(model);
     return k;
   };
-  const plain = await count('none');
-  const kernels = await count(norm);
+  const composite = await count(false);
+  const kernels = await count(true);
   x.dispose();
-  return { kernels, plain };
+  return { kernels, composite };
+}
+
+/** Layer norm's or training-mode batch norm's forward and backward on [n, d]: kernels with the fast paths and without. */
+export async function normKernels(
+  kind: 'ln' | 'bn',
+  shape: [number, number],
+): Promise<{ kernels: number; composite: number }> {
+  const x = variableFrom('bench/kernels/x', () => random(shape, 1));
+  const count = async (
+    paths: () => void,
+    norm: () => { apply(x: tf.Tensor): tf.Tensor; parameters: tf.Variable[]; dispose(): void },
+  ) => {
+    paths();
+    const n = norm();
+    const profile = await tf.profile(() => tf.tidy(() => void tf.grads((a: tf.Tensor) => tf.sum(n.apply(a)))([x])));
+    n.dispose();
+    return profile.kernels.filter((k) => !FREE.has(k.name)).length;
+  };
+  const settings = { ...NORM_DEFAULTS, norm: kind === 'ln' ? 'layer' : 'batch', bnStats: 'running' } as NormSettings;
+  const ours = () => {
+    const opts = { name: `bench-kernels-${kind}`, units: shape[1], settings };
+    const layer = kind === 'ln' ? createLayerNorm(opts) : createBatchNorm(opts);
+    return {
+      apply: (a: tf.Tensor) => layer.apply(a as tf.Tensor2D, true),
+      parameters: layer.parameters(),
+      dispose: () => disposeModule(layer),
+    };
+  };
+  const composite = await count(disableFastPaths, () => compositeNorm(kind === 'ln' ? 1 : 0, shape[1]));
+  const kernels = await count(enableFastPaths, ours);
+  x.dispose();
+  return { kernels, composite };
 }

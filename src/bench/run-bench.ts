@@ -1,8 +1,8 @@
 // `ln-repro bench`: every case in one process, the table and the JSON record.
 import type { NormKind } from '../norm/catalog';
-import { cellStepCase, mlpStepCase, normCase, type BenchRow } from './cases';
-import { drawStepCase } from './draw';
-import { cellStepKernels, mlpStepKernels } from './kernels';
+import { cellStepCases, mlpStepCase, normCase, type BenchRow } from './cases';
+import { drawStepCases } from './draw';
+import { cellStepKernels, mlpStepKernels, normKernels } from './kernels';
 import type { Repeats } from './timing';
 
 const NORM_SHAPES: [number, number][] = [
@@ -42,41 +42,47 @@ export async function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void =
     rows.push(r);
     onRow(r);
   };
-  for (const shape of NORM_SHAPES) add(await normCase('ln', shape, plan.norm));
-  for (const shape of NORM_SHAPES) add(await normCase('bn', shape, plan.norm));
+  for (const kind of ['ln', 'bn'] as const)
+    for (const shape of NORM_SHAPES) {
+      const { kernels, composite } = await normKernels(kind, shape);
+      add({ ...(await normCase(kind, shape, plan.norm)), kernels, kernels_composite: composite });
+    }
   for (const batch of STEP_BATCHES) {
     for (const norm of NORMS) {
       const { kernels, composite } = await mlpStepKernels(norm, batch);
       add({ ...(await mlpStepCase(norm, batch, plan.step)), kernels, kernels_composite: composite });
     }
   }
-  for (const norm of ['layer', 'batch'] as const) {
-    const { kernels, plain } = await cellStepKernels(norm, CELL_BATCH);
-    add({ ...(await cellStepCase(norm, CELL_BATCH, plan.step)), kernels, kernels_plain: plain });
+  for (const cell of ['lstm', 'gru'] as const) {
+    const rows = await cellStepCases(cell, CELL_BATCH, plan.step);
+    const plain = (await cellStepKernels(cell, 'none', CELL_BATCH)).kernels;
+    for (const r of rows) {
+      const { kernels, composite } = await cellStepKernels(cell, r.norm!, CELL_BATCH);
+      add({ ...r, kernels, kernels_composite: composite, kernels_plain: plain });
+    }
   }
-  add(await drawStepCase(DRAW_BATCH, plan.step));
+  for (const r of await drawStepCases(DRAW_BATCH, plan.step)) add(r);
   return rows;
+}
+
+const NORM_PREFIX: Record<string, string> = { none: '', layer: 'LN-', batch: 'BN-' };
+
+/** A cell_step or draw_step line: ours, op by op and how many times faster ours is, the norm's cost, the kernels. */
+function recurrentLine(r: BenchRow, ms: (v: number) => string): string {
+  const model = r.case === 'cell_step' ? (r.cell ?? 'lstm').toUpperCase() : 'DRAW';
+  const what = `${r.case} batch ${r.batch}, ${NORM_PREFIX[r.norm ?? 'none']}${model}`;
+  const opByOp = `op by op ${ms(r.composite_ms!)} (${r.ratio_composite!.toFixed(2)}x)`;
+  const cost = `plain ${ms(r.plain_ms!)}  cost ${r.overhead!.toFixed(2)}x`;
+  const kernels = `kernels ${r.kernels} (op by op ${r.kernels_composite}, plain ${r.kernels_plain})`;
+  return `${what.padEnd(34)} ours ${ms(r.ours_ms)}  ${opByOp}  ${cost}  ${kernels}`;
 }
 
 export function formatRow(r: BenchRow): string {
   const ms = (v: number) => `${v.toFixed(2).padStart(8)} ms`;
-  if (r.case === 'cell_step') {
-    const kernels = r.kernels === undefined ? '' : `  kernels ${r.kernels} (plain LSTM ${r.kernels_plain})`;
-    return (
-      `cell_step batch ${r.batch}, ${r.norm === 'layer' ? 'LN' : 'BN'}-LSTM`.padEnd(34) +
-      ` ours ${ms(r.ours_ms)}  plain LSTM ${ms(r.plain_ms!)}  cost ${r.overhead!.toFixed(2)}x${kernels}`
-    );
-  }
-  if (r.case === 'draw_step') {
-    return (
-      `draw_step batch ${r.batch}, LN-DRAW`.padEnd(34) +
-      ` ours ${ms(r.ours_ms)}  plain DRAW ${ms(r.plain_ms!)}  cost ${r.overhead!.toFixed(2)}x` +
-      `  kernels ${r.kernels} (plain DRAW ${r.kernels_plain})`
-    );
-  }
+  if (r.case === 'cell_step' || r.case === 'draw_step') return recurrentLine(r, ms);
   const what = r.case === 'mlp_step' ? `batch ${r.batch}, norm ${r.norm}` : `[${r.shape?.join(',')}]`;
   const composite = `composite ${ms(r.composite_ms!)}  ratio ${r.ratio_composite!.toFixed(2).padStart(6)}`;
-  const layers = `tf.layers ${ms(r.stock_ms)}  ratio ${r.ratio.toFixed(1).padStart(6)}`;
+  const layers = `tf.layers ${ms(r.stock_ms!)}  ratio ${r.ratio!.toFixed(1).padStart(6)}`;
   const floor =
     r.floor_ms === undefined ? '' : `  floor ${ms(r.floor_ms)} (ours/floor ${(r.ours_ms / r.floor_ms).toFixed(2)})`;
   const kernels = r.kernels === undefined ? '' : `  kernels ${r.kernels} (composite ${r.kernels_composite})`;

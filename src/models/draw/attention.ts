@@ -2,6 +2,9 @@
 // stride, variance and intensity a linear layer of the decoder state emits, applied to an A x B image (28 x 28) as
 // the separable filterbank matrices F_X [N, A] and F_Y [N, B], with that section's equations.
 import * as tf from '@tensorflow/tfjs';
+import { customOp } from '../../backend/internals';
+import { FILTERBANK, FILTERBANK_GRAD } from '../../backend/kernels/filterbank';
+import { hasKernel, runKernel } from '../../backend/kernels/js-kernel';
 import { IMAGE_SIDE } from '../../data/mnist';
 
 /**
@@ -31,6 +34,27 @@ function bank(mu: tf.Tensor2D, variance: tf.Tensor2D, size: number): tf.Tensor3D
  * exps, and grid centres mu_i = g + (i - N/2 - 0.5) delta for i = 1..N.
  */
 export function filterbank(params: tf.Tensor2D, n: number, side = IMAGE_SIDE): Filterbank {
+  return hasKernel(FILTERBANK) && hasKernel(FILTERBANK_GRAD)
+    ? fusedFilterbank(params, n, side)
+    : compositeFilterbank(params, n, side);
+}
+
+/** filterbank as one kernel forward and one backward (src/backend/kernels/filterbank.ts). */
+function fusedFilterbank(params: tf.Tensor2D, n: number, side: number): Filterbank {
+  const attrs = { n, side, epsilon: FILTER_EPSILON };
+  const [fx, fy, gamma] = customOp(
+    [params],
+    (save) => {
+      save([params]);
+      return runKernel(FILTERBANK, { params }, attrs);
+    },
+    ([dfx, dfy, dgamma], [p]) => runKernel(FILTERBANK_GRAD, { params: p, dfx, dfy, dgamma }, attrs),
+  );
+  return { fx: fx as tf.Tensor3D, fy: fy as tf.Tensor3D, gamma: gamma as tf.Tensor2D };
+}
+
+/** filterbank op by op, autodiff's gradient: where the backend lacks the fused kernels (and their reference). */
+export function compositeFilterbank(params: tf.Tensor2D, n: number, side = IMAGE_SIDE): Filterbank {
   const [gxT, gyT, logVar, logDeltaT, logGamma] = tf.split(params, 5, 1) as tf.Tensor2D[];
   const centre = (g: tf.Tensor2D) => tf.mul((side + 1) / 2, tf.add(g, 1));
   const delta = tf.mul((side - 1) / (n - 1), tf.exp(logDeltaT)); // [b, 1]

@@ -14,6 +14,7 @@
 //   none: [1, 1], unused.
 import type { JsKernel } from './js-kernel';
 import { batchBackwardSimd, batchForwardSimd, lstmRowsBackward, lstmRowsForward } from './lstm-rows';
+import { simdFor } from './simd-cells';
 import { columnBackward, columnMoments, rowBackward, rowMoments, scratchOf, type Term } from './cell-norms';
 
 export const LSTM_FORWARD = 'LnReproLstmForward';
@@ -72,6 +73,9 @@ export function cellStatsShape(kind: 'lstm' | 'gru', norm: CellNorm, B: number, 
 }
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+
+/** The byte offset of a[i] (for the SIMD module). */
+const at = (a: Float32Array, i: number) => a.byteOffset + 4 * i;
 
 function liveCount(mask: Float32Array, B: number): number {
   let n = 0;
@@ -463,6 +467,20 @@ export const gruForwardKernel: JsKernel<CellAttrs> = {
   compute([xp, hp, hPrev, vec, mask], [h, act, stats], [, [B, G]], attrs) {
     const H = G / 3;
     stats.fill(0);
+    const simd = H % 4 === 0 ? simdFor([xp, hp, hPrev, vec, mask, h, act, stats]) : undefined;
+    if (simd) {
+      const ptrs = [h, act, stats].map((a) => at(a, 0));
+      const rest = [hp, hPrev, vec, mask].map((a) => at(a, 0));
+      return simd.gruForwardRows(
+        ...ptrs,
+        at(xp, attrs.row0 * G),
+        ...rest,
+        B,
+        H,
+        attrs.norm === 'layer' ? 1 : 0,
+        attrs.epsilon,
+      );
+    }
     const [nh, nx] = gruTerms([xp, hp, vec], stats, B, G, attrs);
     const own = attrs.norm === 'none';
     for (let r = 0; r < B; r++) {
@@ -490,6 +508,14 @@ export const gruBackwardKernel: JsKernel<CellAttrs> = {
     const [dhs, dhRec, dhCarry, act, hp, xp, hPrev, stats, vec, mask, acc] = ins;
     const [B, G] = shapes[3];
     const H = G / 3;
+    const simd = H % 4 === 0 ? simdFor([...ins, dhp, dxp, dhCarryOut, accOut]) : undefined;
+    if (simd) {
+      accOut.set(acc);
+      const head = [dhp, dxp, dhCarryOut, accOut].map((a) => at(a, 0));
+      const grads = [at(dhs, hsRow0 * H), at(dhRec, 0), at(dhCarry, 0), at(act, 0), at(hp, 0), at(xp, row0 * G)];
+      const rest = [hPrev, stats, vec, mask].map((a) => at(a, 0));
+      return simd.gruBackwardRows(...head, ...grads, ...rest, B, H, norm === 'layer' ? 1 : 0);
+    }
     const P = vec.length;
     const dvec = scratchOf(4, P);
     const dyh = scratchOf(5, B * G); // gradient of the normalized hp terms: (z, r) pre-activations, then U h's

@@ -46,6 +46,9 @@ export interface SimdCells {
   /** The BN-LSTM step and its backward pass (batch statistics over the live rows). */
   lstmForwardBatch(...args: number[]): void;
   lstmBackwardBatch(...args: number[]): void;
+  /** The GRU step and its backward pass (none or layer norm). */
+  gruForwardRows(...args: number[]): void;
+  gruBackwardRows(...args: number[]): void;
   tanh(p: number, n: number): void;
 }
 

@@ -13,6 +13,7 @@ import {
   assertPinnedVersions,
   checkVersions,
   cpuBackend,
+  customOp,
   gradientDepth,
   installedVersions,
   PINNED,
@@ -229,6 +230,35 @@ for (const backend of ['cpu', 'wasm'] as const) {
         tf.backend().disposeData(out.dataId);
       }
       tf.dispose([x, y, z]);
+    });
+
+    it('customOp: several outputs, a gradient of our own for each input, saved tensors freed after it', async () => {
+      // outputs (a b, a + b); gradients by hand: d/da = dy1 b + dy2, d/db = dy1 a + dy2.
+      const op = (a: tf.Tensor, b: tf.Tensor) =>
+        customOp(
+          [a, b],
+          (save) => {
+            save([a, b]);
+            const scratch = tf.mul(a, 3); // freed with the forward pass's tidy
+            void scratch;
+            return [tf.mul(a, b), tf.add(a, b)];
+          },
+          ([d1, d2], [sa, sb]) => [tf.add(tf.mul(d1, sb), d2), tf.add(tf.mul(d1, sa), d2)],
+        );
+      const a = tf.tensor1d([1, 2, 3]);
+      const b = tf.tensor1d([-1, 0.5, 4]);
+      const before = tf.memory().numTensors;
+      const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => {
+        const [p, q] = op(x, y);
+        return tf.add(tf.sum(tf.mul(p, 2)), tf.sum(q));
+      })([a, b]);
+      assert.deepEqual(await flat(ga), [-1, 2, 9]); // 2 b + 1
+      assert.deepEqual(await flat(gb), [3, 5, 7]); // 2 a + 1
+      assert.equal(tf.memory().numTensors, before + 2, 'the two gradients only: saved tensors and scratch freed');
+      const [p] = op(a, b); // outside a gradient nothing is saved
+      assert.deepEqual(await flat(p), [-1, 1, 12]);
+      assert.equal(tf.memory().numTensors, before + 4);
+      tf.dispose([a, b, ga, gb]);
     });
   });
 }

@@ -499,6 +499,19 @@ export const gruForwardKernel: JsKernel<CellAttrs> = {
   },
 };
 
+/** The GRU backward step with the SIMD module; false (nothing done) where an array is not on the wasm heap. */
+function gruBackwardSimd(ins: Float32Array[], outs: Float32Array[], [B, G]: number[], a: Omit<CellAttrs, 'epsilon'>) {
+  const simd = simdFor([...ins, ...outs]);
+  if (!simd) return false;
+  const [dhs, dhRec, dhCarry, act, hp, xp, hPrev, stats, vec, mask, acc] = ins;
+  const H = G / 3;
+  outs[3].set(acc);
+  const grads = [at(dhs, a.hsRow0 * H), at(dhRec, 0), at(dhCarry, 0), at(act, 0), at(hp, 0), at(xp, a.row0 * G)];
+  const rest = [hPrev, stats, vec, mask].map((x) => at(x, 0));
+  simd.gruBackwardRows(...outs.map((x) => at(x, 0)), ...grads, ...rest, B, H, a.norm === 'layer' ? 1 : 0);
+  return true;
+}
+
 /** Inputs dhs, dhRec, dhCarry, act, hp, xp, hPrev, stats, vec, mask, acc; outputs dhp, dxp, dhCarry, acc. */
 export const gruBackwardKernel: JsKernel<CellAttrs> = {
   name: GRU_BACKWARD,
@@ -508,14 +521,7 @@ export const gruBackwardKernel: JsKernel<CellAttrs> = {
     const [dhs, dhRec, dhCarry, act, hp, xp, hPrev, stats, vec, mask, acc] = ins;
     const [B, G] = shapes[3];
     const H = G / 3;
-    const simd = H % 4 === 0 ? simdFor([...ins, dhp, dxp, dhCarryOut, accOut]) : undefined;
-    if (simd) {
-      accOut.set(acc);
-      const head = [dhp, dxp, dhCarryOut, accOut].map((a) => at(a, 0));
-      const grads = [at(dhs, hsRow0 * H), at(dhRec, 0), at(dhCarry, 0), at(act, 0), at(hp, 0), at(xp, row0 * G)];
-      const rest = [hPrev, stats, vec, mask].map((a) => at(a, 0));
-      return simd.gruBackwardRows(...head, ...grads, ...rest, B, H, norm === 'layer' ? 1 : 0);
-    }
+    if (H % 4 === 0 && gruBackwardSimd(ins, [dhp, dxp, dhCarryOut, accOut], [B, G], { norm, row0, hsRow0 })) return;
     const P = vec.length;
     const dvec = scratchOf(4, P);
     const dyh = scratchOf(5, B * G); // gradient of the normalized hp terms: (z, r) pre-activations, then U h's

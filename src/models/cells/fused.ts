@@ -147,7 +147,9 @@ function stepMasks(steps: number, batch: number, lengths?: ArrayLike<number>): F
   );
 }
 
-const SAVED_PER_STEP = 8;
+/** Saved per step: hp, act, stats, h (and, LSTM, c and tc); before them xp, U, vec, h0, c0 and the shared mask. */
+const savedPerStep = (lstm: boolean) => (lstm ? 6 : 4);
+const SAVED_BEFORE = 6;
 
 interface SequenceShape {
   steps: number;
@@ -155,6 +157,8 @@ interface SequenceShape {
   lstm: boolean;
   /** Whether every step's h is an output (else only the final state). */
   allSteps: boolean;
+  /** Whether some sequences are shorter than others (then a mask per step, else one of ones for all). */
+  padded: boolean;
 }
 
 /**
@@ -170,7 +174,13 @@ export function fusedSequence(
   lengths?: ArrayLike<number>,
 ): { hs?: tf.Tensor2D; last: CellState } {
   const { steps, batch } = shape;
-  const o: SequenceShape = { steps, batch, lstm: f.kind === 'lstm', allSteps: shape.allSteps ?? false };
+  const o: SequenceShape = {
+    steps,
+    batch,
+    lstm: f.kind === 'lstm',
+    allSteps: shape.allSteps ?? false,
+    padded: lengths !== undefined && Array.from(lengths).some((n) => n < steps),
+  };
   const xp = tf.matMul(xs, f.inputWeights());
   const h0 = tf.tile(tf.tensor2d(f.h0, [1, f.hidden]), [batch, 1]);
   const c0 = tf.zeros([batch, f.hidden]);
@@ -203,30 +213,41 @@ function sequenceForward(
   save: (tensors: tf.Tensor[]) => void,
 ): tf.Tensor[] {
   const recording = recordingGradients();
-  const kept: tf.Tensor[] = [xp, U, vec, h0, c0];
+  const shared = o.padded ? undefined : tf.ones([o.batch]);
+  const kept: tf.Tensor[] = [xp, U, vec, h0, c0, shared ?? c0];
+  const perStepMasks: tf.Tensor[] = [];
   let s: CellState = { h: h0 as tf.Tensor2D, c: c0 as tf.Tensor2D };
   const hs: tf.Tensor[] = [];
   for (let t = 0; t < o.steps; t++) {
-    const mask = tf.tensor1d(masks[t]);
+    const mask = shared ?? tf.tensor1d(masks[t]);
     const hp = tf.matMul(s.h, U);
     const out = forwardKernel(f, xp, hp, s, mask, vec, t * o.batch);
-    f.stepStatistics(
-      t,
-      out.stats,
-      masks[t].reduce((a, b) => a + b, 0),
-    );
-    const step = [hp, out.act, out.stats, mask];
-    if (recording) kept.push(...step, s.h, s.c ?? c0, out.c ?? c0, out.tc ?? c0);
-    else {
-      tf.dispose([...step, ...(out.tc ? [out.tc] : [])]);
+    f.stepStatistics(t, out.stats, liveRows(masks[t]));
+    if (recording) {
+      kept.push(hp, out.act, out.stats, out.h, ...(o.lstm ? [out.c!, out.tc!] : []));
+      if (!shared) perStepMasks.push(mask);
+    } else {
+      tf.dispose([hp, out.act, out.stats, ...(out.tc ? [out.tc] : []), ...(shared ? [] : [mask])]);
       if (t > 0 && !o.allSteps) tf.dispose([s.h, ...(s.c ? [s.c] : [])]);
     }
     s = { h: out.h as tf.Tensor2D, c: out.c as tf.Tensor2D | undefined };
     if (o.allSteps) hs.push(out.h);
   }
-  save(kept);
+  save([...kept, ...perStepMasks]);
   const last = o.lstm ? [s.h, s.c!] : [s.h];
   return o.allSteps ? [tf.concat(hs, 0), ...last] : last;
+}
+
+const liveRows = (mask: Float32Array) => mask.reduce((a, b) => a + b, 0);
+
+/** What the backward kernel reads of step t, out of what sequenceForward saved. */
+function savedStep(saved: tf.Tensor[], t: number, o: SequenceShape): SavedStep {
+  const per = savedPerStep(o.lstm);
+  const at = (k: number) => saved.slice(SAVED_BEFORE + k * per, SAVED_BEFORE + (k + 1) * per);
+  const [hp, act, stats, , c, tc] = at(t);
+  const [, , , hPrev, cPrev] = t > 0 ? at(t - 1) : [, , , saved[3], saved[4]];
+  const mask = o.padded ? saved[SAVED_BEFORE + o.steps * per + t] : saved[5];
+  return { hp, act, stats, mask, hPrev: hPrev!, cPrev, c, tc };
 }
 
 function sequenceBackward(f: FusedCell, dys: tf.Tensor[], saved: tf.Tensor[], o: SequenceShape): tf.Tensor[] {
@@ -234,10 +255,7 @@ function sequenceBackward(f: FusedCell, dys: tf.Tensor[], saved: tf.Tensor[], o:
     const { steps, batch, lstm } = o;
     const [dhs, dhT, dcT] = o.allSteps ? dys : [tf.zeros(dys[0].shape), ...dys];
     const [xp, U, vec] = saved;
-    const step = (t: number): SavedStep => {
-      const [hp, act, stats, mask, hPrev, cPrev, c, tc] = saved.slice(5 + t * SAVED_PER_STEP);
-      return { hp, act, stats, mask, hPrev, cPrev, c, tc };
-    };
+    const step = (t: number) => savedStep(saved, t, o);
     const UT = tf.transpose(U);
     let g: BackwardIn = { dhs, dhRec: dhT, dhCarry: tf.zeros(dhT.shape), dc: dcT, xp, vec, acc: tf.zeros(vec.shape) };
     const dhps: tf.Tensor[] = [];

@@ -92,14 +92,16 @@ export function gradientDepth(): number {
 }
 
 /** A custom op's gradient: the gradients of its outputs (zeros for one that reaches no loss) and what it saved. */
-export type CustomBackward = (dys: tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[];
+/** A gradient, or the function that computes it when tfjs asks for it (only inputs on a path to the loss). */
+export type Gradient = tf.Tensor | (() => tf.Tensor);
+export type CustomBackward = (dys: tf.Tensor[], saved: tf.Tensor[]) => Gradient[];
 
 /**
  * An op with several outputs and a gradient of our own: tf.customGrad allows one output, so this calls what it
  * calls, engine.runKernelFunc (public on the Engine class, not in tfjs' documented API). `forward` runs with
  * recording paused and inside a tidy (it keeps what it returns and what it hands `save`, which is kept only while a
- * gradient is being recorded); `backward` returns one gradient per input, in the inputs' order. tfjs asks only for
- * the gradients of inputs on a path to the loss, but this computes them all at once.
+ * gradient is being recorded); `backward` returns one gradient per input, in the inputs' order, each a tensor or a
+ * function that computes it: tfjs calls it only for an input on a path to the loss.
  */
 export function customOp(
   inputs: tf.Tensor[],
@@ -119,7 +121,7 @@ export function customOp(
     forwardFunc: (_backend, save) => forward(save),
     backwardsFunc: (dy, saved) => {
       const grads = backward(Array.isArray(dy) ? dy : [dy], saved);
-      return Object.fromEntries(grads.map((g, i) => [String(i), () => g]));
+      return Object.fromEntries(grads.map((g, i) => [String(i), typeof g === 'function' ? g : () => g]));
     },
     inputs: map,
   });

@@ -10,7 +10,7 @@
 // whose norms are fusable in this mode (batch norm's evaluation runs the composite cell: no gradient there).
 import * as tf from '@tensorflow/tfjs';
 import { recordingGradients } from '../../backend/gradients';
-import { customOp } from '../../backend/internals';
+import { customOp, type Gradient } from '../../backend/internals';
 import {
   GRU_BACKWARD,
   GRU_FORWARD,
@@ -181,18 +181,36 @@ export function fusedSequence(
     allSteps: shape.allSteps ?? false,
     padded: lengths !== undefined && Array.from(lengths).some((n) => n < steps),
   };
-  const xp = tf.matMul(xs, f.inputWeights());
   const h0 = tf.tile(tf.tensor2d(f.h0, [1, f.hidden]), [batch, 1]);
   const c0 = tf.zeros([batch, f.hidden]);
   const U = f.recurrentWeights();
   const vec = f.vec();
   const masks = stepMasks(steps, batch, lengths);
+  // Without a norm an LSTM's two products have the same gradient (that of the pre-activations), so W_x's and W_h's
+  // gradients are one product, [X | H_prev]^T dpre, and the op takes X and W_x themselves.
+  if (o.lstm && f.norm === 'none') {
+    const W = f.inputWeights();
+    const outs = customOp(
+      [xs, W, h0, c0, U, vec],
+      (save) => {
+        const xp = tf.matMul(xs, W);
+        return sequenceForward(f, { xp, U, vec, h0, c0 }, masks, o, (kept) => save([...kept, xs, W]));
+      },
+      (dys, saved) => jointBackward(f, dys, saved, o),
+    );
+    return sequenceResult(outs, o);
+  }
+  const xp = tf.matMul(xs, f.inputWeights());
   const inputs = o.lstm ? [xp, h0, c0, U, vec] : [xp, h0, U, vec];
   const outs = customOp(
     inputs,
     (save) => sequenceForward(f, { xp, U, vec, h0, c0 }, masks, o, save),
-    (dys, saved) => sequenceBackward(f, dys, saved, o),
+    (dys, saved) => sequenceBackward(f, dys, saved, o).grads,
   );
+  return sequenceResult(outs, o);
+}
+
+function sequenceResult(outs: tf.Tensor[], o: SequenceShape): { hs?: tf.Tensor2D; last: CellState } {
   const [hs, h, c] = o.allSteps ? outs : [undefined, ...outs];
   return { hs: hs as tf.Tensor2D | undefined, last: { h: h as tf.Tensor2D, c: c as tf.Tensor2D | undefined } };
 }
@@ -245,13 +263,19 @@ function savedStep(saved: tf.Tensor[], t: number, o: SequenceShape): SavedStep {
   const per = savedPerStep(o.lstm);
   const at = (k: number) => saved.slice(SAVED_BEFORE + k * per, SAVED_BEFORE + (k + 1) * per);
   const [hp, act, stats, , c, tc] = at(t);
-  const [, , , hPrev, cPrev] = t > 0 ? at(t - 1) : [, , , saved[3], saved[4]];
+  // The state before step t: step t - 1's h and c, or h0 and c0.
+  const [hPrev, cPrev] = t > 0 ? at(t - 1).slice(3, 5) : [saved[3], saved[4]];
   const mask = o.padded ? saved[SAVED_BEFORE + o.steps * per + t] : saved[5];
   return { hp, act, stats, mask, hPrev: hPrev!, cPrev, c, tc };
 }
 
-function sequenceBackward(f: FusedCell, dys: tf.Tensor[], saved: tf.Tensor[], o: SequenceShape): tf.Tensor[] {
-  return tf.tidy(() => {
+/**
+ * The backward pass through time: each step's kernel and product through W_h^T, then W_h's gradient over all steps.
+ * Returns the gradients of the op's inputs (xp, h0, c0 for the LSTM, W_h, vec) and, for jointBackward, the gradient
+ * of the pre-activations at every step and the states before them.
+ */
+function sequenceBackward(f: FusedCell, dys: tf.Tensor[], saved: tf.Tensor[], o: SequenceShape, joint = false) {
+  const result = tf.tidy(() => {
     const { steps, batch, lstm } = o;
     const [dhs, dhT, dcT] = o.allSteps ? dys : [tf.zeros(dys[0].shape), ...dys];
     const [xp, U, vec] = saved;
@@ -270,11 +294,26 @@ function sequenceBackward(f: FusedCell, dys: tf.Tensor[], saved: tf.Tensor[], o:
       Array.from({ length: steps }, (_, t) => step(t).hPrev),
       0,
     );
-    const dU = tf.matMul(hPrev, tf.concat(dhps, 0), true, false);
     const dh0 = tf.add(g.dhRec, g.dhCarry);
+    if (joint) return { grads: [dh0, g.dc!, g.acc], dpre: tf.concat(dhps, 0), hPrev };
+    const dU = tf.matMul(hPrev, tf.concat(dhps, 0), true, false);
     const dxp = tf.concat(dxps, 0);
-    return lstm ? [dxp, dh0, g.dc!, dU, g.acc] : [dxp, dh0, dU, g.acc];
+    return { grads: lstm ? [dxp, dh0, g.dc!, dU, g.acc] : [dxp, dh0, dU, g.acc] };
   });
+  return result as { grads: tf.Tensor[]; dpre?: tf.Tensor; hPrev?: tf.Tensor };
+}
+
+/** The plain LSTM's backward: W_x's and W_h's gradients as one product; X's only if asked for. */
+function jointBackward(f: FusedCell, dys: tf.Tensor[], saved: tf.Tensor[], o: SequenceShape): Gradient[] {
+  const [xs, W] = saved.slice(-2);
+  const { grads, dpre, hPrev } = sequenceBackward(f, dys, saved, o, true);
+  const [dh0, dc0, dvec] = grads;
+  const inputs = W.shape[0];
+  const [dW, dU] = tf.tidy(() => {
+    const both = tf.matMul(tf.concat([xs, hPrev!], 1), dpre!, true, false);
+    return [tf.slice(both, [0, 0], [inputs, -1]), tf.slice(both, [inputs, 0], [-1, -1])];
+  });
+  return [() => tf.matMul(dpre!, W, false, true), dW, dh0, dc0, dU, dvec];
 }
 
 /** One step of `f` on x [batch, inputs] from state s (no padding). */

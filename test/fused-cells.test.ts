@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths, setFusedCells } from '../src/backend/fast';
+import { wasmBackend } from '../src/backend/internals';
+import { sigmoidInPlace, tanhInPlace } from '../src/backend/kernels/simd-cells';
 import { rngFor } from '../src/data/rng';
 import { createCell } from '../src/models/cells/registry';
 import type { Cell } from '../src/models/cells/types';
@@ -178,6 +180,31 @@ for (const backend of TEST_BACKENDS) {
       );
     });
 
+    for (const kind of ['lstm', 'gru'] as const)
+      it(`${label(kind, 'layer')} evaluation (no gradient): the op-by-op h_T, no more memory at its peak`, async () => {
+        // A long sequence of narrow steps: an input product for all steps at once would be the largest tensor.
+        const [steps, batch] = [60, 16];
+        const cell = makeCell(kind, 'layer', 8);
+        const xs = tf.tensor2d(randomMatrix(steps * batch, D, 95));
+        const evaluate = async (fused: boolean) => {
+          setFusedCells(fused);
+          let h: number[] = [];
+          const profile = await tf.profile(async () => {
+            const last = tf.tidy(() => runSequence(cell, xs, steps, batch, false).h);
+            h = Array.from(await last.data());
+            last.dispose();
+          });
+          return { h, peak: profile.peakBytes - profile.newBytes };
+        };
+        const cellTensors = tf.memory().numTensors;
+        const [fused, opByOp] = [await evaluate(true), await evaluate(false)];
+        assert.equal(tf.memory().numTensors, cellTensors, 'tensors left behind');
+        assert.ok(scaledError(fused.h, opByOp.h) <= TOLERANCE, `h_T: ${scaledError(fused.h, opByOp.h)}`);
+        assert.ok(fused.peak <= 1.25 * opByOp.peak, `peak bytes: fused ${fused.peak}, op by op ${opByOp.peak}`);
+        xs.dispose();
+        disposeModule(cell);
+      });
+
     it('an LN-LSTM training step dispatches a few kernels per time step fused, tens op by op', async () => {
       const cell = makeCell('lstm', 'layer', 8);
       const xs = Array.from({ length: T }, (_, t) => randomMatrix(B, D, 80 + t));
@@ -191,6 +218,33 @@ for (const backend of TEST_BACKENDS) {
     });
   });
 }
+
+describe('the SIMD activations [wasm]', () => {
+  before(async () => {
+    await useBackend('wasm');
+    enableFastPaths();
+  });
+  after(() => disableFastPaths());
+
+  it('tanh and sigmoid within 2 float32 ulps of Math, saturating to exactly 1 (a gate gradient 1 - n^2 of 0)', () => {
+    const values = [-1e6, -100, -12, -9.02, -3, -0.7, -1e-3, -1e-7, 0, 2e-8, 0.3, 0.624, 0.626, 5, 9.02, 12, 1e6];
+    const ulp = (v: number) => Math.max(Math.abs(v) * 2 ** -23, 2 ** -126);
+    for (const [name, apply, ref] of [
+      ['tanh', tanhInPlace, Math.tanh],
+      ['sigmoid', sigmoidInPlace, (v: number) => 1 / (1 + Math.exp(-v))],
+    ] as const) {
+      const t = tf.tensor1d(values);
+      const heap = wasmBackend(tf.backend()).typedArrayFromHeap(t);
+      apply(heap, 0, values.length); // 16 by the SIMD loop, the last (n mod 4) by the JavaScript one
+      values.forEach((v, i) => {
+        const want = Math.fround(ref(Math.fround(v)));
+        assert.ok(Math.abs(heap[i] - want) <= 2 * ulp(want), `${name}(${v}) = ${heap[i]}, not ${want}`);
+        if (Math.abs(want) === 1) assert.equal(heap[i], want, `${name}(${v}) saturates`);
+      });
+      t.dispose();
+    }
+  });
+});
 
 describe('LN_REPRO_FUSED_CELLS', () => {
   it('0 keeps the fused cell kernels unregistered when the fast paths go on; unset registers them', () => {

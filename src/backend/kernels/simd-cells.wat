@@ -282,7 +282,7 @@
   ;; caller does the last n mod 4). exp is Cephes' expf: x = k ln 2 + r with k = nearest(x log2 e), a degree-7
   ;; polynomial in r, times 2^k built in the exponent bits; about 1 ulp. Inputs are clamped so that every value and
   ;; result stays a normal float32 (x86 computes subnormals ~100 times slower; simd-adam.ts): sigmoid's to [-87, 87]
-  ;; (sigmoid(-87) = 1.6e-38), tanh's |x| to 9 (tanh(9) rounds to 1). tanh(x) is Cephes' tanhf: x + x^3 P(x^2)
+  ;; (sigmoid(-87) = 1.6e-38), tanh's |x| to 10 (tanh(x) rounds to 1 in float32 from |x| = 9.011 on). tanh(x) is Cephes' tanhf: x + x^3 P(x^2)
   ;; for |x| < 0.625, else sign(x) (1 - 2 / (exp(2|x|) + 1)).
   (func $exp (param $x v128) (result v128)
     (local $k v128) (local $r v128) (local $p v128) (local $kb v128)
@@ -317,7 +317,7 @@
 
   (func $tanh4 (param $x v128) (result v128)
     (local $a v128) (local $z v128) (local $p v128) (local $small v128) (local $big v128)
-    (local.set $a (f32x4.min (f32x4.abs (local.get $x)) (f32x4.splat (f32.const 9.0))))
+    (local.set $a (f32x4.min (f32x4.abs (local.get $x)) (f32x4.splat (f32.const 10.0))))
     (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
     (local.set $p (f32x4.splat (f32.const -5.70498872745e-3)))
     (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (f32x4.splat (f32.const 2.06390887954e-2))))
@@ -390,14 +390,14 @@
   (func $tanh2 (param $xa v128) (param $xb v128) (result v128 v128)
     (local $ea v128) (local $eb v128)
     (call $exp2
-      (f32x4.add (f32x4.min (f32x4.abs (local.get $xa)) (f32x4.splat (f32.const 9.0))) (f32x4.min (f32x4.abs (local.get $xa)) (f32x4.splat (f32.const 9.0))))
-      (f32x4.add (f32x4.min (f32x4.abs (local.get $xb)) (f32x4.splat (f32.const 9.0))) (f32x4.min (f32x4.abs (local.get $xb)) (f32x4.splat (f32.const 9.0)))))
+      (f32x4.add (f32x4.min (f32x4.abs (local.get $xa)) (f32x4.splat (f32.const 10.0))) (f32x4.min (f32x4.abs (local.get $xa)) (f32x4.splat (f32.const 10.0))))
+      (f32x4.add (f32x4.min (f32x4.abs (local.get $xb)) (f32x4.splat (f32.const 10.0))) (f32x4.min (f32x4.abs (local.get $xb)) (f32x4.splat (f32.const 10.0)))))
     (local.set $eb)
     (local.set $ea)
     (call $tanhFrom (local.get $xa) (local.get $ea))
     (call $tanhFrom (local.get $xb) (local.get $eb)))
 
-  ;; tanh(x) given e = exp(2 min(|x|, 9)): the series below |x| 0.625, else sign(x) (1 - 2 / (e + 1)).
+  ;; tanh(x) given e = exp(2 min(|x|, 10)): the series below |x| 0.625, else sign(x) (1 - 2 / (e + 1)).
   (func $tanhFrom (param $x v128) (param $e v128) (result v128)
     (local $z v128) (local $p v128) (local $big v128)
     (local.set $z (f32x4.mul (local.get $x) (local.get $x)))

@@ -89,11 +89,12 @@ function forwardKernel(
   row0: number,
 ) {
   if (f.kind === 'lstm') {
-    const [h, c, act, tc, stats] = runKernel(
+    const [h, c, act, tc, stats, scratch] = runKernel(
       LSTM_FORWARD,
       { xp, hp, cPrev: s.c!, hPrev: s.h, vec, mask },
       attrs(f, row0),
     );
+    scratch?.dispose(); // batch norm's float64 sums
     return { h, c, act, tc, stats };
   }
   const [h, act, stats] = runKernel(GRU_FORWARD, { xp, hp, hPrev: s.h, vec, mask }, attrs(f, row0));
@@ -174,18 +175,14 @@ export function fusedSequence(
   lengths?: ArrayLike<number>,
 ): { hs?: tf.Tensor2D; last: CellState } {
   const { steps, batch } = shape;
-  const o: SequenceShape = {
-    steps,
-    batch,
-    lstm: f.kind === 'lstm',
-    allSteps: shape.allSteps ?? false,
-    padded: lengths !== undefined && Array.from(lengths).some((n) => n < steps),
-  };
+  const padded = lengths !== undefined && Array.from(lengths).some((n) => n < steps);
+  const o: SequenceShape = { steps, batch, lstm: f.kind === 'lstm', allSteps: shape.allSteps ?? false, padded };
   const h0 = tf.tile(tf.tensor2d(f.h0, [1, f.hidden]), [batch, 1]);
   const c0 = tf.zeros([batch, f.hidden]);
   const U = f.recurrentWeights();
   const vec = f.vec();
   const masks = stepMasks(steps, batch, lengths);
+  if (!recordingGradients()) return forwardOnly(f, xs, { U, vec, h0, c0 }, masks, o);
   // Without a norm an LSTM's two products have the same gradient (that of the pre-activations), so W_x's and W_h's
   // gradients are one product, [X | H_prev]^T dpre, and the op takes X and W_x themselves.
   if (o.lstm && f.norm === 'none') {
@@ -208,6 +205,38 @@ export function fusedSequence(
     (dys, saved) => sequenceBackward(f, dys, saved, o).grads,
   );
   return sequenceResult(outs, o);
+}
+
+/**
+ * The sequence without a gradient to record (evaluation, batch norm's population pass): step by step, x_t W_x with
+ * the rest of the step, each step's intermediates freed as it ends, so that a long sequence of a large batch holds
+ * no [steps * batch, G] input product.
+ */
+function forwardOnly(
+  f: FusedCell,
+  xs: tf.Tensor2D,
+  { U, vec, h0, c0 }: Omit<SequenceInputs, 'xp'>,
+  masks: Float32Array[],
+  o: SequenceShape,
+): { hs?: tf.Tensor2D; last: CellState } {
+  const W = f.inputWeights();
+  const shared = o.padded ? undefined : tf.ones([o.batch]);
+  let s: CellState = { h: h0 as tf.Tensor2D, c: o.lstm ? (c0 as tf.Tensor2D) : undefined };
+  const hs: tf.Tensor[] = [];
+  for (let t = 0; t < o.steps; t++) {
+    const prev = s;
+    s = tf.tidy(() => {
+      const mask = shared ?? tf.tensor1d(masks[t]);
+      const xp = tf.matMul(tf.slice(xs, [t * o.batch, 0], [o.batch, -1]), W);
+      const out = forwardKernel(f, xp, tf.matMul(prev.h, U), prev, mask, vec, 0);
+      f.stepStatistics(t, out.stats, liveRows(masks[t]));
+      return { h: out.h as tf.Tensor2D, c: out.c as tf.Tensor2D | undefined };
+    });
+    if (o.allSteps) hs.push(s.h);
+    else if (t > 0) tf.dispose([prev.h, ...(prev.c ? [prev.c] : [])]);
+  }
+  shared?.dispose();
+  return { hs: o.allSteps ? (tf.concat(hs, 0) as tf.Tensor2D) : undefined, last: s };
 }
 
 function sequenceResult(outs: tf.Tensor[], o: SequenceShape): { hs?: tf.Tensor2D; last: CellState } {

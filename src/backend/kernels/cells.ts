@@ -1,7 +1,8 @@
 // Fused recurrent cell steps (after Haste, lmnt-com/haste): everything of one LSTM or GRU step that comes after its two
-// matrix products, as one forward kernel and one backward kernel, for cpu and wasm (JavaScript loops over the
-// tensors' memory). The products (h W_h per step, X W_x for a whole sequence at once) stay tfjs matMuls, which wasm
-// sends to XNNPACK. The equations are those of src/models/cells/<kind>/index.ts, with their norms (none, layer per
+// matrix products, as one forward kernel and one backward kernel, for cpu and wasm: JavaScript loops over the tensors'
+// memory (lstm-rows.ts for the LSTM's per-row norms), and on the wasm heap, where the hidden size is a multiple of 4,
+// the WebAssembly SIMD loops of simd-cells.wat. The products (h W_h per step, X W_x for a whole sequence at once) stay
+// tfjs matMuls, which wasm sends to XNNPACK. The equations are those of src/models/cells/<kind>/index.ts, with their norms (none, layer per
 // row, batch per column over the live rows), and the backward pass is derived by hand from them.
 //
 // Layouts. hp [B, G] is h_{t-1} W_h; xp [R, G] holds the input term of this step at rows row0 .. row0 + B (a whole
@@ -12,6 +13,8 @@
 //   layer: [B, 2k] the mean and rstd = 1/sqrt(var + eps) per row of each of k terms;
 //   batch (LSTM): [9, G]: mean, rstd of W_h h, of W_x x, of c (its first H columns), then the three variances;
 //   none: [1, 1], unused.
+// With batch norm the LSTM kernels have one more output, scratch for the SIMD loops' column sums ([4, G] forward,
+// [2, G] backward), which the caller frees.
 import type { JsKernel } from './js-kernel';
 import { batchBackwardSimd, batchForwardSimd, lstmRowsBackward, lstmRowsForward } from './lstm-rows';
 import { simdFor } from './simd-cells';

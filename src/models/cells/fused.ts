@@ -3,11 +3,15 @@
 //
 // - fusedSequence: a whole sequence known in advance (sequential MNIST, retrieval's captions): X W_x for all steps as
 //   one product, then per step h W_h and the forward kernel; backward, per step the backward kernel and one product
-//   (through W_h^T), and W_h's gradient as one product over all steps at the end (W_x's is autodiff's, one product).
+//   (through W_h^T), and W_h's gradient as one product over all steps at the end (W_x's is autodiff's, one product;
+//   without a norm the LSTM's two weight gradients are one product, [X | H_prev]^T dpre). Without a gradient to
+//   record (evaluation, batch norm's population pass) it goes step by step, x_t W_x with the rest of the step, so that
+//   no [steps * batch, G] product is held.
 // - fusedStep: one step whose input depends on the step before (DRAW): both products, the kernel; backward the kernel
 //   and four products.
-// Which cells: every kind and norm whose kernels the backend has (fast paths on, LN_REPRO_FUSED_CELLS not 0) and
-// whose norms are fusable in this mode (batch norm's evaluation runs the composite cell: no gradient there).
+// Which cells: every kind and norm whose kernels the backend has (cpu and wasm, fast paths on, LN_REPRO_FUSED_CELLS
+// not 0) and whose norms are fusable in this mode (batch norm's evaluation runs the op-by-op cell). On webgpu and the
+// native TensorFlow backend the cells run op by op.
 import * as tf from '@tensorflow/tfjs';
 import { recordingGradients } from '../../backend/gradients';
 import { customOp, type Gradient } from '../../backend/internals';

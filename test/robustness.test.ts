@@ -6,10 +6,12 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import {
   cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -162,6 +164,42 @@ describe('3. file-system faults are user errors', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /cannot write .*afile\/out\/mnist-bs4\/experiment\.yaml: .*(ENOTDIR|EEXIST)/);
     noStack(r.stderr);
+  });
+
+  it('--json at a folder, a symbolic link, a FIFO, a device or under a file: exit 2 before any work, nothing replaced', () => {
+    const root = tmp('json-out');
+    const target = join(root, 'target.json');
+    writeFileSync(target, 'keep');
+    symlinkSync(target, join(root, 'link.json'));
+    execFileSync('mkfifo', [join(root, 'fifo.json')]);
+    mkdirSync(join(root, 'folder.json'));
+    const fixture = join(root, 'tiny-sweep'); // check writes check.json into the folder it checks
+    cpSync(join(ROOT, 'test', 'fixtures', 'results', 'tiny-sweep'), fixture, { recursive: true });
+    const cases: [string[], string, RegExp][] = [
+      [['bench', '--quick'], join(root, 'folder.json'), /a folder is there/],
+      [['invariance'], join(root, 'link.json'), /a symbolic link is there/],
+      [['check', fixture], join(root, 'fifo.json'), /a FIFO is there/],
+      [['invariance'], '/dev/null', /a device is there/],
+      [['bench', '--quick'], join(target, 'bench.json'), /a part of the path is a file, not a folder/],
+    ];
+    for (const [args, path, why] of cases) {
+      const r = cli([...args, '--json', path]);
+      assert.equal(r.code, 2, `${args[0]} --json ${path}: ${r.stderr}`);
+      assert.ok(r.stderr.includes(`--json ${path}: `), r.stderr);
+      assert.match(r.stderr, why);
+      assert.equal(r.stdout, '', `${args[0]}: nothing done before the refusal`);
+      noStack(r.stderr);
+    }
+    assert.equal(readFileSync(target, 'utf8'), 'keep');
+    assert.ok(lstatSync(join(root, 'link.json')).isSymbolicLink(), 'the link is still a link');
+    assert.ok(lstatSync(join(root, 'fifo.json')).isFIFO(), 'the FIFO is still a FIFO');
+    assert.ok(lstatSync('/dev/null').isCharacterDevice());
+    // A regular file is written anew, as a new path is (its folders made).
+    for (const path of [target, join(root, 'new', 'verdicts.json')]) {
+      const r = cli(['check', fixture, '--json', path]);
+      assert.notEqual(r.code, 2, r.stderr);
+      assert.ok(Array.isArray((JSON.parse(readFileSync(path, 'utf8')) as { claims: unknown }).claims));
+    }
   });
 
   it('an atomic write that fails leaves no temporary file', () => {

@@ -1,7 +1,7 @@
 // `ln-repro bench`: parses options and runs the benchmark (src/bench/), which loads tfjs when the command runs.
 import { Command, Option } from 'commander';
 import { BACKENDS, type BackendRequest } from '../backend/names';
-import { writeJson } from '../util/fs';
+import { checkOutputFile, writeJson } from '../util/fs';
 
 interface BenchOptions {
   backend: BackendRequest;
@@ -28,6 +28,7 @@ export function benchCommand(): Command {
 }
 
 async function bench(opts: BenchOptions): Promise<void> {
+  if (opts.json) checkOutputFile(opts.json, '--json'); // before the minutes of timing, not after
   const [tf, { backendLine, selectBackend }, { formatRow, planFor, runBench }] = await Promise.all([
     import('@tensorflow/tfjs'),
     import('../backend/select'),

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { checkExperiment } from '../experiments/check';
 import { loadExperimentFolder } from '../results/read';
+import { checkOutputFile } from '../util/fs';
 
 export function checkCommand(): Command {
   return new Command('check')
@@ -19,6 +20,7 @@ export function checkCommand(): Command {
         'Exit codes: 0 no claim fails, 1 a claim fails or XPASSes, 2 runs missing (or without a result) or bad input.',
     )
     .action((dirs: string[], opts: { json?: string }) => {
+      if (opts.json) checkOutputFile(opts.json, '--json');
       let exitCode = 0;
       let passed = 0;
       let failed = 0;

@@ -2,7 +2,7 @@
 // tfjs) when the command runs; prints the table.
 import { Command } from 'commander';
 import type { InvarianceRow } from '../invariance/invariance';
-import { writeJson } from '../util/fs';
+import { checkOutputFile, writeJson } from '../util/fs';
 
 export function invarianceCommand(): Command {
   return new Command('invariance')
@@ -18,6 +18,7 @@ export function invarianceCommand(): Command {
       '\nExample:\n  $ ln-repro invariance --json invariance.json\n\nExit codes: 0 every layer- and batch-norm cell agrees with the paper, 1 one does not.',
     )
     .action(async (opts: { json?: string }) => {
+      if (opts.json) checkOutputFile(opts.json, '--json');
       const [{ DEFAULT_LOADERS }, invariance] = await Promise.all([
         import('../backend/select'),
         import('../invariance/invariance'),

@@ -5,6 +5,7 @@ import {
   accessSync,
   constants,
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   renameSync,
@@ -12,7 +13,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import YAML from 'yaml';
 import { UserError } from '../errors';
@@ -65,6 +66,37 @@ function injectedFailure(): NodeJS.ErrnoException | undefined {
 /** The temporary name this process writes `name` under: `<name>.tmp-<host>-<pid>` (folders may be shared between hosts). */
 export function temporaryName(name: string): string {
   return `${name}.tmp-${HOST}-${process.pid}`;
+}
+
+/** What stands at a path that is not a regular file, in words. */
+function kindOf(st: import('node:fs').Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Checks a file the user named for output (`--json FILE`) before any work: nothing there yet, or a regular file
+ * (written anew), where folders are or can be made (as writeAtomic makes them). Anything else is refused (a UserError
+ * naming the option and the path): writeAtomic's rename would replace it, a symbolic link itself (its target
+ * untouched) and a FIFO or device by a regular file, and a folder, or a file where a folder is needed, would be found
+ * only after the work, its results lost.
+ */
+export function checkOutputFile(path: string, option: string): void {
+  let st: import('node:fs').Stats | undefined;
+  try {
+    st = lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`${option} ${path}: ${fsReason(err)}`);
+  }
+  if (st && !st.isFile())
+    throw new UserError(`${option} ${path}: ${kindOf(st)} is there; give the path of a regular file or of a new one`);
+  let folder = dirname(resolve(path));
+  while (!existsSync(folder)) folder = dirname(folder);
+  if (!statSync(folder).isDirectory()) throw new UserError(`${option} ${path}: ${folder} is not a folder`);
 }
 
 export function writeAtomic(path: string, text: string | Uint8Array): void {

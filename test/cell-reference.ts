@@ -1,6 +1,15 @@
 // Float64 references of the recurrent cells (the paper's supplementary material; Cooijmans et al. for BN-LSTM), written
 // independently of src/: one step of each cell and the loss sum(w * h_T) after a sequence, with variable lengths
 // handled by running the reference cell on the sub-batch of sequences still going.
+/** Every cell kind with every norm it takes (batch norm: the LSTM's only). */
+export const CASES = [
+  ['lstm', 'none'],
+  ['lstm', 'layer'],
+  ['lstm', 'batch'],
+  ['gru', 'none'],
+  ['gru', 'layer'],
+] as const;
+
 export type M = number[][];
 export const EPS = 1e-5;
 const matmul = (a: M, b: M): M => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));

@@ -12,7 +12,7 @@ import { rnn, rnnSchema } from '../src/models/rnn/spec';
 import { collectPopulationStatistics } from '../src/norm/batch/population';
 import type { BnStatistics } from '../src/norm/batch/spec';
 import { disposeModule } from '../src/util/module';
-import { gruRef, lstmRef, refLoss, refLossVariable, type M, type P } from './cell-reference';
+import { CASES, gruRef, lstmRef, refLoss, refLossVariable, type M, type P } from './cell-reference';
 import { finiteDifference, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
 
 const [B, D, H, T] = [3, 3, 2, 3];
@@ -30,14 +30,6 @@ async function paramsOf(cell: Cell): Promise<P> {
   out.h0 = Array.from(cell.h0); // the initial state, not a parameter
   return out;
 }
-
-const CASES = [
-  ['lstm', 'none'],
-  ['lstm', 'layer'],
-  ['lstm', 'batch'],
-  ['gru', 'none'],
-  ['gru', 'layer'],
-] as const;
 
 for (const backend of TEST_BACKENDS) {
   describe(`recurrent cells [${backend}]`, () => {

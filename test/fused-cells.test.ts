@@ -18,7 +18,7 @@ import { rnn, rnnSchema } from '../src/models/rnn/spec';
 import { collectPopulationStatistics } from '../src/norm/batch/population';
 import type { BnStatistics } from '../src/norm/batch/spec';
 import { disposeModule } from '../src/util/module';
-import { refLoss, refLossVariable, type M, type P } from './cell-reference';
+import { CASES, refLoss, refLossVariable, type M, type P } from './cell-reference';
 import { finiteDifference, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
 
 const [B, D, T] = [5, 3, 4];
@@ -26,13 +26,6 @@ const LENGTHS = [4, 2, 4, 3, 1];
 /** Float32 against float64: the largest difference over the largest reference value, per parameter. */
 const TOLERANCE = 1e-5;
 
-const CASES = [
-  ['lstm', 'none'],
-  ['lstm', 'layer'],
-  ['lstm', 'batch'],
-  ['gru', 'none'],
-  ['gru', 'layer'],
-] as const;
 type Kind = (typeof CASES)[number][0];
 type Norm = (typeof CASES)[number][1];
 

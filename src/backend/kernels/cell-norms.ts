@@ -157,6 +157,13 @@ export function rowBackward(
   }
 }
 
+/** How many of the first B rows `mask` marks live (not 0). */
+export function liveCount(mask: Float32Array, B: number): number {
+  let n = 0;
+  for (let r = 0; r < B; r++) if (mask[r] !== 0) n++;
+  return n;
+}
+
 /** A float64 scratch array of at least n values, reused between calls (the kernels run one at a time). */
 const scratch: Float64Array[] = [];
 export function scratchOf(slot: number, n: number): Float64Array {

@@ -17,8 +17,8 @@
 // [2, G] backward), which the caller frees.
 import type { JsKernel } from './js-kernel';
 import { batchBackwardSimd, batchForwardSimd, lstmRowsBackward, lstmRowsForward } from './lstm-rows';
-import { simdFor } from './simd-cells';
-import { columnBackward, columnMoments, rowBackward, rowMoments, scratchOf, type Term } from './cell-norms';
+import { heapOffset as at, simdFor } from './simd-cells';
+import { columnBackward, columnMoments, liveCount, rowBackward, rowMoments, scratchOf, type Term } from './cell-norms';
 
 export const LSTM_FORWARD = 'LnReproLstmForward';
 export const LSTM_BACKWARD = 'LnReproLstmBackward';
@@ -77,15 +77,6 @@ export function cellStatsShape(kind: 'lstm' | 'gru', norm: CellNorm, B: number, 
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
-/** The byte offset of a[i] (for the SIMD module). */
-const at = (a: Float32Array, i: number) => a.byteOffset + 4 * i;
-
-function liveCount(mask: Float32Array, B: number): number {
-  let n = 0;
-  for (let r = 0; r < B; r++) if (mask[r] !== 0) n++;
-  return n;
-}
-
 const term = (data: Float32Array, base: number, stride: number, col: number, width: number): Term => ({
   data,
   base,
@@ -96,32 +87,20 @@ const term = (data: Float32Array, base: number, stride: number, col: number, wid
 
 // ---------------------------------------------------------------------------------------------------------- LSTM
 
-/** pre [B, G] = norm(hp) + norm(xp) + b; fills the gate terms' statistics. */
+/**
+ * Batch norm's pre [B, G] = BN(hp) + BN(xp) + b, statistics over the live rows into stats (the LSTM's other norms take
+ * lstm-rows.ts).
+ */
 function lstmPre(
   [xp, hp, vec, mask]: Float32Array[],
   stats: Float32Array,
   B: number,
   G: number,
-  { norm, epsilon, row0 }: CellAttrs,
+  { epsilon, row0 }: CellAttrs,
 ): Float64Array {
   const pre = scratchOf(0, B * G);
   const xb = row0 * G;
-  if (norm === 'none') {
-    for (let r = 0; r < B; r++) for (let j = 0, i = r * G; j < G; j++, i++) pre[i] = hp[i] + xp[xb + i] + vec[j];
-    return pre;
-  }
   const [gh, bh, gx, bx] = [G, 2 * G, 3 * G, 4 * G];
-  if (norm === 'layer') {
-    for (let r = 0; r < B; r++) {
-      const [mh, rh] = rowMoments(term(hp, 0, G, 0, G), r, epsilon);
-      const [mx, rx] = rowMoments(term(xp, xb, G, 0, G), r, epsilon);
-      stats.set([mh, rh, mx, rx], r * 6);
-      for (let j = 0, i = r * G; j < G; j++, i++)
-        pre[i] =
-          (hp[i] - mh) * rh * vec[gh + j] + vec[bh + j] + (xp[xb + i] - mx) * rx * vec[gx + j] + vec[bx + j] + vec[j];
-    }
-    return pre;
-  }
   const count = liveCount(mask, B);
   columnMoments(term(hp, 0, G, 0, G), B, mask, count, epsilon, { stats, mean: 0, rstd: G, variance: 6 * G });
   columnMoments(term(xp, xb, G, 0, G), B, mask, count, epsilon, { stats, mean: 2 * G, rstd: 3 * G, variance: 7 * G });
@@ -136,7 +115,7 @@ function lstmPre(
   return pre;
 }
 
-/** The cell's norm of c: its normalized values (float64 [B, H]); fills its statistics. */
+/** Batch norm of c: its normalized values (float64 [B, H]); fills its statistics. */
 function lstmCellNorm(
   c: Float32Array,
   vec: Float32Array,
@@ -144,23 +123,10 @@ function lstmCellNorm(
   stats: Float32Array,
   B: number,
   H: number,
-  { norm, epsilon }: CellAttrs,
+  { epsilon }: CellAttrs,
 ): Float64Array {
   const nc = scratchOf(1, B * H);
-  if (norm === 'none') {
-    for (let i = 0; i < B * H; i++) nc[i] = c[i];
-    return nc;
-  }
   const [gc, bc] = [20 * H, 21 * H];
-  if (norm === 'layer') {
-    for (let r = 0; r < B; r++) {
-      const [mu, rs] = rowMoments(term(c, 0, H, 0, H), r, epsilon);
-      stats[r * 6 + 4] = mu;
-      stats[r * 6 + 5] = rs;
-      for (let j = 0, i = r * H; j < H; j++, i++) nc[i] = (c[i] - mu) * rs * vec[gc + j] + vec[bc + j];
-    }
-    return nc;
-  }
   const G = 4 * H;
   columnMoments(term(c, 0, H, 0, H), B, mask, liveCount(mask, B), epsilon, {
     stats,
@@ -239,8 +205,8 @@ interface LstmBackwardArrays {
   dvec: Float64Array;
 }
 
-/** d(norm(c)) per live row into dnc, then through the norm: the gradient of c from h, float64 [B, H]. */
-function lstmCellNormBackward(a: LstmBackwardArrays, B: number, H: number, norm: CellNorm): Float64Array {
+/** d(BN(c)) per live row into dnc, then through batch norm: the gradient of c from h, float64 [B, H]. */
+function lstmCellNormBackward(a: LstmBackwardArrays, B: number, H: number): Float64Array {
   const G = 4 * H;
   const dnc = scratchOf(2, B * H);
   for (let r = 0; r < B; r++) {
@@ -250,22 +216,13 @@ function lstmCellNormBackward(a: LstmBackwardArrays, B: number, H: number, norm:
       dnc[i] = a.dh[i] * a.act[r * G + 2 * H + j] * (1 - t * t);
     }
   }
-  if (norm === 'none') return dnc;
   const dcn = scratchOf(3, B * H);
   const [gc, bc] = [20 * H, 21 * H];
-  const dgain = a.dvec.subarray(gc, gc + H);
-  const dbias = a.dvec.subarray(bc, bc + H);
-  const cTerm = term(a.c, 0, H, 0, H);
   const out = { data: dcn, base: 0, stride: H, col: 0 };
-  const gain = { data: a.vec, at: gc };
-  if (norm === 'layer') {
-    for (let r = 0; r < B; r++)
-      if (a.mask[r] !== 0)
-        rowBackward(dnc, r * H, cTerm, out, r, a.stats[r * 6 + 4], a.stats[r * 6 + 5], gain, dgain, dbias);
-    return dcn;
-  }
   const stats = { data: a.stats, mean: 4 * G, rstd: 5 * G };
-  columnBackward(dnc, cTerm, out, B, a.mask, liveCount(a.mask, B), stats, gain, dgain, dbias);
+  const gain = { data: a.vec, at: gc };
+  const [dgain, dbias] = [a.dvec.subarray(gc, gc + H), a.dvec.subarray(bc, bc + H)];
+  columnBackward(dnc, term(a.c, 0, H, 0, H), out, B, a.mask, liveCount(a.mask, B), stats, gain, dgain, dbias);
   return dcn;
 }
 
@@ -317,7 +274,7 @@ function batchBackwardJs(
   const db = hsRow0 * H;
   for (let i = 0; i < B * H; i++) dh[i] = dhs[db + i] + dhRec[i] + dhCarry[i];
   const a = { dh, dc, act, c, cPrev, tc, stats, vec, mask, dvec };
-  const dcn = lstmCellNormBackward(a, B, H, norm);
+  const dcn = lstmCellNormBackward(a, B, H);
   const dpre = scratchOf(6, B * G);
   for (let r = 0; r < B; r++) {
     const live = mask[r] !== 0;

@@ -2,21 +2,11 @@
 // its own, in as few passes over its 4H gate values as the equations allow (two forward, two backward), with the
 // statistics of each term taken about its mean (two passes over a row: exact where a row's values are all equal).
 // Batch norm, whose statistics run down the columns, takes the general loops of cells.ts.
-import { sigmoidInPlace, simdFor, tanhInPlace, type SimdCells } from './simd-cells';
+import { liveCount, rowBackward, rowMoments, type Term } from './cell-norms';
+import { heapOffset as at, sigmoidInPlace, simdFor, tanhInPlace, type SimdCells } from './simd-cells';
 
-/** Row r's mean and rstd over values [start, start + n) of x. */
-function moments(x: Float32Array, start: number, n: number, epsilon: number, out: Float64Array, at: number): void {
-  let s = 0;
-  for (let i = start; i < start + n; i++) s += x[i];
-  const mu = s / n;
-  let q = 0;
-  for (let i = start; i < start + n; i++) {
-    const d = x[i] - mu;
-    q += d * d;
-  }
-  out[at] = mu;
-  out[at + 1] = 1 / Math.sqrt(q / n + epsilon);
-}
+/** The values [base, base + n) of x as one row of a term (cell-norms.ts). */
+const rowOf = (data: Float32Array, base: number, n: number): Term => ({ data, base, stride: 0, col: 0, width: n });
 
 export interface RowArrays {
   xp: Float32Array;
@@ -27,8 +17,6 @@ export interface RowArrays {
   mask: Float32Array;
 }
 
-const m = new Float64Array(6);
-
 /** One row's activated gates into act (layer: the statistics of its two products into stats[r * 6 ..]). */
 function gatesRow(a: RowArrays, [, , act, , stats]: Float32Array[], r: number, H: number, o: RowOptions) {
   const { xp, hp, vec } = a;
@@ -36,9 +24,8 @@ function gatesRow(a: RowArrays, [, , act, , stats]: Float32Array[], r: number, H
   const base = r * G;
   const xr = o.xb + base;
   if (o.layer) {
-    moments(hp, base, G, o.epsilon, m, 0);
-    moments(xp, xr, G, o.epsilon, m, 2);
-    const [mh, rh, mx, rx] = m;
+    const [mh, rh] = rowMoments(rowOf(hp, base, G), 0, o.epsilon);
+    const [mx, rx] = rowMoments(rowOf(xp, xr, G), 0, o.epsilon);
     // pre = (hp - mh) rh gh + bh + (xp - mx) rx gx + bx + b
     for (let k = 0; k < G; k++)
       act[base + k] =
@@ -47,7 +34,7 @@ function gatesRow(a: RowArrays, [, , act, , stats]: Float32Array[], r: number, H
         (xp[xr + k] - mx) * rx * vec[3 * G + k] +
         vec[4 * G + k] +
         vec[k];
-    stats.set(m.subarray(0, 4), r * 6);
+    stats.set([mh, rh, mx, rx], r * 6);
   } else for (let k = 0; k < G; k++) act[base + k] = hp[base + k] + xp[xr + k] + vec[k];
   sigmoidInPlace(act, base, 3 * H);
   tanhInPlace(act, base + 3 * H, H);
@@ -60,11 +47,10 @@ function cellRow(a: RowArrays, [h, c, act, tc, stats]: Float32Array[], r: number
   const rh = r * H;
   for (let j = 0; j < H; j++) c[rh + j] = act[base + j] * cPrev[rh + j] + act[base + H + j] * act[base + 3 * H + j];
   if (o.layer) {
-    moments(c, rh, H, o.epsilon, m, 4);
-    const [mc, rc] = [m[4], m[5]];
+    const [mc, rc] = rowMoments(rowOf(c, rh, H), 0, o.epsilon);
     const gc = 20 * H;
     for (let j = 0; j < H; j++) tc[rh + j] = (c[rh + j] - mc) * rc * vec[gc + j] + vec[gc + H + j];
-    stats.set(m.subarray(4, 6), r * 6 + 4);
+    stats.set([mc, rc], r * 6 + 4);
   } else tc.set(c.subarray(rh, rh + H), rh);
   tanhInPlace(tc, rh, H);
   for (let j = 0; j < H; j++) h[rh + j] = act[base + 2 * H + j] * tc[rh + j];
@@ -123,8 +109,8 @@ let dpre = new Float64Array(0);
 let dnc = new Float64Array(0);
 
 /**
- * Layer norm's backward for one row's term (values x[xAt ..], n of them, mean mu and rstd rs, gain at vec[gAt ..]),
- * given dy = dpre: writes dx and adds to dgain (dvec[gAt ..]) and dbias (dvec[bAt ..]).
+ * Layer norm's backward (cell-norms.ts rowBackward) for one row's term of n values at x[xAt ..], gain and bias at
+ * vec[gAt ..] and vec[bAt ..], given dy = dpre: writes dx[dxAt ..] and adds to dvec's gain and bias parts.
  */
 function termBackward(
   x: Float32Array,
@@ -139,20 +125,9 @@ function termBackward(
   dx: Float32Array,
   dxAt: number,
 ) {
-  let s1 = 0;
-  let s2 = 0;
-  for (let j = 0; j < n; j++) {
-    const d = dpre[j];
-    const xh = (x[xAt + j] - mu) * rs;
-    const dxh = d * vec[gAt + j];
-    s1 += dxh;
-    s2 += dxh * xh;
-    dvec[gAt + j] += d * xh;
-    dvec[bAt + j] += d;
-  }
-  const m1 = s1 / n;
-  const m2 = s2 / n;
-  for (let j = 0; j < n; j++) dx[dxAt + j] = rs * (dpre[j] * vec[gAt + j] - m1 - (x[xAt + j] - mu) * rs * m2);
+  const out = { data: dx, base: dxAt, stride: 0, col: 0 };
+  const [dgain, dbias] = [dvec.subarray(gAt, gAt + n), dvec.subarray(bAt, bAt + n)];
+  rowBackward(dpre, 0, rowOf(x, xAt, n), out, 0, mu, rs, { data: vec, at: gAt }, dgain, dbias);
 }
 
 /**
@@ -257,9 +232,6 @@ export function lstmRowsBackward(
 
 // ---------------------------------------------------------------------------------------------- SIMD (wasm heap)
 
-/** The byte offset of a[i]. */
-const at = (a: Float32Array, i: number) => a.byteOffset + 4 * i;
-
 /** lstmRowsForward's work in one call of the SIMD module (H a multiple of 4, every array on the wasm heap). */
 function forwardSimd(
   s: SimdCells,
@@ -315,8 +287,6 @@ function backwardSimd(
   );
 }
 
-const countLive = (mask: Float32Array) => mask.reduce((n, m) => n + (m !== 0 ? 1 : 0), 0);
-
 /** The BN-LSTM forward step with the SIMD module; false (nothing done) where an array is not on the wasm heap. */
 export function batchForwardSimd(
   ins: Float32Array[],
@@ -337,7 +307,7 @@ export function batchForwardSimd(
     ...[hp, cPrev, hPrev, vec, mask].map((x) => at(x, 0)),
     B,
     H,
-    countLive(mask),
+    liveCount(mask, B),
     o.epsilon,
   );
   return true;
@@ -360,6 +330,6 @@ export function batchBackwardSimd(
   const grads = [at(a.dhs, o.hsBase), at(a.dhRec, 0), at(a.dhCarry, 0), at(a.dc, 0)];
   const saved = [a.act, a.c, a.cPrev, a.tc, a.hp].map((x) => at(x, 0));
   const rest = [at(a.xp, o.xBase), at(a.stats, 0), at(a.vec, 0), at(a.mask, 0)];
-  s.lstmBackwardBatch(...head, ...grads, ...saved, ...rest, B, H, countLive(a.mask));
+  s.lstmBackwardBatch(...head, ...grads, ...saved, ...rest, B, H, liveCount(a.mask, B));
   return true;
 }

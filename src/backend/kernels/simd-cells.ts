@@ -52,6 +52,9 @@ export interface SimdCells {
   tanh(p: number, n: number): void;
 }
 
+/** The byte offset of a[i] in the memory its buffer is (the SIMD module's pointers). */
+export const heapOffset = (a: Float32Array, i: number): number => a.byteOffset + 4 * i;
+
 let bound: { memory: WasmMemory; simd: SimdCells } | undefined;
 const instances = new WeakMap<WasmMemory, SimdCells>();
 
@@ -78,7 +81,7 @@ function apply(a: Float32Array, start: number, n: number, vector: 'sigmoid' | 't
   const simd = simdFor([a]);
   let done = 0;
   if (simd) {
-    simd[vector](a.byteOffset + 4 * start, n);
+    simd[vector](heapOffset(a, start), n);
     done = n - (n % 4);
   }
   for (let i = start + done; i < start + n; i++) a[i] = scalar(a[i]);

@@ -23,6 +23,7 @@ import {
   type CellAttrs,
   type CellNorm,
 } from '../../backend/kernels/cells';
+import { liveCount } from '../../backend/kernels/cell-norms';
 import { hasKernel, runKernel } from '../../backend/kernels/js-kernel';
 import type { FusedNorm } from '../../norm/types';
 import type { CellState } from './types';
@@ -233,7 +234,7 @@ function forwardOnly(
       const mask = shared ?? tf.tensor1d(masks[t]);
       const xp = tf.matMul(tf.slice(xs, [t * o.batch, 0], [o.batch, -1]), W);
       const out = forwardKernel(f, xp, tf.matMul(prev.h, U), prev, mask, vec, 0);
-      f.stepStatistics(t, out.stats, liveRows(masks[t]));
+      f.stepStatistics(t, out.stats, liveCount(masks[t], masks[t].length));
       return { h: out.h as tf.Tensor2D, c: out.c as tf.Tensor2D | undefined };
     });
     if (o.allSteps) hs.push(s.h);
@@ -273,7 +274,7 @@ function sequenceForward(
     const mask = shared ?? tf.tensor1d(masks[t]);
     const hp = tf.matMul(s.h, U);
     const out = forwardKernel(f, xp, hp, s, mask, vec, t * o.batch);
-    f.stepStatistics(t, out.stats, liveRows(masks[t]));
+    f.stepStatistics(t, out.stats, liveCount(masks[t], masks[t].length));
     if (recording) {
       kept.push(hp, out.act, out.stats, out.h, ...(o.lstm ? [out.c!, out.tc!] : []));
       if (!shared) perStepMasks.push(mask);
@@ -288,8 +289,6 @@ function sequenceForward(
   const last = o.lstm ? [s.h, s.c!] : [s.h];
   return o.allSteps ? [tf.concat(hs, 0), ...last] : last;
 }
-
-const liveRows = (mask: Float32Array) => mask.reduce((a, b) => a + b, 0);
 
 /** What the backward kernel reads of step t, out of what sequenceForward saved. */
 function savedStep(saved: tf.Tensor[], t: number, o: SequenceShape): SavedStep {

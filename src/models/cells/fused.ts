@@ -165,7 +165,38 @@ interface SequenceShape {
   allSteps: boolean;
   /** Whether some sequences are shorter than others (then a mask per step, else one of ones for all). */
   padded: boolean;
+  /**
+   * Batch norm only: the number of leading steps whose inputs are the same in every sequence (commonPrefix); the
+   * states before steps 0 .. common are then the same in every sequence, and the backward pass takes the batch mean
+   * of their gradients (commonGradient).
+   */
+  common: number;
 }
+
+/**
+ * How many leading steps of xs [steps * batch, inputs] (step-major) have every sequence's input bit-identical, all
+ * sequences live: before and after them every sequence has the same state (h0 is one vector for all, c0 zeros).
+ */
+export function commonPrefix(xs: tf.Tensor2D, steps: number, batch: number, masks: Float32Array[]): number {
+  const values = xs.dataSync();
+  const width = xs.shape[1];
+  for (let t = 0; t < steps; t++) {
+    if (masks[t].some((m) => m === 0)) return t;
+    const first = t * batch * width;
+    for (let k = width; k < batch * width; k++) if (values[first + k] !== values[first + (k % width)]) return t;
+  }
+  return steps;
+}
+
+/**
+ * A state that is the same in every sequence is a function of the parameters alone, so the loss's gradient reaches
+ * them only through the sum over the batch of the state's gradient: replacing each row by the batch mean changes no
+ * parameter's gradient. Under batch norm it is what keeps float32 exact: a column that is the same in every row has
+ * zero batch variance, and its norm's backward multiplies each row's gradient by gain / sqrt(epsilon) (316 gain) and
+ * centres it, so that step by step back through such states the rows grow (10^15 after three steps at gain 1) while
+ * their sum, all that matters, stays O(1) and is lost to rounding. Averaged, the rows stay O(1) and centre to 0.
+ */
+const commonGradient = (dy: tf.Tensor): tf.Tensor => tf.broadcastTo(tf.mean(dy, 0, true), dy.shape);
 
 /**
  * Runs `f` over `steps` steps of `batch` sequences whose inputs are xs [steps * batch, inputs], step-major (rows
@@ -181,13 +212,15 @@ export function fusedSequence(
 ): { hs?: tf.Tensor2D; last: CellState } {
   const { steps, batch } = shape;
   const padded = lengths !== undefined && Array.from(lengths).some((n) => n < steps);
-  const o: SequenceShape = { steps, batch, lstm: f.kind === 'lstm', allSteps: shape.allSteps ?? false, padded };
+  const lstm = f.kind === 'lstm';
+  const o: SequenceShape = { steps, batch, lstm, allSteps: shape.allSteps ?? false, padded, common: -1 };
   const h0 = tf.tile(tf.tensor2d(f.h0, [1, f.hidden]), [batch, 1]);
   const c0 = tf.zeros([batch, f.hidden]);
   const U = f.recurrentWeights();
   const vec = f.vec();
   const masks = stepMasks(steps, batch, lengths);
   if (!recordingGradients()) return forwardOnly(f, xs, { U, vec, h0, c0 }, masks, o);
+  if (f.norm === 'batch') o.common = commonPrefix(xs, steps, batch, masks);
   // Without a norm an LSTM's two products have the same gradient (that of the pre-activations), so W_x's and W_h's
   // gradients are one product, [X | H_prev]^T dpre, and the op takes X and W_x themselves.
   if (o.lstm && f.norm === 'none') {
@@ -302,6 +335,16 @@ function savedStep(saved: tf.Tensor[], t: number, o: SequenceShape): SavedStep {
 }
 
 /**
+ * The gradient of the state before a step, out of the step's backward kernel: dhRec through W_h^T, dhCarry, dc; their
+ * batch means (commonGradient) where that state is the same in every sequence (`common`; never h0 and c0: constants).
+ */
+function stateGradient(out: ReturnType<typeof backwardKernel>, UT: tf.Tensor, common: boolean) {
+  const g = { dhRec: tf.matMul(out.dhp, UT), dhCarry: out.carry, dc: out.dcPrev };
+  if (!common) return g;
+  return { dhRec: commonGradient(g.dhRec), dhCarry: commonGradient(g.dhCarry), dc: g.dc && commonGradient(g.dc) };
+}
+
+/**
  * The backward pass through time: each step's kernel and product through W_h^T, then W_h's gradient over all steps.
  * Returns the gradients of the op's inputs (xp, h0, c0 for the LSTM, W_h, vec) and, for jointBackward, the gradient
  * of the pre-activations at every step and the states before them.
@@ -320,7 +363,7 @@ function sequenceBackward(f: FusedCell, dys: tf.Tensor[], saved: tf.Tensor[], o:
       const out = backwardKernel(f, step(t), g, t * batch, o.allSteps ? t * batch : 0);
       dhps[t] = out.dhp;
       dxps[t] = out.dxp;
-      g = { ...g, dhRec: tf.matMul(out.dhp, UT), dhCarry: out.carry, dc: out.dcPrev, acc: out.acc };
+      g = { ...g, ...stateGradient(out, UT, t > 0 && t <= o.common), acc: out.acc };
     }
     const hPrev = tf.concat(
       Array.from({ length: steps }, (_, t) => step(t).hPrev),

@@ -41,10 +41,16 @@ const identity: StepNorm = (a) => a;
 
 /**
  * A cell as a Module: its parameters by role, in the order they were made (weights, then each term's norm), and its
- * norms' buffers (batch norm's per-step statistics, which grow as steps are first trained).
+ * norms' buffers (batch norm's per-step statistics, which grow as steps are first trained); whether a norm takes its
+ * statistics over the batch.
  */
-export const cellModule = (params: Record<string, tf.Variable>, norms: readonly RecurrentNorm[]): Module =>
-  moduleOf(Object.values(params), () => norms.flatMap((n) => n.buffers()));
+export const cellModule = (
+  params: Record<string, tf.Variable>,
+  norms: readonly RecurrentNorm[],
+): Module & { batchStatistics: boolean } => ({
+  ...moduleOf(Object.values(params), () => norms.flatMap((n) => n.buffers())),
+  batchStatistics: norms.some((n) => n.fused?.axis === 0),
+});
 
 /**
  * The norms of a cell's terms, from the norm registry. `term(role, units)` (role e.g. `ln_h`) returns the term's

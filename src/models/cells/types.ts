@@ -23,6 +23,8 @@ export interface Cell extends Module {
    */
   step(x: tf.Tensor2D, s: CellState, t: number, training: boolean, mask?: StepMask): CellState;
   initial(batch: number): CellState;
+  /** True when a term's norm takes its statistics over the batch (batch norm): then the rows of a batch interact. */
+  readonly batchStatistics: boolean;
   /**
    * The cell as the fused kernels compute it (src/models/cells/fused.ts), or undefined where the backend lacks them
    * (fast paths off, LN_REPRO_FUSED_CELLS=0, native TensorFlow) or the norm cannot be fused in this mode.

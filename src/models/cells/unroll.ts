@@ -1,6 +1,6 @@
 // A cell run over the steps of a batch of sequences, of equal or of different lengths.
 import * as tf from '@tensorflow/tfjs';
-import { tidyUnlessRecording } from '../../backend/gradients';
+import { recordingGradients, tidyUnlessRecording } from '../../backend/gradients';
 import { fusedSequence } from './fused';
 import type { Cell, CellState } from './types';
 
@@ -22,6 +22,7 @@ export function unroll(
   batch: number,
   training: boolean,
   lengths?: ArrayLike<number>,
+  common?: tf.Tensor1D,
 ): CellState {
   let s = cell.initial(batch);
   const longest = lengths ? Math.min(steps, Math.max(0, ...Array.from(lengths))) : steps;
@@ -38,10 +39,41 @@ export function unroll(
   // Without a gradient to record (evaluation, batch norm's population pass) each step frees its intermediates:
   // a forward pass over thousands of sequences then holds two states per step, not every gate of every step.
   for (let t = 0; t < longest; t++) {
-    const prev = s;
+    const prev = common && t > 0 ? commonState(s, tf.slice(common, [t], [1])) : s; // h0, c0: constants
     s = tidyUnlessRecording(() => advance(t, prev) as unknown as tf.TensorContainer) as unknown as CellState;
   }
   return s;
+}
+
+/**
+ * Op by op, what the fused sequence's commonGradient does (src/models/cells/fused.ts says why): the state unchanged,
+ * its gradient replaced by the batch mean of its rows where `common` ([1] bool) is true.
+ */
+function commonState(s: CellState, common: tf.Tensor): CellState {
+  // The flag is saved (kept for the backward pass): the forward pass's other tensors are freed before it.
+  const mean = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    (args[1] as tf.GradSaveFunc)([common]);
+    return {
+      value: tf.clone(args[0] as tf.Tensor),
+      gradFunc: (dy: tf.Tensor, [flag]: tf.Tensor[]) =>
+        tf.where(flag, tf.broadcastTo(tf.mean(dy, 0, true), dy.shape), dy),
+    };
+  }) as (x: tf.Tensor2D) => tf.Tensor2D;
+  return s.c ? { h: mean(s.h), c: mean(s.c) } : { h: mean(s.h) };
+}
+
+/**
+ * [steps] bool on the device: at t, whether the state before step t is the same in every sequence, as it is while
+ * every sequence has had the same inputs (x_0 .. x_{t-1} bit-identical across the batch, all sequences live).
+ */
+function commonFlags(xs: tf.Tensor2D, batch: number, lengths?: ArrayLike<number>): tf.Tensor1D {
+  const x = tf.reshape(xs, [-1, batch, xs.shape[1]]);
+  const same = tf.cast(tf.all(tf.equal(x, tf.slice(x, [0, 0, 0], [-1, 1, -1])), [1, 2]), 'float32');
+  const live = Float32Array.from({ length: x.shape[0] }, (_, t) =>
+    !lengths || Array.from(lengths).every((n) => n > t) ? 1 : 0,
+  );
+  const breaks = tf.sub(1, tf.mul(same, tf.tensor1d(live))); // 1 at a step after which the states may differ
+  return tf.equal(tf.cumsum(breaks, 0, true), 0); // no break before step t
 }
 
 /**
@@ -65,5 +97,6 @@ export function runSequence(
     return fusedSequence(fused, run, { steps: longest, batch }, lengths).last;
   }
   const input = (t: number) => tf.slice(xs, [t * batch, 0], [batch, -1]) as tf.Tensor2D;
-  return unroll(cell, input, steps, batch, training, lengths);
+  const common = training && cell.batchStatistics && recordingGradients();
+  return unroll(cell, input, steps, batch, training, lengths, common ? commonFlags(xs, batch, lengths) : undefined);
 }

@@ -126,7 +126,8 @@ function readExperimentFile(dir: string): { experiment: Experiment; text: string
       `${dir}: not an experiment folder (no experiment.yaml); give <out>/<name> as written by ln-repro run`,
     );
   const text = readFileSync(file, 'utf8');
-  return { experiment: resolveExperiment(file, parseYaml(file, text)), text };
+  // Its groups need not select runs: a --set may have narrowed its sweep (run checked them against the file's).
+  return { experiment: resolveExperiment(file, parseYaml(file, text), { selectRuns: false }), text };
 }
 
 /** An experiment folder as written by `run`: its experiment.yaml gives the run list. */

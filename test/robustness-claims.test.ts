@@ -2,13 +2,13 @@
 // folder of one configuration (item 3).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { loadExperiment } from '../src/config/load';
 import { UserError } from '../src/errors';
-import { cli } from './cli-runner';
+import { cli, ROOT } from './cli-runner';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ln-repro-${name}-`));
 const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at |internal error/, `no stack trace: ${text}`);
@@ -194,5 +194,71 @@ describe('issue 24, item 6: claims are checked before training', () => {
     assert.match(r.stderr, /experiment\.yaml: expect\[0\] \(c1\)\.compare\.a\.train\.seed: .*"1"/);
     assert.doesNotMatch(r.stdout, /MISSING/);
     noStack(r.stderr);
+  });
+});
+
+describe('issue 24, item 3: no single verdict on a folder of mixed configurations', () => {
+  const CONFIG = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
+  const run = (out: string, ...args: string[]) => {
+    const r = cli(['run', CONFIG, '--out', out, '--jobs', '1', '--quiet', ...args]);
+    assert.equal(r.code, 0, r.stderr);
+  };
+  /** summary, check and report each refuse the folder: exit 2, naming `runIds` and `keys`, no stack. */
+  function assertRefusedMixed(exp: string, runIds: string[], keys: string[]): void {
+    const report = join(exp, 'report.md');
+    const before = existsSync(report) ? readFileSync(report, 'utf8') : undefined;
+    for (const command of ['summary', 'check', 'report']) {
+      const r = cli([command, exp]);
+      assert.equal(r.code, 2, `${command}: ${r.stdout}`);
+      for (const id of runIds) assert.ok(r.stderr.includes(id), `${command} names ${id}: ${r.stderr}`);
+      for (const key of keys) assert.ok(r.stderr.includes(key), `${command} names ${key}: ${r.stderr}`);
+      assert.match(r.stderr, /another config than .*experiment\.yaml[\s\S]*--allow-mixed/);
+      noStack(r.stderr);
+    }
+    assert.equal(existsSync(report) ? readFileSync(report, 'utf8') : undefined, before, 'no report written');
+  }
+
+  it('two shards run with different --set: summary, check and report exit 2 naming the runs and keys', () => {
+    const out = tmp('mixed-shards');
+    run(out, '--shard', '1/2', '--set', 'train.epochs=1');
+    run(out, '--shard', '2/2', '--set', 'train.learningRate=0.05');
+    const exp = join(out, 'tiny-claims');
+    // Shard 1 trained norm=none,seed=1 and norm=layer,seed=1 with epochs 1 and the file's learning rate 0.01.
+    assertRefusedMixed(exp, ['norm=none,seed=1', 'norm=layer,seed=1'], ['train.epochs', 'train.learningRate']);
+    const summary = cli(['summary', exp]);
+    assert.doesNotMatch(summary.stderr, /norm=(none|layer),seed=2/, 'the runs of experiment.yaml are not listed');
+
+    // --allow-mixed: the runs are labelled, in the output, summary.csv and the report (with their own settings).
+    const allowed = cli(['summary', exp, '--allow-mixed']);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /norm=none,seed=1: .*train\.epochs=1 \(experiment\.yaml: 2\)/);
+    assert.match(readFileSync(join(exp, 'summary.csv'), 'utf8'), /"norm=none,seed=1",none,1,complete,"?other config/);
+    const check = cli(['check', exp, '--allow-mixed']);
+    assert.ok(check.code === 0 || check.code === 1, check.stderr);
+    assert.match(
+      check.stdout,
+      /another config than experiment\.yaml[\s\S]*norm=layer,seed=1 \(complete\): .*train\.learningRate=0\.01/,
+    );
+    assert.match(check.stdout, /anything-trains[\s\S]*other config: norm=layer,seed=1/);
+    const report = cli(['report', exp, '--allow-mixed']);
+    assert.equal(report.code, 0, report.stderr);
+    const md = readFileSync(join(exp, 'report.md'), 'utf8');
+    assert.match(md, /another config than `experiment\.yaml`/);
+    assert.match(md, /norm=layer,seed=1 \| train\.epochs \| 1 \| 2 \|/);
+  });
+
+  it('a rerun with a changed --set stopped after one run: refused, and run reruns exactly the other runs', () => {
+    const out = tmp('mixed-rerun');
+    run(out);
+    // The rerun with model.epsilon=0.001 trained only its first run before it stopped (as if interrupted).
+    run(out, '--set', 'model.epsilon=0.001', '--shard', '1/4');
+    const exp = join(out, 'tiny-claims');
+    assertRefusedMixed(exp, ['norm=none,seed=2', 'norm=layer,seed=1', 'norm=layer,seed=2'], ['model.epsilon']);
+    assert.doesNotMatch(cli(['check', exp]).stderr, /norm=none,seed=1/, 'the run of the new config is not listed');
+    const rerun = cli(['run', CONFIG, '--out', out, '--jobs', '1', '--set', 'model.epsilon=0.001', '--no-report']);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(rerun.stdout, /3 to run, 1 already done/, 'run reruns the runs of another config, and only those');
+    assert.equal(cli(['summary', exp]).code, 0);
+    assert.equal(cli(['check', exp]).code, 0);
   });
 });

@@ -8,13 +8,14 @@ export function reportCommand(): Command {
       'write report.md and figures (SVG and PNG: learning curves, sweeps, recall, claims) into experiment folders',
     )
     .argument('<dir...>', 'one or more experiment folders, <out>/<name>')
+    .option('--allow-mixed', 'report a folder with runs of another config than its experiment.yaml, labelling them')
     .addHelpText(
       'after',
-      '\nExample:\n  $ ln-repro report results/mnist-bs4\n\nExit codes: 0 written, 2 not an experiment folder or no results yet.',
+      '\nExample:\n  $ ln-repro report results/mnist-bs4\n\nExit codes: 0 written, 2 not an experiment folder, no results yet, or runs of another config\nthan experiment.yaml (their run.json config_hash) without --allow-mixed.',
     )
-    .action(async (dirs: string[]) => {
+    .action(async (dirs: string[], opts: { allowMixed?: boolean }) => {
       for (const dir of dirs) {
-        const r = await writeReport(dir);
+        const r = await writeReport(dir, { allowMixed: opts.allowMixed });
         console.log(`${dir}/report.md (${r.figures.map((f) => f.png).join(', ')})`);
       }
     });

@@ -17,6 +17,7 @@ import {
 } from './schema';
 import { taskOf } from '../tasks/catalog';
 import { deepFreeze, runIdOf, sweepCombinations, type RunSpec } from './sweep';
+import { checkClaimsBeforeRuns, type ClaimContext } from './claim-checks';
 
 export interface Experiment {
   readonly file: string;
@@ -284,7 +285,8 @@ export function loadExperiments(opts: { file: string; sets?: readonly string[] }
   const experiments = docs.map((doc, i) => {
     const label =
       docs.length === 1 ? file : `${file} (experiment ${i + 1}${typeof doc.name === 'string' ? `: ${doc.name}` : ''})`;
-    return resolveExperiment(label, applyOverrides(label, doc, opts.sets ?? []));
+    const source = applyOverrides(label, doc, opts.sets ?? []);
+    return resolveExperiment(label, source, { selectRuns: true, narrowed: sweepChanges(doc.sweep, source.sweep) });
   });
   const names = experiments.map((e) => e.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -299,13 +301,34 @@ export function loadExperiment(opts: { file: string; sets?: readonly string[] })
   return all[0];
 }
 
-/** Validates an experiment given as an object (`file` names where it came from, for messages). */
-export function resolveExperiment(file: string, source: Record<string, unknown>): Experiment {
+/**
+ * The swept keys whose values `--set` changed (narrowed to one value, or replaced), with the values the file
+ * listed: a claim may still name those (src/config/claim-checks.ts).
+ */
+function sweepChanges(before: unknown, after: unknown): Record<string, unknown[]> {
+  const isMap = (s: unknown): s is Record<string, unknown> => typeof s === 'object' && s !== null && !Array.isArray(s);
+  if (!isMap(before)) return {};
+  const changed = Object.entries(before).filter(
+    ([key, values]) => Array.isArray(values) && !(isMap(after) && sameValue(after[key], values)),
+  );
+  return Object.fromEntries(changed) as Record<string, unknown[]>;
+}
+
+/**
+ * Validates an experiment given as an object (`file` names where it came from, for messages). `claimChecks` says
+ * how its claims are checked against its runs: by default as a config file's, whose groups must select runs.
+ */
+export function resolveExperiment(
+  file: string,
+  source: Record<string, unknown>,
+  claimChecks: Omit<ClaimContext, 'file' | 'sweep' | 'runs'> = { selectRuns: true },
+): Experiment {
   const sweep = checkSweep(file, source.sweep);
   const exclude = checkExclude(file, source.exclude, sweep);
   const { sweep: _sweep, exclude: _exclude, expect: _expect, ...base } = source;
   const runs = resolveRuns(file, base, sweep, exclude);
   const claims = checkClaims(file, source.expect);
   checkClaimMetrics(file, claims, runs);
+  checkClaimsBeforeRuns({ file, sweep, runs, ...claimChecks }, claims);
   return deepFreeze({ file, name: runs[0].config.name, source, sweep, exclude, runs, claims });
 }

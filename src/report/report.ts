@@ -8,7 +8,8 @@ import type { RunConfig } from '../config/schema';
 import { UserError } from '../errors';
 import { evaluateClaim, sideName, stats, type ClaimResult } from '../results/claims';
 import type { RunRecord } from '../results/layout';
-import { readExperimentResults, type ExperimentResults, type RunResult } from '../results/read';
+import { describeDrift, refuseMixed, type Drift } from '../results/mixed';
+import { driftsOf, readExperimentResults, type ExperimentResults, type RunResult } from '../results/read';
 import { taskOf } from '../tasks/catalog';
 import type { TaskSpec } from '../tasks/spec';
 import { fixed } from '../util/format';
@@ -25,6 +26,11 @@ export interface ReportFigure {
   /** Charts only (pictures are PNG only). */
   svg?: string;
   png: string;
+}
+
+export interface ReportOptions {
+  /** Report a folder with runs of another config than experiment.yaml's, in rows and a section of their own. */
+  allowMixed?: boolean;
 }
 
 export interface ReportOutcome {
@@ -127,7 +133,8 @@ function claimTable(claims: readonly ClaimResult[]): string[] {
       const side = sideName(c.kind);
       const note = c.status === 'known-deviation' ? `<br>known deviation: ${c.reason}` : '';
       const missing = c.missing.length ? `<br>missing: ${c.missing.join('; ')}` : '';
-      return `| **${c.verdict}** | ${cell(c.id)}: ${cell(c.claim)}${cell(note)}${cell(missing)} | ${cell(c.paper)} | ${c.metric} (${c.epoch}) | ${side} ${fixed(c.lhs)} | ${side} ${fixed(c.rhs)} | a ${c.relation} b${c.margin ? ` by > ${c.margin}` : ''} |`;
+      const other = c.otherConfig.length ? `<br>other config: ${c.otherConfig.join(', ')}` : '';
+      return `| **${c.verdict}** | ${cell(c.id)}: ${cell(c.claim)}${cell(note)}${cell(missing)}${cell(other)} | ${cell(c.paper)} | ${c.metric} (${c.epoch}) | ${side} ${fixed(c.lhs)} | ${side} ${fixed(c.rhs)} | a ${c.relation} b${c.margin ? ` by > ${c.margin}` : ''} |`;
     }),
   ];
 }
@@ -137,22 +144,25 @@ function finalTable(
   factors: readonly string[],
   columns: TaskSpec['finalColumns'],
 ): string[] {
-  const groups = new Map<string, { factor: string; norm: string; runs: RunResult[] }>();
+  const groups = new Map<string, { factor: string; norm: string; config: string; runs: RunResult[] }>();
   for (const r of runs) {
     const factor = describeKeys(r.config, factors);
     const norm = NORM_LABELS[r.config.model.norm];
-    const key = JSON.stringify([factor, norm]);
-    if (!groups.has(key)) groups.set(key, { factor, norm, runs: [] });
+    const config = r.drift ? ownSettings(r.drift) : 'experiment.yaml';
+    const key = JSON.stringify([factor, norm, config]);
+    if (!groups.has(key)) groups.set(key, { factor, norm, config, runs: [] });
     groups.get(key)!.runs.push(r);
   }
+  const mixed = runs.some((r) => r.drift);
   const head = [
     ...(factors.length ? [factors.map((k) => k.split('.').pop()).join(', ')] : []),
     'norm',
+    ...(mixed ? ['config'] : []),
     'runs complete',
     ...columns.map((c) => c.measure),
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
-  for (const { factor, norm, runs: group } of groups.values()) {
+  for (const { factor, norm, config, runs: group } of groups.values()) {
     const complete = group.filter((r) => r.status === 'complete' && r.rows.length > 0);
     const values = columns.map(({ measure, digits }) => {
       const vs = complete
@@ -163,10 +173,39 @@ function finalTable(
       return `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
     });
     lines.push(
-      `| ${[...(factors.length ? [cell(factor)] : []), norm, `${complete.length}/${group.length}`, ...values].join(' | ')} |`,
+      `| ${[...(factors.length ? [cell(factor)] : []), norm, ...(mixed ? [cell(config)] : []), `${complete.length}/${group.length}`, ...values].join(' | ')} |`,
     );
   }
   return lines;
+}
+
+/** A run's own values of the keys where its config differs from experiment.yaml's: `train.epochs=1, ...`. */
+const ownSettings = (d: Drift) =>
+  d.unknown ? 'another config' : d.keys.map((k) => `${k.key}=${JSON.stringify(k.ran)}`).join(', ');
+
+/** The runs of another config than experiment.yaml's (--allow-mixed), each key with both values. */
+function mixedSection(drifts: readonly Drift[]): string[] {
+  if (drifts.length === 0) return [];
+  const rows = drifts.flatMap((d) =>
+    d.unknown
+      ? [`| ${cell(d.runId)} | ${cell(describeDrift(d))} | | |`]
+      : d.keys.map(
+          (k) =>
+            `| ${cell(d.runId)} | ${k.key} | ${cell(YAML.stringify(k.ran).trim())} | ${cell(YAML.stringify(k.expected).trim())} |`,
+        ),
+  );
+  return [
+    '## Runs of another config',
+    '',
+    `${drifts.length} finished run(s) ran with another config than \`experiment.yaml\` (reported with \`--allow-mixed\`).`,
+    'They enter the claims (each names them), the figures and the final metrics, where they have rows of their own;',
+    `their settings (each run's own is \`<runId>/config.yaml\`):`,
+    '',
+    '| run | key | this run | experiment.yaml |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ];
 }
 
 function duration(seconds: number): string {
@@ -197,9 +236,13 @@ function provenance(dir: string, experiment: Experiment, records: (RunRecord | u
   ];
 }
 
-/** The folder's results, refused when a run's files are corrupt or no run has metrics yet. */
-function readReportable(dir: string): ExperimentResults {
+/**
+ * The folder's results, refused when a run's files are corrupt, no run has metrics yet, or (without --allow-mixed)
+ * runs of another config than experiment.yaml's would share one report.
+ */
+function readReportable(dir: string, allowMixed: boolean): ExperimentResults {
   const results = readExperimentResults(dir);
+  refuseMixed(dir, driftsOf(results.runs), allowMixed);
   const corrupt = results.runs.filter((r) => r.problem);
   if (corrupt.length > 0) {
     throw new UserError(
@@ -275,8 +318,8 @@ function configSection(experimentYaml: string, first: Readonly<RunConfig>): stri
 }
 
 /** Builds the report of experiment folder `dir` and writes report.md and the figures into it. */
-export async function writeReport(dir: string): Promise<ReportOutcome> {
-  const { experiment, experimentYaml, runs } = readReportable(dir);
+export async function writeReport(dir: string, opts: ReportOptions = {}): Promise<ReportOutcome> {
+  const { experiment, experimentYaml, runs } = readReportable(dir, opts.allowMixed ?? false);
   const claims = experiment.claims.map((c) => evaluateClaim(c, runs));
   const figures = await writeFigures(
     dir,
@@ -296,6 +339,7 @@ export async function writeReport(dir: string): Promise<ReportOutcome> {
       runs.map((r) => r.record),
     ),
     '',
+    ...mixedSection(driftsOf(runs)),
     '## Claims',
     '',
     ...claimTable(claims),

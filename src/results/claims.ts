@@ -31,6 +31,8 @@ export interface ClaimResult {
   groups: Record<string, GroupStats>;
   /** Why the claim could not be evaluated. */
   missing: string[];
+  /** Runs of another config than experiment.yaml's whose metric entered the claim (check and report --allow-mixed). */
+  otherConfig: string[];
 }
 
 type Selector = Record<string, unknown>;
@@ -53,6 +55,7 @@ export function stats(values: number[]): GroupStats {
 class Evaluation {
   readonly groups: Record<string, GroupStats> = {};
   readonly missing: string[] = [];
+  readonly otherConfig: string[] = [];
   constructor(
     private readonly claim: Claim,
     private readonly runs: readonly RunResult[],
@@ -80,6 +83,7 @@ class Evaluation {
       const v = this.metricOf(run);
       if (typeof v === 'string') this.missing.push(`${run.runId}: ${v}`);
       else values.push(v);
+      if (typeof v === 'number' && run.drift && !this.otherConfig.includes(run.runId)) this.otherConfig.push(run.runId);
     }
     if (values.length === 0) return NaN;
     this.groups[name] = stats(values);
@@ -144,6 +148,7 @@ export function evaluateClaim(claim: Claim, runs: readonly RunResult[]): ClaimRe
     margin: spec.margin,
     groups: e.groups,
     missing: e.missing,
+    otherConfig: e.otherConfig,
   };
 }
 
@@ -166,5 +171,7 @@ export function formatClaim(r: ClaimResult): string[] {
   ];
   if (r.status === 'known-deviation') lines.push(`        known deviation: ${r.reason}`);
   for (const m of r.missing) lines.push(`        missing: ${m}`);
+  if (r.otherConfig.length > 0)
+    lines.push(`        other config: ${r.otherConfig.join(', ')} (another config than experiment.yaml)`);
   return lines;
 }

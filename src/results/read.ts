@@ -13,6 +13,7 @@ import { UserError } from '../errors';
 import type { EpochMetrics } from '../metrics/types';
 import { taskOf } from '../tasks/catalog';
 import { runPaths, type RunRecord } from './layout';
+import { configDrift, type Drift } from './mixed';
 
 export type Read<T> = { state: 'ok'; value: T } | { state: 'missing' } | { state: 'corrupt'; message: string };
 
@@ -126,7 +127,8 @@ function readExperimentFile(dir: string): { experiment: Experiment; text: string
       `${dir}: not an experiment folder (no experiment.yaml); give <out>/<name> as written by ln-repro run`,
     );
   const text = readFileSync(file, 'utf8');
-  return { experiment: resolveExperiment(file, parseYaml(file, text)), text };
+  // Its groups need not select runs: a --set may have narrowed its sweep (run checked them against the file's).
+  return { experiment: resolveExperiment(file, parseYaml(file, text), { selectRuns: false }), text };
 }
 
 /** An experiment folder as written by `run`: its experiment.yaml gives the run list. */
@@ -145,6 +147,8 @@ export interface RunResult {
   problem?: string;
   /** run.json as read (undefined when missing or corrupt). */
   record?: RunRecord;
+  /** A finished run of another config than experiment.yaml's: how it differs (src/results/mixed.ts). */
+  drift?: Drift;
 }
 
 /** Every run of the experiment in folder `expDir`, in run order, as claims and the report see it. */
@@ -159,9 +163,13 @@ export function readRunResults(expDir: string, runs: readonly RunSpec[]): RunRes
       rows: folder.rows,
       problem: folder.message,
       record: folder.record,
+      drift: folder.state === 'ok' ? configDrift(expDir, run, folder.record!) : undefined,
     };
   });
 }
+
+/** The finished runs of another config than experiment.yaml's, in run order. */
+export const driftsOf = (runs: readonly RunResult[]): Drift[] => runs.flatMap((r) => (r.drift ? [r.drift] : []));
 
 /** Statuses that are results: rerunning the same config would give the same. */
 const FINISHED = new Set(['complete', 'diverged']);

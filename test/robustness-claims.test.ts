@@ -1,0 +1,264 @@
+// Claims that cannot be fooled (issue 24): claims checked before training (item 6), and one verdict only on a
+// folder of one configuration (item 3).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { loadExperiment } from '../src/config/load';
+import { UserError } from '../src/errors';
+import { cli, ROOT } from './cli-runner';
+
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ln-repro-${name}-`));
+const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at |internal error/, `no stack trace: ${text}`);
+
+/** A 4-run tiny MLP sweep (norm x seed, 2 epochs) with the claims given. */
+function tinyExperiment(expect: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'claims6',
+    data: { train: 64, test: 32, seed: 1 },
+    model: { kind: 'mlp', hidden: [16], norm: 'none' },
+    train: { batchSize: 16, epochs: 2, learningRate: 0.01, seed: 1 },
+    sweep: { 'model.norm': ['none', 'layer'], 'train.seed': [1, 2] },
+    expect,
+    ...extra,
+  };
+}
+
+/** A claim of the tiny experiment, with `fields` replacing its compare (or adding a degradation or spread). */
+function claim(fields: Record<string, unknown>): Record<string, unknown> {
+  const base = { id: 'c1', claim: 'something', paper: 'Fig. 1', metric: 'train_nll' };
+  const kind = 'degradation' in fields || 'spread' in fields ? {} : { compare: compare() };
+  return { ...base, ...kind, ...fields };
+}
+const compare = (a: unknown = { 'model.norm': 'layer' }, b: unknown = { 'model.norm': 'none' }) => ({
+  a,
+  b,
+  relation: '<',
+});
+
+function writeExperiment(doc: Record<string, unknown>): string {
+  const file = join(tmp('claims'), 'exp.yaml');
+  writeFileSync(file, YAML.stringify(doc));
+  return file;
+}
+
+/** Loading refuses with a UserError naming the file and every one of `parts`. */
+function assertRefused(doc: Record<string, unknown>, parts: (string | RegExp)[], sets: string[] = []): void {
+  const file = writeExperiment(doc);
+  assert.throws(
+    () => loadExperiment({ file, sets }),
+    (err: unknown) => {
+      assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
+      assert.ok(err.message.includes(file), `names the file: ${err.message}`);
+      for (const p of parts) {
+        if (typeof p === 'string') assert.ok(err.message.includes(p), `message lacks "${p}": ${err.message}`);
+        else assert.match(err.message, p);
+      }
+      return true;
+    },
+  );
+}
+
+describe('issue 24, item 6: claims are checked before training', () => {
+  it('refuses a selector value no run takes ({model.norm: layr}), with a did-you-mean', () =>
+    assertRefused(tinyExperiment([claim({ compare: compare({ 'model.norm': 'layr' }) })]), [
+      'expect[0] (c1)',
+      'model.norm',
+      '"layr"',
+      'did you mean "layer"',
+    ]));
+
+  it('refuses a seed given as text where the config holds a number (train.seed: "1")', () =>
+    assertRefused(
+      tinyExperiment([claim({ compare: compare({ 'model.norm': 'layer', 'train.seed': '1' }, { 'train.seed': 2 }) })]),
+      ['expect[0] (c1)', 'train.seed', '"1"', 'number'],
+    ));
+
+  it('refuses a value of the right type that no run takes (model.hidden: [32] where every run has [16])', () =>
+    assertRefused(tinyExperiment([claim({ compare: compare({ 'model.hidden': [32] }) })]), [
+      'expect[0] (c1)',
+      'model.hidden',
+      '[32]',
+      '[16]',
+    ]));
+
+  it('refuses a metric the task does not write (test_bound on an MLP)', () =>
+    assertRefused(tinyExperiment([claim({ metric: 'test_bound' })]), ['expect[0] (c1)', 'test_bound']));
+
+  it('refuses an epoch past train.epochs (epoch 99 of 2)', () =>
+    assertRefused(tinyExperiment([claim({ epoch: 99 })]), ['expect[0] (c1)', 'epoch', '99', 'train.epochs']));
+
+  it('refuses a degradation whose key is not swept', () =>
+    assertRefused(
+      tinyExperiment([
+        claim({
+          degradation: {
+            key: 'train.batchSize',
+            from: 16,
+            to: 8,
+            a: { 'model.norm': 'layer' },
+            b: { 'model.norm': 'none' },
+            relation: '<',
+          },
+        }),
+      ]),
+      ['expect[0] (c1)', 'degradation.key', 'train.batchSize', 'not swept'],
+    ));
+
+  it('refuses a degradation from a value to itself', () =>
+    assertRefused(
+      tinyExperiment([
+        claim({
+          degradation: {
+            key: 'train.seed',
+            from: 1,
+            to: 1,
+            a: { 'model.norm': 'layer' },
+            b: { 'model.norm': 'none' },
+            relation: '<',
+          },
+        }),
+      ]),
+      ['expect[0] (c1)', 'degradation', 'from', 'to'],
+    ));
+
+  it('refuses a spread over values: [1, 1] (one distinct value: a spread of 0)', () =>
+    assertRefused(
+      tinyExperiment([
+        claim({ spread: { key: 'train.seed', values: [1, 1], a: { 'model.norm': 'layer' }, bound: 1, relation: '<' } }),
+      ]),
+      ['expect[0] (c1)', 'spread.values', '2 distinct'],
+    ));
+
+  it('refuses a spread whose key is not swept, or swept over one value', () => {
+    const spread = { key: 'train.seed', a: { 'model.norm': 'layer' }, bound: 1, relation: '<' };
+    assertRefused(tinyExperiment([claim({ spread: { ...spread, key: 'train.batchSize' } })]), [
+      'expect[0] (c1)',
+      'spread.key',
+      'train.batchSize',
+      'not swept',
+    ]);
+    assertRefused(
+      tinyExperiment([claim({ spread })], { sweep: { 'model.norm': ['none', 'layer'], 'train.seed': [1] } }),
+      ['expect[0] (c1)', 'spread', 'train.seed', '2 distinct'],
+    );
+  });
+
+  it('refuses a compare with an empty selector, or with the same selector on both sides', () => {
+    assertRefused(tinyExperiment([claim({ compare: compare({}) })]), ['expect[0] (c1)', 'compare.a', 'empty']);
+    assertRefused(tinyExperiment([claim({ compare: compare({ 'model.norm': 'layer' }, { 'model.norm': 'layer' }) })]), [
+      'expect[0] (c1)',
+      'compare',
+      'same runs',
+    ]);
+  });
+
+  it('refuses a group that the exclude list leaves without a run', () =>
+    assertRefused(
+      tinyExperiment([claim({ compare: compare({ 'model.norm': 'layer', 'train.seed': 1 }) })], {
+        exclude: [{ 'model.norm': 'layer', 'train.seed': 1 }],
+      }),
+      ['expect[0] (c1).compare.a', 'no run has', 'exclude'],
+    ));
+
+  it('still loads a claim over values a --set narrowed the sweep away from (one sweep point run alone)', () => {
+    const file = writeExperiment(tinyExperiment([claim({})]));
+    const exp = loadExperiment({ file, sets: ['model.norm=layer'] });
+    assert.deepEqual(
+      exp.runs.map((r) => r.runId),
+      ['norm=layer,seed=1', 'norm=layer,seed=2'],
+    );
+  });
+
+  it('run refuses a bad claim before training: exit 2, the file, claim and key named, nothing written', () => {
+    const file = writeExperiment(tinyExperiment([claim({ compare: compare({ 'model.norm': 'layr' }) })]));
+    const out = join(tmp('run6'), 'out');
+    const r = cli(['run', file, '--out', out, '--quiet']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /exp\.yaml: expect\[0\] \(c1\)\.compare\.a\.model\.norm: .*"layr".*did you mean "layer"/);
+    noStack(r.stderr);
+    assert.equal(existsSync(out), false, 'nothing written');
+  });
+
+  it('check on an existing folder refuses a bad claim in its experiment.yaml (exit 2, not MISSING)', () => {
+    const dir = join(tmp('check6'), 'claims6');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'experiment.yaml'),
+      YAML.stringify(tinyExperiment([claim({ compare: compare({ 'model.norm': 'layer', 'train.seed': '1' }) })])),
+    );
+    const r = cli(['check', dir]);
+    assert.equal(r.code, 2, r.stdout);
+    assert.match(r.stderr, /experiment\.yaml: expect\[0\] \(c1\)\.compare\.a\.train\.seed: .*"1"/);
+    assert.doesNotMatch(r.stdout, /MISSING/);
+    noStack(r.stderr);
+  });
+});
+
+describe('issue 24, item 3: no single verdict on a folder of mixed configurations', () => {
+  const CONFIG = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
+  const run = (out: string, ...args: string[]) => {
+    const r = cli(['run', CONFIG, '--out', out, '--jobs', '1', '--quiet', ...args]);
+    assert.equal(r.code, 0, r.stderr);
+  };
+  /** summary, check and report each refuse the folder: exit 2, naming `runIds` and `keys`, no stack. */
+  function assertRefusedMixed(exp: string, runIds: string[], keys: string[]): void {
+    const report = join(exp, 'report.md');
+    const before = existsSync(report) ? readFileSync(report, 'utf8') : undefined;
+    for (const command of ['summary', 'check', 'report']) {
+      const r = cli([command, exp]);
+      assert.equal(r.code, 2, `${command}: ${r.stdout}`);
+      for (const id of runIds) assert.ok(r.stderr.includes(id), `${command} names ${id}: ${r.stderr}`);
+      for (const key of keys) assert.ok(r.stderr.includes(key), `${command} names ${key}: ${r.stderr}`);
+      assert.match(r.stderr, /another config than .*experiment\.yaml[\s\S]*--allow-mixed/);
+      noStack(r.stderr);
+    }
+    assert.equal(existsSync(report) ? readFileSync(report, 'utf8') : undefined, before, 'no report written');
+  }
+
+  it('two shards run with different --set: summary, check and report exit 2 naming the runs and keys', () => {
+    const out = tmp('mixed-shards');
+    run(out, '--shard', '1/2', '--set', 'train.epochs=1');
+    run(out, '--shard', '2/2', '--set', 'train.learningRate=0.05');
+    const exp = join(out, 'tiny-claims');
+    // Shard 1 trained norm=none,seed=1 and norm=layer,seed=1 with epochs 1 and the file's learning rate 0.01.
+    assertRefusedMixed(exp, ['norm=none,seed=1', 'norm=layer,seed=1'], ['train.epochs', 'train.learningRate']);
+    const summary = cli(['summary', exp]);
+    assert.doesNotMatch(summary.stderr, /norm=(none|layer),seed=2/, 'the runs of experiment.yaml are not listed');
+
+    // --allow-mixed: the runs are labelled, in the output, summary.csv and the report (with their own settings).
+    const allowed = cli(['summary', exp, '--allow-mixed']);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /norm=none,seed=1: .*train\.epochs=1 \(experiment\.yaml: 2\)/);
+    assert.match(readFileSync(join(exp, 'summary.csv'), 'utf8'), /"norm=none,seed=1",none,1,complete,"?other config/);
+    const check = cli(['check', exp, '--allow-mixed']);
+    assert.ok(check.code === 0 || check.code === 1, check.stderr);
+    assert.match(
+      check.stdout,
+      /another config than experiment\.yaml[\s\S]*norm=layer,seed=1 \(complete\): .*train\.learningRate=0\.01/,
+    );
+    assert.match(check.stdout, /anything-trains[\s\S]*other config: norm=layer,seed=1/);
+    const report = cli(['report', exp, '--allow-mixed']);
+    assert.equal(report.code, 0, report.stderr);
+    const md = readFileSync(join(exp, 'report.md'), 'utf8');
+    assert.match(md, /another config than `experiment\.yaml`/);
+    assert.match(md, /norm=layer,seed=1 \| train\.epochs \| 1 \| 2 \|/);
+  });
+
+  it('a rerun with a changed --set stopped after one run: refused, and run reruns exactly the other runs', () => {
+    const out = tmp('mixed-rerun');
+    run(out);
+    // The rerun with model.epsilon=0.001 trained only its first run before it stopped (as if interrupted).
+    run(out, '--set', 'model.epsilon=0.001', '--shard', '1/4');
+    const exp = join(out, 'tiny-claims');
+    assertRefusedMixed(exp, ['norm=none,seed=2', 'norm=layer,seed=1', 'norm=layer,seed=2'], ['model.epsilon']);
+    assert.doesNotMatch(cli(['check', exp]).stderr, /norm=none,seed=1/, 'the run of the new config is not listed');
+    const rerun = cli(['run', CONFIG, '--out', out, '--jobs', '1', '--set', 'model.epsilon=0.001', '--no-report']);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(rerun.stdout, /3 to run, 1 already done/, 'run reruns the runs of another config, and only those');
+    assert.equal(cli(['summary', exp]).code, 0);
+    assert.equal(cli(['check', exp]).code, 0);
+  });
+});

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { checkExperiment } from '../experiments/check';
 import { loadExperimentFolder } from '../results/read';
-import { checkOutputFile } from '../util/fs';
+import { checkOutputFile, refuseSpecialFiles } from '../util/fs';
 
 export function checkCommand(): Command {
   return new Command('check')
@@ -21,6 +21,7 @@ export function checkCommand(): Command {
     )
     .action((dirs: string[], opts: { json?: string }) => {
       if (opts.json) checkOutputFile(opts.json, '--json');
+      for (const dir of dirs) refuseSpecialFiles(dir, ['check.json']); // every folder before the first is written
       let exitCode = 0;
       let passed = 0;
       let failed = 0;

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { loadExperimentFolder } from '../results/read';
 import { summaryRows, writeSummary } from '../experiments/summary';
+import { refuseSpecialFiles } from '../util/fs';
 
 export function summaryCommand(): Command {
   return new Command('summary')
@@ -15,6 +16,7 @@ export function summaryCommand(): Command {
     )
     .action((dir: string) => {
       const experiment = loadExperimentFolder(dir);
+      refuseSpecialFiles(dir, ['summary.csv']);
       const path = writeSummary(dir, experiment.runs);
       const rows = summaryRows(dir, experiment.runs);
       const open = rows.filter((r) => r.status !== 'complete');

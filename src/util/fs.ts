@@ -94,12 +94,76 @@ export function checkOutputFile(path: string, option: string): void {
   }
   if (st && !st.isFile())
     throw new UserError(`${option} ${path}: ${kindOf(st)} is there; give the path of a regular file or of a new one`);
+  checkParentFolder(path, option);
+}
+
+/**
+ * Checks a folder the user named for output (`run --out DIR`) before any work: nothing there yet (made later, with its
+ * parents, which must be folders), or a folder. A symbolic link to a folder is written through (results on another
+ * disk); a file, a FIFO, a device, a link to one of them or to nothing is refused. A path below a file is left to
+ * checkOutputFile of the first file to be written there, whose message names it.
+ */
+export function checkOutputFolder(path: string, option: string): void {
+  let st: import('node:fs').Stats | undefined;
+  try {
+    st = statSync(path); // follows links: a link to a folder is that folder
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && lstatOrUndefined(path)?.isSymbolicLink())
+      throw new UserError(`${option} ${path}: a symbolic link to nothing is there; give a folder or a new path`);
+    if (code === 'ENOTDIR') return; // below a file: the check of the first file written there names that file
+    if (code !== 'ENOENT') throw new UserError(`${option} ${path}: ${fsReason(err)}`);
+  }
+  if (st && !st.isDirectory()) {
+    const link = lstatOrUndefined(path)?.isSymbolicLink() ? 'a symbolic link to ' : '';
+    throw new UserError(`${option} ${path}: ${link}${st.isFile() ? 'a file' : kindOf(st)} is there, not a folder`);
+  }
+  if (!st) checkParentFolder(path, option);
+}
+
+function lstatOrUndefined(path: string): import('node:fs').Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The nearest existing ancestor of a path yet to be made must be a folder. */
+function checkParentFolder(path: string, option: string): void {
   let folder = dirname(resolve(path));
   while (!existsSync(folder)) folder = dirname(folder);
   if (!statSync(folder).isDirectory()) throw new UserError(`${option} ${path}: ${folder} is not a folder`);
 }
 
+/**
+ * The files among `names` in folder `dir` that exist and are not regular files (what writeAtomic would refuse), as
+ * `<path>: <kind>`; for checks before any work of the files a command writes into a folder it is given.
+ */
+export function specialFiles(dir: string, names: readonly string[]): string[] {
+  return names.flatMap((n) => {
+    const st = lstatOrUndefined(join(dir, n));
+    return st && !st.isFile() ? [`${join(dir, n)}: ${kindOf(st)}`] : [];
+  });
+}
+
+/** Refuses (a UserError naming each) the files among `names` in `dir` that exist and are not regular files. */
+export function refuseSpecialFiles(dir: string, names: readonly string[]): void {
+  const special = specialFiles(dir, names);
+  if (special.length > 0)
+    throw new UserError(
+      `cannot write into ${dir}: only a regular file is replaced, and ${special.join(', ')} (remove or move it)`,
+    );
+}
+
+/**
+ * Replaces `path` by `text` (temporary file, then rename). What stands at `path` must be a regular file or nothing:
+ * the rename would replace a symbolic link itself (its target untouched) and a FIFO or a device by a regular file.
+ */
 export function writeAtomic(path: string, text: string | Uint8Array): void {
+  const there = lstatOrUndefined(path);
+  if (there && !there.isFile())
+    throw new UserError(`cannot write ${path}: ${kindOf(there)} is there (only a regular file is replaced)`);
   const tmp = join(dirname(path), temporaryName(basename(path)));
   try {
     mkdirSync(dirname(path), { recursive: true });

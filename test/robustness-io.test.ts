@@ -2,7 +2,7 @@
 // experiment files that are not regular files, and messages that must say what is true.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, ROOT } from './cli-runner';
+import { BIN, cli, pinWasm, ROOT } from './cli-runner';
 
 const TINY = [
   '--set',
@@ -152,5 +152,95 @@ describe('issue 24, item 2: every output path is checked before any work', () =>
     refused(cli(['report', first, second]), 'report', /b\/tiny-sweep: .*report\.md: a folder/);
     assert.equal(existsSync(join(first, 'check.json')), false);
     assert.equal(existsSync(join(first, 'report.md')), false);
+  });
+});
+
+/** `ln-repro <args>` that must end within `ms` (a FIFO read would block forever): exit code null when it did not. */
+function quick(args: string[], ms = 30_000) {
+  const r = spawnSync(process.execPath, [BIN, ...pinWasm(args)], { cwd: ROOT, encoding: 'utf8', timeout: ms });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A folder of valid IDX files of 5 blank images each (train and t10k). */
+function idxFolder(): string {
+  const dir = tmp('idx');
+  const header = (words: number[]) =>
+    Buffer.concat(words.map((w) => Buffer.from([w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255])));
+  for (const prefix of ['train', 't10k']) {
+    writeFileSync(
+      join(dir, `${prefix}-images-idx3-ubyte`),
+      Buffer.concat([header([0x803, 5, 28, 28]), Buffer.alloc(5 * 784)]),
+    );
+    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), Buffer.concat([header([0x801, 5]), Buffer.alloc(5)]));
+  }
+  return dir;
+}
+
+describe('issue 24, item 7: files that are not regular files are user errors, not stacks or hangs', () => {
+  it('experiment.yaml a folder, a FIFO or a link loop: summary, check and report exit 2 naming it', () => {
+    const root = tmp('expyaml');
+    const cases: [string, (path: string) => void, RegExp][] = [
+      ['folder', (p) => mkdirSync(p), /experiment\.yaml: a folder, not a file/],
+      ['fifo', (p) => execFileSync('mkfifo', [p]), /experiment\.yaml: a FIFO, not a regular file/],
+      ['loop', (p) => symlinkSync(p, p), /experiment\.yaml: a symbolic link loop/],
+    ];
+    for (const [name, make, why] of cases) {
+      const exp = fixture(join(root, name));
+      execFileSync('rm', [join(exp, 'experiment.yaml')]);
+      make(join(exp, 'experiment.yaml'));
+      for (const command of ['summary', 'check', 'report']) {
+        const r = quick([command, exp]);
+        assert.equal(r.code, 2, `${command} (${name}): ${r.stderr}`);
+        assert.match(r.stderr, why, `${command} (${name})`);
+        assert.ok(r.stderr.includes(join(exp, 'experiment.yaml')), r.stderr);
+        noStack(r.stderr);
+      }
+    }
+  });
+
+  it('a config file that is a FIFO or a link loop: run exits 2 naming it instead of hanging', () => {
+    const root = tmp('config');
+    execFileSync('mkfifo', [join(root, 'fifo.yaml')]);
+    symlinkSync(join(root, 'loop.yaml'), join(root, 'loop.yaml'));
+    for (const [file, why] of [
+      ['fifo.yaml', /fifo\.yaml: cannot read config \(a FIFO, not a regular file\)/],
+      ['loop.yaml', /loop\.yaml: cannot read config \(a symbolic link loop\)/],
+    ] as const) {
+      const r = quick(['run', join(root, file), '--out', join(root, 'out')]);
+      assert.equal(r.code, 2, `${file}: ${r.stderr}`);
+      assert.match(r.stderr, why);
+      noStack(r.stderr);
+    }
+  });
+
+  it("a run's run.json a FIFO: summary reports the run corrupt instead of hanging", () => {
+    const exp = fixture(tmp('runjson'));
+    const run = join(exp, 'batchSize=4,norm=layer,seed=1', 'run.json');
+    execFileSync('rm', [run]);
+    execFileSync('mkfifo', [run]);
+    const r = quick(['summary', exp]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, /corrupt .*run\.json: a FIFO, not a regular file/);
+  });
+
+  it('an IDX file that is a folder, a FIFO, a link loop or a link to nothing: run exits 2 naming the config, data.dir and the file', () => {
+    const cases: [string, string, (path: string) => void, RegExp][] = [
+      ['train-labels-idx1-ubyte', 'folder', (p) => mkdirSync(p), /train-labels-idx1-ubyte: a folder, not a file/],
+      ['train-images-idx3-ubyte', 'fifo', (p) => execFileSync('mkfifo', [p]), /images-idx3-ubyte: a FIFO, not a/],
+      ['t10k-labels-idx1-ubyte', 'loop', (p) => symlinkSync(p, p), /labels-idx1-ubyte: a symbolic link loop/],
+      ['t10k-images-idx3-ubyte', 'dangling', (p) => symlinkSync(`${p}.nowhere`, p), /a symbolic link to nothing/],
+    ];
+    for (const [file, name, make, why] of cases) {
+      const dir = idxFolder();
+      execFileSync('rm', [join(dir, file)]);
+      make(join(dir, file));
+      const sets = ['data.source=idx', `data.dir=${dir}`, 'data.train=4', 'data.test=4', 'train.batchSize=4'];
+      const r = quick(['run', 'configs/mnist-bs4.yaml', ...sets.flatMap((s) => ['--set', s]), '--out', join(dir, 'o')]);
+      assert.equal(r.code, 2, `${name}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /^ln-repro: configs\/mnist-bs4\.yaml: data\.dir "/, name);
+      assert.match(r.stderr, why, name);
+      assert.doesNotMatch(r.stderr, /missing/, name);
+      noStack(r.stderr);
+    }
   });
 });

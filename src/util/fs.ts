@@ -8,6 +8,7 @@ import {
   lstatSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -76,6 +77,36 @@ function kindOf(st: import('node:fs').Stats): string {
   if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
   if (st.isSocket()) return 'a socket';
   return 'not a regular file';
+}
+
+/**
+ * What stands at `path` for reading, looked at before opening it (opening a FIFO waits for a writer, forever):
+ * `none` (nothing there), `file` (a regular file, through links), or why it cannot be read as a file, in words.
+ */
+export function fileAt(path: string): 'none' | 'file' | { problem: string } {
+  let st: import('node:fs').Stats;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { problem: 'a symbolic link loop' };
+    if (code === 'ENOENT' && lstatOrUndefined(path)?.isSymbolicLink()) return { problem: 'a symbolic link to nothing' };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'none';
+    return { problem: `cannot be read: ${fsReason(err)}` };
+  }
+  if (st.isFile()) return 'file';
+  return { problem: st.isDirectory() ? 'a folder, not a file' : `${kindOf(st)}, not a regular file` };
+}
+
+/** The text of `path` (undefined when nothing is there), or why it is not a readable regular file (fileAt). */
+export function readRegularFile(path: string): string | undefined | { problem: string } {
+  const at = fileAt(path);
+  if (at !== 'file') return at === 'none' ? undefined : at;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    return { problem: `cannot be read: ${fsReason(err)}` };
+  }
 }
 
 /**

@@ -244,3 +244,72 @@ describe('issue 24, item 7: files that are not regular files are user errors, no
     }
   });
 });
+
+describe('issue 24, item 8: messages say what is true', () => {
+  it('report on a folder whose runs all diverged says they diverged and what to do, not "run the experiment first"', () => {
+    const out = tmp('diverged');
+    const blowUp = ['--set', 'train.learningRate=1e30', '--out', out];
+    assert.equal(cli(['run', 'configs/mnist-bs4.yaml', ...TINY, ...blowUp, '--quiet']).code, 1);
+    const r = cli(['report', join(out, 'mnist-bs4')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.doesNotMatch(r.stderr, /run the experiment first/);
+    assert.match(r.stderr, /every run diverged .*norm=layer: non-finite training loss/);
+    assert.match(r.stderr, /change what made them diverge/);
+    noStack(r.stderr);
+  });
+
+  it('--set model.writeSize=0 prints one error for the key; data.train=0 says data.train must be at least 1', () => {
+    const out = join(tmp('one-error'), 'out');
+    const w = cli(['run', 'configs/draw.yaml', '--set', 'model.writeSize=0', '--out', out]);
+    assert.equal(w.code, 2);
+    assert.equal(w.stderr.match(/model\.writeSize/g)?.length, 1, w.stderr);
+    const d = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'data.train=0', '--out', out]);
+    assert.equal(d.code, 2);
+    assert.doesNotMatch(d.stderr, /at most 0/, d.stderr);
+    assert.match(d.stderr, /data\.train: expected a value > 0, found 0/);
+    const few = cli([
+      'run',
+      'configs/mnist-bs4.yaml',
+      '--set',
+      'data.train=3',
+      '--set',
+      'model.norm=none',
+      '--out',
+      out,
+    ]);
+    assert.equal(few.code, 2);
+    assert.match(few.stderr, /set train\.batchSize to at most 3, or data\.train to at least 4/, few.stderr);
+  });
+
+  it('DRAW with Gaussian attention on permuted pixels is refused, naming both keys', () => {
+    const out = join(tmp('draw-permute'), 'out');
+    const r = cli(['run', 'configs/draw.yaml', '--set', 'data.permute=true', '--out', out]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /data\.permute: .*model\.attention/);
+    noStack(r.stderr);
+    assert.equal(existsSync(out), false);
+  });
+
+  it('a webgpu load failure lists only the requirements not met here', async () => {
+    const { selectBackend } = await import('../src/backend/select');
+    const failing = () => Promise.reject(new Error('no adapter on Vulkan, Metal, D3D12 or OpenGL ES'));
+    const loaders = { tensorflow: failing, webgpu: failing, wasm: failing, cpu: failing };
+    const err = await selectBackend('webgpu', loaders).then(
+      () => assert.fail('loaded'),
+      (e: Error) => e,
+    );
+    assert.match(err.message, /--backend webgpu: cannot load \(no adapter on Vulkan/);
+    assert.match(err.message, /OpenGL ES \(libegl1, libgles2, libegl-mesa0\)/);
+    const [major, minor] = process.versions.node.split('.').map(Number);
+    if (major > 20 || (major === 20 && minor >= 19)) assert.doesNotMatch(err.message, /Node\.js/, err.message);
+    const installed = ['webgpu', '@tensorflow/tfjs-backend-webgpu'].every((p) => {
+      try {
+        require.resolve(p);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (installed) assert.doesNotMatch(err.message, /npm install|optional packages/, err.message);
+  });
+});

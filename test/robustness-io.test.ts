@@ -4,11 +4,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  closeSync,
   cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   symlinkSync,
@@ -311,5 +313,22 @@ describe('issue 24, item 8: messages say what is true', () => {
       }
     });
     if (installed) assert.doesNotMatch(err.message, /npm install|optional packages/, err.message);
+  });
+
+  it('a write to stdout that fails (a full disk under > FILE) is one line and exit 2, not a stack through commander', () => {
+    const exp = fixture(tmp('stdout-full'));
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'summary', exp], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+        stdio: ['ignore', full, 'pipe'],
+      });
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr, 'ln-repro: cannot write standard output: no space left on device (ENOSPC)\n');
+    } finally {
+      closeSync(full);
+    }
   });
 });

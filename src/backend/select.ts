@@ -63,9 +63,29 @@ const TENSORFLOW_HELP =
   'the tensorflow backend needs @tensorflow/tfjs-node-gpu 4.22 with a CUDA 11.2 + cuDNN 8.1 machine and internet at install time: ' +
   'run `npm install @tensorflow/tfjs-node-gpu@4.22.0` (see README, "CUDA"), or use --backend auto|wasm|cpu';
 
-const WEBGPU_HELP =
-  'the webgpu backend needs Node.js >= 20.19, the optional packages webgpu and @tensorflow/tfjs-backend-webgpu (npm install) and a GPU ' +
-  "adapter, or Mesa's OpenGL ES (libegl1, libgles2, libegl-mesa0) for the software one; or use --backend auto|wasm|cpu";
+/**
+ * What the webgpu backend needs that this machine lacks: Node.js >= 20.19 and the optional packages where they are
+ * missing; where both are there, what failed is the adapter (or Mesa's EGL under the software one).
+ */
+function webgpuHelp(): string {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const missing = [];
+  if (major < 20 || (major === 20 && minor < 19)) missing.push(`Node.js >= 20.19 (this is ${process.versions.node})`);
+  const packages = ['webgpu', '@tensorflow/tfjs-backend-webgpu'].filter((p) => !resolvable(p));
+  if (packages.length > 0) missing.push(`the optional package(s) ${packages.join(' and ')} (npm install)`);
+  if (missing.length === 0)
+    missing.push("a GPU adapter, or Mesa's OpenGL ES (libegl1, libgles2, libegl-mesa0) for the software one");
+  return `the webgpu backend needs ${missing.join(' and ')}; or use --backend auto|wasm|cpu`;
+}
+
+function resolvable(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface BackendChoice {
   name: BackendName;
@@ -101,7 +121,8 @@ export async function selectBackend(
   }
   if (request === 'tensorflow')
     throw new UserError(`--backend tensorflow: cannot load (${skipped[0].reason}); ${TENSORFLOW_HELP}`);
-  if (request === 'webgpu') throw new UserError(`--backend webgpu: cannot load (${skipped[0].reason}); ${WEBGPU_HELP}`);
+  if (request === 'webgpu')
+    throw new UserError(`--backend webgpu: cannot load (${skipped[0].reason}); ${webgpuHelp()}`);
   throw new UserError(
     `--backend ${request}: no backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
   );

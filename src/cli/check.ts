@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { checkExperiment } from '../experiments/check';
 import { loadExperimentFolder } from '../results/read';
-import { checkOutputFile } from '../util/fs';
+import { checkOutputFile, refuseSpecialFiles } from '../util/fs';
 
 export function checkCommand(): Command {
   return new Command('check')
@@ -32,6 +32,7 @@ interface CheckCommandOptions {
 /** Checks each folder in turn; the exit code is the worst of theirs. */
 function checkAll(dirs: string[], opts: CheckCommandOptions): void {
   if (opts.json) checkOutputFile(opts.json, '--json');
+  for (const dir of dirs) refuseSpecialFiles(dir, ['check.json']); // every folder before the first is written
   let exitCode = 0;
   let passed = 0;
   let failed = 0;

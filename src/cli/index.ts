@@ -7,6 +7,7 @@ import { invarianceCommand } from './invariance';
 import { reportCommand } from './report';
 import { runCommand } from './run';
 import { summaryCommand } from './summary';
+import { fsReason } from '../util/fs';
 import { version } from '../util/version';
 
 function program(): Command {
@@ -23,14 +24,41 @@ function program(): Command {
     .addHelpText('after', '\nExample:\n  $ ln-repro run configs/mnist-bs4.yaml');
 }
 
-export async function main(argv: string[]): Promise<void> {
-  // Output piped into a reader that stops early (`ln-repro check ... | head`): stop quietly, not with a stack.
-  for (const stream of [process.stdout, process.stderr]) {
+/** One line for a user error (exit 2), the stack for anything else (exit 1): the only two ways a command fails. */
+function reportFailure(err: unknown): void {
+  if (isUserError(err)) {
+    process.stderr.write(`ln-repro: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  process.stderr.write(`ln-repro: internal error: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+}
+
+/**
+ * Failures that escape the awaited action, which were Node's default trace (through commander's frames) with exit 1:
+ * a write to stdout or stderr that fails arrives as an 'error' event, outside the action's try. Output piped into a
+ * reader that stopped early (EPIPE, `ln-repro check ... | head`) ends quietly with the command's code; any other
+ * failure (a full disk under `> file`, a terminal gone) is a file-system fault as `cannot write` is: one line on
+ * stderr (when stderr still works), exit 2. A rejection no one awaited is reported as the action's failures are.
+ */
+function catchStrays(): void {
+  const streams = { stdout: process.stdout, stderr: process.stderr };
+  for (const [name, stream] of Object.entries(streams)) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw err;
+      if (name === 'stdout') process.stderr.write(`ln-repro: cannot write standard output: ${fsReason(err)}\n`);
+      process.exit(2);
     });
   }
+  process.on('unhandledRejection', (err) => {
+    reportFailure(err);
+    process.exit();
+  });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  catchStrays();
   try {
     await program().parseAsync(argv);
   } catch (err) {
@@ -39,12 +67,6 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (isUserError(err)) {
-      process.stderr.write(`ln-repro: ${err.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    process.stderr.write(`ln-repro: internal error: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
+    reportFailure(err);
   }
 }

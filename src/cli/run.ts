@@ -8,7 +8,7 @@ import { UserError } from '../errors';
 import { checkExperiment } from '../experiments/check';
 import type { DataLoader } from '../experiments/data';
 import { parseShard } from '../experiments/shard';
-import { experimentDir } from '../results/layout';
+import { checkRunOutputs, experimentDir } from '../results/layout';
 import { taskOf } from '../tasks/catalog';
 import { makeProgress, resultTable, type Progress } from '../experiments/progress';
 import type { RunOutcome } from '../experiments/run-one';
@@ -88,6 +88,7 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const requestedJobs = opts.jobs === undefined ? undefined : parseJobs(opts.jobs);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const experiments = loadExperiments({ file, sets: opts.set });
+  checkRunOutputs(opts.out, experiments);
   const { loadAllData, selectBackend, checkMemory, enableFastPaths, jobsFor, backendLine, runExperiment } =
     await trainingModules();
   const data = loadAllData(experiments);

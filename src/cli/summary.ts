@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadExperimentFolder } from '../results/read';
 import { describeDrift, refuseMixed } from '../results/mixed';
 import { summaryRows, writeSummary } from '../experiments/summary';
+import { refuseSpecialFiles } from '../util/fs';
 
 export function summaryCommand(): Command {
   return new Command('summary')
@@ -18,6 +19,7 @@ export function summaryCommand(): Command {
     )
     .action((dir: string, opts: { allowMixed?: boolean }) => {
       const experiment = loadExperimentFolder(dir);
+      refuseSpecialFiles(dir, ['summary.csv']);
       const rows = summaryRows(dir, experiment.runs);
       const mixed = rows.flatMap((r) => (r.drift ? [r.drift] : []));
       refuseMixed(dir, mixed, opts.allowMixed ?? false);

@@ -1,5 +1,5 @@
 // Loads an experiment: YAML file -> --set overrides -> validated, frozen run configs, one per sweep point.
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from '../util/fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors';
@@ -275,12 +275,9 @@ function resolveRuns(
  */
 export function loadExperiments(opts: { file: string; sets?: readonly string[] }): Experiment[] {
   const { file } = opts;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`${file}: cannot read config (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  const text = readRegularFile(file); // looked at before opening: a FIFO would wait for a writer forever
+  if (typeof text !== 'string')
+    throw new UserError(`${file}: cannot read config (${text === undefined ? 'no such file (ENOENT)' : text.problem})`);
   const docs = parseYamlDocuments(file, text);
   const experiments = docs.map((doc, i) => {
     const label =

@@ -88,6 +88,18 @@ function describeIssue(issue: z.ZodIssue, raw: unknown, schema: z.ZodTypeAny): s
   }
 }
 
+/**
+ * One message per key: the first issue of each path. zod reports every check of a chain that fails
+ * (`positiveInt.min(2)` at 0: "> 0" and ">= 2"), and the cross-section checks run on keys already refused.
+ */
 export function describeError(error: z.ZodError, raw: unknown, schema: z.ZodTypeAny): string[] {
-  return error.issues.flatMap((issue) => describeIssue(issue, raw, schema));
+  const seen = new Set<string>();
+  const first = error.issues.filter((issue) => {
+    const key = JSON.stringify(issue.path);
+    if (issue.path.length === 0) return true;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return first.flatMap((issue) => describeIssue(issue, raw, schema));
 }

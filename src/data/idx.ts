@@ -1,9 +1,10 @@
 // The standard MNIST IDX files (plain or .gz): parsed with every header field and length checked, read from a
 // source's folder with messages that name the file and the source's own fix.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../errors';
+import { fileAt, fsReason } from '../util/fs';
 import { CLASSES, IMAGE_SIDE, MNIST_SHAPE } from './mnist';
 import { permutation, rngFor } from './rng';
 import type { ImageSourceConfig, Prepare } from './sources/types';
@@ -73,12 +74,22 @@ export function parseIdxLabels(buf: Buffer): Uint8Array {
   return labels;
 }
 
-/** Reads `name` or `name.gz` from `dir`, whichever exists (plain first). */
+/**
+ * Reads `name` or `name.gz` from `dir`, whichever exists (plain first); anything but a regular file there (a folder, a
+ * FIFO, a device, a link loop or a link to nothing) is refused, naming it.
+ */
 function readMaybeGz(source: IdxSource, name: string): { path: string; buf: Buffer } {
   for (const candidate of [name, `${name}.gz`]) {
     const path = join(source.dir, candidate);
-    if (!existsSync(path)) continue;
-    let buf = readFileSync(path);
+    const at = fileAt(path); // before opening: a FIFO would wait for a writer forever
+    if (at === 'none') continue;
+    if (at !== 'file') throw new UserError(`${source.label}: ${path}: ${at.problem}; ${source.corrupt}`);
+    let buf: Buffer;
+    try {
+      buf = readFileSync(path);
+    } catch (err) {
+      throw new UserError(`${source.label}: ${path}: cannot be read: ${fsReason(err)}`);
+    }
     if (candidate.endsWith('.gz')) {
       try {
         buf = gunzipSync(buf);

@@ -249,12 +249,25 @@ function readReportable(dir: string, allowMixed: boolean): ExperimentResults {
       `${dir}: result files that cannot be read (ln-repro run reruns these runs):\n${corrupt.map((r) => `  - ${r.problem}`).join('\n')}`,
     );
   }
-  if (!results.runs.some((r) => r.rows.length > 0)) {
-    throw new UserError(
-      `${dir}: no run has metrics yet (no rows in any <runId>/metrics.csv); run the experiment first (ln-repro run)`,
-    );
-  }
+  if (!results.runs.some((r) => r.rows.length > 0)) throw new UserError(noMetrics(dir, results.runs));
   return results;
+}
+
+/**
+ * Why no run has a row to plot: runs that diverged in their first epoch are finished (`run` skips them, rerunning
+ * the same config gives the same), so "run the experiment" is said only of runs that have not run.
+ */
+function noMetrics(dir: string, runs: readonly RunResult[]): string {
+  const diverged = runs.filter((r) => r.status === 'diverged');
+  const first = diverged[0]?.record?.message;
+  const why = `(${diverged.length} of ${runs.length}; ${diverged[0]?.runId}${first ? `: ${first}` : ''})`;
+  const redo =
+    'ln-repro run does not rerun a diverged run of the same config (it would diverge again): change what made them diverge (e.g. a lower train.learningRate) and run again';
+  if (diverged.length === runs.length)
+    return `${dir}: every run diverged before its first epoch ended ${why}, so there is nothing to plot; ${redo}`;
+  const rest = 'the others have no metrics yet: run the experiment (ln-repro run)';
+  if (diverged.length > 0) return `${dir}: no run has metrics: some diverged in their first epoch ${why}; ${rest}`;
+  return `${dir}: no run has metrics yet (no rows in any <runId>/metrics.csv); run the experiment first (ln-repro run)`;
 }
 
 /** Renders each chart to SVG and PNG in `dir`, then the task's pictures of each run (PNG). */

@@ -1,8 +1,10 @@
 // Where results go: <out>/<name>/<runId>/{config.yaml, metrics.csv, run.json} and <out>/<name>/summary.csv.
+import { readdirSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { AdapterInfo } from '../backend/webgpu';
 import { UserError } from '../errors';
 import type { EpochMetrics } from '../metrics/types';
+import { checkOutputFile, checkOutputFolder, refuseSpecialFiles } from '../util/fs';
 
 export type RunStatus = 'running' | 'complete' | 'diverged' | 'interrupted' | 'failed';
 
@@ -47,6 +49,34 @@ function childOf(root: string, segment: string, what: string): string {
 
 export function experimentDir(outRoot: string, name: string): string {
   return childOf(outRoot, name, 'experiment name');
+}
+
+/** What `report` writes into an experiment folder: report.md and its figures and pictures (every *.svg and *.png). */
+export function reportFiles(expDir: string): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(expDir).filter((n) => /\.(svg|png)$/.test(n));
+  } catch {
+    // no folder yet
+  }
+  return ['report.md', ...names];
+}
+
+/**
+ * Before any work: the experiment folder `run` writes is a folder (or yet to be made), and the files of its own that
+ * run, summary, check and report replace are regular files where they exist (refused otherwise, as writeAtomic would
+ * refuse them after the training).
+ */
+export function checkExperimentFolder(expDir: string): void {
+  checkOutputFolder(expDir, 'experiment folder');
+  checkOutputFile(join(expDir, 'experiment.yaml'), 'cannot write'); // a part of its path a file: named here
+  refuseSpecialFiles(expDir, ['summary.csv', 'check.json', ...reportFiles(expDir)]);
+}
+
+/** Before `run` loads data or a backend: `--out` and each experiment's folder in it (checkExperimentFolder). */
+export function checkRunOutputs(outRoot: string, experiments: readonly { name: string }[]): void {
+  checkOutputFolder(outRoot, '--out');
+  for (const e of experiments) checkExperimentFolder(experimentDir(outRoot, e.name));
 }
 
 export function runPaths(expDir: string, runId: string) {

@@ -2,8 +2,8 @@
 // folder's experiment.yaml, and each run folder's run.json and metrics.csv, which are there and well formed,
 // missing, or corrupt (truncated, garbage, hand-edited; a corrupt one says which file and line). summary and
 // check report such runs as `corrupt`, report refuses them, and run reruns them.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegularFile } from '../util/fs';
 import { parse } from 'csv-parse/sync';
 import { configHash } from '../config/hash';
 import { parseYaml, resolveExperiment, type Experiment } from '../config/load';
@@ -19,14 +19,13 @@ export type Read<T> = { state: 'ok'; value: T } | { state: 'missing' } | { state
 
 const STATUSES = new Set(['running', 'complete', 'diverged', 'interrupted', 'failed']);
 
-/** The file's text, undefined when there is none, or why it cannot be read (a folder in its place, permissions). */
+/**
+ * The file's text, undefined when there is none, or why it cannot be read (a folder, a FIFO or a link loop in its
+ * place, permissions), looked at before opening it: a FIFO would wait for a writer forever.
+ */
 function readText(path: string): string | undefined | { unreadable: string } {
-  if (!existsSync(path)) return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    return { unreadable: `${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
-  }
+  const text = readRegularFile(path);
+  return typeof text === 'object' ? { unreadable: `${path}: ${text.problem}` } : text;
 }
 
 /** `path:line` of a JSON.parse error at "position N" of `text`. */
@@ -122,11 +121,13 @@ export function readRunFolder(expDir: string, run: Pick<RunSpec, 'runId' | 'conf
 /** An experiment folder's experiment.yaml: its text as written by `run`, and the experiment it describes. */
 function readExperimentFile(dir: string): { experiment: Experiment; text: string } {
   const file = join(dir, 'experiment.yaml');
-  if (!existsSync(file))
+  const text = readRegularFile(file);
+  if (text === undefined)
     throw new UserError(
       `${dir}: not an experiment folder (no experiment.yaml); give <out>/<name> as written by ln-repro run`,
     );
-  const text = readFileSync(file, 'utf8');
+  if (typeof text === 'object')
+    throw new UserError(`${file}: ${text.problem}; ln-repro run writes it (rerun the experiment's config)`);
   // Its groups need not select runs: a --set may have narrowed its sweep (run checked them against the file's).
   return { experiment: resolveExperiment(file, parseYaml(file, text), { selectRuns: false }), text };
 }

@@ -83,12 +83,13 @@ const CHECKS: readonly ConfigCheck[] = [
           path: ['train', 'batchSize'],
           message: `${normOf(run).label} needs at least 2 examples per batch (a batch of one has variance 0: training maps every unit to its bias, and evaluation divides by sqrt(epsilon)); PyTorch refuses it too`,
         },
+  // data.train below 1 is refused on its own key: no batch size fits it.
   ({ train, data }) =>
-    train.batchSize <= data.train
+    train.batchSize <= data.train || data.train < 1
       ? undefined
       : {
           path: ['train', 'batchSize'],
-          message: `${train.batchSize} is larger than data.train (${data.train}): every epoch would be one batch of ${data.train}, not of the batch size recorded; set train.batchSize to at most ${data.train}`,
+          message: `${train.batchSize} is larger than data.train (${data.train}): every epoch would be one batch of ${data.train}, not of the batch size recorded; set train.batchSize to at most ${data.train}, or data.train to at least ${train.batchSize}`,
         },
   (run) =>
     !normOf(run).batchStatistics || run.data.train >= 2

@@ -8,6 +8,7 @@ import {
   lstatSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -79,6 +80,36 @@ function kindOf(st: import('node:fs').Stats): string {
 }
 
 /**
+ * What stands at `path` for reading, looked at before opening it (opening a FIFO waits for a writer, forever):
+ * `none` (nothing there), `file` (a regular file, through links), or why it cannot be read as a file, in words.
+ */
+export function fileAt(path: string): 'none' | 'file' | { problem: string } {
+  let st: import('node:fs').Stats;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { problem: 'a symbolic link loop' };
+    if (code === 'ENOENT' && lstatOrUndefined(path)?.isSymbolicLink()) return { problem: 'a symbolic link to nothing' };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'none';
+    return { problem: `cannot be read: ${fsReason(err)}` };
+  }
+  if (st.isFile()) return 'file';
+  return { problem: st.isDirectory() ? 'a folder, not a file' : `${kindOf(st)}, not a regular file` };
+}
+
+/** The text of `path` (undefined when nothing is there), or why it is not a readable regular file (fileAt). */
+export function readRegularFile(path: string): string | undefined | { problem: string } {
+  const at = fileAt(path);
+  if (at !== 'file') return at === 'none' ? undefined : at;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    return { problem: `cannot be read: ${fsReason(err)}` };
+  }
+}
+
+/**
  * Checks a file the user named for output (`--json FILE`) before any work: nothing there yet, or a regular file
  * (written anew), where folders are or can be made (as writeAtomic makes them). Anything else is refused (a UserError
  * naming the option and the path): writeAtomic's rename would replace it, a symbolic link itself (its target
@@ -94,12 +125,76 @@ export function checkOutputFile(path: string, option: string): void {
   }
   if (st && !st.isFile())
     throw new UserError(`${option} ${path}: ${kindOf(st)} is there; give the path of a regular file or of a new one`);
+  checkParentFolder(path, option);
+}
+
+/**
+ * Checks a folder the user named for output (`run --out DIR`) before any work: nothing there yet (made later, with its
+ * parents, which must be folders), or a folder. A symbolic link to a folder is written through (results on another
+ * disk); a file, a FIFO, a device, a link to one of them or to nothing is refused. A path below a file is left to
+ * checkOutputFile of the first file to be written there, whose message names it.
+ */
+export function checkOutputFolder(path: string, option: string): void {
+  let st: import('node:fs').Stats | undefined;
+  try {
+    st = statSync(path); // follows links: a link to a folder is that folder
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && lstatOrUndefined(path)?.isSymbolicLink())
+      throw new UserError(`${option} ${path}: a symbolic link to nothing is there; give a folder or a new path`);
+    if (code === 'ENOTDIR') return; // below a file: the check of the first file written there names that file
+    if (code !== 'ENOENT') throw new UserError(`${option} ${path}: ${fsReason(err)}`);
+  }
+  if (st && !st.isDirectory()) {
+    const link = lstatOrUndefined(path)?.isSymbolicLink() ? 'a symbolic link to ' : '';
+    throw new UserError(`${option} ${path}: ${link}${st.isFile() ? 'a file' : kindOf(st)} is there, not a folder`);
+  }
+  if (!st) checkParentFolder(path, option);
+}
+
+function lstatOrUndefined(path: string): import('node:fs').Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The nearest existing ancestor of a path yet to be made must be a folder. */
+function checkParentFolder(path: string, option: string): void {
   let folder = dirname(resolve(path));
   while (!existsSync(folder)) folder = dirname(folder);
   if (!statSync(folder).isDirectory()) throw new UserError(`${option} ${path}: ${folder} is not a folder`);
 }
 
+/**
+ * The files among `names` in folder `dir` that exist and are not regular files (what writeAtomic would refuse), as
+ * `<path>: <kind>`; for checks before any work of the files a command writes into a folder it is given.
+ */
+export function specialFiles(dir: string, names: readonly string[]): string[] {
+  return names.flatMap((n) => {
+    const st = lstatOrUndefined(join(dir, n));
+    return st && !st.isFile() ? [`${join(dir, n)}: ${kindOf(st)}`] : [];
+  });
+}
+
+/** Refuses (a UserError naming each) the files among `names` in `dir` that exist and are not regular files. */
+export function refuseSpecialFiles(dir: string, names: readonly string[]): void {
+  const special = specialFiles(dir, names);
+  if (special.length > 0)
+    throw new UserError(
+      `cannot write into ${dir}: only a regular file is replaced, and ${special.join(', ')} (remove or move it)`,
+    );
+}
+
+/**
+ * Replaces `path` by `text` (temporary file, then rename). What stands at `path` must be a regular file or nothing:
+ * the rename would replace a symbolic link itself (its target untouched) and a FIFO or a device by a regular file.
+ */
 export function writeAtomic(path: string, text: string | Uint8Array): void {
+  const there = lstatOrUndefined(path);
+  if (there && !there.isFile())
+    throw new UserError(`cannot write ${path}: ${kindOf(there)} is there (only a regular file is replaced)`);
   const tmp = join(dirname(path), temporaryName(basename(path)));
   try {
     mkdirSync(dirname(path), { recursive: true });

@@ -70,4 +70,16 @@ export const draw = {
       tiles: (a) => stripTiles(a as StripArtifact),
     },
   ],
+  checks: [
+    // Gaussian filterbanks read and write patches of neighbouring pixels (Gregor et al. 2015, section 3.2); the
+    // pixels of a permuted image are not neighbours, so the attention would be meaningless, not harder.
+    ({ model, data }) =>
+      model.kind !== 'draw' || model.attention === 'none' || data.permute !== true
+        ? undefined
+        : {
+            path: ['data', 'permute'],
+            message:
+              'permuted pixels have no neighbours, and Gaussian attention (model.attention gaussian, the default) reads and writes patches of neighbouring pixels: set data.permute false, or model.attention none',
+          },
+  ],
 } satisfies TaskSpec;

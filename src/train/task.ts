@@ -4,6 +4,16 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Measures } from '../metrics/types';
 import type { StatisticsPass } from '../norm/types';
 
+/**
+ * When a run has diverged besides a non-finite training loss: an epoch whose `columns` (the training loss column
+ * and the test metrics in its units) hold a value above `factor` times the untrained model's training loss (the
+ * first step's, before the first update), or a value that is not finite.
+ */
+export interface LossBound {
+  factor: number;
+  columns: readonly string[];
+}
+
 /** One run's model and data on the device, as the training loop drives them. */
 export interface Task {
   /** Everything the optimizer updates. */
@@ -26,6 +36,8 @@ export interface Task {
   perExample(value: number, batchSize: number): number;
   /** The metrics.csv column of the epoch's mean training loss (its task spec's lossColumn). */
   readonly lossColumn: string;
+  /** The task's loss bound (its spec's `divergence`; src/tasks/registry.ts sets it); unset: non-finite losses only. */
+  readonly divergence?: LossBound;
   /** Test metrics by column, the model in evaluation mode (read back from the device asynchronously). */
   evaluate(): Promise<Measures>;
   /**

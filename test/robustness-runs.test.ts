@@ -1,14 +1,18 @@
-// Runs that go wrong while they train or evaluate: losses that blow up without becoming NaN (issue 24, item 4).
+// Runs that go wrong while they train or evaluate (issue 24): losses that blow up without becoming NaN (item 4);
+// evaluation that must yield to Ctrl-C, sizes the memory check must refuse, workers that outlive their parent (5).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { lockState } from '../src/experiments/lock';
+import { processGone } from '../src/util/process';
 import type { Task } from '../src/train/task';
 import { train } from '../src/train/loop';
 import { trainSchema } from '../src/train/spec';
-import { cli } from './cli-runner';
+import { BIN, cli, pinWasm, ROOT } from './cli-runner';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ln-repro-${name}-`));
 
@@ -76,5 +80,103 @@ describe('4. a blown-up run is diverged, not complete', () => {
     assert.equal(result.status, 'diverged');
     assert.equal(result.rows.length, 2, 'the epoch that blew up is recorded');
     assert.match(result.message ?? '', /test_x 10000 above 10 \(10 x the untrained model's 1/);
+  });
+});
+
+/**
+ * A tiny DRAW whose training is one step and whose evaluation is long: 1,000 draws of z for each of 500 test digits
+ * (about 3 minutes on one core, one batch of 500 about 0.2 s).
+ */
+const SLOW_EVAL = [
+  ...['data.train=16', 'data.test=500', 'model.hidden=8', 'model.latent=3', 'model.glimpses=8'],
+  ...['train.batchSize=16', 'train.epochs=1', 'model.evalSamples=1000'],
+].flatMap((s) => ['--set', s]);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `done` every 100 ms for at most `ms`; whether it came true. */
+async function waitFor(done: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (done()) return true;
+  return done();
+}
+
+/** `ln-repro <args>` in the background. */
+const start = (args: string[]): ChildProcess =>
+  spawn(process.execPath, [BIN, ...pinWasm(args)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** The exit code of `child` if it ends within `ms` (null when a signal ended it), else 'running'. */
+function exitWithin(child: ChildProcess, ms: number): Promise<number | null | 'running'> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('running'), ms);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+/** Kills the processes `pids` this test started that are still there. */
+function killAll(pids: readonly number[]): void {
+  for (const pid of pids.filter((p) => !processGone(p))) process.kill(pid, 'SIGKILL');
+}
+
+/** The pids of the children of process `pid` (Linux ps). */
+const childrenOf = (pid: number): number[] =>
+  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(Number);
+
+describe('5. evaluation yields to signals, and workers die with their parent', () => {
+  it("SIGINT during DRAW's evaluation stops the run within seconds: exit 130, run.json interrupted", async () => {
+    const out = tmp('eval-sigint');
+    const child = start(['run', 'configs/draw-small.yaml', ...SLOW_EVAL, '--set', 'sweep={}', '--out', out]);
+    try {
+      const record = join(out, 'draw-small', 'default', 'run.json');
+      assert.ok(await waitFor(() => existsSync(record), 30_000), 'the run started');
+      await sleep(2000); // its one training step takes well under a second: evaluation has begun
+      child.kill('SIGINT');
+      assert.equal(await exitWithin(child, 8000), 130, 'stopped within 8 s with the interrupted exit code');
+      const rec = JSON.parse(readFileSync(record, 'utf8')) as { status: string };
+      assert.equal(rec.status, 'interrupted', 'not complete, so a rerun trains it again');
+    } finally {
+      killAll(child.pid ? [child.pid] : []);
+    }
+  });
+
+  it('kill -9 of a --jobs 2 parent during evaluation: both workers are gone within seconds', async () => {
+    const out = tmp('orphans');
+    const sweep = ['--set', 'sweep={"model.norm":[none,layer]}', '--jobs', '2'];
+    const child = start(['run', 'configs/draw-small.yaml', ...SLOW_EVAL, ...sweep, '--out', out]);
+    let workers: number[] = [];
+    try {
+      const records = ['norm=none', 'norm=layer'].map((id) => join(out, 'draw-small', id, 'run.json'));
+      assert.ok(await waitFor(() => records.every((r) => existsSync(r)), 30_000), 'both runs started');
+      await sleep(2000);
+      workers = childrenOf(child.pid!);
+      assert.equal(workers.length, 2, `two workers: ${workers.join(', ')}`);
+      child.kill('SIGKILL');
+      const gone = await waitFor(() => workers.every((pid) => processGone(pid)), 8000);
+      assert.ok(gone, `workers still running 8 s after their parent died: ${workers.filter((p) => !processGone(p))}`);
+    } finally {
+      killAll([...(child.pid ? [child.pid] : []), ...workers]);
+    }
+  });
+
+  it("a run's lock is held while the worker training it lives, even when the parent that took it is gone", async () => {
+    const dir = tmp('lock-worker');
+    mkdirSync(dir, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const worker = spawn('sleep', ['30']);
+    try {
+      const holder = { pid: dead, host: hostname(), started: new Date().toISOString() };
+      writeFileSync(join(dir, 'run.lock'), `${JSON.stringify({ ...holder, worker: { pid: worker.pid } })}\n`);
+      assert.equal(lockState(dir).state, 'held', 'its worker may still be writing the run');
+      worker.kill('SIGKILL');
+      assert.ok(await waitFor(() => processGone(worker.pid!), 5000));
+      assert.equal(lockState(dir).state, 'stale', 'both gone: another process may take the run over');
+    } finally {
+      killAll(worker.pid ? [worker.pid] : []);
+    }
   });
 });

@@ -43,7 +43,7 @@ export interface TrainOptions {
   task: Task;
   /** When the run began (performance.now()), for metrics.csv's seconds: before the task was built. Default: now. */
   startedAt?: number;
-  /** Checked after every step; true ends the run as `interrupted`. */
+  /** Checked after every training step and evaluation batch; true ends the run as `interrupted`. */
   shouldStop?: () => boolean;
   onStep?: (info: StepInfo) => void;
   /** Called after each epoch with all rows so far (the caller writes metrics.csv). */
@@ -233,11 +233,19 @@ async function runEpoch(c: EpochContext, started: number): Promise<boolean> {
     interrupted(c);
     return false;
   }
+  const measures = await task.evaluate(async () => {
+    await c.pause();
+    return opts.shouldStop?.() ?? false;
+  });
+  if (measures === undefined) {
+    interrupted(c);
+    return false;
+  }
   const row: EpochMetrics = {
     epoch,
     step: result.steps,
     [task.lossColumn]: trainLoss,
-    ...(await task.evaluate()),
+    ...measures,
     seconds: (performance.now() - started) / 1000,
   };
   result.rows.push(row);

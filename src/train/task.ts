@@ -1,6 +1,7 @@
 // What the training loop needs of a task: its model's parameters, the objective of a mini-batch, test metrics, and
 // the pass after each epoch its norm may need. The tasks (src/tasks/) implement it; the loop knows none of them.
 import type * as tf from '@tensorflow/tfjs';
+import type { YieldPoint } from '../metrics/batch-sums';
 import type { Measures } from '../metrics/types';
 import type { StatisticsPass } from '../norm/types';
 
@@ -38,8 +39,11 @@ export interface Task {
   readonly lossColumn: string;
   /** The task's loss bound (its spec's `divergence`; src/tasks/registry.ts sets it); unset: non-finite losses only. */
   readonly divergence?: LossBound;
-  /** Test metrics by column, the model in evaluation mode (read back from the device asynchronously). */
-  evaluate(): Promise<Measures>;
+  /**
+   * Test metrics by column, the model in evaluation mode (read back from the device asynchronously); `yieldPoint`
+   * is awaited between its batches, and undefined is returned when it asks to stop.
+   */
+  evaluate(yieldPoint?: YieldPoint): Promise<Measures | undefined>;
   /**
    * What a task keeps of a completed run besides its metrics (DRAW: digits drawn from the prior, canvases step by
    * step), by file name in the run folder; JSON-serializable. Called once, after the last epoch.

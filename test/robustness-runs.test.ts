@@ -163,6 +163,23 @@ describe('5. evaluation yields to signals, and workers die with their parent', (
     }
   });
 
+  for (const [key, value] of [
+    ['model.glimpses', '12000'],
+    ['model.evalSamples', '1000000000'],
+  ]) {
+    it(`${key}: ${value} on a tiny DRAW is refused up front (exit 2, naming the key), not trained for minutes`, () => {
+      const out = tmp('huge-draw');
+      const tiny = ['data.train=16', 'data.test=8', 'model.hidden=8', 'model.latent=3', 'train.batchSize=2'];
+      const sets = [...tiny, 'train.epochs=1', `${key}=${value}`].flatMap((s) => ['--set', s]);
+      const args = pinWasm(['run', 'configs/draw-small.yaml', ...sets, '--set', 'sweep={}', '--out', out]);
+      const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.status, 2, `exit ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`configs/draw-small\\.yaml: .*${key.replace('.', '\\.')}`));
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(existsSync(join(out, 'draw-small', 'default')), false, 'nothing trained');
+    });
+  }
+
   it("a run's lock is held while the worker training it lives, even when the parent that took it is gone", async () => {
     const dir = tmp('lock-worker');
     mkdirSync(dir, { recursive: true });

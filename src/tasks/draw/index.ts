@@ -133,9 +133,11 @@ function createDraw(config: Readonly<RunConfig>, data: Dataset<ImageSet>): Task 
 export const implementation: TaskImplementation<Dataset<ImageSet>> = {
   load: loadBinary,
   create: createDraw,
-  footprint: (_config, data) => ({
+  footprint: (config, data) => ({
     data: dataShape(data),
     deviceValues: (data.train.count + data.test.count) * imageSize(data.train),
     evalBatch: EVAL_BATCH,
+    keptTensors: (config.model as DrawConfig).evalSamples * Math.ceil(data.test.count / EVAL_BATCH),
+    keptKey: 'model.evalSamples',
   }),
 };

@@ -83,7 +83,8 @@ for (const backend of TEST_BACKENDS) {
         config,
         data: loadData(config),
         onStep: (info) => reported.push(info.step),
-        shouldStop: () => ++asked >= 8, // asked after every step
+        // Asked after every step and after each evaluation batch (epoch 1's one batch of 24 test digits): step 8.
+        shouldStop: () => ++asked >= 9,
       });
       assert.equal(r.status, 'interrupted');
       assert.equal(r.steps, 8);

@@ -3,6 +3,7 @@
 // on the device, against what the backend can address. A run that cannot fit is refused with the estimate (exit 2),
 // instead of dying deep in tfjs ("Invalid typed array length") or after gigabytes of allocation.
 import { availableParallelism, totalmem } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { GPU_BACKENDS, type BackendName } from '../backend/select';
 import type { Experiment } from '../config/load';
 import type { Dataset } from '../data/types';
@@ -35,19 +36,45 @@ export interface RunEstimate {
   /** Activations per example of a training step (units, summed over layers and steps). */
   activationsPerExample: number;
   bytes: number;
+  /** JavaScript heap a training step and an evaluation take beside the values (ModelEstimate.heap), and its key. */
+  heap?: { bytes: number; key: string };
 }
+
+/** JavaScript heap per tensor an evaluation keeps until its one read-back (Footprint.keptTensors). */
+const HEAP_PER_TENSOR = 1024;
 
 /** `data`: the run's data as its task loads it (the model's input shape and the values on the device come from it). */
 export function estimateRun(config: Readonly<RunConfig>, data: Dataset): RunEstimate {
   const footprint = taskImplementation(config).footprint(config, data);
-  const { parameters, units, widest } = estimateModel(config.model, footprint.data);
+  const { parameters, units, widest, heap } = estimateModel(config.model, footprint.data);
   // The largest of a training step, an evaluation batch and a norm's statistics pass (one after another).
   const statistics = Math.min(statisticsPassOf(config.model)?.batchSize ?? 0, config.data.train);
   const evaluation = Math.min(footprint.evalBatch, config.data.test);
   const forward = Math.max(EVAL_COPIES * evaluation, PASS_COPIES * statistics) * widest;
   const peak = Math.max(TRAIN_COPIES * config.train.batchSize * units, forward);
   const floats = PARAMETER_COPIES * parameters + peak + footprint.deviceValues;
-  return { parameters, activationsPerExample: units, bytes: BYTES * floats };
+  const kept = (footprint.keptTensors ?? 0) * HEAP_PER_TENSOR;
+  const heapBytes = (heap?.bytes ?? 0) + kept;
+  const heapKey = heap?.key ?? footprint.keptKey;
+  return {
+    parameters,
+    activationsPerExample: units,
+    bytes: BYTES * floats,
+    ...(heapKey ? { heap: { bytes: heapBytes, key: heapKey } } : {}),
+  };
+}
+
+/** What Node's JavaScript heap may hold (its --max-old-space-size). */
+export const heapLimit = () => getHeapStatistics().heap_size_limit;
+
+/** Refuses a run whose JavaScript heap estimate Node cannot hold, naming the key that sets it. */
+function checkHeap(file: string, runId: string, e: RunEstimate): void {
+  if (!e.heap || e.heap.bytes <= heapLimit()) return;
+  throw new UserError(
+    `${file}: run ${runId}: ${e.heap.key}: needs about ${formatBytes(e.heap.bytes)} of JavaScript heap (tfjs's objects ` +
+      `for every tensor a training step records or an evaluation keeps) and Node's heap holds ` +
+      `${formatBytes(heapLimit())}; make ${e.heap.key} smaller`,
+  );
 }
 
 /** The memory this process may use: the machine's, or less where a cgroup (a container) limits it. */
@@ -104,6 +131,7 @@ export function checkMemory(experiments: readonly Experiment[], backend: string,
   for (const experiment of experiments) {
     for (const run of experiment.runs) {
       const e = estimateRun(run.config, data(run.config));
+      checkHeap(experiment.file, run.runId, e);
       largest = Math.max(largest, e.bytes);
       if (e.bytes <= limit) continue;
       const what =

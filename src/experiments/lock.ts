@@ -4,7 +4,8 @@
 //
 // A lock is stale when its process is gone: same host and boot, and no process with that pid and start time
 // (Linux: /proc/<pid>/stat; elsewhere the pid alone), or this process's own pid on a lock it does not hold (a
-// restarted container gets the pid back). A lock from another host (shards sharing a network folder) is never
+// restarted container gets the pid back), and so is the worker it handed the run to (--jobs), if any: a worker
+// outliving its parent by a step must not share the run with a process taking it over. A lock from another host (shards sharing a network folder) is never
 // stale: deleting run.lock by hand releases it. An unreadable lock file (cut by a power loss) counts as stale
 // once it is older than UNREADABLE_GRACE_MS. Only the holder of <runDir>/run.lock.takeover may remove a stale
 // lock, after reading it again, so two processes taking one over cannot remove each other's fresh lock.
@@ -12,7 +13,7 @@ import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } fr
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors';
-import { fsReason, temporaryName } from '../util/fs';
+import { fsReason, temporaryName, writeAtomic } from '../util/fs';
 import { processGone } from '../util/process';
 
 const LOCK_FILE = 'run.lock';
@@ -24,6 +25,8 @@ export interface LockHolder {
   started: string;
   /** Linux: the boot id and the process's start time in clock ticks since boot, to tell a reused pid. */
   identity?: string;
+  /** The worker process the holder handed the run to (`delegate`), with its identity. */
+  worker?: { pid: number; identity?: string };
 }
 
 export type LockState =
@@ -32,7 +35,14 @@ export type LockState =
   | { state: 'stale'; holder: LockHolder };
 
 export type LockResult =
-  | { acquired: true; release: () => void; /** The stale lock this one replaced. */ tookOver?: LockHolder }
+  | {
+      acquired: true;
+      release: () => void;
+      /** Names the worker process `pid` that trains the run for this one: the lock is held while either lives. */
+      delegate: (pid: number) => void;
+      /** The stale lock this one replaced. */
+      tookOver?: LockHolder;
+    }
   | { acquired: false; holder: LockHolder; here: boolean };
 
 /** Locks this process holds (by path): its own pid on any other lock file is a leftover of an earlier life. */
@@ -73,13 +83,18 @@ function parseHolder(text: string | undefined): LockHolder | undefined {
   }
 }
 
-/** Whether a readable holder's process has ended. */
+/** Whether process `pid` of this host, which had `identity`, has ended (this process: when it does not hold `path`). */
+function ended(pid: number, identity: string | undefined, path: string): boolean {
+  if (pid === process.pid) return !held.has(path);
+  if (processGone(pid)) return true;
+  const now = processIdentity(pid);
+  return identity !== undefined && now !== undefined && now !== identity;
+}
+
+/** Whether a readable holder's process, and the worker it handed the run to, have ended. */
 function gone(h: LockHolder, path: string): boolean {
   if (h.host !== hostname()) return false;
-  if (h.pid === process.pid) return !held.has(path);
-  if (processGone(h.pid)) return true;
-  const now = processIdentity(h.pid);
-  return h.identity !== undefined && now !== undefined && now !== h.identity;
+  return ended(h.pid, h.identity, path) && (h.worker === undefined || ended(h.worker.pid, h.worker.identity, path));
 }
 
 /** The state of the lock at `path` (a run folder's run.lock). */
@@ -141,7 +156,12 @@ export function acquireRunLock(runDir: string): LockResult {
       try {
         linkSync(tmp, path);
         held.add(path);
-        return { acquired: true, release: () => releaseRunLock(path), tookOver };
+        return {
+          acquired: true,
+          release: () => releaseRunLock(path),
+          delegate: (pid) => delegate(path, pid),
+          tookOver,
+        };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
@@ -164,6 +184,18 @@ export function acquireRunLock(runDir: string): LockResult {
     } catch {
       // the folder could not be made
     }
+  }
+}
+
+/** Adds worker `pid` to the lock this process holds at `path` (rewritten whole: temporary file, then rename). */
+function delegate(path: string, pid: number): void {
+  const holder = parseHolder(readText(path));
+  if (holder?.pid !== process.pid || !held.has(path)) return;
+  const worker = { pid, identity: processIdentity(pid) };
+  try {
+    writeAtomic(path, `${JSON.stringify({ ...holder, worker })}\n`);
+  } catch {
+    // the folder became read-only: the lock names this process alone, as before
   }
 }
 

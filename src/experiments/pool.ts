@@ -92,6 +92,7 @@ function next(pool: Pool, child: ChildProcess, inFlight: InFlight): void {
   const claimed = take(pool);
   inFlight.run = claimed?.item[0];
   inFlight.release = claimed?.release;
+  if (claimed && child.pid !== undefined) claimed.delegate?.(child.pid);
   if (child.connected)
     child.send(
       (claimed

@@ -62,6 +62,8 @@ export type QueueItem = [RunSpec, number];
 export interface Claimed {
   item: QueueItem;
   release: () => void;
+  /** Names the worker process that trains it in the lock (lock.ts), so that the lock outlives this process with it. */
+  delegate?: (pid: number) => void;
 }
 
 /** What deciding about one queued run found: train it (lock held), or it is done, or another process has it. */
@@ -103,7 +105,7 @@ function claimRun(c: ClaimContext, item: QueueItem): Claim {
       outcome: { runId: rec.run_id, status: rec.status, final: rec.final ?? undefined, skipped: true },
     };
   }
-  return { kind: 'train', claimed: { item, release: lock.release } };
+  return { kind: 'train', claimed: { item, release: lock.release, delegate: lock.delegate } };
 }
 
 const sleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));

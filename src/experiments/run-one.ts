@@ -60,6 +60,8 @@ export function newRecord(o: Pick<RunOneOptions, 'experiment' | 'run' | 'backend
     examples_per_second: null,
     epochs_completed: 0,
     steps: 0,
+    initial_loss: null,
+    loss_bound: null,
     final: null,
     message: null,
   };
@@ -157,6 +159,8 @@ async function trainRun({ o, paths, record }: RunContext, task: TaskSpec): Promi
       status: result.status,
       message: result.message ?? null,
       steps: result.steps,
+      initial_loss: result.initialLoss,
+      loss_bound: result.lossBound,
       train_seconds: result.trainSeconds,
       population_seconds: result.populationSeconds,
       examples_per_second: result.trainSeconds > 0 ? result.examples / result.trainSeconds : null,

@@ -29,7 +29,10 @@ async function handle(m: ToWorker): Promise<void> {
       total: m.total,
       data: dataFor(m.run.config),
       emit: (event) => send({ type: 'event', event }),
-      shouldStop: () => stopRequested,
+      shouldStop: () => {
+        leaveIfOrphaned();
+        return stopRequested;
+      },
     });
     send({ type: 'done', outcome });
   } else if (m.type === 'exit') {
@@ -38,12 +41,18 @@ async function handle(m: ToWorker): Promise<void> {
   }
 }
 
-// A worker whose parent is gone (killed with -9) must not go on writing a run folder whose lock has died with
-// the parent: another process may take that run over.
+// A worker whose parent is gone (killed with -9, or quit by a second Ctrl-C) must not go on writing a run folder
+// whose lock names a process that has ended: it leaves at once, without writing, when the IPC channel closes, and
+// (as that event waits for the event loop) when a training step or evaluation batch finds it orphaned.
 let leaving = false;
+const parent = process.ppid;
+function leaveIfOrphaned(): void {
+  if (!leaving && process.ppid !== parent) process.exit(1);
+}
 process.on('disconnect', () => {
   if (!leaving) process.exit(1);
 });
+setInterval(leaveIfOrphaned, 1000).unref();
 
 // Ctrl-C reaches the whole process group: stop after the current step, as the parent does; a second one quits.
 let interrupts = 0;

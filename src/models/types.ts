@@ -29,6 +29,12 @@ export interface ModelEstimate {
   units: number;
   /** Activation values per example of the widest layer or step of a forward pass without gradients. */
   widest: number;
+  /**
+   * JavaScript heap a training step takes beside the tensors' values, where it grows with a key of the config:
+   * tfjs's objects for each tensor and gradient-tape entry, recorded for every step a model unrolls (DRAW's
+   * glimpses), and that key, for the message. Omitted where it stays small.
+   */
+  heap?: { bytes: number; key: string };
 }
 
 export interface ModelImplementation<C = never, M extends Module = Module> {

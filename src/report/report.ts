@@ -311,6 +311,25 @@ function finalSection(experiment: Experiment, runs: readonly RunResult[]): strin
   ];
 }
 
+/** The diverged runs, each with why: the value that blew up, the untrained model's loss and the bound it set. */
+function divergedSection(runs: readonly RunResult[]): string[] {
+  const diverged = runs.filter((r) => r.status === 'diverged');
+  if (diverged.length === 0) return [];
+  return [
+    '## Diverged runs',
+    '',
+    'Left out of the claims and the final metrics.',
+    '',
+    '| run | untrained loss (step 0) | bound | why |',
+    '|---|---|---|---|',
+    ...diverged.map(
+      (r) =>
+        `| ${cell(r.runId)} | ${fixed(r.record?.initial_loss, 2)} | ${fixed(r.record?.loss_bound, 2)} | ${cell(r.record?.message ?? '-')} |`,
+    ),
+    '',
+  ];
+}
+
 function configSection(experimentYaml: string, first: Readonly<RunConfig>): string[] {
   return [
     '## Config',
@@ -359,6 +378,7 @@ export async function writeReport(dir: string, opts: ReportOptions = {}): Promis
     '',
     ...figureSection(figures),
     ...finalSection(experiment, runs),
+    ...divergedSection(runs),
     ...configSection(experimentYaml, first),
   ].join('\n');
   writeAtomic(join(dir, 'report.md'), md);

@@ -30,6 +30,10 @@ export interface RunRecord {
   examples_per_second: number | null;
   epochs_completed: number;
   steps: number;
+  /** The untrained model's training loss per example (the first step's, before any update); null before it. */
+  initial_loss?: number | null;
+  /** The task's divergence bound on its losses (factor x initial_loss); null where there is none. */
+  loss_bound?: number | null;
   final: EpochMetrics | null;
   message: string | null;
 }

@@ -18,9 +18,10 @@ export function taskImplementation(config: Readonly<RunConfig>): TaskImplementat
 
 /**
  * The Task the training loop drives for `config` on its task's `data`, with the pass after each epoch that the
- * model's norm settings call for (batch norm's population statistics): decided here, for every task alike.
+ * model's norm settings call for (batch norm's population statistics) and its spec's loss bound: decided here,
+ * for every task alike.
  */
 export function createTask(config: Readonly<RunConfig>, data: Dataset): Task {
   const task = taskImplementation(config).create(config, data);
-  return { ...task, statisticsPass: statisticsPassOf(config.model) };
+  return { ...task, statisticsPass: statisticsPassOf(config.model), divergence: taskOf(config).divergence };
 }

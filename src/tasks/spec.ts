@@ -63,6 +63,11 @@ export interface TaskSpec {
   readonly columns: readonly string[];
   /** The column of the epoch's mean training loss, named for what it is (train_nll, train_bound, ...). */
   readonly lossColumn: string;
+  /**
+   * When a run has blown up without a non-finite loss: an epoch whose `columns` (lossColumn and the test metrics in
+   * its units) exceed `factor` times the untrained model's training loss (its first step's) ends it as diverged.
+   */
+  readonly divergence: { factor: number; columns: readonly string[] };
   /** The columns a claim may compare. */
   readonly claimable: readonly string[];
   /** One progress line's metrics for an epoch, e.g. `train_nll 0.1 test_nll 0.2 test_error 0.05`. */

@@ -12,6 +12,9 @@ export interface Footprint {
   deviceValues: number;
   /** Examples evaluated at once. */
   evalBatch: number;
+  /** Tensors an evaluation keeps on the device until its one read-back (DRAW: a sum per batch and draw of z), and the key that sets their number. */
+  keptTensors?: number;
+  keptKey?: string;
 }
 
 export interface TaskImplementation<D extends Dataset = Dataset> {

@@ -1,11 +1,12 @@
-// Trains one run: seeded model and shuffles, Adam, per-epoch evaluation; stops on a non-finite loss or a stop request.
+// Trains one run: seeded model and shuffles, Adam, per-epoch evaluation; stops on a non-finite loss, on an epoch
+// whose losses exceed the task's bound (a blown-up run), or on a stop request.
 import * as tf from '@tensorflow/tfjs';
 import type { EpochMetrics } from '../metrics/types';
 import type { StatisticsPass } from '../norm/types';
 import { Adam } from './adam';
 import { epochBatches } from './batches';
 import type { TrainConfig } from './spec';
-import type { Task } from './task';
+import type { LossBound, Task } from './task';
 
 export type TrainStatus = 'complete' | 'diverged' | 'interrupted';
 
@@ -18,6 +19,10 @@ export interface TrainResult {
   trainSeconds: number;
   /** Seconds spent in the passes after each epoch that a norm calls for (batch norm's population statistics). */
   populationSeconds: number | null;
+  /** The untrained model's training loss per example: the first step's, before the first update (null: no step). */
+  initialLoss: number | null;
+  /** The task's divergence bound, factor x initialLoss (null: the task sets none, or initialLoss is not positive). */
+  lossBound: number | null;
   message?: string;
   /** A completed run's task artifacts (Task.artifacts), by file name. */
   artifacts?: Record<string, unknown>;
@@ -38,7 +43,7 @@ export interface TrainOptions {
   task: Task;
   /** When the run began (performance.now()), for metrics.csv's seconds: before the task was built. Default: now. */
   startedAt?: number;
-  /** Checked after every step; true ends the run as `interrupted`. */
+  /** Checked after every training step and evaluation batch; true ends the run as `interrupted`. */
   shouldStop?: () => boolean;
   onStep?: (info: StepInfo) => void;
   /** Called after each epoch with all rows so far (the caller writes metrics.csv). */
@@ -104,6 +109,7 @@ async function readLosses(c: EpochContext, pending: PendingStep[], sum: LossSum,
   result.trainSeconds += (performance.now() - t0) / 1000;
   for (let k = 0; k < steps.length; k++) {
     const loss = task.perExample(values[k], steps[k].size);
+    if (result.initialLoss === null) setBound(result, loss, task.divergence);
     if (!Number.isFinite(loss)) return diverged(c, loss, steps.slice(k));
     sum.total += loss * steps[k].size;
     sum.seen += steps[k].size;
@@ -122,6 +128,38 @@ function diverged({ result, epoch }: EpochContext, loss: number, from: PendingSt
   result.status = 'diverged';
   result.message = `non-finite training loss (${loss}) at epoch ${epoch}, step ${result.steps}`;
   return false;
+}
+
+/** Records the untrained model's loss (the first step's) and the bound it sets. */
+function setBound(result: TrainResult, initialLoss: number, bound: LossBound | undefined): void {
+  result.initialLoss = initialLoss;
+  const positive = Number.isFinite(initialLoss) && initialLoss > 0;
+  result.lossBound = bound && positive ? bound.factor * initialLoss : null;
+}
+
+/** Six significant digits, for messages. */
+const short = (x: number) => String(Number(x.toPrecision(6)));
+
+/**
+ * Ends the run as diverged when the epoch's `row` holds, in a column the task bounds, a value that is not finite
+ * or is above the bound (the training loss's epoch mean and the test metrics in its units alike: a model that
+ * blew up can score far worse on the test set than its training loss shows); false then.
+ */
+function withinBound({ task, result, epoch }: EpochContext, row: EpochMetrics): boolean {
+  for (const column of task.divergence?.columns ?? []) {
+    const value = row[column];
+    if (typeof value !== 'number') continue;
+    const over = result.lossBound !== null && value > result.lossBound;
+    if (Number.isFinite(value) && !over) continue;
+    result.status = 'diverged';
+    const why = over
+      ? `above ${short(result.lossBound!)} (${task.divergence!.factor} x the untrained model's ` +
+        `${short(result.initialLoss!)}, its training loss at step 0)`
+      : 'not finite';
+    result.message = `${column} ${short(value)} ${why} at epoch ${epoch}`;
+    return false;
+  }
+  return true;
 }
 
 /**
@@ -183,6 +221,38 @@ async function statisticsPass(c: EpochContext, statistics: StatisticsPass): Prom
   }
 }
 
+/**
+ * One epoch: its training steps, the pass its norm may call for, evaluation and its metrics row; false when the run
+ * ended (`result.status` says why: interrupted, or diverged, the row that blew up recorded).
+ */
+async function runEpoch(c: EpochContext, started: number): Promise<boolean> {
+  const { opts, task, result, epoch } = c;
+  const trainLoss = await trainEpoch(c);
+  if (trainLoss === undefined) return false;
+  if (task.statisticsPass && !(await statisticsPass(c, task.statisticsPass))) {
+    interrupted(c);
+    return false;
+  }
+  const measures = await task.evaluate(async () => {
+    await c.pause();
+    return opts.shouldStop?.() ?? false;
+  });
+  if (measures === undefined) {
+    interrupted(c);
+    return false;
+  }
+  const row: EpochMetrics = {
+    epoch,
+    step: result.steps,
+    [task.lossColumn]: trainLoss,
+    ...measures,
+    seconds: (performance.now() - started) / 1000,
+  };
+  result.rows.push(row);
+  opts.onEpoch?.(result.rows);
+  return withinBound(c, row);
+}
+
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config, task } = opts;
   const started = opts.startedAt ?? performance.now();
@@ -194,25 +264,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     examples: 0,
     trainSeconds: 0,
     populationSeconds: task.statisticsPass ? 0 : null,
+    initialLoss: null,
+    lossBound: null,
   };
   const pause = yielder();
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
-      const c: EpochContext = { opts, task, optimizer, result, pause, epoch };
-      const trainLoss = await trainEpoch(c);
-      if (trainLoss === undefined) break;
-      if (task.statisticsPass && !(await statisticsPass(c, task.statisticsPass))) {
-        interrupted(c);
-        break;
-      }
-      result.rows.push({
-        epoch,
-        step: result.steps,
-        [task.lossColumn]: trainLoss,
-        ...(await task.evaluate()),
-        seconds: (performance.now() - started) / 1000,
-      });
-      opts.onEpoch?.(result.rows);
+      if (!(await runEpoch({ opts, task, optimizer, result, pause, epoch }, started))) break;
     }
     if (result.status === 'complete' && task.artifacts) result.artifacts = await task.artifacts();
   } finally {

@@ -1,8 +1,19 @@
 // What the training loop needs of a task: its model's parameters, the objective of a mini-batch, test metrics, and
 // the pass after each epoch its norm may need. The tasks (src/tasks/) implement it; the loop knows none of them.
 import type * as tf from '@tensorflow/tfjs';
+import type { YieldPoint } from '../metrics/batch-sums';
 import type { Measures } from '../metrics/types';
 import type { StatisticsPass } from '../norm/types';
+
+/**
+ * When a run has diverged besides a non-finite training loss: an epoch whose `columns` (the training loss column
+ * and the test metrics in its units) hold a value above `factor` times the untrained model's training loss (the
+ * first step's, before the first update), or a value that is not finite.
+ */
+export interface LossBound {
+  factor: number;
+  columns: readonly string[];
+}
 
 /** One run's model and data on the device, as the training loop drives them. */
 export interface Task {
@@ -26,8 +37,13 @@ export interface Task {
   perExample(value: number, batchSize: number): number;
   /** The metrics.csv column of the epoch's mean training loss (its task spec's lossColumn). */
   readonly lossColumn: string;
-  /** Test metrics by column, the model in evaluation mode (read back from the device asynchronously). */
-  evaluate(): Promise<Measures>;
+  /** The task's loss bound (its spec's `divergence`; src/tasks/registry.ts sets it); unset: non-finite losses only. */
+  readonly divergence?: LossBound;
+  /**
+   * Test metrics by column, the model in evaluation mode (read back from the device asynchronously); `yieldPoint`
+   * is awaited between its batches, and undefined is returned when it asks to stop.
+   */
+  evaluate(yieldPoint?: YieldPoint): Promise<Measures | undefined>;
   /**
    * What a task keeps of a completed run besides its metrics (DRAW: digits drawn from the prior, canvases step by
    * step), by file name in the run folder; JSON-serializable. Called once, after the last epoch.

@@ -213,6 +213,13 @@ function denseEntries(p: Parts): [string, Dense][] {
  * and some five image-sized values (the error image, the canvas and its sigmoid, the write, its filterbank product);
  * a forward pass holds a few more images at once (the input, the bound's terms).
  */
+/**
+ * JavaScript heap per glimpse of a training step (tfjs's tensor and tape objects, whatever the sizes): one step of
+ * a hidden-8 DRAW ran out of a 256 MB heap between 800 and 1,200 glimpses (wasm, Gaussian attention, either norm;
+ * about 250 KB a glimpse), so 12,000 glimpses need some 3-4 GB.
+ */
+const HEAP_PER_GLIMPSE = 400 * 1024;
+
 function estimateDraw(config: DrawConfig): ModelEstimate {
   const H = config.hidden;
   const read = drawReadSize(config);
@@ -223,7 +230,12 @@ function estimateDraw(config: DrawConfig): ModelEstimate {
   const parameters = lstmParameters(read + H) + lstmParameters(config.latent) + 2 * (H + 1) * config.latent + write;
   const cells = lstm.stepUnits(read + H, H) + lstm.stepUnits(config.latent, H);
   const step = cells + 4 * config.latent + 5 * PIXELS;
-  return { parameters, units: config.glimpses * step + PIXELS, widest: cells + 8 * PIXELS };
+  return {
+    parameters,
+    units: config.glimpses * step + PIXELS,
+    widest: cells + 8 * PIXELS,
+    heap: { bytes: config.glimpses * HEAP_PER_GLIMPSE, key: 'model.glimpses' },
+  };
 }
 
 export const implementation: ModelImplementation<DrawConfig, DrawModel> = {

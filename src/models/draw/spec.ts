@@ -8,6 +8,9 @@ import { positiveInt } from '../../util/fields';
 import { recurrentFields } from '../cells/spec';
 import type { ModelSpec } from '../spec';
 
+/** model.evalSamples' upper bound: 1,000 passes over the test set per epoch (10,000 digits: hours on a CPU). */
+export const MAX_EVAL_SAMPLES = 1000;
+
 export const drawSchema = z
   .object({
     kind: z.literal('draw'),
@@ -21,8 +24,11 @@ export const drawSchema = z
     /** Read and write grid sizes N with Gaussian attention (Gregor et al.: 2 and 5). */
     readSize: positiveInt.min(2).max(28).default(2),
     writeSize: positiveInt.min(2).max(28).default(5),
-    /** Draws of z per test example whose bounds are averaged in test_bound (a fixed evaluation seed). */
-    evalSamples: positiveInt.default(1),
+    /**
+     * Draws of z per test example whose bounds are averaged in test_bound (a fixed evaluation seed); at most
+     * MAX_EVAL_SAMPLES (each is a full pass over the test set).
+     */
+    evalSamples: positiveInt.max(MAX_EVAL_SAMPLES).default(1),
     ...recurrentFields,
     // DRAW's LSTMs normalize per example only: batch norm is not among its norms.
     ...normFields(['none', 'layer']),

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadImages } from '../../data/images';
 import { imageSize, type Dataset, type ImageSet } from '../../data/types';
-import { batchSums } from '../../metrics/batch-sums';
+import { batchSums, type YieldPoint } from '../../metrics/batch-sums';
 import { meanNll, nllAndErrorSums } from '../../metrics/classification';
 import { buildModel } from '../../models/registry';
 import type { Classifier, DataShape } from '../../models/types';
@@ -41,16 +41,21 @@ function toDevice(set: ImageSet): DeviceSplit {
 
 /**
  * Test NLL and error with the model in evaluation mode: per-batch sums stay on the device and are read back in one
- * asynchronous transfer, then added in batch order.
+ * asynchronous transfer, then added in batch order. Undefined when `yieldPoint` asked to stop.
  */
-async function evaluate(model: Classifier, split: DeviceSplit): Promise<{ nll: number; error: number }> {
+async function evaluate(model: Classifier, split: DeviceSplit, yieldPoint?: YieldPoint) {
   const n = split.labels.shape[0];
-  const [nll, errors] = await batchSums(n, EVAL_BATCH, (start, size) => {
-    const logits = model.logits(tf.slice(split.images, [start, 0], [size, -1]), false);
-    const s = nllAndErrorSums(logits, tf.slice(split.labels, [start], [size]));
-    return tf.stack([s.nll, s.errors]) as tf.Tensor1D;
+  const sums = await batchSums({
+    count: n,
+    batchSize: EVAL_BATCH,
+    batch: (start, size) => {
+      const logits = model.logits(tf.slice(split.images, [start, 0], [size, -1]), false);
+      const s = nllAndErrorSums(logits, tf.slice(split.labels, [start], [size]));
+      return tf.stack([s.nll, s.errors]) as tf.Tensor1D;
+    },
+    yieldPoint,
   });
-  return { nll: nll / n, error: errors / n };
+  return sums && { test_nll: sums[0] / n, test_error: sums[1] / n };
 }
 
 const dataShape = (config: Readonly<RunConfig>, data: Dataset<ImageSet>): DataShape => ({
@@ -81,10 +86,7 @@ function createClassification(config: Readonly<RunConfig>, data: Dataset<ImageSe
     },
     perExample: (value) => value,
     lossColumn: classification.lossColumn,
-    async evaluate() {
-      const r = await evaluate(model, test);
-      return { test_nll: r.nll, test_error: r.error };
-    },
+    evaluate: (yieldPoint) => evaluate(model, test, yieldPoint),
     dispose() {
       disposeModule(model);
       tf.dispose([train.images, train.labels, test.images, test.labels]);

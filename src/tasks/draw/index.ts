@@ -6,8 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { binarize, loadImages } from '../../data/images';
 import { rngFor } from '../../data/rng';
 import { imageSize, type Dataset, type ImageSet } from '../../data/types';
-import { batchSums } from '../../metrics/batch-sums';
-import type { Measures } from '../../metrics/types';
+import { batchSums, type YieldPoint } from '../../metrics/batch-sums';
 import type { DrawModel, Noise } from '../../models/draw';
 import type { DrawConfig } from '../../models/draw/spec';
 import { buildModel } from '../../models/registry';
@@ -34,16 +33,18 @@ function noiseFor(config: DrawConfig, batch: number, seed: number): { noise: Noi
 
 /**
  * The test bound and its terms, averaged over examples and `evalSamples` draws of z each (fixed seeds): per-batch
- * sums stay on the device and are read back once.
+ * sums stay on the device and are read back once. Undefined when `yieldPoint` asked to stop.
  */
-async function evaluateDraw(model: DrawModel, config: DrawConfig, test: tf.Tensor2D): Promise<Measures> {
+async function evaluateDraw(model: DrawModel, config: DrawConfig, test: tf.Tensor2D, yieldPoint?: YieldPoint) {
   const n = test.shape[0];
   const batch = (start: number, size: number, sample: number) => {
     const { noise } = noiseFor(config, size, seedOf('evaluation', sample, start));
     const { recon, kl } = model.bound(tf.slice(test, [start, 0], [size, -1]), noise);
     return tf.stack([tf.sum(recon), tf.sum(kl)]) as tf.Tensor1D;
   };
-  const [recon, kl] = await batchSums(n, EVAL_BATCH, batch, config.evalSamples);
+  const sums = await batchSums({ count: n, batchSize: EVAL_BATCH, batch, repeats: config.evalSamples, yieldPoint });
+  if (!sums) return undefined;
+  const [recon, kl] = sums;
   const count = n * config.evalSamples;
   return { test_bound: (recon + kl) / count, test_recon: recon / count, test_kl: kl / count };
 }
@@ -120,7 +121,7 @@ function createDraw(config: Readonly<RunConfig>, data: Dataset<ImageSet>): Task 
     forward() {}, // no batch norm: no statistics pass
     perExample: (value) => value,
     lossColumn: draw.lossColumn,
-    evaluate: () => evaluateDraw(model, cfg, test),
+    evaluate: (yieldPoint) => evaluateDraw(model, cfg, test, yieldPoint),
     artifacts: () => drawArtifacts(model, cfg, test),
     dispose() {
       disposeModule(model);
@@ -132,9 +133,11 @@ function createDraw(config: Readonly<RunConfig>, data: Dataset<ImageSet>): Task 
 export const implementation: TaskImplementation<Dataset<ImageSet>> = {
   load: loadBinary,
   create: createDraw,
-  footprint: (_config, data) => ({
+  footprint: (config, data) => ({
     data: dataShape(data),
     deviceValues: (data.train.count + data.test.count) * imageSize(data.train),
     evalBatch: EVAL_BATCH,
+    keptTensors: (config.model as DrawConfig).evalSamples * Math.ceil(data.test.count / EVAL_BATCH),
+    keptKey: 'model.evalSamples',
   }),
 };

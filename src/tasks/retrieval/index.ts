@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadImages } from '../../data/images';
 import type { Dataset } from '../../data/types';
+import type { YieldPoint } from '../../metrics/batch-sums';
 import { rankingLoss, retrievalMetrics } from '../../metrics/retrieval';
 import type { RankingLoss } from '../../metrics/types';
 import type { RetrievalModel } from '../../models/retrieval';
@@ -42,24 +43,43 @@ function embedCaptionsOf(model: RetrievalModel, s: Strips, batch: ArrayLike<numb
   return model.embedCaptions(rowsOf(s.tokens, s.maxDigits, batch), lengthsOf(s, batch), s.maxDigits, training);
 }
 
-/** Test metrics: the test set embedded EVAL_BATCH pairs at a time, then ranked in both directions. */
-async function evaluateRetrieval(model: RetrievalModel, test: Strips, testImages: tf.Tensor2D, loss: RankingLoss) {
+/** The test set embedded EVAL_BATCH pairs at a time; undefined when `yieldPoint` asked to stop. */
+async function embedTest(model: RetrievalModel, test: Strips, testImages: tf.Tensor2D, yieldPoint?: YieldPoint) {
   const parts: { images: tf.Tensor2D; captions: tf.Tensor2D }[] = [];
-  for (let start = 0; start < test.count; start += EVAL_BATCH) {
-    const idx = Int32Array.from({ length: Math.min(EVAL_BATCH, test.count - start) }, (_, i) => start + i);
-    parts.push(
-      tf.tidy(() => ({
-        images: model.embedImages(tf.slice(testImages, [start, 0], [idx.length, -1]), false),
-        captions: embedCaptionsOf(model, test, idx, false),
-      })),
-    );
-  }
-  const images = tf.concat(parts.map((p) => p.images)) as tf.Tensor2D;
-  const captions = tf.concat(parts.map((p) => p.captions)) as tf.Tensor2D;
   try {
-    return await retrievalMetrics(images, captions, test.captions, loss);
+    for (let start = 0; start < test.count; start += EVAL_BATCH) {
+      const idx = Int32Array.from({ length: Math.min(EVAL_BATCH, test.count - start) }, (_, i) => start + i);
+      parts.push(
+        tf.tidy(() => ({
+          images: model.embedImages(tf.slice(testImages, [start, 0], [idx.length, -1]), false),
+          captions: embedCaptionsOf(model, test, idx, false),
+        })),
+      );
+      if (await yieldPoint?.()) return undefined;
+    }
+    return tf.tidy(() => ({
+      images: tf.concat(parts.map((p) => p.images)) as tf.Tensor2D,
+      captions: tf.concat(parts.map((p) => p.captions)) as tf.Tensor2D,
+    }));
   } finally {
-    tf.dispose([images, captions, ...parts.flatMap((p) => [p.images, p.captions])]);
+    tf.dispose(parts.flatMap((p) => [p.images, p.captions]));
+  }
+}
+
+/** Test metrics: the test set embedded, then ranked in both directions; undefined when asked to stop. */
+async function evaluateRetrieval(
+  model: RetrievalModel,
+  test: Strips,
+  testImages: tf.Tensor2D,
+  loss: RankingLoss,
+  yieldPoint?: YieldPoint,
+) {
+  const embedded = await embedTest(model, test, testImages, yieldPoint);
+  if (!embedded) return undefined;
+  try {
+    return await retrievalMetrics(embedded.images, embedded.captions, test.captions, loss);
+  } finally {
+    tf.dispose([embedded.images, embedded.captions]);
   }
 }
 
@@ -106,7 +126,7 @@ function createRetrieval(config: Readonly<RunConfig>, data: Dataset<Strips>): Ta
     },
     perExample: (value, batchSize) => value / batchSize,
     lossColumn: retrieval.lossColumn,
-    evaluate: () => evaluateRetrieval(model, test, testImages, cfg.loss),
+    evaluate: (yieldPoint) => evaluateRetrieval(model, test, testImages, cfg.loss, yieldPoint),
     dispose() {
       disposeModule(model);
       tf.dispose([trainImages, testImages]);

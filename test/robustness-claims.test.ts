@@ -197,6 +197,38 @@ describe('issue 24, item 6: claims are checked before training', () => {
   });
 });
 
+describe('issue 24, item 6 (review P2): degenerate claims are found by the runs they select, not by their text', () => {
+  // data.seed is 1 in every run, so {model.norm: layer, data.seed: 1} selects exactly the runs {model.norm: layer} does.
+  const layer = { 'model.norm': 'layer' };
+  const layerSeeded = { 'model.norm': 'layer', 'data.seed': 1 };
+
+  it('refuses a compare whose groups are written differently but select the same runs', () =>
+    assertRefused(tinyExperiment([claim({ compare: compare(layer, layerSeeded) })]), [
+      'expect[0] (c1).compare',
+      'same runs',
+      'norm=layer,seed=1',
+    ]));
+
+  it('refuses a degradation whose a and b groups select the same runs', () =>
+    assertRefused(
+      tinyExperiment([
+        claim({ degradation: { key: 'train.seed', from: 1, to: 2, a: layerSeeded, b: layer, relation: '<' } }),
+      ]),
+      ['expect[0] (c1).degradation', 'same runs'],
+    ));
+
+  it('refuses a spread whose a and b groups select the same runs', () =>
+    assertRefused(tinyExperiment([claim({ spread: { key: 'train.seed', a: layer, b: layerSeeded, relation: '<' } })]), [
+      'expect[0] (c1).spread',
+      'same runs',
+    ]));
+
+  it('still loads groups that name a fixed key but select different runs', () => {
+    const file = writeExperiment(tinyExperiment([claim({ compare: compare(layerSeeded, { 'model.norm': 'none' }) })]));
+    assert.equal(loadExperiment({ file }).claims.length, 1);
+  });
+});
+
 describe('issue 24, item 3: no single verdict on a folder of mixed configurations', () => {
   const CONFIG = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
   const run = (out: string, ...args: string[]) => {

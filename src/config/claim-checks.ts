@@ -101,7 +101,7 @@ function checkValues(c: ClaimContext, g: Group): void {
  * sweep (the runs of a group may then all be left out, with the exclude list's help or without).
  */
 function checkSelects(c: ClaimContext, g: Group): void {
-  if (!c.selectRuns || Object.keys(c.narrowed ?? {}).length > 0) return;
+  if (!runsKnown(c)) return;
   if (c.runs.some((r) => matches(r, g.sel))) return;
   const text = Object.entries(g.sel)
     .map(([k, v]) => `${k}=${show(v)}`)
@@ -132,10 +132,33 @@ function checkVariedKey(c: ClaimContext, at: string, key: string, groups: readon
   if (fixing) fail(c, fixing.at, `selects ${key}, the key the claim varies; leave it out of the group`);
 }
 
-/** Two groups that select the same runs make a claim true or false by construction. */
+/**
+ * Whether `runs` are all the runs of the experiment, so that a group's runs are known: not where a --set narrowed
+ * the sweep (two groups may then select the same of the runs left and different runs of the file's sweep).
+ */
+const runsKnown = (c: ClaimContext) => c.selectRuns && Object.keys(c.narrowed ?? {}).length === 0;
+
+/**
+ * Two groups that select the same runs make a claim true or false by construction: the same selector, or
+ * selectors written differently that the runs do not tell apart ({model.norm: layer} and {model.norm: layer,
+ * data.seed: 0} where every run has data.seed 0). A degradation's from and to groups never select the same runs:
+ * from and to differ, and the groups may not name the key.
+ */
 function checkDistinct(c: ClaimContext, at: string, a: Selector, b: Selector | undefined): void {
-  if (b && sameSelector(a, b))
+  if (!b) return;
+  if (sameSelector(a, b))
     fail(c, at, 'a and b are the same selector: both sides would be the same runs; make the groups differ');
+  if (!runsKnown(c)) return;
+  const ids = (sel: Selector) => c.runs.filter((r) => matches(r, sel)).map((r) => r.runId);
+  const [ia, ib] = [ids(a), ids(b)];
+  // A group without runs is refused by checkSelects, with the reason.
+  if (ia.length === 0 || ia.length !== ib.length || !ia.every((id) => ib.includes(id))) return;
+  const listed = ia.length > 4 ? `${ia.slice(0, 4).join(', ')} and ${ia.length - 4} more` : ia.join(', ');
+  fail(
+    c,
+    at,
+    `a and b select the same runs (${listed}): both sides would be the same results; make the groups differ in a key whose value the runs vary`,
+  );
 }
 
 /** compare: two non-empty, different groups. */

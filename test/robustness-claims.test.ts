@@ -229,6 +229,47 @@ describe('issue 24, item 6 (review P2): degenerate claims are found by the runs 
   });
 });
 
+describe('issue 24, item 8 (review P3): the checks across keys do not run on values already refused', () => {
+  /** The message of loading the tiny experiment with `data` and `model` replaced, or undefined when it loads. */
+  function refusal(data: Record<string, unknown>, model: Record<string, unknown> = {}, train = {}): string | undefined {
+    const base = tinyExperiment([]);
+    const doc = { ...base, sweep: undefined, expect: undefined, data: { ...(base.data as object), ...data } };
+    const file = writeExperiment({
+      ...doc,
+      model: { ...(base.model as object), ...model },
+      train: { ...(base.train as object), ...train },
+    });
+    try {
+      loadExperiment({ file });
+    } catch (err) {
+      assert.ok(err instanceof UserError, String(err));
+      return err.message;
+    }
+    return undefined;
+  }
+
+  it('data.train: 1.5 is one error, not also the batch-size checks that read it', () => {
+    assert.match(refusal({ train: 1.5 }) ?? '', /exp\.yaml: data\.train: expected integer, found 1\.5$/);
+    // nor the batch-norm check that needs data.train >= 2
+    assert.match(
+      refusal({ train: 1.5 }, { norm: 'batch' }) ?? '',
+      /exp\.yaml: data\.train: expected integer, found 1\.5$/,
+    );
+  });
+
+  it('a check across keys still runs when only another key is refused', () => {
+    const message = refusal({ test: 1.5 }, { norm: 'batch' }, { batchSize: 1 }) ?? '';
+    assert.match(message, /data\.test: expected integer, found 1\.5/);
+    assert.match(message, /train\.batchSize: .*needs at least 2 examples per batch/);
+  });
+
+  it('the batch-size message names the value once, without a trailing ", found"', () => {
+    const message = refusal({ train: 8 }) ?? '';
+    assert.match(message, /train\.batchSize: 16 is larger than data\.train \(8\)/);
+    assert.doesNotMatch(message, /found 16$/);
+  });
+});
+
 describe('issue 24, item 3: no single verdict on a folder of mixed configurations', () => {
   const CONFIG = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
   const run = (out: string, ...args: string[]) => {

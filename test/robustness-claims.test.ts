@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { loadExperiment } from '../src/config/load';
+import { loadExperiment, resolveExperiment } from '../src/config/load';
 import { UserError } from '../src/errors';
 import { cli, ROOT } from './cli-runner';
 
@@ -267,6 +267,58 @@ describe('issue 24, item 8 (review P3): the checks across keys do not run on val
     const message = refusal({ train: 8 }) ?? '';
     assert.match(message, /train\.batchSize: 16 is larger than data\.train \(8\)/);
     assert.doesNotMatch(message, /found 16$/);
+  });
+});
+
+describe('issue 24, item 6 (review P6): a claim refused today leaves a folder readable to summary and report', () => {
+  it('summary and report warn and go on; check still refuses it (exit 2)', () => {
+    const file = writeExperiment({
+      ...tinyExperiment([], { sweep: { 'train.seed': [1, 2] } }),
+      model: { kind: 'mlp', hidden: [16], norm: 'layer' },
+      train: { batchSize: 16, epochs: 1, learningRate: 0.01, seed: 1 },
+      expect: undefined,
+    });
+    const out = tmp('old-claims');
+    const run = cli(['run', file, '--out', out, '--jobs', '1', '--quiet', '--no-report']);
+    assert.equal(run.code, 0, run.stderr);
+    // As an older ln-repro wrote it: a spread over one distinct value, refused since.
+    const exp = join(out, 'claims6');
+    const doc = YAML.parse(readFileSync(join(exp, 'experiment.yaml'), 'utf8')) as Record<string, unknown>;
+    const spread = { key: 'train.seed', values: [1, 1], a: { 'model.norm': 'layer' }, bound: 1, relation: '<' };
+    writeFileSync(join(exp, 'experiment.yaml'), YAML.stringify({ ...doc, expect: [claim({ spread })] }));
+    const refused = /experiment\.yaml: expect\[0\] \(c1\)\.spread\.values: .*2 distinct values/;
+
+    const summary = cli(['summary', exp]);
+    assert.equal(summary.code, 0, summary.stderr);
+    assert.match(summary.stdout, /2 run\(s\), 2 complete/);
+    assert.match(summary.stderr, new RegExp(`^ln-repro: warning: .*${refused.source}[^\n]*\n$`), 'one warning line');
+    const report = cli(['report', exp]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stderr, refused);
+    assert.ok(existsSync(join(exp, 'report.md')));
+
+    const check = cli(['check', exp]);
+    assert.equal(check.code, 2, check.stdout);
+    assert.match(check.stderr, refused);
+    assert.doesNotMatch(check.stderr, /warning/);
+    noStack(check.stderr);
+  });
+
+  it('a folder keeps its valid claims; each refused one is reported as check would refuse it', () => {
+    const good = claim({ id: 'good' });
+    const misspelt = claim({ id: 'misspelt', metric: 'test_eror' });
+    const same = claim({ id: 'same', compare: compare({ 'model.norm': 'layer' }, { 'model.norm': 'layer' }) });
+    const source = tinyExperiment([misspelt, good, same]);
+    const refused: string[] = [];
+    const exp = resolveExperiment('f.yaml', source, { selectRuns: false, refused: (m) => refused.push(m) });
+    assert.deepEqual(
+      exp.claims.map((c) => c.id),
+      ['good'],
+    );
+    assert.equal(refused.length, 2, refused.join('\n'));
+    assert.match(refused[0], /^f\.yaml: expect\[0\]\.metric: .*"test_eror".*did you mean "test_error"/);
+    assert.match(refused[1], /^f\.yaml: expect\[2\] \(same\)\.compare: .*same selector/);
+    assert.throws(() => resolveExperiment('f.yaml', source, { selectRuns: false }), /expect\[0\]\.metric/);
   });
 });
 

@@ -225,14 +225,17 @@ function checkSpread(c: ClaimContext, where: string, spec: NonNullable<Claim['sp
  * when it could never be evaluated, or would hold or fail whatever the results.
  */
 export function checkClaimsBeforeRuns(c: ClaimContext, claims: readonly Claim[]): void {
-  claims.forEach((claim, i) => {
-    const where = `expect[${i}] (${claim.id})`;
-    const groups = claim.compare
-      ? checkCompare(c, where, claim.compare)
-      : claim.degradation
-        ? checkDegradation(c, where, claim.degradation)
-        : checkSpread(c, where, claim.spread!); // the schema requires exactly one of the three
-    for (const g of groups) checkSelects(c, g);
-    checkEpoch(c, where, claim, groups);
-  });
+  claims.forEach((claim, i) => checkClaimBeforeRuns(c, claim, i));
+}
+
+/** One claim, the `i`-th of the experiment's list (for messages), as checkClaimsBeforeRuns checks each. */
+export function checkClaimBeforeRuns(c: ClaimContext, claim: Claim, i: number): void {
+  const where = `expect[${i}] (${claim.id})`;
+  const groups = claim.compare
+    ? checkCompare(c, where, claim.compare)
+    : claim.degradation
+      ? checkDegradation(c, where, claim.degradation)
+      : checkSpread(c, where, claim.spread!); // the schema requires exactly one of the three
+  for (const g of groups) checkSelects(c, g);
+  checkEpoch(c, where, claim, groups);
 }

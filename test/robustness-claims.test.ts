@@ -2,7 +2,7 @@
 // folder of one configuration (item 3).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -386,4 +386,26 @@ describe('issue 24, item 3: no single verdict on a folder of mixed configuration
     assert.equal(cli(['summary', exp]).code, 0);
     assert.equal(cli(['check', exp]).code, 0);
   });
+});
+
+describe('issue 24 (review P8): one definition of each helper the config and the results share', () => {
+  /** The files of src/ (`src/config/paths.ts`) with a line that `pattern` matches, once per such line. */
+  function definitions(pattern: RegExp): string[] {
+    const src = join(ROOT, 'src');
+    return readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) =>
+        readFileSync(join(src, f), 'utf8')
+          .split('\n')
+          .flatMap((line) => (pattern.test(line) ? [`src/${f}`] : [])),
+      );
+  }
+
+  it('a map is told from a list or a scalar in one place (src/util/values.ts)', () =>
+    assert.deepEqual(definitions(/typeof (\w+) === 'object' && \1 !== null && !Array\.isArray\(\1\)/), [
+      'src/util/values.ts',
+    ]));
+
+  it("a claim's group is matched against a config in one place (src/config/paths.ts)", () =>
+    assert.deepEqual(definitions(/\.every\(\(\[path, value\]\) => sameValue\(getAt\(/), ['src/config/paths.ts']));
 });

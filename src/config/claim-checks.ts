@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { UserError } from '../errors';
 import { MODELS, type ModelKind } from '../models/catalog';
 import { runConfigObject } from '../tasks/schema';
-import { getAt, parsePath, sameValue, schemaAt, suggestKey } from './paths';
+import { getAt, matches, parsePath, sameValue, schemaAt, suggestKey } from './paths';
 import type { Claim, Sweep } from './schema';
 import type { RunSpec } from './sweep';
 import { describeError, show } from './zod-messages';
@@ -39,9 +39,6 @@ const fail = (c: ClaimContext, at: string, message: string): never => {
 /** The same selector whatever order its keys are written in. */
 const sameSelector = (a: Selector, b: Selector) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => k in b && sameValue(v, b[k]));
-
-const matches = (run: RunSpec, sel: Selector) =>
-  Object.entries(sel).every(([path, value]) => sameValue(getAt(run.config, parsePath(path)), value));
 
 /** The distinct values `key` takes over the runs and its sweep (and those a --set narrowed the sweep away from). */
 function taken(c: ClaimContext, key: string): unknown[] {
@@ -102,7 +99,7 @@ function checkValues(c: ClaimContext, g: Group): void {
  */
 function checkSelects(c: ClaimContext, g: Group): void {
   if (!runsKnown(c)) return;
-  if (c.runs.some((r) => matches(r, g.sel))) return;
+  if (c.runs.some((r) => matches(r.config, g.sel))) return;
   const text = Object.entries(g.sel)
     .map(([k, v]) => `${k}=${show(v)}`)
     .join(', ');
@@ -113,7 +110,7 @@ function checkSelects(c: ClaimContext, g: Group): void {
 function checkEpoch(c: ClaimContext, where: string, claim: Claim, groups: readonly Group[]): void {
   const { epoch } = claim;
   if (epoch === 'last') return;
-  const short = c.runs.find((r) => groups.some((g) => matches(r, g.sel)) && r.config.train.epochs < epoch);
+  const short = c.runs.find((r) => groups.some((g) => matches(r.config, g.sel)) && r.config.train.epochs < epoch);
   if (short)
     fail(
       c,
@@ -149,7 +146,7 @@ function checkDistinct(c: ClaimContext, at: string, a: Selector, b: Selector | u
   if (sameSelector(a, b))
     fail(c, at, 'a and b are the same selector: both sides would be the same runs; make the groups differ');
   if (!runsKnown(c)) return;
-  const ids = (sel: Selector) => c.runs.filter((r) => matches(r, sel)).map((r) => r.runId);
+  const ids = (sel: Selector) => c.runs.filter((r) => matches(r.config, sel)).map((r) => r.runId);
   const [ia, ib] = [ids(a), ids(b)];
   // A group without runs is refused by checkSelects, with the reason.
   if (ia.length === 0 || ia.length !== ib.length || !ia.every((id) => ib.includes(id))) return;

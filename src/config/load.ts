@@ -1,5 +1,6 @@
 // Loads an experiment: YAML file -> --set overrides -> validated, frozen run configs, one per sweep point.
 import { readRegularFile } from '../util/fs';
+import { isRecord } from '../util/values';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors';
@@ -352,10 +353,9 @@ export function loadExperiment(opts: { file: string; sets?: readonly string[] })
  * listed: a claim may still name those (src/config/claim-checks.ts).
  */
 function sweepChanges(before: unknown, after: unknown): Record<string, unknown[]> {
-  const isMap = (s: unknown): s is Record<string, unknown> => typeof s === 'object' && s !== null && !Array.isArray(s);
-  if (!isMap(before)) return {};
+  if (!isRecord(before)) return {};
   const changed = Object.entries(before).filter(
-    ([key, values]) => Array.isArray(values) && !(isMap(after) && sameValue(after[key], values)),
+    ([key, values]) => Array.isArray(values) && !(isRecord(after) && sameValue(after[key], values)),
   );
   return Object.fromEntries(changed) as Record<string, unknown[]>;
 }

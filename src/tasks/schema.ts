@@ -8,6 +8,7 @@ import type { ModelSpec } from '../models/spec';
 import { NORMS, type NormKind } from '../norm/catalog';
 import type { NormSpec } from '../norm/spec';
 import { trainSchema } from '../train/spec';
+import { isRecord } from '../util/values';
 import { taskOf, TASKS } from './catalog';
 import type { ConfigCheck, ParsedRun, TaskSpec } from './spec';
 
@@ -123,7 +124,7 @@ function recording(value: object, read: Set<string>, prefix = ''): object {
       const v: unknown = Reflect.get(target, key, receiver);
       if (typeof key !== 'string') return v;
       const path = prefix === '' ? key : `${prefix}.${key}`;
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) return recording(v, read, path);
+      if (isRecord(v)) return recording(v, read, path);
       read.add(path);
       return v;
     },

@@ -2,11 +2,11 @@
 // folder of one configuration (item 3).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { loadExperiment } from '../src/config/load';
+import { loadExperiment, resolveExperiment } from '../src/config/load';
 import { UserError } from '../src/errors';
 import { cli, ROOT } from './cli-runner';
 
@@ -197,6 +197,131 @@ describe('issue 24, item 6: claims are checked before training', () => {
   });
 });
 
+describe('issue 24, item 6 (review P2): degenerate claims are found by the runs they select, not by their text', () => {
+  // data.seed is 1 in every run, so {model.norm: layer, data.seed: 1} selects exactly the runs {model.norm: layer} does.
+  const layer = { 'model.norm': 'layer' };
+  const layerSeeded = { 'model.norm': 'layer', 'data.seed': 1 };
+
+  it('refuses a compare whose groups are written differently but select the same runs', () =>
+    assertRefused(tinyExperiment([claim({ compare: compare(layer, layerSeeded) })]), [
+      'expect[0] (c1).compare',
+      'same runs',
+      'norm=layer,seed=1',
+    ]));
+
+  it('refuses a degradation whose a and b groups select the same runs', () =>
+    assertRefused(
+      tinyExperiment([
+        claim({ degradation: { key: 'train.seed', from: 1, to: 2, a: layerSeeded, b: layer, relation: '<' } }),
+      ]),
+      ['expect[0] (c1).degradation', 'same runs'],
+    ));
+
+  it('refuses a spread whose a and b groups select the same runs', () =>
+    assertRefused(tinyExperiment([claim({ spread: { key: 'train.seed', a: layer, b: layerSeeded, relation: '<' } })]), [
+      'expect[0] (c1).spread',
+      'same runs',
+    ]));
+
+  it('still loads groups that name a fixed key but select different runs', () => {
+    const file = writeExperiment(tinyExperiment([claim({ compare: compare(layerSeeded, { 'model.norm': 'none' }) })]));
+    assert.equal(loadExperiment({ file }).claims.length, 1);
+  });
+});
+
+describe('issue 24, item 8 (review P3): the checks across keys do not run on values already refused', () => {
+  /** The message of loading the tiny experiment with `data` and `model` replaced, or undefined when it loads. */
+  function refusal(data: Record<string, unknown>, model: Record<string, unknown> = {}, train = {}): string | undefined {
+    const base = tinyExperiment([]);
+    const doc = { ...base, sweep: undefined, expect: undefined, data: { ...(base.data as object), ...data } };
+    const file = writeExperiment({
+      ...doc,
+      model: { ...(base.model as object), ...model },
+      train: { ...(base.train as object), ...train },
+    });
+    try {
+      loadExperiment({ file });
+    } catch (err) {
+      assert.ok(err instanceof UserError, String(err));
+      return err.message;
+    }
+    return undefined;
+  }
+
+  it('data.train: 1.5 is one error, not also the batch-size checks that read it', () => {
+    assert.match(refusal({ train: 1.5 }) ?? '', /exp\.yaml: data\.train: expected integer, found 1\.5$/);
+    // nor the batch-norm check that needs data.train >= 2
+    assert.match(
+      refusal({ train: 1.5 }, { norm: 'batch' }) ?? '',
+      /exp\.yaml: data\.train: expected integer, found 1\.5$/,
+    );
+  });
+
+  it('a check across keys still runs when only another key is refused', () => {
+    const message = refusal({ test: 1.5 }, { norm: 'batch' }, { batchSize: 1 }) ?? '';
+    assert.match(message, /data\.test: expected integer, found 1\.5/);
+    assert.match(message, /train\.batchSize: .*needs at least 2 examples per batch/);
+  });
+
+  it('the batch-size message names the value once, without a trailing ", found"', () => {
+    const message = refusal({ train: 8 }) ?? '';
+    assert.match(message, /train\.batchSize: 16 is larger than data\.train \(8\)/);
+    assert.doesNotMatch(message, /found 16$/);
+  });
+});
+
+describe('issue 24, item 6 (review P6): a claim refused today leaves a folder readable to summary and report', () => {
+  it('summary and report warn and go on; check still refuses it (exit 2)', () => {
+    const file = writeExperiment({
+      ...tinyExperiment([], { sweep: { 'train.seed': [1, 2] } }),
+      model: { kind: 'mlp', hidden: [16], norm: 'layer' },
+      train: { batchSize: 16, epochs: 1, learningRate: 0.01, seed: 1 },
+      expect: undefined,
+    });
+    const out = tmp('old-claims');
+    const run = cli(['run', file, '--out', out, '--jobs', '1', '--quiet', '--no-report']);
+    assert.equal(run.code, 0, run.stderr);
+    // As an older ln-repro wrote it: a spread over one distinct value, refused since.
+    const exp = join(out, 'claims6');
+    const doc = YAML.parse(readFileSync(join(exp, 'experiment.yaml'), 'utf8')) as Record<string, unknown>;
+    const spread = { key: 'train.seed', values: [1, 1], a: { 'model.norm': 'layer' }, bound: 1, relation: '<' };
+    writeFileSync(join(exp, 'experiment.yaml'), YAML.stringify({ ...doc, expect: [claim({ spread })] }));
+    const refused = /experiment\.yaml: expect\[0\] \(c1\)\.spread\.values: .*2 distinct values/;
+
+    const summary = cli(['summary', exp]);
+    assert.equal(summary.code, 0, summary.stderr);
+    assert.match(summary.stdout, /2 run\(s\), 2 complete/);
+    assert.match(summary.stderr, new RegExp(`^ln-repro: warning: .*${refused.source}[^\n]*\n$`), 'one warning line');
+    const report = cli(['report', exp]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stderr, refused);
+    assert.ok(existsSync(join(exp, 'report.md')));
+
+    const check = cli(['check', exp]);
+    assert.equal(check.code, 2, check.stdout);
+    assert.match(check.stderr, refused);
+    assert.doesNotMatch(check.stderr, /warning/);
+    noStack(check.stderr);
+  });
+
+  it('a folder keeps its valid claims; each refused one is reported as check would refuse it', () => {
+    const good = claim({ id: 'good' });
+    const misspelt = claim({ id: 'misspelt', metric: 'test_eror' });
+    const same = claim({ id: 'same', compare: compare({ 'model.norm': 'layer' }, { 'model.norm': 'layer' }) });
+    const source = tinyExperiment([misspelt, good, same]);
+    const refused: string[] = [];
+    const exp = resolveExperiment('f.yaml', source, { selectRuns: false, refused: (m) => refused.push(m) });
+    assert.deepEqual(
+      exp.claims.map((c) => c.id),
+      ['good'],
+    );
+    assert.equal(refused.length, 2, refused.join('\n'));
+    assert.match(refused[0], /^f\.yaml: expect\[0\]\.metric: .*"test_eror".*did you mean "test_error"/);
+    assert.match(refused[1], /^f\.yaml: expect\[2\] \(same\)\.compare: .*same selector/);
+    assert.throws(() => resolveExperiment('f.yaml', source, { selectRuns: false }), /expect\[0\]\.metric/);
+  });
+});
+
 describe('issue 24, item 3: no single verdict on a folder of mixed configurations', () => {
   const CONFIG = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
   const run = (out: string, ...args: string[]) => {
@@ -261,4 +386,26 @@ describe('issue 24, item 3: no single verdict on a folder of mixed configuration
     assert.equal(cli(['summary', exp]).code, 0);
     assert.equal(cli(['check', exp]).code, 0);
   });
+});
+
+describe('issue 24 (review P8): one definition of each helper the config and the results share', () => {
+  /** The files of src/ (`src/config/paths.ts`) with a line that `pattern` matches, once per such line. */
+  function definitions(pattern: RegExp): string[] {
+    const src = join(ROOT, 'src');
+    return readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) =>
+        readFileSync(join(src, f), 'utf8')
+          .split('\n')
+          .flatMap((line) => (pattern.test(line) ? [`src/${f}`] : [])),
+      );
+  }
+
+  it('a map is told from a list or a scalar in one place (src/util/values.ts)', () =>
+    assert.deepEqual(definitions(/typeof (\w+) === 'object' && \1 !== null && !Array\.isArray\(\1\)/), [
+      'src/util/values.ts',
+    ]));
+
+  it("a claim's group is matched against a config in one place (src/config/paths.ts)", () =>
+    assert.deepEqual(definitions(/\.every\(\(\[path, value\]\) => sameValue\(getAt\(/), ['src/config/paths.ts']));
 });

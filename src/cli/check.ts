@@ -37,7 +37,7 @@ function checkAll(dirs: string[], opts: CheckCommandOptions): void {
   let passed = 0;
   let failed = 0;
   for (const dir of dirs) {
-    const experiment = loadExperimentFolder(dir);
+    const experiment = loadExperimentFolder(dir, { strictClaims: true }); // a claim refused today is bad input
     console.log(`${dir}:`);
     const outcome = checkExperiment(dir, experiment, {
       json: dirs.length === 1 ? opts.json : undefined,

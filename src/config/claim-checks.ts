@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { UserError } from '../errors';
 import { MODELS, type ModelKind } from '../models/catalog';
 import { runConfigObject } from '../tasks/schema';
-import { getAt, parsePath, sameValue, schemaAt, suggestKey } from './paths';
+import { getAt, matches, parsePath, sameValue, schemaAt, suggestKey } from './paths';
 import type { Claim, Sweep } from './schema';
 import type { RunSpec } from './sweep';
 import { describeError, show } from './zod-messages';
@@ -39,9 +39,6 @@ const fail = (c: ClaimContext, at: string, message: string): never => {
 /** The same selector whatever order its keys are written in. */
 const sameSelector = (a: Selector, b: Selector) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => k in b && sameValue(v, b[k]));
-
-const matches = (run: RunSpec, sel: Selector) =>
-  Object.entries(sel).every(([path, value]) => sameValue(getAt(run.config, parsePath(path)), value));
 
 /** The distinct values `key` takes over the runs and its sweep (and those a --set narrowed the sweep away from). */
 function taken(c: ClaimContext, key: string): unknown[] {
@@ -101,8 +98,8 @@ function checkValues(c: ClaimContext, g: Group): void {
  * sweep (the runs of a group may then all be left out, with the exclude list's help or without).
  */
 function checkSelects(c: ClaimContext, g: Group): void {
-  if (!c.selectRuns || Object.keys(c.narrowed ?? {}).length > 0) return;
-  if (c.runs.some((r) => matches(r, g.sel))) return;
+  if (!runsKnown(c)) return;
+  if (c.runs.some((r) => matches(r.config, g.sel))) return;
   const text = Object.entries(g.sel)
     .map(([k, v]) => `${k}=${show(v)}`)
     .join(', ');
@@ -113,7 +110,7 @@ function checkSelects(c: ClaimContext, g: Group): void {
 function checkEpoch(c: ClaimContext, where: string, claim: Claim, groups: readonly Group[]): void {
   const { epoch } = claim;
   if (epoch === 'last') return;
-  const short = c.runs.find((r) => groups.some((g) => matches(r, g.sel)) && r.config.train.epochs < epoch);
+  const short = c.runs.find((r) => groups.some((g) => matches(r.config, g.sel)) && r.config.train.epochs < epoch);
   if (short)
     fail(
       c,
@@ -132,10 +129,33 @@ function checkVariedKey(c: ClaimContext, at: string, key: string, groups: readon
   if (fixing) fail(c, fixing.at, `selects ${key}, the key the claim varies; leave it out of the group`);
 }
 
-/** Two groups that select the same runs make a claim true or false by construction. */
+/**
+ * Whether `runs` are all the runs of the experiment, so that a group's runs are known: not where a --set narrowed
+ * the sweep (two groups may then select the same of the runs left and different runs of the file's sweep).
+ */
+const runsKnown = (c: ClaimContext) => c.selectRuns && Object.keys(c.narrowed ?? {}).length === 0;
+
+/**
+ * Two groups that select the same runs make a claim true or false by construction: the same selector, or
+ * selectors written differently that the runs do not tell apart ({model.norm: layer} and {model.norm: layer,
+ * data.seed: 0} where every run has data.seed 0). A degradation's from and to groups never select the same runs:
+ * from and to differ, and the groups may not name the key.
+ */
 function checkDistinct(c: ClaimContext, at: string, a: Selector, b: Selector | undefined): void {
-  if (b && sameSelector(a, b))
+  if (!b) return;
+  if (sameSelector(a, b))
     fail(c, at, 'a and b are the same selector: both sides would be the same runs; make the groups differ');
+  if (!runsKnown(c)) return;
+  const ids = (sel: Selector) => c.runs.filter((r) => matches(r.config, sel)).map((r) => r.runId);
+  const [ia, ib] = [ids(a), ids(b)];
+  // A group without runs is refused by checkSelects, with the reason.
+  if (ia.length === 0 || ia.length !== ib.length || !ia.every((id) => ib.includes(id))) return;
+  const listed = ia.length > 4 ? `${ia.slice(0, 4).join(', ')} and ${ia.length - 4} more` : ia.join(', ');
+  fail(
+    c,
+    at,
+    `a and b select the same runs (${listed}): both sides would be the same results; make the groups differ in a key whose value the runs vary`,
+  );
 }
 
 /** compare: two non-empty, different groups. */
@@ -202,14 +222,17 @@ function checkSpread(c: ClaimContext, where: string, spec: NonNullable<Claim['sp
  * when it could never be evaluated, or would hold or fail whatever the results.
  */
 export function checkClaimsBeforeRuns(c: ClaimContext, claims: readonly Claim[]): void {
-  claims.forEach((claim, i) => {
-    const where = `expect[${i}] (${claim.id})`;
-    const groups = claim.compare
-      ? checkCompare(c, where, claim.compare)
-      : claim.degradation
-        ? checkDegradation(c, where, claim.degradation)
-        : checkSpread(c, where, claim.spread!); // the schema requires exactly one of the three
-    for (const g of groups) checkSelects(c, g);
-    checkEpoch(c, where, claim, groups);
-  });
+  claims.forEach((claim, i) => checkClaimBeforeRuns(c, claim, i));
+}
+
+/** One claim, the `i`-th of the experiment's list (for messages), as checkClaimsBeforeRuns checks each. */
+export function checkClaimBeforeRuns(c: ClaimContext, claim: Claim, i: number): void {
+  const where = `expect[${i}] (${claim.id})`;
+  const groups = claim.compare
+    ? checkCompare(c, where, claim.compare)
+    : claim.degradation
+      ? checkDegradation(c, where, claim.degradation)
+      : checkSpread(c, where, claim.spread!); // the schema requires exactly one of the three
+  for (const g of groups) checkSelects(c, g);
+  checkEpoch(c, where, claim, groups);
 }

@@ -1,5 +1,6 @@
 // Loads an experiment: YAML file -> --set overrides -> validated, frozen run configs, one per sweep point.
 import { readRegularFile } from '../util/fs';
+import { isRecord } from '../util/values';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors';
@@ -17,7 +18,7 @@ import {
 } from './schema';
 import { taskOf } from '../tasks/catalog';
 import { deepFreeze, runIdOf, sweepCombinations, type RunSpec } from './sweep';
-import { checkClaimsBeforeRuns, type ClaimContext } from './claim-checks';
+import { checkClaimBeforeRuns, checkClaimsBeforeRuns, type ClaimContext } from './claim-checks';
 
 export interface Experiment {
   readonly file: string;
@@ -202,36 +203,85 @@ function checkClaims(file: string, raw: unknown): Claim[] {
   const parsed = schema.safeParse({ expect: raw });
   if (!parsed.success) fail(file, describeError(parsed.error, { expect: raw }, schema));
   const claims = parsed.data.expect;
-  claims.forEach((c, i) => {
-    const where = `expect[${i}] (${c.id})`;
-    const spec = c.compare ?? c.degradation ?? c.spread!;
-    const paths = [
-      ...Object.keys(spec.a),
-      ...Object.keys(('b' in spec && spec.b) || {}),
-      ...('key' in spec ? [spec.key] : []),
-    ];
-    for (const p of paths) checkPath(file, where, parsePath(p), runConfigSchema);
-  });
+  claims.forEach((c, i) => checkClaimPaths(file, c, i));
   const ids = claims.map((c) => c.id);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) throw new UserError(`${file}: expect: two claims share the id "${dup}"`);
   return claims;
 }
 
+/** The keys the `i`-th claim names are config keys. */
+function checkClaimPaths(file: string, c: Claim, i: number): void {
+  const spec = c.compare ?? c.degradation ?? c.spread!;
+  const paths = [
+    ...Object.keys(spec.a),
+    ...Object.keys(('b' in spec && spec.b) || {}),
+    ...('key' in spec ? [spec.key] : []),
+  ];
+  for (const p of paths) checkPath(file, `expect[${i}] (${c.id})`, parsePath(p), runConfigSchema);
+}
+
 /**
  * A claim compares a column the experiment's task measures and lets claims use (its spec's `claimable`), not one of
  * another task's (retrieval has no test_error), so that a mistake is found here, not as MISSING after training.
  */
-function checkClaimMetrics(file: string, claims: readonly Claim[], runs: readonly RunSpec[]): void {
+function checkClaimMetric(file: string, c: Claim, i: number, runs: readonly RunSpec[]): void {
   const tasks = [...new Set(runs.map((r) => taskOf(r.config)))];
   const allowed = [...new Set(tasks.flatMap((t) => t.claimable))];
-  claims.forEach((c, i) => {
-    if (allowed.includes(c.metric)) return;
-    const names = tasks.map((t) => t.name).join(' and ');
-    throw new UserError(
-      `${file}: expect[${i}] (${c.id}).metric: ${c.metric} is not measured by the ${names} task of this experiment's runs; claims may compare ${allowed.join(', ')}`,
+  if (allowed.includes(c.metric)) return;
+  const names = tasks.map((t) => t.name).join(' and ');
+  throw new UserError(
+    `${file}: expect[${i}] (${c.id}).metric: ${c.metric} is not measured by the ${names} task of this experiment's runs; claims may compare ${allowed.join(', ')}`,
+  );
+}
+
+/** Every claim of `raw` (an expect list), or a UserError for the first refused (all schema errors at once). */
+function claimsChecked(ctx: ClaimContext, raw: unknown): Claim[] {
+  const claims = checkClaims(ctx.file, raw);
+  claims.forEach((c, i) => checkClaimMetric(ctx.file, c, i, ctx.runs));
+  checkClaimsBeforeRuns(ctx, claims);
+  return claims;
+}
+
+/** The `i`-th claim of `raw` (an expect list), checked as checkClaims, checkClaimMetric and the claim checks do. */
+function checkOneClaim(ctx: ClaimContext, raw: unknown, i: number, before: readonly Claim[]): Claim {
+  const parsed = claimSchema.safeParse(raw);
+  if (!parsed.success)
+    fail(
+      ctx.file,
+      describeError(parsed.error, raw, claimSchema).map((l) =>
+        l.startsWith('(top level)') ? `expect[${i}]${l.slice('(top level)'.length)}` : `expect[${i}].${l}`,
+      ),
     );
+  const claim = parsed.data;
+  if (before.some((c) => c.id === claim.id))
+    throw new UserError(`${ctx.file}: expect: two claims share the id "${claim.id}"`);
+  checkClaimPaths(ctx.file, claim, i);
+  checkClaimMetric(ctx.file, claim, i, ctx.runs);
+  checkClaimBeforeRuns(ctx, claim, i);
+  return claim;
+}
+
+/**
+ * The claims of an experiment whose claims a command reads but does not judge (summary, report): each claim that
+ * would be refused goes to `refused` with the UserError's message, and is left out.
+ */
+function claimsKept(ctx: ClaimContext, raw: unknown, refused: (message: string) => void): Claim[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    refused(`${ctx.file}: expect: expected a list of claims, found ${show(raw)}`);
+    return [];
+  }
+  const kept: Claim[] = [];
+  raw.forEach((item: unknown, i) => {
+    try {
+      kept.push(checkOneClaim(ctx, item, i, kept));
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      refused(err.message);
+    }
   });
+  return kept;
 }
 
 /**
@@ -303,13 +353,21 @@ export function loadExperiment(opts: { file: string; sets?: readonly string[] })
  * listed: a claim may still name those (src/config/claim-checks.ts).
  */
 function sweepChanges(before: unknown, after: unknown): Record<string, unknown[]> {
-  const isMap = (s: unknown): s is Record<string, unknown> => typeof s === 'object' && s !== null && !Array.isArray(s);
-  if (!isMap(before)) return {};
+  if (!isRecord(before)) return {};
   const changed = Object.entries(before).filter(
-    ([key, values]) => Array.isArray(values) && !(isMap(after) && sameValue(after[key], values)),
+    ([key, values]) => Array.isArray(values) && !(isRecord(after) && sameValue(after[key], values)),
   );
   return Object.fromEntries(changed) as Record<string, unknown[]>;
 }
+
+/** How an experiment's claims are checked against its runs (ClaimContext), and what a refused claim does. */
+export type ClaimChecks = Omit<ClaimContext, 'file' | 'sweep' | 'runs'> & {
+  /**
+   * Given, a claim that would be refused is passed here (the UserError's message) and left out of `claims`, for a
+   * command that reads the folder but does not judge its claims; else it refuses the experiment.
+   */
+  refused?: (message: string) => void;
+};
 
 /**
  * Validates an experiment given as an object (`file` names where it came from, for messages). `claimChecks` says
@@ -318,14 +376,14 @@ function sweepChanges(before: unknown, after: unknown): Record<string, unknown[]
 export function resolveExperiment(
   file: string,
   source: Record<string, unknown>,
-  claimChecks: Omit<ClaimContext, 'file' | 'sweep' | 'runs'> = { selectRuns: true },
+  claimChecks: ClaimChecks = { selectRuns: true },
 ): Experiment {
   const sweep = checkSweep(file, source.sweep);
   const exclude = checkExclude(file, source.exclude, sweep);
   const { sweep: _sweep, exclude: _exclude, expect: _expect, ...base } = source;
   const runs = resolveRuns(file, base, sweep, exclude);
-  const claims = checkClaims(file, source.expect);
-  checkClaimMetrics(file, claims, runs);
-  checkClaimsBeforeRuns({ file, sweep, runs, ...claimChecks }, claims);
+  const { refused, ...checks } = claimChecks;
+  const ctx: ClaimContext = { file, sweep, runs, ...checks };
+  const claims = refused ? claimsKept(ctx, source.expect, refused) : claimsChecked(ctx, source.expect);
   return deepFreeze({ file, name: runs[0].config.name, source, sweep, exclude, runs, claims });
 }

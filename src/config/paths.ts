@@ -1,6 +1,7 @@
 // Dotted config paths (`model.hidden`, `sweep.train.seed`): reading, writing, and finding them in the schema.
 import { z } from 'zod';
 import { closest, distance } from 'fastest-levenshtein';
+import { isRecord } from '../util/values';
 
 export type Path = (string | number)[];
 
@@ -26,13 +27,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(top level)' : out;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Equal config values (numbers, text, lists, maps), as a sweep point or a claim selector compares them. */
 export function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Whether `config` has every value a selector names (a claim's group: dotted path -> value). */
+export function matches(config: unknown, selector: Readonly<Record<string, unknown>>): boolean {
+  return Object.entries(selector).every(([path, value]) => sameValue(getAt(config, parsePath(path)), value));
 }
 
 export function getAt(obj: unknown, path: readonly PropertyKey[]): unknown {

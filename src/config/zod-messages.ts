@@ -83,14 +83,20 @@ function describeIssue(issue: z.ZodIssue, raw: unknown, schema: z.ZodTypeAny): s
       return [`${where}: expected ${what}${op} ${String(bound)}, found ${show(found)}`];
     }
     default:
-      // A check on a defaulted key (nothing written in the file) says what it found in its message.
-      return [found === undefined ? `${where}: ${issue.message}` : `${where}: ${issue.message}, found ${show(found)}`];
+      // A check on a defaulted key (nothing written in the file) says what it found in its message, and so does
+      // one whose message opens with the value ("train.batchSize: 16 is larger than data.train (8)").
+      return [
+        found === undefined || issue.message.startsWith(`${show(found)} `)
+          ? `${where}: ${issue.message}`
+          : `${where}: ${issue.message}, found ${show(found)}`,
+      ];
   }
 }
 
 /**
  * One message per key: the first issue of each path. zod reports every check of a chain that fails
- * (`positiveInt.min(2)` at 0: "> 0" and ">= 2"), and the cross-section checks run on keys already refused.
+ * (`positiveInt.min(2)` at 0: "> 0" and ">= 2"). The checks across sections skip values already refused
+ * (src/tasks/schema.ts), so a key refused is not also named in another key's message.
  */
 export function describeError(error: z.ZodError, raw: unknown, schema: z.ZodTypeAny): string[] {
   const seen = new Set<string>();

@@ -1,5 +1,5 @@
 // The paper's claims as data (a config's `expect:` list), checked against an experiment's results.
-import { getAt, parsePath, sameValue } from '../config/paths';
+import { getAt, matches, parsePath } from '../config/paths';
 import type { Claim } from '../config/schema';
 import { fixed } from '../util/format';
 import type { RunResult } from './read';
@@ -37,8 +37,6 @@ export interface ClaimResult {
 
 type Selector = Record<string, unknown>;
 
-const matches = (run: RunResult, sel: Selector) =>
-  Object.entries(sel).every(([path, value]) => sameValue(getAt(run.config, parsePath(path)), value));
 const describe = (sel: Selector) =>
   Object.entries(sel)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
@@ -76,7 +74,7 @@ class Evaluation {
   /** Mean of the metric over the runs matching `sel` (over seeds and any other unselected key). */
   group(sel: Selector): number {
     const name = describe(sel);
-    const runs = this.runs.filter((r) => matches(r, sel));
+    const runs = this.runs.filter((r) => matches(r.config, sel));
     if (runs.length === 0) this.missing.push(`no run has ${name}`);
     const values: number[] = [];
     for (const run of runs) {
@@ -95,7 +93,7 @@ class Evaluation {
     const taken = () => [
       ...new Map(
         this.runs
-          .filter((r) => matches(r, sel))
+          .filter((r) => matches(r.config, sel))
           .map((r) => [JSON.stringify(getAt(r.config, parsePath(key))), getAt(r.config, parsePath(key))]),
       ).values(),
     ];

@@ -12,6 +12,7 @@ import { runConfigSchema } from '../config/schema';
 import type { RunSpec } from '../config/sweep';
 import { show } from '../config/zod-messages';
 import { UserError } from '../errors';
+import { isRecord } from '../util/values';
 import { runPaths, type RunRecord } from './layout';
 
 /** A finished run whose config is not the one experiment.yaml gives it. */
@@ -27,11 +28,9 @@ export interface Drift {
 /** Runs listed by name in a refusal, at most. */
 const LISTED = 10;
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** The dotted keys at which two configs differ (lists compared whole), with both values. */
 function differences(ran: unknown, expected: unknown, prefix = ''): Drift['keys'] {
-  if (!isMap(ran) || !isMap(expected)) return sameValue(ran, expected) ? [] : [{ key: prefix, ran, expected }];
+  if (!isRecord(ran) || !isRecord(expected)) return sameValue(ran, expected) ? [] : [{ key: prefix, ran, expected }];
   const keys = [...new Set([...Object.keys(expected), ...Object.keys(ran)])];
   return keys.flatMap((k) => differences(ran[k], expected[k], prefix ? `${prefix}.${k}` : k));
 }
@@ -60,7 +59,7 @@ export function configDrift(
   if (record.config_hash === configHash(run.config)) return undefined;
   const base = { runId: run.runId, status: record.status };
   const own = ownConfig(runPaths(expDir, run.runId).config, String(record.config_hash));
-  if (isMap(own) && typeof own.unknown === 'string') return { ...base, keys: [], unknown: own.unknown };
+  if (isRecord(own) && typeof own.unknown === 'string') return { ...base, keys: [], unknown: own.unknown };
   // Keys added to the schema since the run was made take their defaults; a config today's schema refuses (a key
   // since removed) is compared as written.
   const resolved = runConfigSchema.safeParse(own);

@@ -118,8 +118,25 @@ export function readRunFolder(expDir: string, run: Pick<RunSpec, 'runId' | 'conf
   return { state: 'ok', record: record.value, rows };
 }
 
+/** How a folder's experiment.yaml is read. */
+export interface FolderOptions {
+  /**
+   * Refuse the folder (a UserError, exit 2) for a claim of its experiment.yaml that today's checks refuse: for
+   * `check`, which judges the claims. Otherwise (summary, report) each such claim is left out of the experiment
+   * with one warning line on stderr, so that a folder an older ln-repro wrote stays readable.
+   */
+  strictClaims?: boolean;
+}
+
+/** The warning for a claim left out: the refusal on one line. */
+function warnClaim(message: string): void {
+  console.error(
+    `ln-repro: warning: ${message.replace(/\n\s*-?\s*/g, ' ')} (claim left out; ln-repro check refuses it)`,
+  );
+}
+
 /** An experiment folder's experiment.yaml: its text as written by `run`, and the experiment it describes. */
-function readExperimentFile(dir: string): { experiment: Experiment; text: string } {
+function readExperimentFile(dir: string, opts: FolderOptions = {}): { experiment: Experiment; text: string } {
   const file = join(dir, 'experiment.yaml');
   const text = readRegularFile(file);
   if (text === undefined)
@@ -129,12 +146,13 @@ function readExperimentFile(dir: string): { experiment: Experiment; text: string
   if (typeof text === 'object')
     throw new UserError(`${file}: ${text.problem}; ln-repro run writes it (rerun the experiment's config)`);
   // Its groups need not select runs: a --set may have narrowed its sweep (run checked them against the file's).
-  return { experiment: resolveExperiment(file, parseYaml(file, text), { selectRuns: false }), text };
+  const checks = { selectRuns: false, refused: opts.strictClaims ? undefined : warnClaim };
+  return { experiment: resolveExperiment(file, parseYaml(file, text), checks), text };
 }
 
 /** An experiment folder as written by `run`: its experiment.yaml gives the run list. */
-export function loadExperimentFolder(dir: string): Experiment {
-  return readExperimentFile(dir).experiment;
+export function loadExperimentFolder(dir: string, opts: FolderOptions = {}): Experiment {
+  return readExperimentFile(dir, opts).experiment;
 }
 
 /** What a claim needs to know of one run. */

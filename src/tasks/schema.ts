@@ -8,6 +8,7 @@ import type { ModelSpec } from '../models/spec';
 import { NORMS, type NormKind } from '../norm/catalog';
 import type { NormSpec } from '../norm/spec';
 import { trainSchema } from '../train/spec';
+import { isRecord } from '../util/values';
 import { taskOf, TASKS } from './catalog';
 import type { ConfigCheck, ParsedRun, TaskSpec } from './spec';
 
@@ -83,9 +84,8 @@ const CHECKS: readonly ConfigCheck[] = [
           path: ['train', 'batchSize'],
           message: `${normOf(run).label} needs at least 2 examples per batch (a batch of one has variance 0: training maps every unit to its bias, and evaluation divides by sqrt(epsilon)); PyTorch refuses it too`,
         },
-  // data.train below 1 is refused on its own key: no batch size fits it.
   ({ train, data }) =>
-    train.batchSize <= data.train || data.train < 1
+    train.batchSize <= data.train
       ? undefined
       : {
           path: ['train', 'batchSize'],
@@ -114,11 +114,50 @@ function resolve(c: z.infer<typeof runConfigObject>): RunConfig {
   return { ...c, data, model };
 }
 
+/**
+ * `value` as a check sees it, adding to `read` the dotted path of each value the check reads below a map
+ * (`data.train`, `model.hidden`), so that what a check depends on is known without a list to keep in step with it.
+ */
+function recording(value: object, read: Set<string>, prefix = ''): object {
+  return new Proxy(value, {
+    get(target, key, receiver) {
+      const v: unknown = Reflect.get(target, key, receiver);
+      if (typeof key !== 'string') return v;
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      if (isRecord(v)) return recording(v, read, path);
+      read.add(path);
+      return v;
+    },
+  });
+}
+
+/**
+ * The dotted paths of the values the schema refused in `c` (zod keeps a value of the right type that fails a
+ * check, such as data.train 1.5 against int(), and runs the refinement on it). An unknown key refuses none.
+ */
+function refusedPaths(c: unknown): string[] {
+  const parsed = runConfigObject.safeParse(c);
+  if (parsed.success) return [];
+  return parsed.error.issues.filter((i) => i.code !== 'unrecognized_keys').map((i) => i.path.join('.'));
+}
+
+/** Whether two dotted paths are the same value or one holds the other. */
+const overlap = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+
+/**
+ * The checks across keys, each on values the schema accepted: a check that read a refused value says nothing, as
+ * its message would be about that value ("set train.batchSize to at most 1.5" after "data.train: expected integer").
+ */
 export const runConfigSchema = runConfigObject
   .superRefine((c, ctx) => {
+    let refused: string[] | undefined;
     for (const check of CHECKS) {
-      const problem = check(c as unknown as ParsedRun);
-      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: problem.path, message: problem.message });
+      const read = new Set<string>();
+      const problem = check(recording(c, read) as ParsedRun);
+      if (!problem) continue;
+      refused ??= refusedPaths(c);
+      if (refused.some((r) => [...read].some((p) => overlap(p, r)))) continue;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: problem.path, message: problem.message });
     }
   })
   .transform(resolve);

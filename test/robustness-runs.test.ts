@@ -8,6 +8,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { lockState } from '../src/experiments/lock';
+import { curvePoints } from '../src/report/series';
+import type { RunResult } from '../src/results/read';
 import { processGone } from '../src/util/process';
 import type { Task } from '../src/train/task';
 import { train } from '../src/train/loop';
@@ -80,6 +82,70 @@ describe('4. a blown-up run is diverged, not complete', () => {
     assert.equal(result.status, 'diverged');
     assert.equal(result.rows.length, 2, 'the epoch that blew up is recorded');
     assert.match(result.message ?? '', /test_x 10000 above 10 \(10 x the untrained model's 1/);
+  });
+});
+
+/** A tiny MLP (a few seconds a run) with no report, whose learning rate a test sets. */
+const TINY_MLP = [
+  ...['train.epochs=1', 'data.train=64', 'data.test=32', 'model.hidden=[16]', 'train.batchSize=16', 'model.norm=none'],
+].flatMap((s) => ['--set', s]);
+
+/** A run result with one row whose training loss is `loss` (the fields curvePoints reads). */
+const runOf = (status: string, loss: number) =>
+  ({
+    runId: status,
+    status,
+    config: { model: { norm: 'layer' } },
+    rows: [{ epoch: 1, step: 4, train_nll: loss }],
+  }) as unknown as RunResult;
+
+describe('4. a diverged run is left out of the figures, and its message shown', () => {
+  it('curvePoints leaves out diverged runs (their last row is the one that blew up), keeps the others', () => {
+    const runs = [runOf('complete', 0.5), runOf('interrupted', 0.7), runOf('diverged', 4e21)];
+    const points = curvePoints(runs, [], ['train_nll']);
+    assert.deepEqual(
+      points.map((p) => [p.n, p.lo, p.hi]),
+      [[2, 0.5, 0.7]],
+      'one point: the complete and interrupted runs',
+    );
+  });
+
+  it('run: the diverged run of a learning-rate sweep is not in curves.svg; summary shows why it diverged', () => {
+    const out = tmp('diverged-figures');
+    const sweep = ['--set', 'sweep={"train.learningRate":[0.001,3]}'];
+    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY_MLP, ...sweep, '--out', out, '--quiet']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const dir = join(out, 'mnist-bs4');
+    assert.equal(records(dir)['learningRate=3'].status, 'diverged');
+    const svg = readFileSync(join(dir, 'curves.svg'), 'utf8');
+    assert.doesNotMatch(svg, /learningRate=3\b/, 'the curves show no panel of the diverged run');
+    const report = readFileSync(join(dir, 'report.md'), 'utf8');
+    assert.match(report, /## Diverged runs\s+Left out of the claims, the figures and the final metrics/);
+    const summary = cli(['summary', dir]);
+    assert.equal(summary.code, 1, summary.stderr);
+    assert.match(summary.stdout, /diverged\s+learningRate=3: train_nll [\d.e+]+ above [\d.]+ \(10 x the untrained/);
+  });
+
+  it('report on a folder whose runs all diverged after an epoch: exit 2, nothing drawn from the rows that blew up', () => {
+    const out = tmp('diverged-all');
+    const r = cli([
+      'run',
+      'configs/mnist-bs4.yaml',
+      ...TINY_MLP,
+      ...['--set', 'train.learningRate=3', '--set', 'sweep={}'],
+      '--out',
+      out,
+    ]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /report: not written \(.*every run diverged/);
+    const dir = join(out, 'mnist-bs4');
+    for (const rec of Object.values(records(dir))) assert.equal(rec.status, 'diverged');
+    const report = cli(['report', dir]);
+    assert.equal(report.code, 2, report.stdout + report.stderr);
+    assert.match(report.stderr, /every run diverged .*default: train_nll .* above/);
+    assert.doesNotMatch(report.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(existsSync(join(dir, 'curves.png')), false, 'no curves drawn');
+    assert.equal(existsSync(join(dir, 'report.md')), false);
   });
 });
 

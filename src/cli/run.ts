@@ -201,8 +201,10 @@ async function report(dir: string, log: (line: string) => void): Promise<boolean
     log(`report: ${dir}/report.md (${written.figures.map((f) => f.png).join(', ')})`);
     return true;
   } catch (err) {
-    // The runs' results stand; the report can be made again with ln-repro report.
-    log(`report: not written (${(err as Error).message}); try: ln-repro report ${dir}`);
+    // The runs' results stand; the report can be made again with ln-repro report (a user error says what to do
+    // first, e.g. when every run diverged there is nothing to plot).
+    const retry = err instanceof UserError ? '' : `; try: ln-repro report ${dir}`;
+    log(`report: not written (${(err as Error).message})${retry}`);
     return false;
   }
 }

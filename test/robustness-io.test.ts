@@ -91,7 +91,12 @@ describe('issue 24, item 2: every output path is checked before any work', () =>
     refused(
       cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--out', join(root, 'b')]),
       'experiment.yaml a link',
-      /cannot write .*b\/mnist-bs4\/experiment\.yaml: a symbolic link is there/,
+      /cannot write into .*b\/mnist-bs4: .*experiment\.yaml: a symbolic link .*remove or move it, or give run another --out/,
+    );
+    // The user named --out, not experiment.yaml: no advice to give "the path of a regular file".
+    assert.doesNotMatch(
+      cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--out', join(root, 'b')]).stderr,
+      /give the path/,
     );
     assert.ok(lstatSync(join(root, 'b', 'mnist-bs4', 'experiment.yaml')).isSymbolicLink());
     assert.equal(readFileSync(s.target, 'utf8'), 'keep');
@@ -142,6 +147,23 @@ describe('issue 24, item 2: every output path is checked before any work', () =>
     );
     assert.ok(lstatSync(join(exp, 'summary.csv')).isSymbolicLink() && lstatSync(join(exp, 'check.json')).isFIFO());
     assert.equal(readFileSync(s.target, 'utf8'), 'keep');
+  });
+
+  it('run --no-report and --no-check do not refuse a folder where a figure or check.json stands (never written)', () => {
+    const out = tmp('no-report');
+    const exp = join(out, 'tiny-claims');
+    mkdirSync(join(exp, 'curves.svg'), { recursive: true });
+    mkdirSync(join(exp, 'check.json'));
+    const config = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
+    const quiet = ['--set', 'train.epochs=1', '--jobs', '1', '--out', out, '--quiet'];
+    const r = cli(['run', config, ...quiet, '--no-report', '--no-check']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(existsSync(join(exp, 'summary.csv')));
+    refused(
+      cli(['run', config, ...quiet]),
+      'with report and check',
+      /check\.json: a folder, .*curves\.svg: a folder \(remove or move them, or give run another --out\)/,
+    );
   });
 
   it('check and report of several folders refuse before writing into the first', () => {

@@ -88,7 +88,7 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const requestedJobs = opts.jobs === undefined ? undefined : parseJobs(opts.jobs);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const experiments = loadExperiments({ file, sets: opts.set });
-  checkRunOutputs(opts.out, experiments);
+  checkRunOutputs({ outRoot: opts.out, experiments, check: opts.check && !shard, report: opts.report && !shard });
   const { loadAllData, selectBackend, checkMemory, enableFastPaths, jobsFor, backendLine, runExperiment } =
     await trainingModules();
   const data = loadAllData(experiments);

@@ -186,6 +186,15 @@ function killAll(pids: readonly number[]): void {
   for (const pid of pids.filter((p) => !processGone(p))) process.kill(pid, 'SIGKILL');
 }
 
+/** The holder a run.lock names, or undefined while there is none (or it is being written). */
+function readLock(path: string): { pid: number; worker?: { pid: number } } | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as { pid: number; worker?: { pid: number } };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The pids of the children of process `pid` (Linux ps). */
 const childrenOf = (pid: number): number[] =>
   execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
@@ -245,6 +254,25 @@ describe('5. evaluation yields to signals, and workers die with their parent', (
       assert.equal(existsSync(join(out, 'draw-small', 'default')), false, 'nothing trained');
     });
   }
+
+  it('--jobs 2: each run.lock names the parent and the worker pid training that run (pool.ts delegates it)', async () => {
+    const out = tmp('lock-delegate');
+    const sweep = ['--set', 'sweep={"model.norm":[none,layer]}', '--jobs', '2'];
+    const child = start(['run', 'configs/draw-small.yaml', ...SLOW_EVAL, ...sweep, '--out', out]);
+    let workers: number[] = [];
+    try {
+      const locks = ['norm=none', 'norm=layer'].map((id) => join(out, 'draw-small', id, 'run.lock'));
+      const holders = () => locks.map(readLock);
+      const delegated = await waitFor(() => holders().every((h) => h?.worker !== undefined), 30_000);
+      workers = childrenOf(child.pid!);
+      assert.ok(delegated, `each lock names a worker: ${JSON.stringify(holders())}`);
+      const named = holders().map((h) => h!.worker!.pid);
+      for (const h of holders()) assert.equal(h!.pid, child.pid, 'the parent took the lock');
+      assert.deepEqual([...named].sort(), [...workers].sort(), `the workers (${workers.join(', ')}) are named`);
+    } finally {
+      killAll([...(child.pid ? [child.pid] : []), ...workers]);
+    }
+  });
 
   it("a run's lock is held while the worker training it lives, even when the parent that took it is gone", async () => {
     const dir = tmp('lock-worker');

@@ -18,6 +18,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '../src/errors';
+import { checkOutputFolder, classify, fileAt, specialFiles } from '../src/util/fs';
 import { BIN, cli, pinWasm, ROOT } from './cli-runner';
 
 const TINY = [
@@ -74,6 +76,34 @@ describe('issue 24, item 2: every output path is checked before any work', () =>
     for (const [out, why] of cases) refused(cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--out', out]), out, why);
     assert.equal(readFileSync(s.target, 'utf8'), 'keep');
     assert.ok(lstatSync(s.fifo).isFIFO() && lstatSync(s.link).isSymbolicLink());
+  });
+
+  it('one wording for what stands at a path, read (fileAt) or written into (checkOutputFolder): classify', () => {
+    const root = tmp('classify');
+    const s = specials(root);
+    const loop = join(root, 'loop');
+    symlinkSync(loop, loop);
+    const cases: [string, string][] = [
+      [s.dangling, 'a symbolic link to nothing'],
+      [loop, 'a symbolic link loop'],
+      [s.fifo, 'a FIFO'],
+      [s.link, 'a symbolic link to a file'],
+    ];
+    for (const [path, words] of cases) {
+      const read = fileAt(path);
+      if (path !== s.link)
+        assert.ok(typeof read === 'object' && read.problem.startsWith(words), `${words}: ${JSON.stringify(read)}`);
+      assert.throws(
+        () => checkOutputFolder(path, '--out'),
+        (e: unknown) => e instanceof UserError && e.message.startsWith(`--out ${path}: ${words} is there`),
+        words,
+      );
+    }
+    assert.equal(classify(s.link).itself, 'a symbolic link', 'what a rename over it would replace');
+    assert.deepEqual(specialFiles(root, ['target', 'link', 'loop']), [
+      `${s.link}: a symbolic link`,
+      `${loop}: a symbolic link`,
+    ]);
   });
 
   it('run: an experiment folder that is a file, or whose experiment.yaml is a link: exit 2 first, the link kept', () => {

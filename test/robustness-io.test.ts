@@ -9,37 +9,20 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../src/errors';
 import { checkOutputFolder, classify, fileAt, specialFiles } from '../src/util/fs';
-import { BIN, cli, pinWasm, ROOT } from './cli-runner';
+import { BIN, cli, noStack, pinWasm, ROOT, TINY as TINY_MLP, tmp } from './cli-runner';
 
-const TINY = [
-  '--set',
-  'train.epochs=1',
-  '--set',
-  'data.train=64',
-  '--set',
-  'data.test=32',
-  '--set',
-  'model.hidden=[16]',
-  '--set',
-  'train.batchSize=16',
-  '--set',
-  'model.norm=layer',
-  '--no-report',
-];
+/** cli-runner's tiny run, one norm, no report. */
+const TINY = [...TINY_MLP, '--set', 'model.norm=layer', '--no-report'];
 
-const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ln-repro-io-${name}-`));
-const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at |internal error/, `no stack trace: ${text}`);
 const fixture = (root: string) => {
   const dir = join(root, 'tiny-sweep');
   cpSync(join(ROOT, 'test', 'fixtures', 'results', 'tiny-sweep'), dir, { recursive: true });

@@ -9,35 +9,20 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, cli, pinWasm, ROOT } from './cli-runner';
+import { UserError } from '../src/errors';
+import { checkOutputFolder, classify, fileAt, specialFiles } from '../src/util/fs';
+import { BIN, cli, noStack, pinWasm, ROOT, TINY as TINY_MLP, tmp } from './cli-runner';
 
-const TINY = [
-  '--set',
-  'train.epochs=1',
-  '--set',
-  'data.train=64',
-  '--set',
-  'data.test=32',
-  '--set',
-  'model.hidden=[16]',
-  '--set',
-  'train.batchSize=16',
-  '--set',
-  'model.norm=layer',
-  '--no-report',
-];
+/** cli-runner's tiny run, one norm, no report. */
+const TINY = [...TINY_MLP, '--set', 'model.norm=layer', '--no-report'];
 
-const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ln-repro-io-${name}-`));
-const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at |internal error/, `no stack trace: ${text}`);
 const fixture = (root: string) => {
   const dir = join(root, 'tiny-sweep');
   cpSync(join(ROOT, 'test', 'fixtures', 'results', 'tiny-sweep'), dir, { recursive: true });
@@ -76,6 +61,34 @@ describe('issue 24, item 2: every output path is checked before any work', () =>
     assert.ok(lstatSync(s.fifo).isFIFO() && lstatSync(s.link).isSymbolicLink());
   });
 
+  it('one wording for what stands at a path, read (fileAt) or written into (checkOutputFolder): classify', () => {
+    const root = tmp('classify');
+    const s = specials(root);
+    const loop = join(root, 'loop');
+    symlinkSync(loop, loop);
+    const cases: [string, string][] = [
+      [s.dangling, 'a symbolic link to nothing'],
+      [loop, 'a symbolic link loop'],
+      [s.fifo, 'a FIFO'],
+      [s.link, 'a symbolic link to a file'],
+    ];
+    for (const [path, words] of cases) {
+      const read = fileAt(path);
+      if (path !== s.link)
+        assert.ok(typeof read === 'object' && read.problem.startsWith(words), `${words}: ${JSON.stringify(read)}`);
+      assert.throws(
+        () => checkOutputFolder(path, '--out'),
+        (e: unknown) => e instanceof UserError && e.message.startsWith(`--out ${path}: ${words} is there`),
+        words,
+      );
+    }
+    assert.equal(classify(s.link).itself, 'a symbolic link', 'what a rename over it would replace');
+    assert.deepEqual(specialFiles(root, ['target', 'link', 'loop']), [
+      `${s.link}: a symbolic link`,
+      `${loop}: a symbolic link`,
+    ]);
+  });
+
   it('run: an experiment folder that is a file, or whose experiment.yaml is a link: exit 2 first, the link kept', () => {
     const root = tmp('expdir');
     const s = specials(root);
@@ -91,7 +104,12 @@ describe('issue 24, item 2: every output path is checked before any work', () =>
     refused(
       cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--out', join(root, 'b')]),
       'experiment.yaml a link',
-      /cannot write .*b\/mnist-bs4\/experiment\.yaml: a symbolic link is there/,
+      /cannot write into .*b\/mnist-bs4: .*experiment\.yaml: a symbolic link .*remove or move it, or give run another --out/,
+    );
+    // The user named --out, not experiment.yaml: no advice to give "the path of a regular file".
+    assert.doesNotMatch(
+      cli(['run', 'configs/mnist-bs4.yaml', ...TINY, '--out', join(root, 'b')]).stderr,
+      /give the path/,
     );
     assert.ok(lstatSync(join(root, 'b', 'mnist-bs4', 'experiment.yaml')).isSymbolicLink());
     assert.equal(readFileSync(s.target, 'utf8'), 'keep');
@@ -142,6 +160,23 @@ describe('issue 24, item 2: every output path is checked before any work', () =>
     );
     assert.ok(lstatSync(join(exp, 'summary.csv')).isSymbolicLink() && lstatSync(join(exp, 'check.json')).isFIFO());
     assert.equal(readFileSync(s.target, 'utf8'), 'keep');
+  });
+
+  it('run --no-report and --no-check do not refuse a folder where a figure or check.json stands (never written)', () => {
+    const out = tmp('no-report');
+    const exp = join(out, 'tiny-claims');
+    mkdirSync(join(exp, 'curves.svg'), { recursive: true });
+    mkdirSync(join(exp, 'check.json'));
+    const config = join(ROOT, 'test', 'fixtures', 'tiny-claims.yaml');
+    const quiet = ['--set', 'train.epochs=1', '--jobs', '1', '--out', out, '--quiet'];
+    const r = cli(['run', config, ...quiet, '--no-report', '--no-check']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(existsSync(join(exp, 'summary.csv')));
+    refused(
+      cli(['run', config, ...quiet]),
+      'with report and check',
+      /check\.json: a folder, .*curves\.svg: a folder \(remove or move them, or give run another --out\)/,
+    );
   });
 
   it('check and report of several folders refuse before writing into the first', () => {
@@ -301,9 +336,8 @@ describe('issue 24, item 8: messages say what is true', () => {
       (e: Error) => e,
     );
     assert.match(err.message, /--backend webgpu: cannot load \(no adapter on Vulkan/);
-    assert.match(err.message, /OpenGL ES \(libegl1, libgles2, libegl-mesa0\)/);
     const [major, minor] = process.versions.node.split('.').map(Number);
-    if (major > 20 || (major === 20 && minor >= 19)) assert.doesNotMatch(err.message, /Node\.js/, err.message);
+    const newNode = major > 20 || (major === 20 && minor >= 19);
     const installed = ['webgpu', '@tensorflow/tfjs-backend-webgpu'].every((p) => {
       try {
         require.resolve(p);
@@ -312,7 +346,14 @@ describe('issue 24, item 8: messages say what is true', () => {
         return false;
       }
     });
-    if (installed) assert.doesNotMatch(err.message, /npm install|optional packages/, err.message);
+    if (newNode) assert.doesNotMatch(err.message, /Node\.js/, err.message);
+    else assert.match(err.message, /Node\.js >= 20\.19 \(this is /, err.message);
+    if (installed) assert.doesNotMatch(err.message, /npm install|optional package/, err.message);
+    else assert.match(err.message, /the optional package\(s\) .*\(npm install\)/, err.message);
+    // Mesa's OpenGL ES is the next thing to install only when Node.js and the packages are there.
+    const egl = /OpenGL ES \(libegl1, libgles2, libegl-mesa0\)/;
+    if (newNode && installed) assert.match(err.message, egl, err.message);
+    else assert.doesNotMatch(err.message, egl, err.message);
   });
 
   it('a write to stdout that fails (a full disk under > FILE) is one line and exit 2, not a stack through commander', () => {

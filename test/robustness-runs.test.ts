@@ -3,18 +3,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { lockState } from '../src/experiments/lock';
+import { curvePoints } from '../src/report/series';
+import type { RunResult } from '../src/results/read';
 import { processGone } from '../src/util/process';
 import type { Task } from '../src/train/task';
 import { train } from '../src/train/loop';
 import { trainSchema } from '../src/train/spec';
-import { BIN, cli, pinWasm, ROOT } from './cli-runner';
-
-const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ln-repro-${name}-`));
+import { BIN, cli, noStack, pinWasm, ROOT, TINY, tmp } from './cli-runner';
 
 /** A DRAW small enough to train in a second (test/draw.test.ts's tiny sizes) at a learning rate that blows it up. */
 const BLOWN_DRAW = [
@@ -83,6 +83,68 @@ describe('4. a blown-up run is diverged, not complete', () => {
   });
 });
 
+/** cli-runner's tiny MLP (a few seconds a run) with no norm, whose learning rate a test sets. */
+const TINY_MLP = [...TINY, '--set', 'model.norm=none'];
+
+/** A run result with one row whose training loss is `loss` (the fields curvePoints reads). */
+const runOf = (status: string, loss: number) =>
+  ({
+    runId: status,
+    status,
+    config: { model: { norm: 'layer' } },
+    rows: [{ epoch: 1, step: 4, train_nll: loss }],
+  }) as unknown as RunResult;
+
+describe('4. a diverged run is left out of the figures, and its message shown', () => {
+  it('curvePoints leaves out diverged runs (their last row is the one that blew up), keeps the others', () => {
+    const runs = [runOf('complete', 0.5), runOf('interrupted', 0.7), runOf('diverged', 4e21)];
+    const points = curvePoints(runs, [], ['train_nll']);
+    assert.deepEqual(
+      points.map((p) => [p.n, p.lo, p.hi]),
+      [[2, 0.5, 0.7]],
+      'one point: the complete and interrupted runs',
+    );
+  });
+
+  it('run: the diverged run of a learning-rate sweep is not in curves.svg; summary shows why it diverged', () => {
+    const out = tmp('diverged-figures');
+    const sweep = ['--set', 'sweep={"train.learningRate":[0.001,3]}'];
+    const r = cli(['run', 'configs/mnist-bs4.yaml', ...TINY_MLP, ...sweep, '--out', out, '--quiet']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const dir = join(out, 'mnist-bs4');
+    assert.equal(records(dir)['learningRate=3'].status, 'diverged');
+    const svg = readFileSync(join(dir, 'curves.svg'), 'utf8');
+    assert.doesNotMatch(svg, /learningRate=3\b/, 'the curves show no panel of the diverged run');
+    const report = readFileSync(join(dir, 'report.md'), 'utf8');
+    assert.match(report, /## Diverged runs\s+Left out of the claims, the figures and the final metrics/);
+    const summary = cli(['summary', dir]);
+    assert.equal(summary.code, 1, summary.stderr);
+    assert.match(summary.stdout, /diverged\s+learningRate=3: train_nll [\d.e+]+ above [\d.]+ \(10 x the untrained/);
+  });
+
+  it('report on a folder whose runs all diverged after an epoch: exit 2, nothing drawn from the rows that blew up', () => {
+    const out = tmp('diverged-all');
+    const r = cli([
+      'run',
+      'configs/mnist-bs4.yaml',
+      ...TINY_MLP,
+      ...['--set', 'train.learningRate=3', '--set', 'sweep={}'],
+      '--out',
+      out,
+    ]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /report: not written \(.*every run diverged/);
+    const dir = join(out, 'mnist-bs4');
+    for (const rec of Object.values(records(dir))) assert.equal(rec.status, 'diverged');
+    const report = cli(['report', dir]);
+    assert.equal(report.code, 2, report.stdout + report.stderr);
+    assert.match(report.stderr, /every run diverged .*default: train_nll .* above/);
+    noStack(report.stderr);
+    assert.equal(existsSync(join(dir, 'curves.png')), false, 'no curves drawn');
+    assert.equal(existsSync(join(dir, 'report.md')), false);
+  });
+});
+
 /**
  * A tiny DRAW whose training is one step and whose evaluation is long: 1,000 draws of z for each of 500 test digits
  * (about 3 minutes on one core, one batch of 500 about 0.2 s).
@@ -118,6 +180,15 @@ function exitWithin(child: ChildProcess, ms: number): Promise<number | null | 'r
 /** Kills the processes `pids` this test started that are still there. */
 function killAll(pids: readonly number[]): void {
   for (const pid of pids.filter((p) => !processGone(p))) process.kill(pid, 'SIGKILL');
+}
+
+/** The holder a run.lock names, or undefined while there is none (or it is being written). */
+function readLock(path: string): { pid: number; worker?: { pid: number } } | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as { pid: number; worker?: { pid: number } };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The pids of the children of process `pid` (Linux ps). */
@@ -179,6 +250,25 @@ describe('5. evaluation yields to signals, and workers die with their parent', (
       assert.equal(existsSync(join(out, 'draw-small', 'default')), false, 'nothing trained');
     });
   }
+
+  it('--jobs 2: each run.lock names the parent and the worker pid training that run (pool.ts delegates it)', async () => {
+    const out = tmp('lock-delegate');
+    const sweep = ['--set', 'sweep={"model.norm":[none,layer]}', '--jobs', '2'];
+    const child = start(['run', 'configs/draw-small.yaml', ...SLOW_EVAL, ...sweep, '--out', out]);
+    let workers: number[] = [];
+    try {
+      const locks = ['norm=none', 'norm=layer'].map((id) => join(out, 'draw-small', id, 'run.lock'));
+      const holders = () => locks.map(readLock);
+      const delegated = await waitFor(() => holders().every((h) => h?.worker !== undefined), 30_000);
+      workers = childrenOf(child.pid!);
+      assert.ok(delegated, `each lock names a worker: ${JSON.stringify(holders())}`);
+      const named = holders().map((h) => h!.worker!.pid);
+      for (const h of holders()) assert.equal(h!.pid, child.pid, 'the parent took the lock');
+      assert.deepEqual([...named].sort(), [...workers].sort(), `the workers (${workers.join(', ')}) are named`);
+    } finally {
+      killAll([...(child.pid ? [child.pid] : []), ...workers]);
+    }
+  });
 
   it("a run's lock is held while the worker training it lives, even when the parent that took it is gone", async () => {
     const dir = tmp('lock-worker');

@@ -8,14 +8,13 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { loadExperiments } from '../src/config/load';
@@ -25,28 +24,7 @@ import { acquireRunLock, lockState } from '../src/experiments/lock';
 import { finishedRecord, readMetrics, readRunRecord } from '../src/results/read';
 import { writeAtomic } from '../src/util/fs';
 import { UserError } from '../src/errors';
-import { BIN, cli, pinWasm, ROOT } from './cli-runner';
-
-const TINY = [
-  '--set',
-  'train.epochs=1',
-  '--set',
-  'data.train=64',
-  '--set',
-  'data.test=32',
-  '--set',
-  'model.hidden=[16]',
-  '--set',
-  'train.batchSize=16',
-];
-
-const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ln-repro-${name}-`));
-const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at |internal error/, `no stack trace: ${text}`);
-/** Every file under `dir`, relative. */
-function files(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' });
-}
+import { BIN, cli, files, noStack, pinWasm, ROOT, TINY, tmp } from './cli-runner';
 
 describe('1. output stays inside --out', () => {
   for (const name of ['..', '.', '.hidden', 'a/b', '../x']) {

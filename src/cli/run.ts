@@ -88,7 +88,7 @@ async function run(file: string, opts: RunOptions): Promise<number> {
   const requestedJobs = opts.jobs === undefined ? undefined : parseJobs(opts.jobs);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const experiments = loadExperiments({ file, sets: opts.set });
-  checkRunOutputs(opts.out, experiments);
+  checkRunOutputs({ outRoot: opts.out, experiments, check: opts.check && !shard, report: opts.report && !shard });
   const { loadAllData, selectBackend, checkMemory, enableFastPaths, jobsFor, backendLine, runExperiment } =
     await trainingModules();
   const data = loadAllData(experiments);
@@ -201,8 +201,10 @@ async function report(dir: string, log: (line: string) => void): Promise<boolean
     log(`report: ${dir}/report.md (${written.figures.map((f) => f.png).join(', ')})`);
     return true;
   } catch (err) {
-    // The runs' results stand; the report can be made again with ln-repro report.
-    log(`report: not written (${(err as Error).message}); try: ln-repro report ${dir}`);
+    // The runs' results stand; the report can be made again with ln-repro report (a user error says what to do
+    // first, e.g. when every run diverged there is nothing to plot).
+    const retry = err instanceof UserError ? '' : `; try: ln-repro report ${dir}`;
+    log(`report: not written (${(err as Error).message})${retry}`);
     return false;
   }
 }

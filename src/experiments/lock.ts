@@ -5,10 +5,11 @@
 // A lock is stale when its process is gone: same host and boot, and no process with that pid and start time
 // (Linux: /proc/<pid>/stat; elsewhere the pid alone), or this process's own pid on a lock it does not hold (a
 // restarted container gets the pid back), and so is the worker it handed the run to (--jobs), if any: a worker
-// outliving its parent by a step must not share the run with a process taking it over. A lock from another host (shards sharing a network folder) is never
-// stale: deleting run.lock by hand releases it. An unreadable lock file (cut by a power loss) counts as stale
-// once it is older than UNREADABLE_GRACE_MS. Only the holder of <runDir>/run.lock.takeover may remove a stale
-// lock, after reading it again, so two processes taking one over cannot remove each other's fresh lock.
+// outliving its parent by a step must not share the run with a process taking it over. A lock from another host
+// (shards sharing a network folder) is never stale: deleting run.lock by hand releases it. An unreadable lock file
+// (cut by a power loss) counts as stale once it is older than UNREADABLE_GRACE_MS. Only the holder of
+// <runDir>/run.lock.takeover may remove a stale lock, after reading it again, so two processes taking one over
+// cannot remove each other's fresh lock.
 import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';

@@ -6,7 +6,10 @@ import { configDrift, describeDrift, type Drift } from '../results/mixed';
 import { readRunFolder } from '../results/read';
 import { metricsColumns, taskOf } from '../tasks/catalog';
 
-/** One run's row of summary.csv; `problem` and `drift` are for the summary command's output, not columns. */
+/**
+ * One run's row of summary.csv; `problem` (what is wrong with a corrupt run's files, or why a run diverged) and
+ * `drift` are for the summary command's output, not columns.
+ */
 export type SummaryRow = Record<string, unknown> & { run_id: string; status: string; problem?: string; drift?: Drift };
 
 /**
@@ -21,13 +24,14 @@ export function summaryRows(expDir: string, runs: readonly RunSpec[]): SummaryRo
     const rec = folder.state === 'ok' ? folder.record : undefined;
     const final = (rec?.final ?? {}) as Partial<Record<string, number>>;
     const drift = rec ? configDrift(expDir, run, rec) : undefined;
+    const problem = folder.message ?? (rec?.status === 'diverged' ? rec.message : undefined);
     return {
       run_id: run.runId,
       ...run.swept,
       status: rec?.status ?? folder.state,
       ...Object.fromEntries(columns.map((c) => [c, final[c] ?? null])),
       examples_per_second: rec?.examples_per_second ?? null,
-      ...(folder.message ? { problem: folder.message } : {}),
+      ...(problem ? { problem } : {}),
       ...(drift ? { drift } : {}),
     };
   });

@@ -17,7 +17,7 @@ import { writeAtomic } from '../util/fs';
 import { barChart, learningCurves, sweepPlot, type Spec } from './figures';
 import { toPng, toSvg } from './render';
 import { writePictures } from './pictures';
-import { curvePoints, describeKeys, factorKeys, finalPoints, NORM_LABELS, SEED_KEYS } from './series';
+import { curvePoints, describeKeys, factorKeys, finalPoints, NORM_LABELS, plotted, SEED_KEYS } from './series';
 import { version } from '../util/version';
 
 export interface ReportFigure {
@@ -237,8 +237,9 @@ function provenance(dir: string, experiment: Experiment, records: (RunRecord | u
 }
 
 /**
- * The folder's results, refused when a run's files are corrupt, no run has metrics yet, or (without --allow-mixed)
- * runs of another config than experiment.yaml's would share one report.
+ * The folder's results, refused when a run's files are corrupt, no run has rows to plot (no metrics yet, or only
+ * diverged runs have them), or (without --allow-mixed) runs of another config than experiment.yaml's would share
+ * one report.
  */
 function readReportable(dir: string, allowMixed: boolean): ExperimentResults {
   const results = readExperimentResults(dir);
@@ -249,13 +250,13 @@ function readReportable(dir: string, allowMixed: boolean): ExperimentResults {
       `${dir}: result files that cannot be read (ln-repro run reruns these runs):\n${corrupt.map((r) => `  - ${r.problem}`).join('\n')}`,
     );
   }
-  if (!results.runs.some((r) => r.rows.length > 0)) throw new UserError(noMetrics(dir, results.runs));
+  if (!results.runs.some(plotted)) throw new UserError(noMetrics(dir, results.runs));
   return results;
 }
 
 /**
- * Why no run has a row to plot: runs that diverged in their first epoch are finished (`run` skips them, rerunning
- * the same config gives the same), so "run the experiment" is said only of runs that have not run.
+ * Why no run has a row to plot: diverged runs' rows are not plotted, and those runs are finished (`run` skips them,
+ * rerunning the same config gives the same), so "run the experiment" is said only of runs that have not run.
  */
 function noMetrics(dir: string, runs: readonly RunResult[]): string {
   const diverged = runs.filter((r) => r.status === 'diverged');
@@ -263,10 +264,9 @@ function noMetrics(dir: string, runs: readonly RunResult[]): string {
   const why = `(${diverged.length} of ${runs.length}; ${diverged[0]?.runId}${first ? `: ${first}` : ''})`;
   const redo =
     'ln-repro run does not rerun a diverged run of the same config (it would diverge again): change what made them diverge (e.g. a lower train.learningRate) and run again';
-  if (diverged.length === runs.length)
-    return `${dir}: every run diverged before its first epoch ended ${why}, so there is nothing to plot; ${redo}`;
+  if (diverged.length === runs.length) return `${dir}: every run diverged ${why}, so there is nothing to plot; ${redo}`;
   const rest = 'the others have no metrics yet: run the experiment (ln-repro run)';
-  if (diverged.length > 0) return `${dir}: no run has metrics: some diverged in their first epoch ${why}; ${rest}`;
+  if (diverged.length > 0) return `${dir}: no run has metrics to plot: some diverged ${why}; ${rest}`;
   return `${dir}: no run has metrics yet (no rows in any <runId>/metrics.csv); run the experiment first (ln-repro run)`;
 }
 
@@ -304,7 +304,7 @@ function finalSection(experiment: Experiment, runs: readonly RunResult[]): strin
   return [
     '## Final metrics',
     '',
-    `Last epoch of each run; ${seeds.keys.length ? `mean ± standard deviation over the ${seeds.count} seeds of a row (${seeds.keys.join(', ')})` : 'one run per row'}.`,
+    `Last epoch of each complete run; ${seeds.keys.length ? `mean ± standard deviation over the ${seeds.count} seeds of a row (${seeds.keys.join(', ')})` : 'one run per row'}.`,
     '',
     ...finalTable(runs, factors, taskOf(runs[0].config).finalColumns),
     '',
@@ -318,7 +318,7 @@ function divergedSection(runs: readonly RunResult[]): string[] {
   return [
     '## Diverged runs',
     '',
-    'Left out of the claims and the final metrics.',
+    'Left out of the claims, the figures and the final metrics.',
     '',
     '| run | untrained loss (step 0) | bound | why |',
     '|---|---|---|---|',
@@ -353,11 +353,7 @@ function configSection(experimentYaml: string, first: Readonly<RunConfig>): stri
 export async function writeReport(dir: string, opts: ReportOptions = {}): Promise<ReportOutcome> {
   const { experiment, experimentYaml, runs } = readReportable(dir, opts.allowMixed ?? false);
   const claims = experiment.claims.map((c) => evaluateClaim(c, runs));
-  const figures = await writeFigures(
-    dir,
-    experiment,
-    runs.filter((r) => r.rows.length > 0),
-  );
+  const figures = await writeFigures(dir, experiment, runs.filter(plotted));
   const first = runs[0].config;
   const md = [
     `# ${experiment.name}: report`,

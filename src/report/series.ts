@@ -57,8 +57,14 @@ export interface CurvePoint {
 }
 
 /**
- * Per (panel, norm, epoch, measure): mean, min and max over the runs (seeds) that have that epoch. `panel`
- * describes the runs' values of `panelKeys` ('' for one panel).
+ * Whether the figures draw a run's rows: it has some, and it did not diverge (the last row of a diverged run is the
+ * one that blew up, 1e21 nats: it would set the axes and the mean over seeds; the report lists it on its own).
+ */
+export const plotted = (run: RunResult): boolean => run.rows.length > 0 && run.status !== 'diverged';
+
+/**
+ * Per (panel, norm, epoch, measure): mean, min and max over the runs (seeds) that have that epoch, diverged runs left
+ * out (`plotted`). `panel` describes the runs' values of `panelKeys` ('' for one panel).
  */
 export function curvePoints(
   runs: readonly RunResult[],
@@ -66,7 +72,7 @@ export function curvePoints(
   measures: readonly Measure[],
 ): CurvePoint[] {
   const groups = new Map<string, { panel: string; norm: string; epoch: number; measure: string; values: number[] }>();
-  for (const run of runs) {
+  for (const run of runs.filter(plotted)) {
     const panel = describeKeys(run.config, panelKeys);
     const norm = normOf(run.config);
     for (const row of run.rows) {
@@ -96,7 +102,7 @@ export interface FinalPoint {
   x?: number;
 }
 
-/** Final-epoch values of complete runs, by (group, norm, measure, and the value of `xKey` as x when given). */
+/** Final-epoch values of complete runs (so no diverged one), by (group, norm, measure, and the value of `xKey` as x when given). */
 export function finalPoints(
   runs: readonly RunResult[],
   groupKeys: readonly string[],

@@ -4,7 +4,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { AdapterInfo } from '../backend/webgpu';
 import { UserError } from '../errors';
 import type { EpochMetrics } from '../metrics/types';
-import { checkOutputFile, checkOutputFolder, refuseSpecialFiles } from '../util/fs';
+import { checkOutputFile, checkOutputFolder, specialFiles } from '../util/fs';
 
 export type RunStatus = 'running' | 'complete' | 'diverged' | 'interrupted' | 'failed';
 
@@ -67,20 +67,48 @@ export function reportFiles(expDir: string): string[] {
 }
 
 /**
- * Before any work: the experiment folder `run` writes is a folder (or yet to be made), and the files of its own that
- * run, summary, check and report replace are regular files where they exist (refused otherwise, as writeAtomic would
- * refuse them after the training).
+ * What `run` writes into an experiment folder after its runs, besides experiment.yaml and summary.csv: check.json
+ * (claims checked) and the report (report.md and figures); a shard writes neither.
  */
-export function checkExperimentFolder(expDir: string): void {
-  checkOutputFolder(expDir, 'experiment folder');
-  checkOutputFile(join(expDir, 'experiment.yaml'), 'cannot write'); // a part of its path a file: named here
-  refuseSpecialFiles(expDir, ['summary.csv', 'check.json', ...reportFiles(expDir)]);
+export interface RunWrites {
+  check: boolean;
+  report: boolean;
 }
 
-/** Before `run` loads data or a backend: `--out` and each experiment's folder in it (checkExperimentFolder). */
-export function checkRunOutputs(outRoot: string, experiments: readonly { name: string }[]): void {
+/**
+ * Before any work: the experiment folder `run` writes is a folder (or yet to be made), and the files of its own that
+ * run will replace (experiment.yaml, summary.csv, and check.json and the report's files when `writes` says so) are
+ * regular files where they exist: refused otherwise, as writeAtomic would refuse them after the training. The user
+ * named --out, not these files, so the message says to remove them or to give another --out.
+ */
+export function checkExperimentFolder(expDir: string, writes: RunWrites): void {
+  checkOutputFolder(expDir, 'experiment folder');
+  const names = ['experiment.yaml', 'summary.csv'];
+  if (writes.check) names.push('check.json');
+  if (writes.report) names.push(...reportFiles(expDir));
+  const special = specialFiles(expDir, names);
+  if (special.length > 0)
+    throw new UserError(
+      `cannot write into ${expDir}: only a regular file is replaced, and ${special.join(', ')} ` +
+        `(remove or move ${special.length > 1 ? 'them' : 'it'}, or give run another --out)`,
+    );
+  checkOutputFile(join(expDir, 'experiment.yaml'), 'cannot write'); // left: a part of its path a file, named here
+}
+
+export interface RunOutputs extends RunWrites {
+  /** run's --out. */
+  outRoot: string;
+  experiments: readonly { name: string; claims: readonly unknown[] }[];
+}
+
+/**
+ * Before `run` loads data or a backend: `--out` and each experiment's folder in it (checkExperimentFolder), check.json
+ * only where claims will be checked.
+ */
+export function checkRunOutputs({ outRoot, experiments, check, report }: RunOutputs): void {
   checkOutputFolder(outRoot, '--out');
-  for (const e of experiments) checkExperimentFolder(experimentDir(outRoot, e.name));
+  for (const e of experiments)
+    checkExperimentFolder(experimentDir(outRoot, e.name), { check: check && e.claims.length > 0, report });
 }
 
 export function runPaths(expDir: string, runId: string) {

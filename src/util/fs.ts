@@ -69,34 +69,73 @@ export function temporaryName(name: string): string {
   return `${name}.tmp-${HOST}-${process.pid}`;
 }
 
-/** What stands at a path that is not a regular file, in words. */
+/**
+ * What stands at a path, links followed, in words: the one wording of every message about it (classify adds what
+ * links it meets).
+ */
 function kindOf(st: import('node:fs').Stats): string {
+  if (st.isFile()) return 'a file';
   if (st.isDirectory()) return 'a folder';
-  if (st.isSymbolicLink()) return 'a symbolic link';
   if (st.isFIFO()) return 'a FIFO';
   if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
   if (st.isSocket()) return 'a socket';
   return 'not a regular file';
 }
 
-/**
- * What stands at `path` for reading, looked at before opening it (opening a FIFO waits for a writer, forever):
- * `none` (nothing there), `file` (a regular file, through links), or why it cannot be read as a file, in words.
- */
-export function fileAt(path: string): 'none' | 'file' | { problem: string } {
+/** What stands at a path, looked at without opening it (opening a FIFO waits for a writer, forever). */
+export interface PathState {
+  /**
+   * Through symbolic links: nothing (`none`), nothing possible (`below a file`: a part of the path is a file), a
+   * regular file, a folder, something else (a FIFO, a device, a socket), a link to nothing or a link loop (`broken`),
+   * or an error looking (`unreadable`, e.g. no permission).
+   */
+  at: 'none' | 'below a file' | 'file' | 'folder' | 'special' | 'broken' | 'unreadable';
+  /** The path itself is a symbolic link (what a rename over it would replace, its target untouched). */
+  link: boolean;
+  /** `at` in words, through links: 'a FIFO', 'a symbolic link to a folder', 'a symbolic link loop'; or the error. */
+  what: string;
+  /** What the path itself is, in words: as `what`, but 'a symbolic link' for any link. */
+  itself: string;
+}
+
+/** What stands at `path` (PathState), for reading (fileAt) and writing (the output checks, writeAtomic) alike. */
+export function classify(path: string): PathState {
+  const link = lstatOrUndefined(path)?.isSymbolicLink() ?? false;
+  const state = (at: PathState['at'], what: string): PathState => ({
+    at,
+    link,
+    what,
+    itself: link ? 'a symbolic link' : what,
+  });
   let st: import('node:fs').Stats;
   try {
-    st = statSync(path);
+    st = statSync(path); // follows links
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return { problem: 'a symbolic link loop' };
-    if (code === 'ENOENT' && lstatOrUndefined(path)?.isSymbolicLink()) return { problem: 'a symbolic link to nothing' };
-    if (code === 'ENOENT' || code === 'ENOTDIR') return 'none';
-    return { problem: `cannot be read: ${fsReason(err)}` };
+    if (code === 'ELOOP') return state('broken', 'a symbolic link loop');
+    if (code === 'ENOENT') return link ? state('broken', 'a symbolic link to nothing') : state('none', 'nothing');
+    if (code === 'ENOTDIR') return state('below a file', fsReason(err));
+    return state('unreadable', fsReason(err));
   }
-  if (st.isFile()) return 'file';
-  return { problem: st.isDirectory() ? 'a folder, not a file' : `${kindOf(st)}, not a regular file` };
+  const at = st.isFile() ? 'file' : st.isDirectory() ? 'folder' : 'special';
+  return state(at, `${link ? 'a symbolic link to ' : ''}${kindOf(st)}`);
 }
+
+/**
+ * What stands at `path` for reading, looked at before opening it (classify): `none` (nothing there), `file` (a
+ * regular file, through links), or why it cannot be read as a file, in words.
+ */
+export function fileAt(path: string): 'none' | 'file' | { problem: string } {
+  const s = classify(path);
+  if (s.at === 'none' || s.at === 'below a file') return 'none';
+  if (s.at === 'file') return 'file';
+  if (s.at === 'folder') return { problem: `${s.what}, not a file` };
+  if (s.at === 'special') return { problem: `${s.what}, not a regular file` };
+  return { problem: s.at === 'unreadable' ? `cannot be read: ${s.what}` : s.what };
+}
+
+/** Nothing but a regular file, not through a link, is there: what writeAtomic's rename may replace. */
+const replaceable = (s: PathState) => !s.link && (s.at === 'none' || s.at === 'file' || s.at === 'below a file');
 
 /** The text of `path` (undefined when nothing is there), or why it is not a readable regular file (fileAt). */
 export function readRegularFile(path: string): string | undefined | { problem: string } {
@@ -117,14 +156,10 @@ export function readRegularFile(path: string): string | undefined | { problem: s
  * only after the work, its results lost.
  */
 export function checkOutputFile(path: string, option: string): void {
-  let st: import('node:fs').Stats | undefined;
-  try {
-    st = lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`${option} ${path}: ${fsReason(err)}`);
-  }
-  if (st && !st.isFile())
-    throw new UserError(`${option} ${path}: ${kindOf(st)} is there; give the path of a regular file or of a new one`);
+  const s = classify(path);
+  if (s.at === 'below a file' || s.at === 'unreadable') throw new UserError(`${option} ${path}: ${s.what}`);
+  if (!replaceable(s))
+    throw new UserError(`${option} ${path}: ${s.itself} is there; give the path of a regular file or of a new one`);
   checkParentFolder(path, option);
 }
 
@@ -135,21 +170,12 @@ export function checkOutputFile(path: string, option: string): void {
  * checkOutputFile of the first file to be written there, whose message names it.
  */
 export function checkOutputFolder(path: string, option: string): void {
-  let st: import('node:fs').Stats | undefined;
-  try {
-    st = statSync(path); // follows links: a link to a folder is that folder
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && lstatOrUndefined(path)?.isSymbolicLink())
-      throw new UserError(`${option} ${path}: a symbolic link to nothing is there; give a folder or a new path`);
-    if (code === 'ENOTDIR') return; // below a file: the check of the first file written there names that file
-    if (code !== 'ENOENT') throw new UserError(`${option} ${path}: ${fsReason(err)}`);
-  }
-  if (st && !st.isDirectory()) {
-    const link = lstatOrUndefined(path)?.isSymbolicLink() ? 'a symbolic link to ' : '';
-    throw new UserError(`${option} ${path}: ${link}${st.isFile() ? 'a file' : kindOf(st)} is there, not a folder`);
-  }
-  if (!st) checkParentFolder(path, option);
+  const s = classify(path);
+  if (s.at === 'folder' || s.at === 'below a file') return;
+  if (s.at === 'none') return checkParentFolder(path, option);
+  if (s.at === 'unreadable') throw new UserError(`${option} ${path}: ${s.what}`);
+  if (s.at === 'broken') throw new UserError(`${option} ${path}: ${s.what} is there; give a folder or a new path`);
+  throw new UserError(`${option} ${path}: ${s.what} is there, not a folder`);
 }
 
 function lstatOrUndefined(path: string): import('node:fs').Stats | undefined {
@@ -173,8 +199,8 @@ function checkParentFolder(path: string, option: string): void {
  */
 export function specialFiles(dir: string, names: readonly string[]): string[] {
   return names.flatMap((n) => {
-    const st = lstatOrUndefined(join(dir, n));
-    return st && !st.isFile() ? [`${join(dir, n)}: ${kindOf(st)}`] : [];
+    const s = classify(join(dir, n));
+    return replaceable(s) || s.at === 'unreadable' ? [] : [`${join(dir, n)}: ${s.itself}`];
   });
 }
 
@@ -192,9 +218,9 @@ export function refuseSpecialFiles(dir: string, names: readonly string[]): void 
  * the rename would replace a symbolic link itself (its target untouched) and a FIFO or a device by a regular file.
  */
 export function writeAtomic(path: string, text: string | Uint8Array): void {
-  const there = lstatOrUndefined(path);
-  if (there && !there.isFile())
-    throw new UserError(`cannot write ${path}: ${kindOf(there)} is there (only a regular file is replaced)`);
+  const there = classify(path);
+  if (!replaceable(there) && there.at !== 'unreadable')
+    throw new UserError(`cannot write ${path}: ${there.itself} is there (only a regular file is replaced)`);
   const tmp = join(dirname(path), temporaryName(basename(path)));
   try {
     mkdirSync(dirname(path), { recursive: true });

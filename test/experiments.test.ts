@@ -1,11 +1,15 @@
 // Sweeps at scale: shards, config hashes and resume, claims on synthetic results, check exit codes.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runConfigSchema, claimSchema, type Claim } from '../src/config/schema';
 import { configHash } from '../src/config/hash';
 import { parseShard, shardOf } from '../src/experiments/shard';
 import { checkExitCode, evaluateClaim, stats } from '../src/results/claims';
-import type { RunResult } from '../src/results/read';
+import { readMetrics, type RunResult } from '../src/results/read';
+import { wholeEpochs } from '../src/metrics/types';
 import { UserError } from '../src/errors';
 
 describe('shards', () => {
@@ -56,7 +60,7 @@ function run(
   });
   const rows = errors.map((e, i) => ({
     epoch: i + 1,
-    step: i,
+    step: i + 1,
     train_nll: 2 * e,
     test_nll: e,
     test_error: e,
@@ -106,6 +110,32 @@ describe('claims on synthetic results', () => {
 
   it('a chosen epoch instead of the last', () => {
     assert.equal(evaluateClaim(claim({ ...compareAt4, epoch: 1 }), RESULTS).verdict, 'FAIL', 'equal at epoch 1');
+  });
+
+  it('a chosen update count (step) instead of an epoch, MISSING where no row has it', () => {
+    assert.equal(evaluateClaim(claim({ ...compareAt4, step: 1 }), RESULTS).verdict, 'FAIL', 'the row of epoch 1');
+    const none = evaluateClaim(claim({ ...compareAt4, step: 99 }), RESULTS);
+    assert.equal(none.verdict, 'MISSING');
+    assert.match(none.missing.join(' '), /no row at update 99/);
+    assert.equal(claimSchema.safeParse({ ...claim(compareAt4), epoch: 1, step: 5 }).success, false, 'not both');
+  });
+
+  it("metrics.csv with train.evalEvery's rows between epochs' ends reads back; rows out of order do not", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ln-repro-every-'));
+    const csv = join(dir, 'metrics.csv');
+    const head = 'epoch,step,train_nll,test_nll,test_error,seconds\n';
+    writeFileSync(csv, `${head}0.5,5,1,1,0.5,1\n1,10,1,1,0.5,2\n1.5,15,1,1,0.5,3\n2,20,1,1,0.5,4\n`);
+    const ok = readMetrics(csv, 'train_nll');
+    assert.ok(ok.state === 'ok' && wholeEpochs(ok.value) === 2, JSON.stringify(ok));
+    for (const [rows, problem] of [
+      ['1,10,1,1,0.5,2\n0.5,5,1,1,0.5,1\n', /:3: epoch 0.5 where 2 belongs/],
+      ['1.5,15,1,1,0.5,3\n', /:2: epoch 1.5 where 1 belongs/],
+      ['0.5,5,1,1,0.5,1\n0.25,3,1,1,0.5,1\n', /:3: epoch 0.25 where 1 belongs/],
+    ] as const) {
+      writeFileSync(csv, head + rows);
+      const bad = readMetrics(csv, 'train_nll');
+      assert.ok(bad.state === 'corrupt' && problem.test(bad.message), JSON.stringify(bad));
+    }
   });
 
   it('degradation: the change from one key value to another, compared between groups', () => {

@@ -53,6 +53,33 @@ for (const backend of TEST_BACKENDS) {
       });
     }
 
+    for (const norm of ['layer', 'batch'] as const)
+      it(`${norm}: train.evalEvery adds rows between epochs' ends and changes no epoch's row`, async () => {
+        const data = loadData(tinyConfig({ norm }));
+        const plain = await trainOn({ config: tinyConfig({ norm }), data });
+        const every = await trainOn({ config: tinyConfig({ norm }, { evalEvery: 4 }), data });
+        // 48 examples in batches of 8: 6 updates an epoch; rows every 4 updates, and at each epoch's end.
+        assert.deepEqual(
+          every.rows.map((r) => [r.epoch, r.step]),
+          [
+            [0.666667, 4],
+            [1, 6],
+            [1.333333, 8],
+            [2, 12],
+            [2.666667, 16],
+            [3, 18],
+          ],
+        );
+        const strip = ({ seconds: _s, train_nll: _t, ...rest }: (typeof plain.rows)[number]) => rest;
+        const ends = every.rows.filter((r) => Number.isInteger(r.epoch));
+        assert.deepEqual(ends.map(strip), plain.rows.map(strip), 'the same training, the same test metrics');
+        // Each row's training loss is the mean since the row before: weighted, an epoch's rows give its mean.
+        const [w1, e1] = every.rows;
+        const mean = (32 * w1.train_nll! + 16 * e1.train_nll!) / 48;
+        assert.ok(Math.abs(mean - plain.rows[0].train_nll!) < 1e-6, `${mean} vs ${plain.rows[0].train_nll}`);
+        assert.equal(every.steps, plain.steps);
+      });
+
     it("Adam's constants come from the config (train.adamBeta1, adamBeta2, adamEpsilon)", async () => {
       const data = loadData(tinyConfig());
       const nll = async (train: Record<string, number>) =>

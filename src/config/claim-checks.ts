@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { UserError } from '../errors';
 import { MODELS, type ModelKind } from '../models/catalog';
 import { runConfigObject } from '../tasks/schema';
+import { stepsPerEpoch } from '../train/batches';
 import { getAt, matches, parsePath, sameValue, schemaAt, suggestKey } from './paths';
 import type { Claim, Sweep } from './schema';
 import type { RunSpec } from './sweep';
@@ -117,6 +118,24 @@ function checkEpoch(c: ClaimContext, where: string, claim: Claim, groups: readon
       `${where}.epoch`,
       `epoch ${epoch} is past train.epochs (${short.config.train.epochs}) of run ${short.runId}; give an epoch from 1 to ${short.config.train.epochs}, or last`,
     );
+}
+
+/**
+ * A claim's update count is a row of every run its groups select: an epoch's end (a multiple of its steps per
+ * epoch) or a multiple of its train.evalEvery, within its updates.
+ */
+function checkStep(c: ClaimContext, where: string, claim: Claim, groups: readonly Group[]): void {
+  const { step } = claim;
+  if (step === undefined) return;
+  for (const run of c.runs.filter((r) => groups.some((g) => matches(r.config, g.sel)))) {
+    const { train, data } = run.config;
+    const perEpoch = stepsPerEpoch(data.train, train.batchSize);
+    const every = train.evalEvery === undefined ? '' : ` and every ${train.evalEvery} updates (train.evalEvery)`;
+    const onRow = step % perEpoch === 0 || (train.evalEvery !== undefined && step % train.evalEvery === 0);
+    if (onRow && step <= perEpoch * train.epochs) continue;
+    const rows = `each epoch's end (every ${perEpoch} updates)${every}, up to update ${perEpoch * train.epochs}`;
+    fail(c, `${where}.step`, `run ${run.runId} writes no metrics row at update ${step}: it writes one at ${rows}`);
+  }
 }
 
 /** The key a degradation or spread varies: swept, and not also fixed by one of its groups. */
@@ -235,4 +254,5 @@ export function checkClaimBeforeRuns(c: ClaimContext, claim: Claim, i: number): 
       : checkSpread(c, where, claim.spread!); // the schema requires exactly one of the three
   for (const g of groups) checkSelects(c, g);
   checkEpoch(c, where, claim, groups);
+  checkStep(c, where, claim, groups);
 }

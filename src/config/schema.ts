@@ -51,6 +51,8 @@ export const claimSchema = z
     metric: z.enum(CLAIM_METRICS),
     /** Epoch whose metrics are compared: `last` (each run's final epoch) or a number. */
     epoch: z.union([z.literal('last'), z.number().int().positive()]).default('last'),
+    /** Instead of an epoch: the update count whose row is compared (an epoch's end or a train.evalEvery row). */
+    step: z.number().int().positive().optional(),
     /** `known-deviation`: we know it does not reproduce at this scale (XFAIL; XPASS if it starts to hold). */
     status: z.enum(['expected', 'known-deviation']).default('expected'),
     reason: z.string().optional(),
@@ -61,6 +63,10 @@ export const claimSchema = z
   .strict()
   .refine((c) => [c.compare, c.degradation, c.spread].filter(Boolean).length === 1, {
     message: 'give exactly one of compare, degradation, spread',
+  })
+  .refine((c) => c.step === undefined || c.epoch === 'last', {
+    message: 'give epoch or step, not both',
+    path: ['step'],
   })
   .refine((c) => c.status !== 'known-deviation' || Boolean(c.reason), {
     message: 'a known-deviation needs a reason',

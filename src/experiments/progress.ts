@@ -32,7 +32,8 @@ export interface Progress {
 
 function epochLine(run: RunInfo, row: EpochMetrics): string {
   const metrics = taskNamed(run.task).epochText(row);
-  return `[${run.index}/${run.total} ${run.runId}] epoch ${row.epoch}/${run.epochs} step ${row.step} ${metrics} (${row.seconds.toFixed(1)} s)`;
+  const epoch = Number.isInteger(row.epoch) ? String(row.epoch) : row.epoch.toFixed(2); // train.evalEvery's rows
+  return `[${run.index}/${run.total} ${run.runId}] epoch ${epoch}/${run.epochs} step ${row.step} ${metrics} (${row.seconds.toFixed(1)} s)`;
 }
 
 /** A run that ended before it reported its start (its worker died first). */

@@ -8,7 +8,7 @@ import type { Dataset } from '../data/types';
 import { isUserError } from '../errors';
 import { removeStaleTemporaries, writeCsv, writeJson, writeYaml } from '../util/fs';
 import { stepsPerEpoch } from '../train/batches';
-import type { EpochMetrics } from '../metrics/types';
+import { wholeEpochs, type EpochMetrics } from '../metrics/types';
 import { artifactPath, experimentDir, runPaths, type RunRecord, type RunStatus } from '../results/layout';
 import { metricsColumns, taskOf } from '../tasks/catalog';
 import { createTask } from '../tasks/registry';
@@ -184,7 +184,7 @@ function finishRun(
   Object.assign(record, {
     ended: new Date().toISOString(),
     wall_seconds: (performance.now() - t0) / 1000,
-    epochs_completed: rows.length,
+    epochs_completed: wholeEpochs(rows),
     final: final ?? null,
   });
   try {

@@ -134,7 +134,7 @@ function claimTable(claims: readonly ClaimResult[]): string[] {
       const note = c.status === 'known-deviation' ? `<br>known deviation: ${c.reason}` : '';
       const missing = c.missing.length ? `<br>missing: ${c.missing.join('; ')}` : '';
       const other = c.otherConfig.length ? `<br>other config: ${c.otherConfig.join(', ')}` : '';
-      return `| **${c.verdict}** | ${cell(c.id)}: ${cell(c.claim)}${cell(note)}${cell(missing)}${cell(other)} | ${cell(c.paper)} | ${c.metric} (${c.epoch}) | ${side} ${fixed(c.lhs)} | ${side} ${fixed(c.rhs)} | a ${c.relation} b${c.margin ? ` by > ${c.margin}` : ''} |`;
+      return `| **${c.verdict}** | ${cell(c.id)}: ${cell(c.claim)}${cell(note)}${cell(missing)}${cell(other)} | ${cell(c.paper)} | ${c.metric} (${c.step !== undefined ? `update ${c.step}` : c.epoch}) | ${side} ${fixed(c.lhs)} | ${side} ${fixed(c.rhs)} | a ${c.relation} b${c.margin ? ` by > ${c.margin}` : ''} |`;
     }),
   ];
 }

@@ -13,12 +13,18 @@ export interface GroupStats {
   n: number;
 }
 
+/** Where a claim's metric is read: `epoch 1`, `epoch last` or `update 500`. */
+export const whenOf = (r: Pick<ClaimResult, 'epoch' | 'step'>): string =>
+  r.step !== undefined ? `update ${r.step}` : `epoch ${r.epoch}`;
+
 export interface ClaimResult {
   id: string;
   claim: string;
   paper: string;
   metric: Claim['metric'];
   epoch: Claim['epoch'];
+  /** The update count compared instead of an epoch (a claim's step). */
+  step?: number;
   kind: 'compare' | 'degradation' | 'spread';
   status: Claim['status'];
   reason?: string;
@@ -62,8 +68,14 @@ class Evaluation {
   /** The claim's metric at its epoch in a complete run, or why there is none. */
   private metricOf(run: RunResult): number | string {
     if (run.status !== 'complete') return run.problem ? `corrupt (${run.problem})` : run.status;
-    const { epoch, metric } = this.claim;
-    const row = epoch === 'last' ? run.rows[run.rows.length - 1] : run.rows.find((r) => r.epoch === epoch);
+    const { epoch, step, metric } = this.claim;
+    if (step !== undefined && !run.rows.some((r) => r.step === step)) return `no row at update ${step}`;
+    const row =
+      step !== undefined
+        ? run.rows.find((r) => r.step === step)
+        : epoch === 'last'
+          ? run.rows[run.rows.length - 1]
+          : run.rows.find((r) => r.epoch === epoch);
     if (!row) return `no epoch ${epoch}`;
     const value: unknown = row[metric];
     if (typeof value === 'number') return value;
@@ -136,6 +148,7 @@ export function evaluateClaim(claim: Claim, runs: readonly RunResult[]): ClaimRe
     paper: claim.paper,
     metric: claim.metric,
     epoch: claim.epoch,
+    step: claim.step,
     kind,
     status: claim.status,
     reason: claim.reason,
@@ -163,7 +176,7 @@ export const sideName = (kind: ClaimResult['kind']): string =>
 export function formatClaim(r: ClaimResult): string[] {
   const side = sideName(r.kind);
   const lines = [
-    `${r.verdict.padEnd(7)} ${r.id} (${r.paper}; ${r.metric} at epoch ${r.epoch}): ${r.claim}`,
+    `${r.verdict.padEnd(7)} ${r.id} (${r.paper}; ${r.metric} at ${whenOf(r)}): ${r.claim}`,
     `        ${side} a ${fixed(r.lhs)}, ${side} b ${fixed(r.rhs)}; claimed a ${r.relation} b${r.margin ? ` by more than ${r.margin}` : ''}`,
     ...Object.entries(r.groups).map(([g, s]) => `        ${g}: ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)} (n=${s.n})`),
   ];

@@ -10,7 +10,7 @@ import { parseYaml, resolveExperiment, type Experiment } from '../config/load';
 import type { RunConfig } from '../config/schema';
 import type { RunSpec } from '../config/sweep';
 import { UserError } from '../errors';
-import type { EpochMetrics } from '../metrics/types';
+import { wholeEpochs, type EpochMetrics } from '../metrics/types';
 import { taskOf } from '../tasks/catalog';
 import { runPaths, type RunRecord } from './layout';
 import { configDrift, type Drift } from './mixed';
@@ -57,6 +57,26 @@ export function readRunRecord(path: string): Read<RunRecord> {
  * metrics.csv: a header, then one row per epoch (1, 2, ...) whose epoch, step and seconds are numbers, and its
  * training loss (`lossColumn`, its task's: train_nll, train_bound, ...).
  */
+/**
+ * Why metrics.csv's rows are not a run's, or undefined: the leading columns numbers, epochs increasing, the whole ones
+ * 1, 2, ... in turn, a fractional one (train.evalEvery's) within the epoch after the last whole one.
+ */
+function rowOrder(rows: Record<string, unknown>[], lossColumn: string): { line: number; problem: string } | undefined {
+  let whole = 0;
+  let previous = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const bad = ['epoch', 'step', lossColumn, 'seconds'].find((k) => typeof row[k] !== 'number');
+    if (bad) return { line: i + 2, problem: `${bad} is not a number` };
+    const epoch = row.epoch as number;
+    const misplaced = Number.isInteger(epoch) ? epoch !== whole + 1 : epoch <= previous || epoch >= whole + 1;
+    if (misplaced) return { line: i + 2, problem: `epoch ${epoch} where ${whole + 1} belongs` };
+    if (Number.isInteger(epoch)) whole = epoch;
+    previous = epoch;
+  }
+  return undefined;
+}
+
 export function readMetrics(path: string, lossColumn: string): Read<EpochMetrics[]> {
   const text = readText(path);
   if (text === undefined) return { state: 'missing' };
@@ -71,16 +91,8 @@ export function readMetrics(path: string, lossColumn: string): Read<EpochMetrics
       message: `${path}${e.lines ? `:${e.lines}` : ''}: malformed CSV (${e.message.split('\n')[0]})`,
     };
   }
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    const bad = ['epoch', 'step', lossColumn, 'seconds'].find((k) => typeof row[k] !== 'number');
-    if (bad || row.epoch !== i + 1) {
-      return {
-        state: 'corrupt',
-        message: `${path}:${i + 2}: ${bad ? `${bad} is not a number` : `epoch ${String(row.epoch)} where ${i + 1} belongs`}`,
-      };
-    }
-  }
+  const order = rowOrder(rows, lossColumn);
+  if (order) return { state: 'corrupt', message: `${path}:${order.line}: ${order.problem}` };
   return { state: 'ok', value: rows as unknown as EpochMetrics[] };
 }
 
@@ -107,12 +119,12 @@ export function readRunFolder(expDir: string, run: Pick<RunSpec, 'runId' | 'conf
     return { state: 'corrupt', record: record.value, rows: [], message: metrics.message };
   const rows = metrics.state === 'ok' ? metrics.value : [];
   const expected = record.value.epochs_completed;
-  if (record.value.status !== 'running' && typeof expected === 'number' && rows.length < expected) {
+  if (record.value.status !== 'running' && typeof expected === 'number' && wholeEpochs(rows) < expected) {
     return {
       state: 'corrupt',
       record: record.value,
       rows: [],
-      message: `${paths.metrics}: ${rows.length} epoch row(s), ${paths.run} says ${expected} were completed`,
+      message: `${paths.metrics}: ${wholeEpochs(rows)} epoch row(s), ${paths.run} says ${expected} were completed`,
     };
   }
   return { state: 'ok', record: record.value, rows };

@@ -72,6 +72,8 @@ interface EpochContext {
   result: TrainResult;
   pause: () => Promise<void>;
   epoch: number;
+  /** When the run began (performance.now()), for metrics.csv's seconds. */
+  started: number;
 }
 
 /** Steps whose losses are still on the device: read back together, every READ_EVERY steps and at an epoch's end. */
@@ -163,14 +165,15 @@ function withinBound({ task, result, epoch }: EpochContext, row: EpochMetrics): 
 }
 
 /**
- * One epoch's training steps; returns the mean training loss per example, or undefined when the run ended
- * (`result.status` says why).
+ * One epoch's training steps, with a metrics row after every train.evalEvery updates but the epoch's last; returns
+ * the mean training loss per example since the last row (the epoch's without evalEvery), or undefined when the run
+ * ended (`result.status` says why).
  */
 async function trainEpoch(c: EpochContext): Promise<number | undefined> {
   const { opts, task, optimizer, result, epoch } = c;
   const cfg = opts.config;
   const batches = epochBatches(task.trainCount, cfg.batchSize, cfg.seed, epoch);
-  const sum: LossSum = { total: 0, seen: 0 };
+  let sum: LossSum = { total: 0, seen: 0 };
   const pending: PendingStep[] = [];
   try {
     for (let i = 0; i < batches.length; i++) {
@@ -181,10 +184,14 @@ async function trainEpoch(c: EpochContext): Promise<number | undefined> {
       result.trainSeconds += (performance.now() - t0) / 1000;
       result.steps += 1;
       result.examples += batch.length;
-      const read = pending.length >= READ_EVERY || i === batches.length - 1;
+      const row = cfg.evalEvery !== undefined && result.steps % cfg.evalEvery === 0 && i < batches.length - 1;
+      const read = row || pending.length >= READ_EVERY || i === batches.length - 1;
       if (read && !(await readLosses(c, pending, sum, batches.length))) return undefined;
       await c.pause();
       if (opts.shouldStop?.()) return interrupted(c);
+      if (row && !(await evaluationRow(c, epoch - 1 + (i + 1) / batches.length, sum.total / sum.seen)))
+        return undefined;
+      if (row) sum = { total: 0, seen: 0 };
     }
   } finally {
     tf.dispose(pending.map((s) => s.loss)); // steps left unread by a stop
@@ -194,7 +201,7 @@ async function trainEpoch(c: EpochContext): Promise<number | undefined> {
 
 function interrupted({ result, epoch }: EpochContext): undefined {
   result.status = 'interrupted';
-  result.message = `stopped at epoch ${epoch}, step ${result.steps}; only complete epochs are recorded`;
+  result.message = `stopped at epoch ${epoch}, step ${result.steps}; metrics.csv keeps the rows of completed epochs (and of train.evalEvery)`;
   return undefined;
 }
 
@@ -222,13 +229,12 @@ async function statisticsPass(c: EpochContext, statistics: StatisticsPass): Prom
 }
 
 /**
- * One epoch: its training steps, the pass its norm may call for, evaluation and its metrics row; false when the run
- * ended (`result.status` says why: interrupted, or diverged, the row that blew up recorded).
+ * A metrics row at `epoch` (fractional between epochs' ends, with train.evalEvery): the pass the norm may call for,
+ * evaluation, the row (`trainLoss` the mean since the previous row); false when the run ended (`result.status`
+ * says why: interrupted, or diverged, the row that blew up recorded).
  */
-async function runEpoch(c: EpochContext, started: number): Promise<boolean> {
-  const { opts, task, result, epoch } = c;
-  const trainLoss = await trainEpoch(c);
-  if (trainLoss === undefined) return false;
+async function evaluationRow(c: EpochContext, epoch: number, trainLoss: number): Promise<boolean> {
+  const { opts, task, result } = c;
   if (task.statisticsPass && !(await statisticsPass(c, task.statisticsPass))) {
     interrupted(c);
     return false;
@@ -242,15 +248,21 @@ async function runEpoch(c: EpochContext, started: number): Promise<boolean> {
     return false;
   }
   const row: EpochMetrics = {
-    epoch,
+    epoch: Number(epoch.toFixed(6)),
     step: result.steps,
     [task.lossColumn]: trainLoss,
     ...measures,
-    seconds: (performance.now() - started) / 1000,
+    seconds: (performance.now() - c.started) / 1000,
   };
   result.rows.push(row);
   opts.onEpoch?.(result.rows);
   return withinBound(c, row);
+}
+
+/** One epoch: its training steps (and rows every train.evalEvery updates), then its own row; false when it ended. */
+async function runEpoch(c: EpochContext): Promise<boolean> {
+  const trainLoss = await trainEpoch(c);
+  return trainLoss !== undefined && (await evaluationRow(c, c.epoch, trainLoss));
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
@@ -270,7 +282,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const pause = yielder();
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
-      if (!(await runEpoch({ opts, task, optimizer, result, pause, epoch }, started))) break;
+      if (!(await runEpoch({ opts, task, optimizer, result, pause, epoch, started }))) break;
     }
     if (result.status === 'complete' && task.artifacts) result.artifacts = await task.artifacts();
   } finally {

@@ -16,6 +16,11 @@ export const trainSchema = z
     epochs: positiveInt.default(10),
     /** Seeds weight initialization and the per-epoch shuffles. */
     seed: seedField.default(1),
+    /**
+     * A metrics row (evaluation, and batch norm's population pass first) after every this many updates as well as
+     * at each epoch's end, for learning curves of more than one point per epoch. Unset: at each epoch's end only.
+     */
+    evalEvery: positiveInt.optional(),
     /** Rescale the gradients when their global L2 norm exceeds this (Vendrov et al.: 2). Unset: no clipping. */
     clipNorm: finite().positive().optional(),
     /** Adam's decay rates of the first and second moment estimates, and the epsilon added to sqrt(v). */

@@ -277,6 +277,17 @@ describe('shipped configs', () => {
   const files = readdirSync(configs, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml'));
 
   it('are all found', () => assert.ok(files.length >= 10, files.join(', ')));
+  it('include configs/paper/: every experiment at the paper size, on the real MNIST, with a GPU runtime', () => {
+    const paper = ['conv', 'draw', 'gain-init', 'mnist-pi', 'retrieval', 'seq-mnist'].map((n) =>
+      join('paper', `${n}.yaml`),
+    );
+    for (const f of paper) {
+      assert.ok(files.includes(f), `${f} among ${files.join(', ')}`);
+      for (const e of loadExperiments({ file: join(configs, f) }))
+        for (const r of e.runs) assert.equal(r.config.data.source, 'mnist', `${f} ${r.runId}`);
+      assert.match(readFileSync(join(configs, f), 'utf8'), /H200 with --backend webgpu/, `${f}: its runtime on a GPU`);
+    }
+  });
   for (const f of files) {
     it(`${f} is valid, opens with its command, and states every numerically sensitive value`, () => {
       const file = join(configs, f);

@@ -297,7 +297,7 @@ describe('issue 24, item 8: messages say what is true', () => {
 
   it('--set model.writeSize=0 prints one error for the key; data.train=0 says data.train must be at least 1', () => {
     const out = join(tmp('one-error'), 'out');
-    const w = cli(['run', 'configs/draw.yaml', '--set', 'model.writeSize=0', '--out', out]);
+    const w = cli(['run', 'configs/paper/draw.yaml', '--set', 'model.writeSize=0', '--out', out]);
     assert.equal(w.code, 2);
     assert.equal(w.stderr.match(/model\.writeSize/g)?.length, 1, w.stderr);
     const d = cli(['run', 'configs/mnist-bs4.yaml', '--set', 'data.train=0', '--out', out]);
@@ -320,7 +320,7 @@ describe('issue 24, item 8: messages say what is true', () => {
 
   it('DRAW with Gaussian attention on permuted pixels is refused, naming both keys', () => {
     const out = join(tmp('draw-permute'), 'out');
-    const r = cli(['run', 'configs/draw.yaml', '--set', 'data.permute=true', '--out', out]);
+    const r = cli(['run', 'configs/paper/draw.yaml', '--set', 'data.permute=true', '--out', out]);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /data\.permute: .*model\.attention/);
     noStack(r.stderr);

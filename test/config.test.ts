@@ -348,6 +348,16 @@ describe('config: train.evalEvery and claims at an update count', () => {
   it('takes a claim at an update with a row (every 4, each epoch end at 6 and 12)', () => {
     for (const step of [4, 6, 8, 12]) assert.equal(loadExperiments({ file: file(step) }).length, 1);
   });
+  it('with train.evalsPerEpoch, the rows at each third of an epoch (6 updates: 2, 4, 6, 8, 10, 12)', () => {
+    for (const step of [2, 4, 10]) {
+      const path = file(step);
+      writeFileSync(path, readFileSync(path, 'utf8').replace('evalEvery: 4', 'evalsPerEpoch: 3'));
+      assert.equal(loadExperiments({ file: path }).length, 1);
+    }
+    const odd = file(5);
+    writeFileSync(odd, readFileSync(odd, 'utf8').replace('evalEvery: 4', 'evalsPerEpoch: 3'));
+    assert.throws(() => loadExperiments({ file: odd }), UserError);
+  });
   it('refuses an update with no row, or past the last, naming the key', () => {
     for (const step of [5, 13, 16])
       assert.throws(

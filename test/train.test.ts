@@ -80,6 +80,25 @@ for (const backend of TEST_BACKENDS) {
         assert.equal(every.steps, plain.steps);
       });
 
+    it('train.evalsPerEpoch spaces rows evenly within each epoch, whatever the batch size', async () => {
+      const data = loadData(tinyConfig());
+      const rows = async (batchSize: number) =>
+        (await trainOn({ config: tinyConfig({ epochs: 2 }, { batchSize, evalsPerEpoch: 3 }), data })).rows.map((r) => [
+          r.epoch,
+          r.step,
+        ]);
+      // 48 examples: 6 updates an epoch in batches of 8, 12 in batches of 4; a row at each third of an epoch.
+      const thirds = [0.333333, 0.666667, 1, 1.333333, 1.666667, 2];
+      assert.deepEqual(
+        await rows(8),
+        [2, 4, 6, 8, 10, 12].map((step, k) => [thirds[k], step]),
+      );
+      assert.deepEqual(
+        await rows(4),
+        [4, 8, 12, 16, 20, 24].map((step, k) => [thirds[k], step]),
+      );
+    });
+
     it("Adam's constants come from the config (train.adamBeta1, adamBeta2, adamEpsilon)", async () => {
       const data = loadData(tinyConfig());
       const nll = async (train: Record<string, number>) =>

@@ -6,6 +6,7 @@ import { UserError } from '../errors';
 import { MODELS, type ModelKind } from '../models/catalog';
 import { runConfigObject } from '../tasks/schema';
 import { stepsPerEpoch } from '../train/batches';
+import { rowAfter } from '../train/rows';
 import { getAt, matches, parsePath, sameValue, schemaAt, suggestKey } from './paths';
 import type { Claim, Sweep } from './schema';
 import type { RunSpec } from './sweep';
@@ -121,8 +122,8 @@ function checkEpoch(c: ClaimContext, where: string, claim: Claim, groups: readon
 }
 
 /**
- * A claim's update count is a row of every run its groups select: an epoch's end (a multiple of its steps per
- * epoch) or a multiple of its train.evalEvery, within its updates.
+ * A claim's update count is a row of every run its groups select: an epoch's end or a row train.evalEvery or
+ * evalsPerEpoch asks for (src/train/rows.ts), within its updates.
  */
 function checkStep(c: ClaimContext, where: string, claim: Claim, groups: readonly Group[]): void {
   const { step } = claim;
@@ -130,11 +131,15 @@ function checkStep(c: ClaimContext, where: string, claim: Claim, groups: readonl
   for (const run of c.runs.filter((r) => groups.some((g) => matches(r.config, g.sel)))) {
     const { train, data } = run.config;
     const perEpoch = stepsPerEpoch(data.train, train.batchSize);
-    const every = train.evalEvery === undefined ? '' : ` and every ${train.evalEvery} updates (train.evalEvery)`;
-    const onRow = step % perEpoch === 0 || (train.evalEvery !== undefined && step % train.evalEvery === 0);
-    if (onRow && step <= perEpoch * train.epochs) continue;
-    const rows = `each epoch's end (every ${perEpoch} updates)${every}, up to update ${perEpoch * train.epochs}`;
-    fail(c, `${where}.step`, `run ${run.runId} writes no metrics row at update ${step}: it writes one at ${rows}`);
+    const last = perEpoch * train.epochs;
+    if (step <= last && rowAfter(train, step, ((step - 1) % perEpoch) + 1, perEpoch)) continue;
+    const between = train.evalEvery !== undefined || train.evalsPerEpoch !== undefined;
+    const rows = `each epoch's end (every ${perEpoch} updates)${between ? ' and where train.evalEvery or evalsPerEpoch asks' : ''}`;
+    fail(
+      c,
+      `${where}.step`,
+      `run ${run.runId} writes no metrics row at update ${step}: it writes one at ${rows}, up to update ${last}`,
+    );
   }
 }
 

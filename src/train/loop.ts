@@ -5,6 +5,7 @@ import type { EpochMetrics } from '../metrics/types';
 import type { StatisticsPass } from '../norm/types';
 import { Adam } from './adam';
 import { epochBatches } from './batches';
+import { rowAfter } from './rows';
 import type { TrainConfig } from './spec';
 import type { LossBound, Task } from './task';
 
@@ -165,8 +166,8 @@ function withinBound({ task, result, epoch }: EpochContext, row: EpochMetrics): 
 }
 
 /**
- * One epoch's training steps, with a metrics row after every train.evalEvery updates but the epoch's last; returns
- * the mean training loss per example since the last row (the epoch's without evalEvery), or undefined when the run
+ * One epoch's training steps, with a metrics row where train.evalEvery or evalsPerEpoch asks before its end; returns
+ * the mean training loss per example since the last row (the epoch's without them), or undefined when the run
  * ended (`result.status` says why).
  */
 async function trainEpoch(c: EpochContext): Promise<number | undefined> {
@@ -184,7 +185,7 @@ async function trainEpoch(c: EpochContext): Promise<number | undefined> {
       result.trainSeconds += (performance.now() - t0) / 1000;
       result.steps += 1;
       result.examples += batch.length;
-      const row = cfg.evalEvery !== undefined && result.steps % cfg.evalEvery === 0 && i < batches.length - 1;
+      const row = i < batches.length - 1 && rowAfter(cfg, result.steps, i + 1, batches.length);
       const read = row || pending.length >= READ_EVERY || i === batches.length - 1;
       if (read && !(await readLosses(c, pending, sum, batches.length))) return undefined;
       await c.pause();
@@ -201,7 +202,7 @@ async function trainEpoch(c: EpochContext): Promise<number | undefined> {
 
 function interrupted({ result, epoch }: EpochContext): undefined {
   result.status = 'interrupted';
-  result.message = `stopped at epoch ${epoch}, step ${result.steps}; metrics.csv keeps the rows of completed epochs (and of train.evalEvery)`;
+  result.message = `stopped at epoch ${epoch}, step ${result.steps}; metrics.csv keeps the rows written so far`;
   return undefined;
 }
 
@@ -229,7 +230,7 @@ async function statisticsPass(c: EpochContext, statistics: StatisticsPass): Prom
 }
 
 /**
- * A metrics row at `epoch` (fractional between epochs' ends, with train.evalEvery): the pass the norm may call for,
+ * A metrics row at `epoch` (fractional between epochs' ends: train.evalEvery, evalsPerEpoch): the pass the norm may call for,
  * evaluation, the row (`trainLoss` the mean since the previous row); false when the run ended (`result.status`
  * says why: interrupted, or diverged, the row that blew up recorded).
  */
@@ -259,7 +260,7 @@ async function evaluationRow(c: EpochContext, epoch: number, trainLoss: number):
   return withinBound(c, row);
 }
 
-/** One epoch: its training steps (and rows every train.evalEvery updates), then its own row; false when it ended. */
+/** One epoch: its training steps (and rows between, train.evalEvery's), then its own row; false when it ended. */
 async function runEpoch(c: EpochContext): Promise<boolean> {
   const trainLoss = await trainEpoch(c);
   return trainLoss !== undefined && (await evaluationRow(c, c.epoch, trainLoss));

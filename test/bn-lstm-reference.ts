@@ -9,8 +9,9 @@
 // columns, twice per step, so that the rows grow to ~1e15 after three steps at gain 1 while their sum stays O(1),
 // beyond float64 too (plain float64 autograd was measured off by a relative 0.7 along random directions there).
 // The test checks this reference against float64 finite differences, which need no backward pass at all.
-export type M = number[][];
-export const EPS = 1e-5;
+import { EPS, type M } from './cell-reference';
+
+export type { M };
 
 const zeros = (rows: number, cols: number): M => Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
 /** a [n, k] b [k, m] (ta: a^T, tb: b^T). */

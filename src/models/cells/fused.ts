@@ -198,7 +198,7 @@ export function commonPrefix(xs: tf.Tensor2D, steps: number, batch: number, mask
  * The inputs' gradient at those steps keeps its sum over the batch, not each row: exact too for inputs that are
  * themselves the same function of the parameters in every sequence (data, or the same tokens' embeddings).
  */
-const commonGradient = (dy: tf.Tensor): tf.Tensor => tf.broadcastTo(tf.mean(dy, 0, true), dy.shape);
+export const commonGradient = (dy: tf.Tensor): tf.Tensor => tf.broadcastTo(tf.mean(dy, 0, true), dy.shape);
 
 /**
  * Runs `f` over `steps` steps of `batch` sequences whose inputs are xs [steps * batch, inputs], step-major (rows

@@ -1,7 +1,7 @@
 // A cell run over the steps of a batch of sequences, of equal or of different lengths.
 import * as tf from '@tensorflow/tfjs';
 import { recordingGradients, tidyUnlessRecording } from '../../backend/gradients';
-import { fusedSequence } from './fused';
+import { commonGradient, fusedSequence } from './fused';
 import type { Cell, CellState } from './types';
 
 /** The value of `next` where mask is 1, of `prev` where it is 0 (mask [batch, 1]). */
@@ -55,8 +55,7 @@ function commonState(s: CellState, common: tf.Tensor): CellState {
     (args[1] as tf.GradSaveFunc)([common]);
     return {
       value: tf.clone(args[0] as tf.Tensor),
-      gradFunc: (dy: tf.Tensor, [flag]: tf.Tensor[]) =>
-        tf.where(flag, tf.broadcastTo(tf.mean(dy, 0, true), dy.shape), dy),
+      gradFunc: (dy: tf.Tensor, [flag]: tf.Tensor[]) => tf.where(flag, commonGradient(dy), dy),
     };
   }) as (x: tf.Tensor2D) => tf.Tensor2D;
   return s.c ? { h: mean(s.h), c: mean(s.c) } : { h: mean(s.h) };

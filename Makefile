@@ -66,8 +66,9 @@ reference:
 	$(call keep-reports,$(CI_OUT)/ci-*,results/reference)
 	cp $(CI_OUT)/invariance.json results/reference/invariance.json
 
-# The claims at full data scale: configs/fashion/ on all 60,000 Fashion-MNIST training images (1 h 12 min on 2
-# CPU cores, --jobs 2; each config states its time), then their claims (two of which fail at this scale: README).
+# The claims at full data scale: configs/fashion/ on all 60,000 Fashion-MNIST training images (about 1 h on 2 CPU
+# cores, --jobs 2; each config states its time), then their claims (three do not hold at this scale and are known
+# deviations with their evidence: README).
 # Results in results/fashion-*.
 FASHION_OUT := results
 fashion: build data-fashion

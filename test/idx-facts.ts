@@ -1,7 +1,11 @@
 // Checks of a whole IDX split (the loader's output) against facts about its files computed without the loader
-// (Python's gzip and struct): shared by the real-file tests of Fashion-MNIST and MNIST.
+// (Python's gzip and struct), and what a data source serves from them: shared by the real-file tests of
+// Fashion-MNIST and MNIST.
 import assert from 'node:assert/strict';
+import { loadImages } from '../src/data/images';
+import { IDX_DIR } from '../src/data/sources/idx';
 import type { ImageSet } from '../src/data/types';
+import { UserError } from '../src/errors';
 
 /** Facts about one split's files: its count, images per class, label and pixel sum of some images, total pixels. */
 export interface SplitFacts {
@@ -36,4 +40,27 @@ export function assertSplitFacts(split: ImageSet, known: SplitFacts): void {
   let total = 0;
   for (let i = 0; i < split.count; i++) total += byteSum(split.images, i);
   assert.equal(total, known.total);
+}
+
+/**
+ * Asserts what data.source `source` serves from its real files: the full splits in file order (test image 1's
+ * pixel sum `testImage1Sum`), seeded subsets, its `origin`, and a UserError matching `tooMany` for 60,001 examples.
+ */
+export function assertServesSource(
+  source: 'mnist' | 'fashion',
+  expect: { testImage1Sum: number; origin: RegExp; tooMany: RegExp },
+): void {
+  const base = { source, dir: IDX_DIR, seed: 0, permute: false } as const;
+  const full = loadImages({ ...base, train: 60000, test: 10000 });
+  assert.equal(full.train.count, 60000);
+  assert.equal(full.test.count, 10000);
+  assert.equal(byteSum(full.test.images, 1), expect.testImage1Sum);
+  assert.match(full.origin, expect.origin);
+  const some = loadImages({ ...base, train: 500, test: 100 });
+  assert.equal(some.train.count, 500);
+  assert.equal(some.test.count, 100);
+  assert.throws(
+    () => loadImages({ ...base, train: 60001, test: 10 }),
+    (e: unknown) => e instanceof UserError && expect.tooMany.test(e.message),
+  );
 }

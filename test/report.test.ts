@@ -201,7 +201,7 @@ describe('invariance (Table 1)', () => {
   });
 });
 
-describe('report pictures (DRAW)', () => {
+describe('report pictures (DRAW, colour tiles)', () => {
   it('gridPng lays digits out row by row, each pixel 2x2, white ink on black, grey gaps', () => {
     // Two digits of 2x2 pixels: the first all ink (255), the second its top-left pixel only.
     const png = PNG.sync.read(
@@ -215,5 +215,22 @@ describe('report pictures (DRAW)', () => {
     assert.equal(at(2, 2), 255, 'first digit, ink');
     assert.equal(at(2 + cell, 2), 255, "second digit's top-left pixel");
     assert.equal(at(2 + cell + 3, 2 + 3), 0, "second digit's bottom-right pixel: background");
+  });
+
+  it('gridPng writes tiles of 3 channels as an RGB PNG, each pixel its own colour, grey gaps', () => {
+    // Two tiles of 2x2 pixels, RGB interleaved: the first's top-left pixel orange, the second's bottom-right blue.
+    const pixels = new Uint8Array(2 * 2 * 2 * 3);
+    pixels.set([255, 128, 0], 0);
+    pixels.set([0, 64, 255], (4 + 3) * 3);
+    const buffer = gridPng({ pixels, rows: 1, cols: 2, side: 2, channels: 3 });
+    assert.equal(buffer[25], 2, 'colour type 2 (RGB) in the IHDR chunk');
+    const png = PNG.sync.read(buffer);
+    const cell = 2 * 2 + 2;
+    const rgb = (x: number, y: number) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)];
+    assert.deepEqual(rgb(0, 0), [90, 90, 90], 'gap');
+    assert.deepEqual(rgb(2, 2), [255, 128, 0], "first tile's top-left pixel");
+    assert.deepEqual(rgb(3, 3), [255, 128, 0], 'each pixel 2x2');
+    assert.deepEqual(rgb(2 + 2, 2), [0, 0, 0], "first tile's top-right pixel: black");
+    assert.deepEqual(rgb(2 + cell + 3, 2 + 3), [0, 64, 255], "second tile's bottom-right pixel");
   });
 });

@@ -1,6 +1,6 @@
 // Pictures of completed runs' artifacts as PNG files (pngjs): a task's picture (src/tasks/spec.ts) turns an artifact
 // into a grid of greyscale tiles (DRAW: digits drawn from the prior; the canvas step by step), drawn here white ink
-// on black, each pixel SCALE x SCALE, tiles separated by grey lines.
+// on black, or of colour tiles (RGB), each pixel SCALE x SCALE, tiles separated by grey lines.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -15,27 +15,33 @@ const SCALE = 2;
 const GAP = 2;
 const GAP_GREY = 90;
 
-/** A grid of rows x cols tiles (side x side bytes each, in `pixels` order, row-major) as a PNG. */
-export function gridPng({ pixels: digits, rows, cols, side }: Tiles): Buffer {
+/**
+ * A grid of rows x cols tiles (side x side pixels each, in `pixels` order, row-major) as a PNG: greyscale (colour
+ * type 0) for tiles of 1 channel, RGB (colour type 2) for tiles of 3; the gaps grey either way.
+ */
+export function gridPng(tiles: Tiles): Buffer {
+  const { rows, cols, side } = tiles;
   const cell = side * SCALE + GAP;
   const png = new PNG({ width: cols * cell + GAP, height: rows * cell + GAP }); // RGBA
   for (let i = 0; i < png.data.length; i += 4) {
     png.data[i] = png.data[i + 1] = png.data[i + 2] = GAP_GREY;
     png.data[i + 3] = 255;
   }
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const base = (r * cols + c) * side * side;
-      for (let y = 0; y < side * SCALE; y++) {
-        for (let x = 0; x < side * SCALE; x++) {
-          const v = digits[base + Math.floor(y / SCALE) * side + Math.floor(x / SCALE)];
-          const at = ((GAP + r * cell + y) * png.width + GAP + c * cell + x) * 4;
-          png.data[at] = png.data[at + 1] = png.data[at + 2] = v;
-        }
-      }
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) copyTile(png, tiles, r, c);
+  return PNG.sync.write(png, { colorType: tiles.channels === 3 ? 2 : 0 });
+}
+
+/** Tile (r, c) of `tiles` into `png`'s RGBA data at its cell, each pixel SCALE x SCALE (grey: R = G = B). */
+function copyTile(png: PNG, { pixels, cols, side, channels = 1 }: Tiles, r: number, c: number): void {
+  const cell = side * SCALE + GAP;
+  const base = (r * cols + c) * side * side;
+  for (let y = 0; y < side * SCALE; y++) {
+    for (let x = 0; x < side * SCALE; x++) {
+      const from = (base + Math.floor(y / SCALE) * side + Math.floor(x / SCALE)) * channels;
+      const at = ((GAP + r * cell + y) * png.width + GAP + c * cell + x) * 4;
+      for (let k = 0; k < 3; k++) png.data[at + k] = pixels[from + (channels === 3 ? k : 0)];
     }
   }
-  return PNG.sync.write(png, { colorType: 0 });
 }
 
 function readArtifact(expDir: string, runId: string, name: string): unknown {

@@ -30,11 +30,16 @@ export interface BarChart {
   groups: readonly { title: string; bars: Readonly<Record<string, string>> }[];
 }
 
-/** Square greyscale tiles in a grid (a picture of a run's artifact): rows * cols tiles of side^2 bytes, row-major. */
+/**
+ * Square tiles in a grid (a picture of a run's artifact): rows * cols tiles of side^2 pixels, tile after tile in
+ * row-major order of the grid, each tile's pixels row-major; a pixel is `channels` bytes (0-255).
+ */
 export interface Tiles {
   rows: number;
   cols: number;
   side: number;
+  /** 1 (the default): grey, 255 ink on 0 background; 3: red, green, blue, pixel-interleaved (side^2 * 3 a tile). */
+  channels?: 1 | 3;
   pixels: Uint8Array;
 }
 

@@ -11,6 +11,7 @@ import { estimateRun } from '../src/experiments/limits';
 import { CELL_KINDS } from '../src/models/cells/catalog';
 import { MODEL_KINDS, MODELS } from '../src/models/catalog';
 import { NORM_KINDS } from '../src/norm/catalog';
+import { taskNamed } from '../src/tasks/catalog';
 import { createTask, taskImplementation } from '../src/tasks/registry';
 import { Adam } from '../src/train/adam';
 import { epochBatches } from '../src/train/batches';
@@ -36,7 +37,8 @@ function configs(): [string, RunConfig][] {
         cells.flatMap((cell) => {
           const parsed = runConfigSchema.safeParse({
             name: 'estimate',
-            data: { train: 128, test: 200, view: spec.views[0] },
+            // A task reading other examples than images reads its own source (pen strokes: hanzi).
+            data: { train: 128, test: 200, view: spec.views[0], source: taskNamed(spec.task).sources?.[0] },
             model: { kind, ...tiny, norm, ...(cell ? { cell } : {}) },
             train: { batchSize: 32 },
           });

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { keysOf, parsePath, schemaAt, unwrap } from '../src/config/paths';
 import { experimentSchema, runConfigSchema } from '../src/config/schema';
 import { MODEL_KINDS, MODELS, type ModelKind } from '../src/models/catalog';
+import { taskNamed } from '../src/tasks/catalog';
 
 const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -44,7 +45,13 @@ function referenceRows(): Row[] {
  */
 function variants(kind: ModelKind): Record<string, unknown>[] {
   const spec = MODELS[kind];
-  const data = { train: 200, test: 10, ...(spec.views.includes('flat') ? {} : { view: spec.views[0] }) };
+  const source = taskNamed(spec.task).sources?.[0]; // a task reading other examples than images: its own source
+  const data = {
+    train: 200,
+    test: 10,
+    ...(spec.views.includes('flat') ? {} : { view: spec.views[0] }),
+    ...(source ? { source } : {}),
+  };
   let models: Record<string, unknown>[] = [{ kind }];
   for (const [key, field] of Object.entries(spec.schema.shape as z.ZodRawShape)) {
     const inner = unwrap(field as z.ZodTypeAny);

@@ -1,4 +1,4 @@
-// Pictures of pen-stroke sequences (src/tasks/hanzi/strokes-picture.ts): a hand-made L of two strokes drawn with the
+// Pictures of pen-stroke sequences (src/tasks/handwriting/strokes-picture.ts): a hand-made L of two strokes drawn with the
 // pen semantics (ink on both strokes, nothing on the pen-up jump nor from the origin), the aspect and the per-axis
 // scale kept, sequences of zero extent or with NaN, the grid's layout, and the NLL colours.
 import { describe, it } from 'node:test';
@@ -11,7 +11,7 @@ import {
   strokePoints,
   strokeTiles,
   type XY,
-} from '../src/tasks/hanzi/strokes-picture';
+} from '../src/tasks/handwriting/strokes-picture';
 
 /** Absolute points (grid units) with their pen-up as a flat sequence of offsets divided by `std`. */
 function sequenceOf(points: readonly [number, number, number][], std: [number, number]): number[] {

@@ -46,12 +46,12 @@ const HEAP_PER_TENSOR = 1024;
 /** `data`: the run's data as its task loads it (the model's input shape and the values on the device come from it). */
 export function estimateRun(config: Readonly<RunConfig>, data: Dataset): RunEstimate {
   const footprint = taskImplementation(config).footprint(config, data);
-  const { parameters, units, widest, heap } = estimateModel(config.model, footprint.data);
+  const { parameters, units, widest, heap, trainCopies } = estimateModel(config.model, footprint.data);
   // The largest of a training step, an evaluation batch and a norm's statistics pass (one after another).
   const statistics = Math.min(statisticsPassOf(config.model)?.batchSize ?? 0, config.data.train);
   const evaluation = Math.min(footprint.evalBatch, config.data.test);
   const forward = Math.max(EVAL_COPIES * evaluation, PASS_COPIES * statistics) * widest;
-  const peak = Math.max(TRAIN_COPIES * config.train.batchSize * units, forward);
+  const peak = Math.max((trainCopies ?? TRAIN_COPIES) * config.train.batchSize * units, forward);
   const floats = PARAMETER_COPIES * parameters + peak + footprint.deviceValues;
   const kept = (footprint.keptTensors ?? 0) * HEAP_PER_TENSOR;
   const heapBytes = (heap?.bytes ?? 0) + kept;

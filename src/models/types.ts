@@ -35,6 +35,11 @@ export interface ModelEstimate {
    * glimpses), and that key, for the message. Omitted where it stays small.
    */
   heap?: { bytes: number; key: string };
+  /**
+   * Copies of `units` a training step holds, where a model's differ from the usual 8 (src/experiments/limits.ts):
+   * a recurrent stack whose backward pass runs step by step holds fewer.
+   */
+  trainCopies?: number;
 }
 
 export interface ModelImplementation<C = never, M extends Module = Module> {

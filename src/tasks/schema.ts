@@ -2,7 +2,9 @@
 // sources, the model kinds with their norms and cells, the tasks' data keys), with the checks that span sections.
 // Its inferred type is the run config every part of the program reads; defaults live in the kinds' specs.
 import { z } from 'zod';
+import { SOURCE_NAMES } from '../data/catalog';
 import { dataFields, refuseData, type DataFields } from '../data/schema';
+import { IDX_DIR } from '../data/sources/idx';
 import { MODELS, type ModelConfig, type ModelKind } from '../models/catalog';
 import type { ModelSpec } from '../models/spec';
 import { NORMS, type NormKind } from '../norm/catalog';
@@ -18,9 +20,14 @@ const tasks = Object.values(TASKS) as TaskSpec[];
 /** Every data view some model kind reads, in catalog order. */
 const VIEWS = [...new Set(specs.flatMap((s) => s.views))] as [string, ...string[]];
 
+/** The sources of other examples than images (pen strokes), each read by the tasks that name it. */
+const OTHER_SOURCES = [...new Set(tasks.flatMap((t) => t.sources ?? []))];
+
 const dataSchema = z
   .object({
     ...dataFields,
+    /** An image source (src/data/catalog.ts), or one a task reads (its spec's `sources`). */
+    source: z.enum([...SOURCE_NAMES, ...OTHER_SOURCES] as [string, ...string[]]).default('bundled'),
     /** What the model sees: one of the views its kind reads (its spec's `views`; README lists them). */
     view: z.enum(VIEWS).default('flat'),
     ...Object.assign({}, ...tasks.map((t) => t.dataFields ?? {})),
@@ -57,6 +64,13 @@ export type RunConfig = Omit<z.infer<typeof runConfigObject>, 'data' | 'model'> 
   data: DataConfig;
   model: ModelConfig;
 };
+
+/** The model kinds whose task reads `source`. */
+const readersOf = (source: string) =>
+  specs
+    .filter((s) => (TASKS as Record<string, TaskSpec>)[s.task]?.sources?.includes(source))
+    .map((s) => `model.kind ${s.kind}`)
+    .join(', ');
 
 const normOf = (run: ParsedRun): NormSpec => NORMS[run.model.norm as NormKind];
 
@@ -98,8 +112,26 @@ const CHECKS: readonly ConfigCheck[] = [
           path: ['data', 'train'],
           message: `${normOf(run).label} needs at least 2 training examples (a batch of one has no variance)`,
         },
+  (run) => {
+    const task = taskOf(run as unknown as { model: { kind: ModelKind } });
+    const reads: readonly string[] = task.sources ?? SOURCE_NAMES;
+    return reads.includes(run.data.source as string)
+      ? undefined
+      : {
+          path: ['data', 'source'],
+          message: `model.kind ${run.model.kind} reads data.source ${reads.join(', ')}${task.sources ? '' : ` (${run.data.source as string} is read by ${readersOf(run.data.source as string)})`}`,
+        };
+  },
   ...tasks.flatMap((t) => t.checks ?? []),
+  ({ data }) =>
+    OTHER_SOURCES.includes(data.source as string) && data.dir !== IDX_DIR
+      ? {
+          path: ['data', 'dir'],
+          message: `applies to data.source idx only (${data.source as string} reads its npm package)`,
+        }
+      : undefined,
   ({ data }) => {
+    if (!(SOURCE_NAMES as readonly string[]).includes(data.source as string)) return undefined;
     const refused = refuseData(data as unknown as DataFields);
     return refused && { path: ['data', refused.key], message: refused.message };
   },

@@ -85,6 +85,11 @@ export interface TaskSpec {
   readonly finalColumns: readonly { measure: string; digits: number }[];
   readonly bars?: readonly BarChart[];
   readonly pictures?: readonly PictureSpec[];
+  /**
+   * The data sources (data.source) this task reads instead of the image sources of src/data/catalog.ts (pen
+   * strokes), each loaded by its own `load`; unset: it reads images.
+   */
+  readonly sources?: readonly string[];
   /** Data keys of this task alone (retrieval's digits per strip), optional in the schema; `resolveData` fills them. */
   readonly dataFields?: z.ZodRawShape;
   resolveData?(data: Record<string, unknown>): Record<string, unknown>;

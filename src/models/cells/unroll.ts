@@ -99,3 +99,33 @@ export function runSequence(
   const common = training && cell.batchStatistics && recordingGradients();
   return unroll(cell, input, steps, batch, training, lengths, common ? commonFlags(xs, batch, lengths) : undefined);
 }
+
+/**
+ * Every step's h [steps * batch, H] of `cell` over xs [steps * batch, inputs] (both step-major), every sequence run
+ * for all `steps` (a model that pads sequences masks its loss; the norms it takes keep rows apart). Takes the fused
+ * whole-sequence path where the cell has one, else the cell's steps one by one.
+ */
+export function runSequenceSteps(
+  cell: Cell,
+  xs: tf.Tensor2D,
+  steps: number,
+  batch: number,
+  training: boolean,
+): tf.Tensor2D {
+  if (cell.batchStatistics)
+    throw new Error('runSequenceSteps: a cell with batch statistics needs the sequences masked');
+  const fused = cell.fused(training);
+  if (fused) return fusedSequence(fused, xs, { steps, batch, allSteps: true }).hs!;
+  let s = cell.initial(batch);
+  const hs: tf.Tensor2D[] = [];
+  // One split, not a slice a step: a slice's gradient is its input's size, steps of them O(steps^2) values.
+  const x = tf.split(xs, steps, 0) as tf.Tensor2D[];
+  // Without a gradient to record, each step frees its intermediates and the previous c (its h is kept for hs).
+  for (let t = 0; t < steps; t++) {
+    const prev = s;
+    s = tidyUnlessRecording(() => cell.step(x[t], prev, t, training) as never) as unknown as CellState;
+    if (!recordingGradients() && t > 0 && prev.c) prev.c.dispose();
+    hs.push(s.h);
+  }
+  return tf.concat(hs, 0);
+}

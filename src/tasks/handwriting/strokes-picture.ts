@@ -1,7 +1,7 @@
 // Pictures of pen-stroke sequences (Graves 2013, "Generating Sequences With Recurrent Neural Networks", section 4:
 // points of (dx, dy, pen-up), offsets from the previous point): each sequence drawn into a square tile, white ink on
 // black (samples), or its segments coloured by the model's per-point NLL (test sequences). Pure TypeScript (no tfjs,
-// no node:fs): src/tasks/hanzi/spec.ts hands these to the report (src/report/pictures.ts writes the PNGs).
+// no node:fs): src/tasks/handwriting/spec.ts hands these to the report (src/report/pictures.ts writes the PNGs).
 import type { Tiles } from '../spec';
 
 /** Sequences sampled from a model: `sequences[i]` flat (dx, dy, pen-up) triples in units of `std`. */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadExperiment, loadExperiments } from '../src/config/load';
 import { runIdOf, sweepCombinations } from '../src/config/sweep';
 import { UserError } from '../src/errors';
+import { MODELS } from '../src/models/catalog';
 
 export const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures');
 const fixture = (name: string) => join(FIXTURES, name);
@@ -287,6 +288,12 @@ describe('shipped configs', () => {
         for (const r of e.runs) assert.equal(r.config.data.source, 'mnist', `${f} ${r.runId}`);
       assert.match(readFileSync(join(configs, f), 'utf8'), /H200 with --backend webgpu/, `${f}: its runtime on a GPU`);
     }
+    // The handwriting experiment's data are pen strokes, not digits.
+    const f = join('paper', 'handwriting.yaml');
+    assert.ok(files.includes(f), `${f} among ${files.join(', ')}`);
+    for (const e of loadExperiments({ file: join(configs, f) }))
+      for (const r of e.runs) assert.equal(r.config.data.source, 'hanzi', `${f} ${r.runId}`);
+    assert.match(readFileSync(join(configs, f), 'utf8'), /H200 with --backend webgpu/, `${f}: its runtime on a GPU`);
   });
   for (const f of files) {
     it(`${f} is valid, opens with its command, and states every numerically sensitive value`, () => {
@@ -297,9 +304,10 @@ describe('shipped configs', () => {
       const text = readFileSync(file, 'utf8');
       assert.match(text, /^# ln-repro run /, 'the first line is the command that runs it');
       assert.match(text, /Expected runtime: [^\n]*\d/, 'states its expected runtime, in numbers');
-      // DRAW has no batch norm (its schema refuses the keys); its LSTMs' settings instead.
-      const draw = exp.runs.every((r) => r.config.model.kind === 'draw');
-      const norm = draw
+      // DRAW and the handwriting network have no batch norm (their schemas refuse the keys); their LSTMs' settings
+      // instead.
+      const noBatch = exp.runs.every((r) => !('bnStats' in MODELS[r.config.model.kind].schema.shape));
+      const norm = noBatch
         ? ['gainInit:', 'biasInit:', 'forgetBias:', 'h0Scale:']
         : ['bnStats:', 'bnStatsBatch:', 'bnMomentum:'];
       for (const key of ['epsilon:', ...norm, 'learningRate:', 'seed:'])

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { runConfigSchema, claimSchema, type Claim } from '../src/config/schema';
 import { configHash } from '../src/config/hash';
 import { parseShard, shardOf } from '../src/experiments/shard';
-import { checkExitCode, evaluateClaim, stats } from '../src/results/claims';
+import { checkExitCode, evaluateClaim, formatClaim, stats } from '../src/results/claims';
 import { readMetrics, type RunResult } from '../src/results/read';
 import { wholeEpochs } from '../src/metrics/types';
 import { UserError } from '../src/errors';
@@ -106,6 +106,16 @@ describe('claims on synthetic results', () => {
       'the margin is required',
     );
     assert.equal(evaluateClaim(claim({ compare: { ...compareAt4.compare, margin: 0.05 } }), RESULTS).verdict, 'PASS');
+  });
+
+  it('a negative margin is a tolerance: a may exceed b by less than it, and says so', () => {
+    // a 0.13 (batch) vs b 0.07 (layer): a exceeds b by 0.06.
+    const reversed = { a: compareAt4.compare.b, b: compareAt4.compare.a, relation: '<' };
+    assert.equal(evaluateClaim(claim({ compare: reversed }), RESULTS).verdict, 'FAIL');
+    const within = evaluateClaim(claim({ compare: { ...reversed, margin: -0.1 } }), RESULTS);
+    assert.equal(within.verdict, 'PASS');
+    assert.match(formatClaim(within)[1], /claimed a < b \+ 0\.1 \(a may exceed b by less than 0\.1\)/);
+    assert.equal(evaluateClaim(claim({ compare: { ...reversed, margin: -0.05 } }), RESULTS).verdict, 'FAIL');
   });
 
   it('a chosen epoch instead of the last', () => {

@@ -15,9 +15,13 @@ export const sweepSchema = z.record(z.string(), z.array(z.unknown()).min(1));
 /** Runs whose config has these values (dotted path -> value), e.g. { model.norm: layer }. */
 const selector = z.record(z.string(), z.unknown());
 const relation = z.enum(['<', '>']);
-const margin = finite().nonnegative().default(0);
+/**
+ * By more than this; a negative margin is a tolerance ("comparable": a < b - 2 holds when a exceeds b by less
+ * than 2).
+ */
+const margin = finite().default(0);
 
-/** Group a's mean relation group b's mean, by at least `margin`. */
+/** Group a's mean relation group b's mean, by more than `margin`. */
 const compareSchema = z.object({ a: selector, b: selector, relation, margin }).strict();
 /** The change of the metric from key=from to key=to, group a's change relation group b's. */
 const degradationSchema = z

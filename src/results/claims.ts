@@ -173,11 +173,21 @@ export function checkExitCode(results: readonly ClaimResult[]): number {
 export const sideName = (kind: ClaimResult['kind']): string =>
   kind === 'spread' ? 'spread' : kind === 'degradation' ? 'change' : 'mean';
 
+/** How the claim's margin reads: by more than m, or (negative) within a tolerance. */
+function marginText(r: ClaimResult): string {
+  if (r.margin === 0) return '';
+  if (r.margin > 0) return ` by more than ${r.margin}`;
+  const m = -r.margin;
+  return r.relation === '<'
+    ? ` + ${m} (a may exceed b by less than ${m})`
+    : ` - ${m} (a may fall below b by less than ${m})`;
+}
+
 export function formatClaim(r: ClaimResult): string[] {
   const side = sideName(r.kind);
   const lines = [
     `${r.verdict.padEnd(7)} ${r.id} (${r.paper}; ${r.metric} at ${whenOf(r)}): ${r.claim}`,
-    `        ${side} a ${fixed(r.lhs)}, ${side} b ${fixed(r.rhs)}; claimed a ${r.relation} b${r.margin ? ` by more than ${r.margin}` : ''}`,
+    `        ${side} a ${fixed(r.lhs)}, ${side} b ${fixed(r.rhs)}; claimed a ${r.relation} b${marginText(r)}`,
     ...Object.entries(r.groups).map(([g, s]) => `        ${g}: ${s.mean.toFixed(4)} ± ${s.std.toFixed(4)} (n=${s.n})`),
   ];
   if (r.status === 'known-deviation') lines.push(`        known deviation: ${r.reason}`);

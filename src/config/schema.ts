@@ -16,8 +16,8 @@ export const sweepSchema = z.record(z.string(), z.array(z.unknown()).min(1));
 const selector = z.record(z.string(), z.unknown());
 const relation = z.enum(['<', '>']);
 /**
- * By more than this; a negative margin is a tolerance ("comparable": a < b - 2 holds when a exceeds b by less
- * than 2).
+ * By more than this; a negative margin is a tolerance ("comparable": with margin -2, a < b holds when a exceeds b
+ * by less than 2, i.e. a < b + 2; a > b when a falls below b by less than 2).
  */
 const margin = finite().default(0);
 

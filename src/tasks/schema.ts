@@ -119,7 +119,7 @@ const CHECKS: readonly ConfigCheck[] = [
       ? undefined
       : {
           path: ['data', 'source'],
-          message: `model.kind ${run.model.kind} reads data.source ${reads.join(', ')}${task.sources ? '' : ` (${run.data.source as string} is read by ${readersOf(run.data.source as string)})`}`,
+          message: `model.kind ${run.model.kind} reads data.source ${reads.length > 1 ? 'one of ' : ''}${reads.join(', ')}${task.sources ? '' : ` (${run.data.source as string} is read by ${readersOf(run.data.source as string)})`}`,
         };
   },
   ...tasks.flatMap((t) => t.checks ?? []),

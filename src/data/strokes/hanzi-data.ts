@@ -1,4 +1,4 @@
-// The stroke data the future `data.source: hanzi` reads: the npm package hanzi-writer-data 2.0.1 (Make Me a Hanzi's
+// The stroke data `data.source: hanzi` reads (the handwriting task, src/tasks/handwriting/): the npm package hanzi-writer-data 2.0.1 (Make Me a Hanzi's
 // medians of 9,574 characters, extracted from Arphic's fonts; Arphic Public License, ARPHICPL.TXT beside the data),
 // one `<character>.json` a character, listed by reading the folder and sorted by code point. A dependency, so
 // `npm ci` brings it; everything is derived at load time and nothing derived is written or committed.

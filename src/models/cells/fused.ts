@@ -272,8 +272,9 @@ function forwardOnly(
       f.stepStatistics(t, out.stats, liveCount(masks[t], masks[t].length));
       return { h: out.h as tf.Tensor2D, c: out.c as tf.Tensor2D | undefined };
     });
+    // Every step's h is kept (the result), its c is not: the previous one is freed as for the last state alone.
     if (o.allSteps) hs.push(s.h);
-    else if (t > 0) tf.dispose([prev.h, ...(prev.c ? [prev.c] : [])]);
+    if (t > 0) tf.dispose([...(o.allSteps ? [] : [prev.h]), ...(prev.c ? [prev.c] : [])]);
   }
   shared?.dispose();
   return { hs: o.allSteps ? (tf.concat(hs, 0) as tf.Tensor2D) : undefined, last: s };

@@ -95,7 +95,9 @@ export function runSequence(
     const run = longest < steps ? (tf.slice(xs, [0, 0], [longest * batch, -1]) as tf.Tensor2D) : xs;
     return fusedSequence(fused, run, { steps: longest, batch }, lengths).last;
   }
-  const input = (t: number) => tf.slice(xs, [t * batch, 0], [batch, -1]) as tf.Tensor2D;
+  // One split, not a slice a step: a slice's gradient is its input's size, steps of them O(steps^2) values.
+  const parts = tf.split(xs, steps, 0) as tf.Tensor2D[];
+  const input = (t: number) => parts[t];
   const common = training && cell.batchStatistics && recordingGradients();
   return unroll(cell, input, steps, batch, training, lengths, common ? commonFlags(xs, batch, lengths) : undefined);
 }

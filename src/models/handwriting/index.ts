@@ -23,12 +23,31 @@ export interface HandwritingModel extends Module {
   readonly params: Record<string, tf.Variable>;
   /** Each layer's cell, bottom first. */
   readonly cells: readonly Cell[];
-  /** The mixture-density outputs [steps * batch, mdnWidth] for inputs xs [steps * batch, 3], both step-major. */
-  outputs(xs: tf.Tensor2D, steps: number, batch: number, training: boolean): tf.Tensor2D;
+  /**
+   * The mixture-density outputs for inputs xs [steps * batch, 3] (step-major) at the step-major `rows` given (a
+   * padded batch's real points), [rows, mdnWidth]; at every row, [steps * batch, mdnWidth], without them.
+   */
+  outputs(xs: tf.Tensor2D, steps: number, batch: number, training: boolean, rows?: tf.Tensor1D): tf.Tensor2D;
   /** Every layer's initial state. */
   initial(batch: number): CellState[];
   /** One step of generating: x_t [batch, 3] and the layers' states to y_t [batch, mdnWidth] and the next states. */
   step(x: tf.Tensor2D, states: readonly CellState[], t: number): { y: tf.Tensor2D; states: CellState[] };
+}
+
+/**
+ * x's `rows` (distinct indices), with the gradient scattered back (ScatterNd): tf.gather's own gradient needs
+ * UnsortedSegmentSum, which the wasm backend lacks.
+ */
+function gatherRows(x: tf.Tensor2D, rows: tf.Tensor1D): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = [args[0] as tf.Tensor2D, args[1] as tf.GradSaveFunc];
+    save([rows]);
+    return {
+      value: tf.gather(input, rows),
+      gradFunc: (dy: tf.Tensor, [r]: tf.Tensor[]) => tf.scatterND(tf.reshape(r, [-1, 1]), dy, input.shape),
+    };
+  }) as (x: tf.Tensor2D) => tf.Tensor2D;
+  return op(x);
 }
 
 /** Inputs of layer n: the point, and below layer 0 the layer beneath's h. */
@@ -52,7 +71,10 @@ export function buildHandwriting({ config, seed }: Pick<BuildOptions<Handwriting
   const total = config.hidden.reduce((a, b) => a + b, 0);
   const kernel = denseKernel('handwriting/output/kernel', total, width, rng);
   const bias = zerosVariable('handwriting/output/bias', width);
-  const output = (hs: tf.Tensor2D[]) => tf.add(tf.matMul(tf.concat(hs, 1), kernel), bias) as tf.Tensor2D;
+  const output = (hs: tf.Tensor2D[], rows?: tf.Tensor1D) => {
+    const all = tf.concat(hs, 1) as tf.Tensor2D;
+    return tf.add(tf.matMul(rows ? gatherRows(all, rows) : all, kernel), bias) as tf.Tensor2D;
+  };
   const below = (x: tf.Tensor2D, hs: tf.Tensor2D[], n: number) => (n === 0 ? x : tf.concat([x, hs[n - 1]], 1));
   return {
     ...moduleOf([...cells, kernel, bias]),
@@ -62,10 +84,10 @@ export function buildHandwriting({ config, seed }: Pick<BuildOptions<Handwriting
       'output/bias': bias,
     },
     cells,
-    outputs(xs, steps, batch, training) {
+    outputs(xs, steps, batch, training, rows) {
       const hs: tf.Tensor2D[] = [];
       cells.forEach((cell, n) => hs.push(runSequenceSteps(cell, below(xs, hs, n), steps, batch, training)));
-      return output(hs);
+      return output(hs, rows);
     },
     initial: (batch) => cells.map((c) => c.initial(batch)),
     step(x, states, t) {
@@ -97,9 +119,12 @@ function estimateHandwriting(config: HandwritingConfig, data: DataShape): ModelE
     parameters,
     units: steps * (cells + total + loss),
     widest: steps * (2 * total + loss),
-    // Its backward pass runs through time step by step, so a training step holds about 4 copies of these values,
-    // not the 8 of a feed-forward stack: measured on cpu with hidden [8, 8] and 3 mixtures (460 values counted per
-    // step and sequence here), 1,504 values per step and sequence op by op (3.3 times), 911 with the fused cells.
+    // Its backward pass runs through time step by step, so a training step holds fewer copies of these values than
+    // a feed-forward stack's 8: measured on cpu (one step, per step and sequence), with the fused cells 1.75 times
+    // them at hidden [8, 8] and 3 mixtures, 1.67 at [64, 64] and 10, 1.60 at Graves' [400, 400, 400] and 20 on
+    // three-character lines (1.22 GB at batch 8). Op by op (LN_REPRO_FUSED_CELLS=0, webgpu) 3.0 times them at the
+    // smallest size, but more with size (4.1, and 18.8 at [200, 200, 200]): every step's weight gradients are
+    // kept until summed, steps x parameters, which no model kind's estimate counts yet.
     trainCopies: 4,
   };
 }

@@ -1,6 +1,7 @@
 // Batches of stroke sequences as the handwriting network reads them: padded to the batch's longest, step-major
 // (row t * batch + b is sequence b's step t), the input at step t the point before (zeros at t = 0: the pen's start)
-// and the target the point itself, so that every point of a sequence is predicted, and a mask of the real steps.
+// and the target the point itself, so that every point of a sequence is predicted; only the real points' rows are
+// scored (the padding's are never computed past the LSTMs).
 import type { SequenceSet } from '../../data/types';
 
 export interface StrokeBatch {
@@ -9,38 +10,39 @@ export interface StrokeBatch {
   batch: number;
   /** [steps * batch, width] step-major: x_t = point t - 1 of each sequence (zeros at t = 0 and past its end). */
   inputs: Float32Array;
-  /** [steps * batch, width] step-major: point t (zeros past the end). */
+  /** The step-major rows (t * batch + b) that are points of their sequence, in row order: the only ones scored. */
+  rows: Int32Array;
+  /** [points, width]: the point each of `rows` predicts, in the same order. */
   targets: Float32Array;
-  /** [steps * batch]: 1 where step t is one of the sequence's points. */
-  mask: Float32Array;
-  /** Points in the batch (the mask's sum). */
+  /** Points in the batch (rows.length). */
   points: number;
 }
 
 const lengthOf = (set: SequenceSet, i: number) => set.offsets[i + 1] - set.offsets[i];
 
-/** The sequences at `indices` of `set` as one padded, step-major batch. */
+/** The sequences at `indices` of `set` as one padded, step-major batch and the rows of its real points. */
 export function strokeBatch(set: SequenceSet, indices: ArrayLike<number>): StrokeBatch {
   const batch = indices.length;
   const w = set.width;
-  let steps = 0;
-  for (let b = 0; b < batch; b++) steps = Math.max(steps, lengthOf(set, indices[b]));
+  const lengths = Array.from(indices, (i) => lengthOf(set, i));
+  const steps = Math.max(0, ...lengths);
+  const points = lengths.reduce((a, b) => a + b, 0);
   const inputs = new Float32Array(steps * batch * w);
-  const targets = new Float32Array(steps * batch * w);
-  const mask = new Float32Array(steps * batch);
-  let points = 0;
-  for (let b = 0; b < batch; b++) {
-    const start = set.offsets[indices[b]];
-    const n = lengthOf(set, indices[b]);
-    points += n;
-    for (let t = 0; t < n; t++) {
-      const row = t * batch + b;
-      mask[row] = 1;
-      targets.set(set.values.subarray((start + t) * w, (start + t + 1) * w), row * w);
-      if (t + 1 < steps) inputs.set(set.values.subarray((start + t) * w, (start + t + 1) * w), (row + batch) * w);
+  const rows = new Int32Array(points);
+  const targets = new Float32Array(points * w);
+  let k = 0;
+  for (let t = 0; t < steps; t++) {
+    for (let b = 0; b < batch; b++) {
+      if (t >= lengths[b]) continue;
+      const at = (set.offsets[indices[b]] + t) * w;
+      const point = set.values.subarray(at, at + w);
+      rows[k] = t * batch + b;
+      targets.set(point, k * w);
+      if (t + 1 < lengths[b]) inputs.set(point, ((t + 1) * batch + b) * w);
+      k++;
     }
   }
-  return { steps, batch, inputs, targets, mask, points };
+  return { steps, batch, inputs, rows, targets, points };
 }
 
 /** The indices 0..count-1 ordered by sequence length (ties by index): evaluation batches of similar lengths. */

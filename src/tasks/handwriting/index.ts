@@ -28,8 +28,12 @@ export const NLL_SEQUENCES = 4;
 
 type StrokeData = Dataset<SequenceSet> & { readonly meta?: { readonly std: readonly [number, number] } };
 
-/** The batch's summed NLL and its per-point NLLs [steps * batch] (zero at padding). */
-function batchNll(
+/**
+ * The batch's summed NLL and the NLL of each of its points [points] (in the order of the batch's `rows`): the
+ * output layer and the mixture density run on the real points only, so that no padded step enters the loss or its
+ * gradient, even as 0 x a non-finite value.
+ */
+export function batchNll(
   model: HandwritingModel,
   mixtures: number,
   set: SequenceSet,
@@ -39,12 +43,9 @@ function batchNll(
   const b = strokeBatch(set, indices);
   const w = set.width;
   const xs = tf.tensor2d(b.inputs, [b.steps * b.batch, w]);
-  const y = model.outputs(xs, b.steps, b.batch, training);
-  const perPoint = tf.mul(
-    mdnPointNll(y, tf.tensor2d(b.targets, [b.steps * b.batch, w]), mixtures),
-    tf.tensor1d(b.mask),
-  );
-  return { sum: tf.sum(perPoint) as tf.Scalar, perPoint: perPoint as tf.Tensor1D, batch: b };
+  const y = model.outputs(xs, b.steps, b.batch, training, tf.tensor1d(b.rows, 'int32'));
+  const perPoint = mdnPointNll(y, tf.tensor2d(b.targets, [b.points, w]), mixtures);
+  return { sum: tf.sum(perPoint) as tf.Scalar, perPoint, batch: b };
 }
 
 /** Test NLL per sequence and per point; undefined when `yieldPoint` asked to stop. */
@@ -72,20 +73,27 @@ const rowsOf = (values: Float32Array, cols: number) =>
 async function sample(model: HandwritingModel, cfg: HandwritingConfig, steps: number): Promise<number[][]> {
   const rng = rngFor(0, 'handwriting', 'samples');
   const sequences: number[][] = Array.from({ length: SAMPLES }, () => []);
-  let states: CellState[] = model.initial(SAMPLES);
-  let x = tf.zeros([SAMPLES, 3]) as tf.Tensor2D;
+  type Step = ReturnType<HandwritingModel['step']>;
   const stateTensors = (s: CellState[]) => s.flatMap((c) => (c.c ? [c.h, c.c] : [c.h]));
-  for (let t = 0; t < steps; t++) {
-    type Step = ReturnType<HandwritingModel['step']>;
-    const out = tf.tidy(() => model.step(x, states, t) as unknown as tf.TensorContainer) as unknown as Step;
-    const y = (await out.y.data()) as Float32Array;
-    const points = rowsOf(y, y.length / SAMPLES).map((row) => sampleMdnPoint(row, cfg.mixtures, cfg.sampleBias, rng));
-    points.forEach((p, i) => sequences[i].push(...p));
-    tf.dispose([x, out.y, ...stateTensors(states)]);
-    states = out.states;
-    x = tf.tensor2d(points.flat(), [SAMPLES, 3]);
+  let held: tf.Tensor[] = [];
+  try {
+    let states: CellState[] = model.initial(SAMPLES);
+    let x = tf.zeros([SAMPLES, 3]) as tf.Tensor2D;
+    held = [x, ...stateTensors(states)];
+    for (let t = 0; t < steps; t++) {
+      const out = tf.tidy(() => model.step(x, states, t) as unknown as tf.TensorContainer) as unknown as Step;
+      tf.dispose(held);
+      held = [out.y, ...stateTensors(out.states)];
+      const y = (await out.y.data()) as Float32Array;
+      const points = rowsOf(y, y.length / SAMPLES).map((row) => sampleMdnPoint(row, cfg.mixtures, cfg.sampleBias, rng));
+      points.forEach((p, i) => sequences[i].push(...p));
+      states = out.states;
+      x = tf.tensor2d(points.flat(), [SAMPLES, 3]);
+      held.push(x);
+    }
+  } finally {
+    tf.dispose(held); // the last step's, or whatever a failed read left
   }
-  tf.dispose([x, ...stateTensors(states)]);
   return sequences;
 }
 
@@ -98,17 +106,17 @@ async function artifacts(model: HandwritingModel, cfg: HandwritingConfig, data: 
     sequences: await sample(model, cfg, meanLength(data.train)),
   };
   const shown = Int32Array.from({ length: Math.min(NLL_SEQUENCES, data.test.count) }, (_, i) => i);
+  const { rows } = strokeBatch(data.test, shown);
   const perPoint = tf.tidy(() => batchNll(model, cfg.mixtures, data.test, shown, false).perPoint);
-  const values = (await perPoint.data()) as Float32Array;
-  perPoint.dispose();
+  const values = (await perPoint.data().finally(() => perPoint.dispose())) as Float32Array;
   const one = pickSequences(data.test, shown);
   const nll: StrokeNllArtifact = {
     std,
     sequences: Array.from(shown, (_, i) => Array.from(one.values.subarray(one.offsets[i] * 3, one.offsets[i + 1] * 3))),
-    nll: Array.from(shown, (_, i) =>
-      Array.from({ length: one.offsets[i + 1] - one.offsets[i] }, (_, t) => values[t * shown.length + i]),
-    ),
+    nll: Array.from(shown, (_, i) => Array.from({ length: one.offsets[i + 1] - one.offsets[i] }, () => 0)),
   };
+  // Row t * batch + i is point t of sequence i.
+  rows.forEach((row, k) => (nll.nll[row % shown.length][Math.floor(row / shown.length)] = values[k]));
   return { samples, nll };
 }
 

@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import process from 'node:process';
 
 const require = createRequire(import.meta.url);
+// The compiled module has no declarations to read from here: its type is stated (src/data/text/sample.ts).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
 const sample = /** @type {{ clozeSample: (options: { count: number; seed: number }) => string[] }} */ (
   require('../dist/src/data/text/sample.js')
 );

@@ -44,7 +44,8 @@ function addSpan(spans: Map<string, readonly string[]>, terms: readonly Term[]):
 /**
  * The entity detector: the spans of compromise's people(), places() and organizations() matches, then runs of
  * terms compromise tags #ProperNoun that do not start their sentence (a sentence's first word is capitalized
- * anyway); titles (#Honorific: Captain, Mr.), pronouns and dates stay ordinary tokens.
+ * anyway), joined to a match they precede; titles (#Honorific: Captain, Mr.), pronouns and dates stay ordinary
+ * tokens.
  */
 function entitySpans(doc: Doc): Map<string, readonly string[]> {
   const spans = new Map<string, readonly string[]>();
@@ -58,7 +59,9 @@ function entitySpans(doc: Doc): Map<string, readonly string[]> {
         run.push(t);
         continue;
       }
-      if (run.length > 0) addSpan(spans, run);
+      const next = t && spans.get(t.id); // a run just before a span joins it: New + Bedford
+      if (run.length > 0 && next) spans.delete(t.id);
+      if (run.length > 0) spans.set(run[0].id, [...run.map((r) => r.id), ...(next || [])]);
       run = [];
     }
   }

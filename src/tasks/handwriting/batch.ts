@@ -51,6 +51,13 @@ export function byLength(set: SequenceSet): Int32Array {
   return order.sort((a, b) => lengthOf(set, a) - lengthOf(set, b) || a - b);
 }
 
+/** The number of points of the longest sequence. */
+export function longest(set: SequenceSet): number {
+  let n = 0;
+  for (let i = 0; i < set.count; i++) n = Math.max(n, lengthOf(set, i));
+  return n;
+}
+
 /** The mean number of points a sequence, rounded. */
 export function meanLength(set: SequenceSet): number {
   return Math.round(set.offsets[set.count] / Math.max(1, set.count));

@@ -16,7 +16,7 @@ import { disposeModule } from '../../util/module';
 import type { Task } from '../../train/task';
 import type { DataConfig, RunConfig } from '../schema';
 import type { TaskImplementation } from '../types';
-import { byLength, meanLength, strokeBatch } from './batch';
+import { byLength, longest, meanLength, strokeBatch } from './batch';
 import { handwriting } from './spec';
 import type { StrokeNllArtifact, StrokeSamplesArtifact } from './strokes-picture';
 
@@ -106,8 +106,12 @@ async function artifacts(model: HandwritingModel, cfg: HandwritingConfig, data: 
     sequences: await sample(model, cfg, meanLength(data.train)),
   };
   const shown = Int32Array.from({ length: Math.min(NLL_SEQUENCES, data.test.count) }, (_, i) => i);
-  const { rows } = strokeBatch(data.test, shown);
-  const perPoint = tf.tidy(() => batchNll(model, cfg.mixtures, data.test, shown, false).perPoint);
+  let rows: Int32Array = new Int32Array(0);
+  const perPoint = tf.tidy(() => {
+    const scored = batchNll(model, cfg.mixtures, data.test, shown, false);
+    rows = scored.batch.rows;
+    return scored.perPoint;
+  });
   const values = (await perPoint.data().finally(() => perPoint.dispose())) as Float32Array;
   const one = pickSequences(data.test, shown);
   const nll: StrokeNllArtifact = {
@@ -119,12 +123,6 @@ async function artifacts(model: HandwritingModel, cfg: HandwritingConfig, data: 
   rows.forEach((row, k) => (nll.nll[row % shown.length][Math.floor(row / shown.length)] = values[k]));
   return { samples, nll };
 }
-
-const longest = (set: SequenceSet) => {
-  let n = 0;
-  for (let i = 0; i < set.count; i++) n = Math.max(n, set.offsets[i + 1] - set.offsets[i]);
-  return n;
-};
 
 const dataShape = (data: StrokeData): DataShape => ({
   shape: [Math.max(longest(data.train), longest(data.test)), data.train.width],

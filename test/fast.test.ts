@@ -26,7 +26,7 @@ const FUSED = [NORMALIZE, NORMALIZE_GRAD, ADAM];
 /** The training loss's kernels, which enableFastPaths registers on webgpu only. */
 const LOSS = [SOFTMAX_CE, SOFTMAX_CE_GRAD];
 /** The wasm kernels the speed-ups replace (disableFastPaths puts back the stock ones, and the fixed _FusedMatMul). */
-const WASM_SPEEDUPS = ['BatchMatMul', '_FusedMatMul', 'Identity'];
+const WASM_SPEEDUPS = ['BatchMatMul', '_FusedMatMul', 'Identity', 'Slice', 'SplitV'];
 
 type Dispatched = Map<string, Set<tf.KernelFunc>>;
 
@@ -122,7 +122,13 @@ for (const backend of KERNEL_BACKENDS) {
       if (backend === 'wasm') {
         assert.deepEqual(
           off,
-          [stockWasmKernel('BatchMatMul').kernelFunc, fixedFusedMatMul, stockWasmKernel('Identity').kernelFunc],
+          [
+            stockWasmKernel('BatchMatMul').kernelFunc,
+            fixedFusedMatMul,
+            stockWasmKernel('Identity').kernelFunc,
+            stockWasmKernel('Slice').kernelFunc,
+            stockWasmKernel('SplitV').kernelFunc,
+          ],
           'off: the stock kernels, and the fixed _FusedMatMul',
         );
       }
@@ -513,6 +519,35 @@ describe('wasm speed-ups equal the kernels without them', () => {
     assert.equal(buffers(), before, 'no copy');
     x.dispose();
     assert.deepEqual(await flat(y), expected);
+    y.dispose();
+  });
+
+  it('slice and split give the stock kernels\' values: contiguous (rows) and not (columns, a 3-d block), int32 too', async () => {
+    const x = rnd([6, 5, 4], 11);
+    const ints = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32');
+    const ops = (): tf.Tensor[] => [
+      tf.slice(x, [2, 0, 0], [3, -1, -1]), // rows: contiguous
+      tf.slice(x, [1, 0, 0], [1, 2, 4]), // contiguous inside one row
+      tf.slice(x, [0, 1, 1], [4, 3, 2]), // a block: not contiguous
+      tf.slice(x, [5, 0, 0], [0, 5, 4]), // empty
+      ...tf.split(x, [1, 3, 2], 0),
+      ...tf.split(x, 5, 1), // columns: not contiguous
+      ...tf.split(x, [3, -1], 2),
+      tf.slice(ints, [1, 0], [2, 2]),
+    ];
+    const values = async (fastPaths: boolean) => {
+      if (fastPaths) enableFastPaths();
+      else disableFastPaths();
+      const out = ops();
+      const read = await Promise.all(out.map(async (t) => ({ shape: t.shape, dtype: t.dtype, values: await flat(t) })));
+      tf.dispose(out);
+      return read;
+    };
+    const stock = await values(false);
+    assert.deepEqual(await values(true), stock);
+    const y = tf.slice(x, [2, 0, 0], [1, -1, -1]);
+    tf.dispose([x, ints]); // the slice is a copy, not a view of x
+    assert.deepEqual(await flat(y), stock[0].values.slice(0, 20));
     y.dispose();
   });
 });

@@ -1,6 +1,7 @@
-// Two wasm fast paths over the stock tfjs-backend-wasm kernels, switched with the others (fast.ts): matrix products
-// routed to XNNPACK whatever the transpose flags, and an Identity that shares memory instead of copying it. Both
-// compute what the kernels they replace compute (with the correctness fix of wasm-fixes.ts, which is always on).
+// Four wasm fast paths over the stock tfjs-backend-wasm kernels, switched with the others (fast.ts): matrix products
+// routed to XNNPACK whatever the transpose flags, an Identity that shares memory instead of copying it, and a Slice
+// (and SplitV) of contiguous values that copies only them. All compute what the kernels they replace compute (with the
+// correctness fix of wasm-fixes.ts, which is always on).
 //
 // Matrix products.
 // tfjs-backend-wasm sends a product to XNNPACK only when neither input is transposed and both have batch 1;
@@ -12,8 +13,8 @@
 //   swapped: (op(B)^T op(A)^T)^T    (transpose what is not flagged, pack op(A)^T, transpose the result)
 // whichever moves fewer elements, and call the kernel untransposed. Batched (batch > 1) products are left to the
 // kernel below: the stock BatchMatMul's loop, or the fixed _FusedMatMul, which runs them unfused.
-import type * as tf from '@tensorflow/tfjs';
-import { runStockWasm, setWasmKernel, stockWasmKernel, wasmLoaded } from '../internals';
+import * as tf from '@tensorflow/tfjs';
+import { runStockWasm, setWasmKernel, stockWasmKernel, wasmBackend, wasmLoaded } from '../internals';
 import { batchOf, fixedFusedMatMul, type MatMulAttrs } from './wasm-fixes';
 
 /**
@@ -97,6 +98,43 @@ const sharingIdentity: tf.KernelFunc = (args) => {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
 
+/**
+ * The stock Slice reads its input with readSync, which on wasm copies the WHOLE tensor out of the heap before taking
+ * the slice: a slice costs its input's size, not its own (1.1 ms for 32 rows of a [22112, 32] tensor), and a
+ * split into n parts, n slices, O(n^2). A slice of contiguous values (rows of a matrix, the common case) is one
+ * copy inside the heap instead; any other slice goes to the stock kernel.
+ */
+const heapSlice: tf.KernelFunc = (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { begin, size } = args.attrs as unknown as { begin: number[]; size: number[] };
+  const [start, extent] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+  if (x.dtype !== 'float32' || !tf.slice_util.isSliceContinous(x.shape, start, extent))
+    return stockWasmKernel('Slice').kernelFunc(args);
+  const backend = wasmBackend(args.backend);
+  const out = backend.makeOutput(extent, 'float32');
+  const offset = tf.slice_util.computeFlatOffset(start, tf.util.computeStrides(x.shape));
+  const count = tf.util.sizeFromShape(extent);
+  // Views taken after makeOutput: growing the heap detaches earlier ones.
+  backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(offset, offset + count));
+  return out;
+};
+
+/** SplitV as slices, each through heapSlice (the stock SplitV calls the stock slice: O(parts * input size)). */
+const heapSplit: tf.KernelFunc = (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number[] | number; axis: number };
+  const dim = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, dim);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((length) => {
+    const size = [...x.shape];
+    size[dim] = length;
+    const out = heapSlice({ ...args, attrs: { begin: [...begin], size } }) as tf.TensorInfo;
+    begin[dim] += length;
+    return out;
+  });
+};
+
 /** Each kernel the speed-ups replace: what it is with them off (stock, or fixed) and with them on. */
 function speedups(): Record<string, { off: tf.KernelFunc; on: tf.KernelFunc }> {
   const stockMatMul = stockWasmKernel('BatchMatMul').kernelFunc;
@@ -105,6 +143,8 @@ function speedups(): Record<string, { off: tf.KernelFunc; on: tf.KernelFunc }> {
     BatchMatMul: { off: stockMatMul, on: routed(stockMatMul, true) },
     _FusedMatMul: { off: fixedFusedMatMul, on: routed(fixedFusedMatMul, false) },
     Identity: { off: stockWasmKernel('Identity').kernelFunc, on: sharingIdentity },
+    Slice: { off: stockWasmKernel('Slice').kernelFunc, on: heapSlice },
+    SplitV: { off: stockWasmKernel('SplitV').kernelFunc, on: heapSplit },
   };
 }
 

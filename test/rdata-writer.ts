@@ -56,7 +56,10 @@ export function listStream(): Buffer {
   );
 }
 
-/** `data.frame(line = c("a", "b"))`: a list with names, class and compact row names c(NA, -2L), an object (bit 8); R's bytes too. */
+/**
+ * `data.frame(line = c("a", "b"))`: a list with names, class and compact row names c(NA, -2L), an object (bit 8);
+ * R's bytes too.
+ */
 export const dataFrameStream = () =>
   cat(
     HEADER,

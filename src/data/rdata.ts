@@ -41,7 +41,7 @@ export const SXP = {
   NILVALUE: 254,
   REF: 255,
 } as const;
-/** The flags word: type in bits 0-7, then `object`, `has attributes`, `has tag`; the levels (a CHARSXP's encoding) from bit 12. */
+/** The flags word: the type in bits 0-7, then `object`, `has attributes`, `has tag`; from bit 12 the levels. */
 export const FLAG = { object: 1 << 8, attributes: 1 << 9, tag: 1 << 10 } as const;
 /** A CHARSXP's encoding levels. */
 export const CHAR_LEVEL = { bytes: 1 << 1, latin1: 1 << 2, utf8: 1 << 3, ascii: 1 << 6 } as const;
@@ -85,7 +85,10 @@ function nativeEncoding(name: string): BufferEncoding {
   throw new RDataError(`written in native encoding ${name}; only UTF-8 and Latin-1 are read`);
 }
 
-/** The header: `X\n`, the format version (2 or 3), the writer's and the oldest reader's R versions, and (3) the native encoding. */
+/**
+ * The header: `X\n`, the format version (2 or 3), the writer's and the oldest reader's R versions, and (version 3)
+ * the native encoding.
+ */
 function header(s: Stream): void {
   const format = bytes(s, 2).toString('latin1');
   if (format !== 'X\n')

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 CI_OUT := results/ci
 
-.PHONY: all install build run test lint regress cluster-test reference fashion reference-fashion mnist-full reference-mnist data data-fashion clean
+.PHONY: all install build run test lint regress cluster-test reference fashion reference-fashion mnist-full reference-mnist data data-fashion data-austen clean
 
 all: build
 
@@ -108,6 +108,12 @@ data:
 # for data.source: fashion and configs/fashion/; needs apt-get (root or sudo), no other download.
 data-fashion:
 	bash data-scripts/install-fashion.sh
+
+# Jane Austen's six novels (r-cran-janeaustenr 1.0.0, MIT; the texts public domain) from Debian's archive into
+# /usr/lib/R/site-library/janeaustenr, for the text data's `austen` books; needs apt-get (root or sudo), pulls in
+# r-base-core (about 28 MB), no other download.
+data-austen:
+	bash data-scripts/install-austen.sh
 
 clean:
 	rm -rf dist

@@ -5,9 +5,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brownSentence, readBooks } from '../src/data/text/books';
+import { brownSentence, DEFAULT_BOOKS, readBooks } from '../src/data/text/books';
 import { PLACEHOLDER, questionAt, type ClozeSettings } from '../src/data/text/cloze';
-import { loadChapterSentences, loadTextData, questionsBySplit, DEFAULT_TEXT_SETTINGS } from '../src/data/text/corpus';
+import {
+  loadChapterSentences,
+  loadTextData,
+  questionsBySplit,
+  sentencesKey,
+  DEFAULT_TEXT_SETTINGS,
+} from '../src/data/text/corpus';
 import { sentencesOf, type Sentence } from '../src/data/text/sentences';
 import { buildVocabulary, chapterSplit, encode } from '../src/data/text/vocab';
 
@@ -70,6 +76,21 @@ describe('text: a cloze question by hand', () => {
     assert.equal(questionAt({ sentences, q: 2, key: 'b/0', settings: { ...settings, candidates: 4 } }), undefined);
     assert.equal(questionAt({ sentences, q: 1, key: 'b/0', settings }), undefined);
     assert.equal(questionAt({ sentences, q: 3, key: 'b/0', settings }), undefined);
+  });
+});
+
+describe('text: the selection of books', () => {
+  it('reads Moby Dick and Brown by default (npm only, offline), Austen only when asked', () => {
+    assert.deepEqual(DEFAULT_BOOKS, ['moby-dick', 'brown']);
+    assert.deepEqual(DEFAULT_TEXT_SETTINGS.books, DEFAULT_BOOKS);
+    assert.deepEqual(
+      readBooks(['brown']).map((b) => b.id),
+      ['brown-k', 'brown-l', 'brown-m', 'brown-n', 'brown-p', 'brown-r'],
+    );
+  });
+  it('keys the sentences by the selection, not by its order or repeats', () => {
+    assert.equal(sentencesKey(['brown', 'moby-dick', 'brown']), sentencesKey());
+    assert.notEqual(sentencesKey(['moby-dick']), sentencesKey());
   });
 });
 

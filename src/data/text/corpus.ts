@@ -1,12 +1,21 @@
-// The text data of the cloze task, derived once and cached under data/text/ (git-ignored): the books' sentences
-// (the slow part, ~20 s: compromise over ~470k words), keyed by the source packages' and compromise's versions;
-// then the vocabulary and the questions as token ids, keyed by those and by the settings. A changed package or
-// setting gives a new key, so a new file; each file is written atomically.
+// The text data of the cloze task, derived once and cached under data/text/ (git-ignored): the selected books'
+// sentences (the slow part, compromise: ~16 s for the npm books' ~470k words, ~20 s more for Austen's ~720k), keyed
+// by the selection, the source packages' and compromise's versions; then the vocabulary and the questions as token
+// ids, keyed by those and by the settings. A changed package, selection or setting gives a new key, so a new file;
+// each file is written atomically.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomic } from '../../util/fs';
-import { packageVersion, readBooks, TEXT_PACKAGES } from './books';
+import {
+  austenVersion,
+  bookSets,
+  DEFAULT_BOOKS,
+  packageVersion,
+  readBooks,
+  TEXT_PACKAGES,
+  type BookSet,
+} from './books';
 import { clozeQuestions, entityToken, PLACEHOLDER, type ClozeQuestion, type ClozeSettings } from './cloze';
 import { sentencesOf, SPLITTER, type Sentence } from './sentences';
 import { buildVocabulary, chapterSplit, encode, type TextSplit, type Vocabulary } from './vocab';
@@ -19,12 +28,15 @@ const FORMAT = 2;
 export const TEXT_SPLITS: readonly TextSplit[] = ['train', 'valid', 'test'];
 
 export interface TextSettings {
+  /** The sets of books read (books.ts BOOK_SETS). */
+  readonly books: readonly BookSet[];
   /** Vocabulary size cap, reserved tokens included. */
   readonly maxVocab: number;
   readonly cloze: ClozeSettings;
 }
 
 export const DEFAULT_TEXT_SETTINGS: TextSettings = {
+  books: DEFAULT_BOOKS,
   maxVocab: 20000,
   cloze: { contextSentences: 20, candidates: 10, seed: 1 },
 };
@@ -54,15 +66,24 @@ export interface TextData {
 
 const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 
-/** What the sentences depend on: the source packages' and the splitter's versions, and this code's format. */
-export function sentencesKey(): string {
-  const packages = [TEXT_PACKAGES.mobyDick, TEXT_PACKAGES.brown];
-  return hash({ FORMAT, versions: [...packages.map((p) => `${p}@${packageVersion(p)}`), SPLITTER] });
+/** The source package of each set of books, with its installed version (npm's, or Debian's for Austen). */
+const SOURCES: Readonly<Record<BookSet, () => string>> = {
+  'moby-dick': () => `${TEXT_PACKAGES.mobyDick}@${packageVersion(TEXT_PACKAGES.mobyDick)}`,
+  brown: () => `${TEXT_PACKAGES.brown}@${packageVersion(TEXT_PACKAGES.brown)}`,
+  austen: () => `r-cran-janeaustenr@${austenVersion()}`,
+};
+
+/**
+ * What the sentences of `books` depend on: the selected sets' source packages' versions (in BOOK_SETS order, so
+ * the default's key is the one it had before the selection existed), the splitter's version, this code's format.
+ */
+export function sentencesKey(books: readonly BookSet[] = DEFAULT_BOOKS): string {
+  return hash({ FORMAT, versions: [...bookSets(books).map((b) => SOURCES[b]()), SPLITTER] });
 }
 
-/** Every book's chapters as sentences (no cache). */
-export function chapterSentences(): ChapterSentences[] {
-  return readBooks().flatMap((book) =>
+/** The chapters of the selected books as sentences (no cache). */
+export function chapterSentences(books: readonly BookSet[] = DEFAULT_BOOKS): ChapterSentences[] {
+  return readBooks(books).flatMap((book) =>
     book.chapters.map((text, chapter) => ({
       book: book.id,
       chapter,
@@ -86,9 +107,12 @@ function cached<T>(path: string, make: () => T): T {
   return value;
 }
 
-/** The sentences of every chapter, cached in `dir` (default data/text). */
-export function loadChapterSentences(dir = join('data', 'text')): ChapterSentences[] {
-  return cached(join(dir, `sentences-${sentencesKey()}.json`), chapterSentences);
+/** The sentences of every chapter of the selected books, cached in `dir` (default data/text). */
+export function loadChapterSentences(
+  dir = join('data', 'text'),
+  books: readonly BookSet[] = DEFAULT_BOOKS,
+): ChapterSentences[] {
+  return cached(join(dir, `sentences-${sentencesKey(books)}.json`), () => chapterSentences(books));
 }
 
 /** Every chapter's questions, by split. */
@@ -140,10 +164,17 @@ export function deriveTextData(chapters: readonly ChapterSentences[], settings: 
   };
 }
 
-/** The cloze task's data, cached in `dir` (default data/text) under a key of the packages and `settings`. */
+/**
+ * The cloze task's data of `settings.books`, cached in `dir` (default data/text) under a key of the packages and
+ * `settings` (the books in BOOK_SETS order, so that their order and repeats give the same key).
+ */
 export function loadTextData(options: { settings?: TextSettings; dir?: string } = {}): TextData {
   const settings = options.settings ?? DEFAULT_TEXT_SETTINGS;
   const dir = options.dir ?? join('data', 'text');
-  const key = hash({ sentences: sentencesKey(), settings });
-  return cached(join(dir, `cloze-${key}.json`), () => deriveTextData(loadChapterSentences(dir), settings, key));
+  const key = hash({
+    sentences: sentencesKey(settings.books),
+    settings: { ...settings, books: bookSets(settings.books) },
+  });
+  const chapters = () => loadChapterSentences(dir, settings.books);
+  return cached(join(dir, `cloze-${key}.json`), () => deriveTextData(chapters(), settings, key));
 }

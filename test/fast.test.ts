@@ -522,7 +522,7 @@ describe('wasm speed-ups equal the kernels without them', () => {
     y.dispose();
   });
 
-  it('slice and split give the stock kernels\' values: contiguous (rows) and not (columns, a 3-d block), int32 too', async () => {
+  it("slice and split give the stock kernels' values: contiguous (rows) and not (columns, a 3-d block), int32 too", async () => {
     const x = rnd([6, 5, 4], 11);
     const ints = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32');
     const ops = (): tf.Tensor[] => [

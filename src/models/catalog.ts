@@ -4,11 +4,15 @@ import { conv } from './conv/spec';
 import { draw } from './draw/spec';
 import { handwriting } from './handwriting/spec';
 import { mlp } from './mlp/spec';
+import { reader } from './reader/spec';
 import { retrieval } from './retrieval/spec';
 import { rnn } from './rnn/spec';
 import type { ModelSpec } from './spec';
 
-export const MODELS = { mlp, conv, rnn, retrieval, draw, handwriting } as const satisfies Record<string, ModelSpec>;
+export const MODELS = { mlp, conv, rnn, retrieval, draw, handwriting, reader } as const satisfies Record<
+  string,
+  ModelSpec
+>;
 export type ModelKind = keyof typeof MODELS;
 export const MODEL_KINDS = Object.keys(MODELS) as [ModelKind, ...ModelKind[]];
 

@@ -39,7 +39,7 @@ const LINE_CONFIG = {
 
 const unique = <T>(xs: readonly T[]) => [...new Set(xs)];
 
-function figure(title: string, subtitle: string, body: Spec): Spec {
+export function figure(title: string, subtitle: string | string[], body: Spec): Spec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: title, subtitle, anchor: 'start' },

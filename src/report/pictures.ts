@@ -1,6 +1,7 @@
 // Pictures of completed runs' artifacts as PNG files (pngjs): a task's picture (src/tasks/spec.ts) turns an artifact
 // into a grid of greyscale tiles (DRAW: digits drawn from the prior; the canvas step by step), drawn here white ink
-// on black, or of colour tiles (RGB), each pixel SCALE x SCALE, tiles separated by grey lines.
+// on black, or of colour tiles (RGB), each pixel SCALE x SCALE, tiles separated by grey lines; or into a chart
+// (the reader's attention over a document's words), rendered as the learning curves are (SVG and PNG).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -8,6 +9,8 @@ import { writeAtomic } from '../util/fs';
 import { artifactPath, runPaths } from '../results/layout';
 import type { RunResult } from '../results/read';
 import type { PictureSpec, Tiles } from '../tasks/spec';
+import { figure } from './figures';
+import { toPng, toSvg } from './render';
 import { SEED_KEYS } from './series';
 
 const SCALE = 2;
@@ -53,6 +56,8 @@ export interface Picture {
   name: string;
   title: string;
   png: string;
+  /** Charts only. */
+  svg?: string;
 }
 
 /**
@@ -73,21 +78,30 @@ function pictured(runs: readonly RunResult[]): RunResult[] {
 
 /**
  * Writes `picture` (of task `task`) of each pictured run that has its artifact into `expDir`, as
- * `<task>-<artifact>-<runId>.png`; returns them in run order.
+ * `<task>-<artifact>-<runId>.png` (and, for a chart, `.svg`); returns them in run order.
  */
-export function writePictures(
+export async function writePictures(
   expDir: string,
   runs: readonly RunResult[],
   task: string,
   picture: PictureSpec,
-): Picture[] {
+): Promise<Picture[]> {
   const out: Picture[] = [];
   for (const run of pictured(runs)) {
     const artifact = readArtifact(expDir, run.runId, picture.artifact);
     if (artifact === undefined) continue;
     const name = `${task}-${picture.artifact}-${run.runId}`;
-    writeAtomic(join(expDir, `${name}.png`), gridPng(picture.tiles(artifact)));
-    out.push({ name, title: `${picture.title}: ${run.runId}`, png: `${name}.png` });
+    const title = `${picture.title}: ${run.runId}`;
+    if (picture.chart) {
+      const chart = picture.chart(artifact);
+      const svg = await toSvg(figure(chart.title, chart.subtitle, chart.body));
+      writeAtomic(join(expDir, `${name}.svg`), svg);
+      writeAtomic(join(expDir, `${name}.png`), toPng(svg));
+      out.push({ name, title, png: `${name}.png`, svg: `${name}.svg` });
+    } else {
+      writeAtomic(join(expDir, `${name}.png`), gridPng(picture.tiles(artifact)));
+      out.push({ name, title, png: `${name}.png` });
+    }
   }
   return out;
 }

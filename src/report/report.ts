@@ -23,7 +23,7 @@ import { version } from '../util/version';
 export interface ReportFigure {
   name: string;
   title: string;
-  /** Charts only (pictures are PNG only). */
+  /** Charts (the learning curves, a task's chart pictures); tile pictures are PNG only. */
   svg?: string;
   png: string;
 }
@@ -280,7 +280,7 @@ async function writeFigures(dir: string, experiment: Experiment, runs: readonly 
     figures.push({ name: f.name, title: f.title, svg: `${f.name}.svg`, png: `${f.name}.png` });
   }
   const task = taskOf(runs[0].config);
-  for (const picture of task.pictures ?? []) figures.push(...writePictures(dir, runs, task.name, picture));
+  for (const picture of task.pictures ?? []) figures.push(...(await writePictures(dir, runs, task.name, picture)));
   return figures;
 }
 

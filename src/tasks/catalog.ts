@@ -5,11 +5,15 @@ import { MODELS, type ModelKind } from '../models/catalog';
 import { classification } from './classification/spec';
 import { draw } from './draw/spec';
 import { handwriting } from './handwriting/spec';
+import { reader } from './reader/spec';
 import { retrieval } from './retrieval/spec';
 import { LEADING_COLUMNS, TRAILING_COLUMNS } from '../metrics/types';
 import type { TaskSpec } from './spec';
 
-export const TASKS = { classification, retrieval, draw, handwriting } as const satisfies Record<string, TaskSpec>;
+export const TASKS = { classification, retrieval, draw, handwriting, reader } as const satisfies Record<
+  string,
+  TaskSpec
+>;
 export type TaskName = keyof typeof TASKS;
 
 export function taskNamed(name: string): TaskSpec {

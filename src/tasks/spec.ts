@@ -43,13 +43,25 @@ export interface Tiles {
   pixels: Uint8Array;
 }
 
-/** A picture the report draws of each model from one of its completed runs' artifacts (src/train/task.ts). */
-export interface PictureSpec {
+/**
+ * A chart of an artifact: the body of a vega-lite spec (data, marks, encodings, size) with its title and subtitle
+ * lines; the report adds its fonts and styles and renders it to SVG and PNG like the learning curves.
+ */
+export interface ChartPicture {
+  title: string;
+  subtitle: string[];
+  body: Record<string, unknown>;
+}
+
+/**
+ * A picture the report draws of each model from one of its completed runs' artifacts (src/train/task.ts): a grid of
+ * tiles (a PNG), or a chart.
+ */
+export type PictureSpec = {
   /** The artifact it draws (`<runId>/artifacts/<artifact>.json`); also the picture's file name prefix. */
   artifact: string;
   title: string;
-  tiles(artifact: unknown): Tiles;
-}
+} & ({ tiles(artifact: unknown): Tiles; chart?: never } | { chart(artifact: unknown): ChartPicture; tiles?: never });
 
 /** A check on a whole parsed config: a problem's path and message, or nothing. */
 export type ConfigCheck = (run: ParsedRun) => { path: (string | number)[]; message: string } | undefined;

@@ -23,6 +23,7 @@ export function unroll(
   training: boolean,
   lengths?: ArrayLike<number>,
   common?: tf.Tensor1D,
+  each?: (s: CellState, t: number) => void,
 ): CellState {
   let s = cell.initial(batch);
   const longest = lengths ? Math.min(steps, Math.max(0, ...Array.from(lengths))) : steps;
@@ -41,6 +42,7 @@ export function unroll(
   for (let t = 0; t < longest; t++) {
     const prev = common && t > 0 ? commonState(s, tf.slice(common, [t], [1])) : s; // h0, c0: constants
     s = tidyUnlessRecording(() => advance(t, prev) as unknown as tf.TensorContainer) as unknown as CellState;
+    each?.(s, t);
   }
   return s;
 }
@@ -95,17 +97,33 @@ export function runSequence(
     const run = longest < steps ? (tf.slice(xs, [0, 0], [longest * batch, -1]) as tf.Tensor2D) : xs;
     return fusedSequence(fused, run, { steps: longest, batch }, lengths).last;
   }
+  return unrollSplit(cell, xs, steps, batch, training, lengths);
+}
+
+/** unroll over xs [steps * batch, inputs] (step-major), with the common-state flags batch statistics need. */
+function unrollSplit(
+  cell: Cell,
+  xs: tf.Tensor2D,
+  steps: number,
+  batch: number,
+  training: boolean,
+  lengths?: ArrayLike<number>,
+  each?: (s: CellState, t: number) => void,
+): CellState {
   // One split, not a slice a step: a slice's gradient is its input's size, steps of them O(steps^2) values.
   const parts = tf.split(xs, steps, 0) as tf.Tensor2D[];
   const input = (t: number) => parts[t];
   const common = training && cell.batchStatistics && recordingGradients();
-  return unroll(cell, input, steps, batch, training, lengths, common ? commonFlags(xs, batch, lengths) : undefined);
+  const flags = common ? commonFlags(xs, batch, lengths) : undefined;
+  return unroll(cell, input, steps, batch, training, lengths, flags, each);
 }
 
 /**
- * Every step's h [steps * batch, H] of `cell` over xs [steps * batch, inputs] (both step-major), every sequence run
- * for all `steps` (a model that pads sequences masks its loss; the norms it takes keep rows apart). Takes the fused
- * whole-sequence path where the cell has one, else the cell's steps one by one.
+ * Every step's h [steps * batch, H] of `cell` over xs [steps * batch, inputs] (both step-major). Without `lengths`
+ * every sequence runs for all `steps` (a model that pads sequences masks its loss; the norms it takes keep rows
+ * apart); with them, as for runSequence: a sequence's state stays unchanged over its padding (its h there repeats
+ * its last real step's), and padding enters no batch statistic. Takes the fused whole-sequence path where the cell
+ * has one, else the cell's steps one by one.
  */
 export function runSequenceSteps(
   cell: Cell,
@@ -113,11 +131,18 @@ export function runSequenceSteps(
   steps: number,
   batch: number,
   training: boolean,
+  lengths?: ArrayLike<number>,
 ): tf.Tensor2D {
-  if (cell.batchStatistics)
+  if (cell.batchStatistics && !lengths)
     throw new Error('runSequenceSteps: a cell with batch statistics needs the sequences masked');
   const fused = cell.fused(training);
-  if (fused) return fusedSequence(fused, xs, { steps, batch, allSteps: true }).hs!;
+  if (fused) return fusedSequence(fused, xs, { steps, batch, allSteps: true }, lengths).hs!;
+  if (lengths) {
+    const hs: tf.Tensor2D[] = [];
+    const last = unrollSplit(cell, xs, steps, batch, training, lengths, (s) => hs.push(s.h));
+    while (hs.length < steps) hs.push(last.h); // steps past the longest sequence are not run
+    return tf.concat(hs, 0);
+  }
   let s = cell.initial(batch);
   const hs: tf.Tensor2D[] = [];
   // One split, not a slice a step: a slice's gradient is its input's size, steps of them O(steps^2) values.

@@ -12,6 +12,7 @@ import { createCell } from '../cells/registry';
 import type { Cell, CellState } from '../cells/types';
 import { runSequenceSteps } from '../cells/unroll';
 import { denseKernel, zerosVariable } from '../init';
+import { gatherRows } from '../rows';
 import type { BuildOptions, DataShape, ModelEstimate, ModelImplementation } from '../types';
 import type { HandwritingConfig } from './spec';
 
@@ -32,22 +33,6 @@ export interface HandwritingModel extends Module {
   initial(batch: number): CellState[];
   /** One step of generating: x_t [batch, 3] and the layers' states to y_t [batch, mdnWidth] and the next states. */
   step(x: tf.Tensor2D, states: readonly CellState[], t: number): { y: tf.Tensor2D; states: CellState[] };
-}
-
-/**
- * x's `rows` (distinct indices), with the gradient scattered back (ScatterNd): tf.gather's own gradient needs
- * UnsortedSegmentSum, which the wasm backend lacks.
- */
-function gatherRows(x: tf.Tensor2D, rows: tf.Tensor1D): tf.Tensor2D {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [input, save] = [args[0] as tf.Tensor2D, args[1] as tf.GradSaveFunc];
-    save([rows]);
-    return {
-      value: tf.gather(input, rows),
-      gradFunc: (dy: tf.Tensor, [r]: tf.Tensor[]) => tf.scatterND(tf.reshape(r, [-1, 1]), dy, input.shape),
-    };
-  }) as (x: tf.Tensor2D) => tf.Tensor2D;
-  return op(x);
 }
 
 /** Inputs of layer n: the point, and below layer 0 the layer beneath's h. */

@@ -1,0 +1,41 @@
+// model.kind reader: Hermann et al.'s (2015) attentive reader, as the paper's section 6.2 trains it (after Cooijmans
+// et al. 2016): word embeddings; a bidirectional recurrent encoder of the document (forward and backward states
+// concatenated at every position, y_d(t)) and another of the query (its two final states, u); attention of the
+// query over the document's positions; and a score for each candidate answer entity. `norm` applies to the four
+// encoders' cells: LSTM, BN-LSTM (Cooijmans et al.) or LN-LSTM (the paper's Fig. 2 and 3).
+import { z } from 'zod';
+import { normFields } from '../../norm/catalog';
+import { finite, positiveInt } from '../../util/fields';
+import { CELL_KINDS } from '../cells/catalog';
+import { cellGain, recurrentFields } from '../cells/spec';
+import type { ModelSpec } from '../spec';
+
+/** Half-width of the uniform distribution of the word embeddings' initial entries. */
+export const EMBEDDING_INIT = 0.1;
+
+export const readerSchema = z
+  .object({
+    kind: z.literal('reader'),
+    cell: z.enum(CELL_KINDS).default('lstm'),
+    /** Word embedding size (Hermann et al.: 256). */
+    wordDim: positiveInt.default(256),
+    /** Units of each direction of each encoder (Hermann et al.: 256; y_d(t) and u have twice as many). */
+    hidden: positiveInt.default(256),
+    /** Units of the attention's m(t) = tanh(W_ym y_d(t) + W_um u) (Hermann et al.: as the encoder's 2 x hidden). */
+    attention: positiveInt.default(512),
+    ...recurrentFields,
+    ...normFields(),
+    gainInit: finite().optional(),
+  })
+  .strict();
+
+export type ReaderConfig = z.infer<typeof readerSchema> & { gainInit: number };
+
+export const reader = {
+  kind: 'reader',
+  schema: readerSchema,
+  task: 'reader',
+  views: ['tokens'],
+  tiny: [{ wordDim: 4, hidden: 5, attention: 6 }],
+  resolve: (model: z.infer<typeof readerSchema>): ReaderConfig => ({ ...model, gainInit: cellGain(model) }),
+} satisfies ModelSpec;

@@ -43,8 +43,12 @@ const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0)
 /** x W for a row vector x and W [in, out]. */
 const times = (x: number[], W: M) => W[0].map((_, j) => x.reduce((s, v, i) => s + v * W[i][j], 0));
 
-/** Per question: attention over its document, candidate probabilities, the answer's NLL; and the mean NLL. */
-export function readerRef(p: P, norm: string, questions: RefQuestion[]) {
+/**
+ * Per question: attention over its document, candidate probabilities, the answer's NLL; and the mean NLL.
+ * `answer`: `weights` (Hermann et al.: softmax of W(a) g), or `sum` (the attention's mass on each candidate's
+ * mentions, vocabulary id `first` + a, over all candidates' mass, each mass floored at 1e-30 as src/ does).
+ */
+export function readerRef(p: P, norm: string, questions: RefQuestion[], answer = 'weights', first = 3) {
   const docs = questions.map((q) => q.document);
   const queries = questions.map((q) => q.query);
   const [df, db] = [false, true].map((r) => encode(p, `document/${r ? 'backward' : 'forward'}`, norm, docs, r));
@@ -63,6 +67,15 @@ export function readerRef(p: P, norm: string, questions: RefQuestion[]) {
     const top = Math.max(...scores);
     const e = scores.map((s) => Math.exp(s - top));
     const attention = e.map((v) => v / e.reduce((a, c) => a + c, 0));
+    if (answer === 'sum') {
+      const mass = q.candidates.map(
+        (k) => q.document.reduce((s, id, t) => s + (id === first + k ? attention[t] : 0), 0) + 1e-30,
+      );
+      const total = mass.reduce((a, b) => a + b, 0);
+      const probabilities = mass.map((m) => m / total);
+      const nll = -Math.log(probabilities[q.candidates.indexOf(q.answer)]);
+      return { attention, probabilities, nll, logits: mass.map(Math.log) };
+    }
     const r = y[0].map((_, j) => y.reduce((s, yt, t) => s + attention[t] * yt[j], 0));
     const rg = times(r, p.W_rg as M);
     const g = times(u, p.W_ug as M).map((v, j) => Math.tanh(v + rg[j]));

@@ -3,8 +3,10 @@
 // its last token; backward h at its first]; attention m(t) = tanh(W_ym y_d(t) + W_um u), s = softmax_t(w_ms m(t))
 // over the document's real positions, r = sum_t s(t) y_d(t); g = tanh(W_rg r + W_ug u); and the answer
 // p(a | d, q) = softmax over the candidate entities of W(a) g (the other entities masked out). The equations have
-// no biases, as in Hermann et al. and the paper's SPEC. Batches are padded: the encoders mask it (a sequence's
-// state stays put over its padding, which enters no batch statistic), attention gives it weight 0.
+// no biases, as in Hermann et al. and the paper's SPEC. With `answer: sum` (Kadlec et al. 2016) p(a | d, q) is
+// instead the attention's mass on a's mentions, over that of all candidates' mentions (no g, no W(a)). Batches are
+// padded: the encoders mask it (a sequence's state stays put over its padding, which enters no batch statistic),
+// attention gives it weight 0.
 import * as tf from '@tensorflow/tfjs';
 import { rngFor } from '../../data/rng';
 import { normSpec } from '../../norm/catalog';
@@ -44,10 +46,16 @@ export interface ReaderInputs {
   readonly query: TokenBatch;
   /** [batch, entities]: 1 where entity k is one of the question's candidates, else 0. */
   readonly candidates: Float32Array;
+  /** Candidate slots: `slots` per question (the most candidates a question of the batch has). */
+  readonly slots: number;
+  /** [batch, slots, steps]: 1 where the document's token t is a mention of the question's candidate in slot c. */
+  readonly mentions: Float32Array;
+  /** [batch, slots, entities]: 1 where slot c holds entity k (a row of zeros for an unused slot). */
+  readonly slotEntities: Float32Array;
 }
 
 export interface ReaderOutputs {
-  /** [batch, entities]: W(a) g for the candidates, MASKED for every other entity. */
+  /** [batch, entities]: W(a) g (or the log of a's attention mass) for the candidates, MASKED for the others. */
   logits: tf.Tensor2D;
   /** [batch, steps]: s(t) over the document's positions (0 over padding). */
   attention: tf.Tensor2D;
@@ -81,9 +89,10 @@ interface ReaderWeights {
   W_ym: tf.Variable<tf.Rank.R2>;
   W_um: tf.Variable<tf.Rank.R2>;
   w_ms: tf.Variable<tf.Rank.R2>;
-  W_rg: tf.Variable<tf.Rank.R2>;
-  W_ug: tf.Variable<tf.Rank.R2>;
-  W_a: tf.Variable<tf.Rank.R2>;
+  /** The answer's weights (answer: weights only). */
+  W_rg?: tf.Variable<tf.Rank.R2>;
+  W_ug?: tf.Variable<tf.Rank.R2>;
+  W_a?: tf.Variable<tf.Rank.R2>;
 }
 
 function readerWeights(config: ReaderConfig, vocabulary: number, entities: number, seed: number): ReaderWeights {
@@ -106,12 +115,16 @@ function readerWeights(config: ReaderConfig, vocabulary: number, entities: numbe
   const cells = Object.fromEntries(ENCODERS.map((name) => [name, cell(name)])) as Record<Encoder, Cell>;
   const rng = rngFor(seed, 'init', 'attention');
   const kernel = (name: string, rows: number, cols: number) => denseKernel(`reader/${name}`, rows, cols, rng);
-  return {
-    embedding,
-    cells,
+  const attention = {
     W_ym: kernel('W_ym', 2 * H, config.attention),
     W_um: kernel('W_um', 2 * H, config.attention),
     w_ms: kernel('w_ms', config.attention, 1),
+  };
+  if (config.answer === 'sum') return { embedding, cells, ...attention };
+  return {
+    embedding,
+    cells,
+    ...attention,
     W_rg: kernel('W_rg', 2 * H, 2 * H),
     W_ug: kernel('W_ug', 2 * H, 2 * H),
     W_a: kernel('W_a', 2 * H, entities),
@@ -151,11 +164,29 @@ function attend(w: ReaderWeights, yd: tf.Tensor2D, u: tf.Tensor2D, inputs: Reade
   const score = tf.reshape(tf.matMul(tf.reshape(m, [d.steps * batch, A]), w.w_ms), [d.steps, batch]);
   const mask = tf.tensor2d(positionMask(d, batch), [d.steps, batch]);
   const attention = tf.softmax(tf.transpose(masked(score, mask))) as tf.Tensor2D; // [B, T]
+  const candidates = tf.tensor2d(inputs.candidates, [batch, inputs.candidates.length / batch]);
+  if (!w.W_a || !w.W_rg || !w.W_ug) return { logits: attentionSum(attention, inputs, candidates), attention };
   const weighted = tf.mul(tf.reshape(yd, [d.steps, batch, width]), tf.expandDims(tf.transpose(attention), 2));
   const r = tf.sum(weighted, 0) as tf.Tensor2D;
   const g = tf.tanh(tf.add(tf.matMul(r, w.W_rg), tf.matMul(u, w.W_ug))) as tf.Tensor2D;
-  const candidates = tf.tensor2d(inputs.candidates, [batch, w.W_a.shape[1]]);
   return { logits: masked(tf.matMul(g, w.W_a), candidates) as tf.Tensor2D, attention };
+}
+
+/** Floor of a candidate's attention mass before its log (a mass that underflows to 0 would give -Infinity). */
+export const MASS_FLOOR = 1e-30;
+
+/**
+ * [batch, entities]: the log of each candidate's attention mass (the sum of s(t) over its mentions), MASKED for
+ * the other entities; their softmax is the mass over that of all candidates (Kadlec et al.'s attention sum).
+ */
+function attentionSum(attention: tf.Tensor2D, inputs: ReaderInputs, candidates: tf.Tensor2D): tf.Tensor2D {
+  const { batch, slots, document: d } = inputs;
+  const entities = candidates.shape[1];
+  const mentions = tf.tensor3d(inputs.mentions, [batch, slots, d.steps]);
+  const mass = tf.sum(tf.mul(mentions, tf.expandDims(attention, 1)), 2); // [B, slots]
+  const logMass = tf.log(tf.add(mass, MASS_FLOOR));
+  const byEntity = tf.matMul(tf.expandDims(logMass, 1), tf.tensor3d(inputs.slotEntities, [batch, slots, entities]));
+  return masked(tf.reshape(byEntity, [batch, entities]), candidates) as tf.Tensor2D;
 }
 
 export function buildReader({ config, data, seed }: BuildOptions<ReaderConfig>): ReaderModel {
@@ -167,9 +198,10 @@ export function buildReader({ config, data, seed }: BuildOptions<ReaderConfig>):
   const cellParams = ENCODERS.flatMap((name) =>
     Object.entries(cells[name].params).map(([k, v]): [string, tf.Variable] => [`${name}/${k}`, v]),
   );
+  const answer = Object.entries({ W_rg, W_ug, W_a }).filter((e): e is [string, tf.Variable<tf.Rank.R2>] => !!e[1]);
   return {
     ...moduleOf([embedding, ...Object.values(cells), W_ym, W_um, w_ms, W_rg, W_ug, W_a]),
-    params: { embedding, ...Object.fromEntries(cellParams), W_ym, W_um, w_ms, W_rg, W_ug, W_a },
+    params: { embedding, ...Object.fromEntries(cellParams), W_ym, W_um, w_ms, ...Object.fromEntries(answer) },
     cells,
     read: (inputs, training) =>
       attend(
@@ -185,10 +217,10 @@ export function buildReader({ config, data, seed }: BuildOptions<ReaderConfig>):
  * Embeddings, four encoders, attention and answer weights. Per example of a training step: at each document
  * position both directions' cell values and inputs, y_d(t), its reordered half, the attention's m(t) and its
  * temporaries; at each query position both directions' cell values and inputs; and the answer's small vectors.
- * data.shape: [longest document, longest query]; data.vocabulary words, data.classes entities.
+ * data.shape: [longest document, longest query, most candidates]; data.vocabulary words, data.classes entities.
  */
 function estimateReader(config: ReaderConfig, data: DataShape): ModelEstimate {
-  const [docSteps, querySteps] = data.shape;
+  const [docSteps, querySteps, slots] = data.shape;
   const { hidden: H, wordDim: D, attention: A } = config;
   const cell = CELLS[config.cell];
   const K = data.classes ?? 0;
@@ -197,11 +229,11 @@ function estimateReader(config: ReaderConfig, data: DataShape): ModelEstimate {
     4 * cell.parameters(D, H, normSpec(config.norm)) +
     2 * (2 * H * A) +
     A +
-    2 * (2 * H * 2 * H) +
-    2 * H * K;
+    (config.answer === 'sum' ? 0 : 2 * (2 * H * 2 * H) + 2 * H * K);
   const direction = cell.stepUnits(D, H) + 2 * D;
   const perPosition = 2 * direction + 4 * 2 * H + 4 * A + 4;
-  const answer = 8 * 2 * H + 4 * K;
+  // Attention sum: the mentions mask and its product with s(t), slots x steps each; else g's vectors.
+  const answer = config.answer === 'sum' ? 2 * slots * docSteps + 4 * K : 8 * 2 * H + 4 * K;
   return {
     parameters,
     units: docSteps * perPosition + querySteps * 2 * direction + answer,

@@ -10,6 +10,9 @@ import { CELL_KINDS } from '../cells/catalog';
 import { cellGain, recurrentFields } from '../cells/spec';
 import type { ModelSpec } from '../spec';
 
+/** How the reader scores candidates (model.answer). */
+export const READER_ANSWERS = ['weights', 'sum'] as const;
+
 /** Half-width of the uniform distribution of the word embeddings' initial entries. */
 export const EMBEDDING_INIT = 0.1;
 
@@ -23,6 +26,12 @@ export const readerSchema = z
     hidden: positiveInt.default(256),
     /** Units of the attention's m(t) = tanh(W_ym y_d(t) + W_um u) (Hermann et al.: as the encoder's 2 x hidden). */
     attention: positiveInt.default(512),
+    /**
+     * How candidates are scored. `weights`: Hermann et al.'s softmax of W(a) g over the candidates, g from the
+     * attended document and the query; `sum`: the attention's own mass on each candidate's mentions in the document,
+     * renormalized over the candidates (Kadlec et al. 2016's attention-sum reader, with Hermann's attention).
+     */
+    answer: z.enum(READER_ANSWERS).default('weights'),
     ...recurrentFields,
     ...normFields(),
     gainInit: finite().optional(),
@@ -36,6 +45,9 @@ export const reader = {
   schema: readerSchema,
   task: 'reader',
   views: ['tokens'],
-  tiny: [{ wordDim: 4, hidden: 5, attention: 6 }],
+  tiny: [
+    { wordDim: 4, hidden: 5, attention: 6 },
+    { wordDim: 4, hidden: 5, attention: 6, answer: 'sum' },
+  ],
   resolve: (model: z.infer<typeof readerSchema>): ReaderConfig => ({ ...model, gainInit: cellGain(model) }),
 } satisfies ModelSpec;

@@ -66,17 +66,21 @@ function wordsBody(a: AttentionArtifact): Record<string, unknown> {
   };
 }
 
+/** What the model answers, as the error metric judges it: the one candidate of highest probability, or a tie. */
+function verdict(a: AttentionArtifact): string {
+  const top = Math.max(...a.candidates.map((c) => c.p));
+  const best = a.candidates.filter((c) => c.p === top).map((c) => c.entity);
+  if (best.length > 1) return `the model ties ${best.join(', ')} (wrong: a tie counts as an error)`;
+  return `the model answers ${best[0]} (${best[0] === a.answer ? 'right' : 'wrong'})`;
+}
+
 export function attentionChart(a: AttentionArtifact): ChartPicture {
-  const best = a.candidates.reduce((x, y) => (y.p > x.p ? y : x));
   const candidates = a.candidates
     .map((c) => `${c.entity}${c.entity === a.answer ? ' (answer)' : ''} ${(100 * c.p).toFixed(1)}%`)
     .join(', ');
   return {
     title: `Attention over a validation document (question ${a.id})`,
-    subtitle: [
-      `query: ${a.query.join(' ')}`,
-      `candidates: ${candidates}; the model answers ${best.entity} (${best.entity === a.answer ? 'right' : 'wrong'})`,
-    ],
+    subtitle: [`query: ${a.query.join(' ')}`, `candidates: ${candidates}; ${verdict(a)}`],
     body: wordsBody(a),
   };
 }

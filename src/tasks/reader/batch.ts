@@ -27,18 +27,36 @@ export function tokenBatch(sequences: readonly ArrayLike<number>[]): TokenBatch 
   return { steps, lengths, forward, backward, unreverse };
 }
 
-/** The questions of `set` at `indices`, padded into one batch, with `entities` candidate columns. */
-export function readerBatch(set: ClozeSet, indices: ArrayLike<number>, entities: number): ReaderInputs {
+/**
+ * The questions of `set` at `indices`, padded into one batch, with `entities` candidate columns and each
+ * candidate's mentions in the document (vocabulary ids first .. first + entities - 1 are the entity markers).
+ */
+export function readerBatch(set: ClozeSet, indices: ArrayLike<number>, entities: number, first: number): ReaderInputs {
   const picked = Array.from(indices);
-  const candidates = new Float32Array(picked.length * entities);
-  picked.forEach((q, b) => set.candidates[q].forEach((k) => (candidates[b * entities + k] = 1)));
-  return {
-    batch: picked.length,
-    document: tokenBatch(picked.map((q) => set.documents[q])),
-    query: tokenBatch(picked.map((q) => set.queries[q])),
-    candidates,
-  };
+  const batch = picked.length;
+  const document = tokenBatch(picked.map((q) => set.documents[q]));
+  const slots = Math.max(1, ...picked.map((q) => set.candidates[q].length));
+  const candidates = new Float32Array(batch * entities);
+  const mentions = new Float32Array(batch * slots * document.steps);
+  const slotEntities = new Float32Array(batch * slots * entities);
+  picked.forEach((q, b) => {
+    const slotOf = new Map<number, number>();
+    set.candidates[q].forEach((k, c) => {
+      candidates[b * entities + k] = 1;
+      slotEntities[(b * slots + c) * entities + k] = 1;
+      slotOf.set(first + k, c);
+    });
+    set.documents[q].forEach((id, t) => {
+      const c = slotOf.get(id);
+      if (c !== undefined) mentions[(b * slots + c) * document.steps + t] = 1;
+    });
+  });
+  const query = tokenBatch(picked.map((q) => set.queries[q]));
+  return { batch, document, query, candidates, slots, mentions, slotEntities };
 }
+
+/** The most candidates a question of the set has. */
+export const mostCandidates = (set: ClozeSet) => Math.max(1, ...set.candidates.map((c) => c.length));
 
 /** The set's question indices ordered by document length (stable), so that an evaluation batch pads little. */
 export function byDocumentLength(set: ClozeSet): Int32Array {

@@ -16,7 +16,7 @@ import type { Task } from '../../train/task';
 import type { DataConfig, RunConfig } from '../schema';
 import type { TaskImplementation } from '../types';
 import type { AttentionArtifact } from './attention-chart';
-import { byDocumentLength, longestOf, readerBatch, relabeled } from './batch';
+import { byDocumentLength, longestOf, mostCandidates, readerBatch, relabeled } from './batch';
 import { reader } from './spec';
 
 /** Questions evaluated at once (sorted by document length, so that a batch pads little). */
@@ -42,16 +42,21 @@ export function batchLoss(
   indices: ArrayLike<number>,
   training: boolean,
 ) {
-  const out = model.read(readerBatch(set, indices, data.entities), training);
+  const out = model.read(readerBatch(set, indices, data.entities, data.firstEntity), training);
   const answers = answerRows(set, indices, data.entities);
   const logProbabilities = tf.logSoftmax(out.logits);
   const nll = tf.neg(tf.sum(tf.mul(logProbabilities, answers))) as tf.Scalar;
-  const answerScore = tf.sum(tf.mul(out.logits, answers), 1, true);
-  const beaten = tf.sub(1, answers); // another entity scoring as high as the answer
-  const errors = tf.sum(
-    tf.cast(tf.any(tf.logicalAnd(tf.greaterEqual(out.logits, answerScore), tf.cast(beaten, 'bool')), 1), 'float32'),
-  );
-  return { nll, errors: errors as tf.Scalar, attention: out.attention };
+  return { nll, errors: tf.sum(answerErrors(out.logits, answers)) as tf.Scalar, attention: out.attention };
+}
+
+/**
+ * [batch]: 1 for a question whose answer (one-hot `answers` [batch, entities]) does not score strictly above every
+ * other entity of `logits` [batch, entities] (non-candidates hold MASKED): a tie is an error, and so is a NaN.
+ */
+export function answerErrors(logits: tf.Tensor2D, answers: tf.Tensor2D): tf.Tensor1D {
+  const answerScore = tf.sum(tf.mul(logits, answers), 1, true);
+  const below = tf.logicalOr(tf.greater(answerScore, logits), tf.cast(answers, 'bool')); // the answer's own column
+  return tf.sub(1, tf.cast(tf.all(below, 1), 'float32')) as tf.Tensor1D;
 }
 
 /** NLL per question and error of `set`; undefined when `yieldPoint` asked to stop. */
@@ -79,7 +84,7 @@ async function evaluate(model: ReaderModel, data: ClozeData, yieldPoint?: YieldP
 async function attentionArtifact(model: ReaderModel, data: ClozeData): Promise<AttentionArtifact> {
   const set = data.valid;
   const [weights, logits] = tf.tidy(() => {
-    const out = model.read(readerBatch(set, [0], data.entities), false);
+    const out = model.read(readerBatch(set, [0], data.entities, data.firstEntity), false);
     return [out.attention, tf.softmax(out.logits)];
   });
   const [s, p] = await Promise.all([weights.data(), logits.data()]).finally(() => tf.dispose([weights, logits]));
@@ -106,7 +111,11 @@ async function attentionArtifact(model: ReaderModel, data: ClozeData): Promise<A
 const dataShape = (data: ReaderData): DataShape => {
   const sets = [data.train, data.valid, data.test].map(longestOf);
   return {
-    shape: [Math.max(...sets.map((s) => s.document)), Math.max(...sets.map((s) => s.query))],
+    shape: [
+      Math.max(...sets.map((s) => s.document)),
+      Math.max(...sets.map((s) => s.query)),
+      Math.max(...[data.train, data.valid, data.test].map(mostCandidates)),
+    ],
     vocabulary: data.vocabulary.length,
     classes: data.entities,
   };
@@ -128,7 +137,8 @@ function createReader(config: Readonly<RunConfig>, data: ReaderData): Task {
       const all = Int32Array.from(batch, (_, i) => i);
       return tf.div(batchLoss(model, data, set, all, true).nll, batch.length) as tf.Scalar;
     },
-    forward: (batch) => tf.tidy(() => void model.read(readerBatch(data.train, batch, data.entities), true)),
+    forward: (batch) =>
+      tf.tidy(() => void model.read(readerBatch(data.train, batch, data.entities, data.firstEntity), true)),
     perExample: (value) => value,
     lossColumn: reader.lossColumn,
     evaluate: (yieldPoint) => evaluate(model, data, yieldPoint),

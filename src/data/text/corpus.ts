@@ -3,10 +3,7 @@
 // by the selection, the source packages' and compromise's versions; then the vocabulary and the questions as token
 // ids, keyed by those and by the settings. A changed package, selection or setting gives a new key, so a new file;
 // each file is written atomically.
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeAtomic } from '../../util/fs';
 import {
   austenVersion,
   bookSets,
@@ -16,6 +13,7 @@ import {
   TEXT_PACKAGES,
   type BookSet,
 } from './books';
+import { cached, hash } from './cache';
 import { clozeQuestions, entityToken, PLACEHOLDER, type ClozeQuestion, type ClozeSettings } from './cloze';
 import { sentencesOf, SPLITTER, type Sentence } from './sentences';
 import { buildVocabulary, chapterSplit, encode, type TextSplit, type Vocabulary } from './vocab';
@@ -64,8 +62,6 @@ export interface TextData {
   readonly questions: Readonly<Record<TextSplit, readonly EncodedQuestion[]>>;
 }
 
-const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
-
 /** The source package of each set of books, with its installed version (npm's, or Debian's for Austen). */
 const SOURCES: Readonly<Record<BookSet, () => string>> = {
   'moby-dick': () => `${TEXT_PACKAGES.mobyDick}@${packageVersion(TEXT_PACKAGES.mobyDick)}`,
@@ -91,20 +87,6 @@ export function chapterSentences(books: readonly BookSet[] = DEFAULT_BOOKS): Cha
       sentences: sentencesOf(text),
     })),
   );
-}
-
-/** The cached value at `path`, or `make()` written there atomically. A file that does not parse is remade. */
-function cached<T>(path: string, make: () => T): T {
-  if (existsSync(path)) {
-    try {
-      return JSON.parse(readFileSync(path, 'utf8')) as T;
-    } catch {
-      // a damaged cache file: derive it again
-    }
-  }
-  const value = make();
-  writeAtomic(path, JSON.stringify(value));
-  return value;
 }
 
 /** The sentences of every chapter of the selected books, cached in `dir` (default data/text). */

@@ -105,3 +105,10 @@ export function sentencesOf(text: string): Sentence[] {
   }
   return out;
 }
+
+/**
+ * A sentence's words: its tokens with each multi-word entity (`new bedford`) split back into its words, so that a
+ * word-level model (skip-thoughts) sees `new` and `bedford`, each of which may be in its vocabulary, rather than one
+ * rare token that would mostly be `<unk>`.
+ */
+export const sentenceWords = (s: Sentence): string[] => s.tokens.flatMap((t) => t.split(' '));

@@ -74,6 +74,19 @@ const readersOf = (source: string) =>
 
 const normOf = (run: ParsedRun): NormSpec => NORMS[run.model.norm as NormKind];
 
+/** A task's own data keys (its dataFields) in a config of another data.source than the ones it reads (its sources). */
+function sourceKeyChecks(task: TaskSpec): ConfigCheck[] {
+  const sources = task.sources;
+  if (!sources) return [];
+  return Object.keys(task.dataFields ?? {}).map(
+    (key): ConfigCheck =>
+      ({ data }) =>
+        sources.includes(data.source as string) || data[key] === undefined
+          ? undefined
+          : { path: ['data', key], message: `applies to data.source ${sources.join(' or ')} only` },
+  );
+}
+
 /** The checks across sections: views, norms against cells and batches, batch sizes, then each task's and source's. */
 const CHECKS: readonly ConfigCheck[] = [
   ({ model, data }) =>
@@ -123,6 +136,11 @@ const CHECKS: readonly ConfigCheck[] = [
         };
   },
   ...tasks.flatMap((t) => t.checks ?? []),
+  ...tasks.flatMap(sourceKeyChecks),
+  ({ data }) =>
+    OTHER_SOURCES.includes(data.source as string) && data.permute === true
+      ? { path: ['data', 'permute'], message: `permutes pixels; data.source ${data.source as string} has no images` }
+      : undefined,
   ({ data }) =>
     OTHER_SOURCES.includes(data.source as string) && data.dir !== IDX_DIR
       ? {

@@ -102,7 +102,10 @@ export interface TaskSpec {
    * strokes), each loaded by its own `load`; unset: it reads images.
    */
   readonly sources?: readonly string[];
-  /** Data keys of this task alone (retrieval's digits per strip), optional in the schema; `resolveData` fills them. */
+  /**
+   * Data keys of this task alone (retrieval's digits per strip), optional in the schema; `resolveData` fills them.
+   * A task with `sources` has them refused, naming those sources, in a config of another data.source (schema.ts).
+   */
   readonly dataFields?: z.ZodRawShape;
   resolveData?(data: Record<string, unknown>): Record<string, unknown>;
   /** Checks of its keys, run on every config (a key of this task's in another task's config is an error too). */

@@ -59,14 +59,4 @@ export const handwriting = {
   },
   resolveData: (data) =>
     data.source === STROKE_SOURCE ? { ...data, charsPerSequence: data.charsPerSequence ?? CHARS_PER_SEQUENCE } : data,
-  checks: [
-    ({ data }) =>
-      data.source === STROKE_SOURCE || data.charsPerSequence === undefined
-        ? undefined
-        : { path: ['data', 'charsPerSequence'], message: `applies to data.source ${STROKE_SOURCE} only` },
-    ({ data }) =>
-      data.source !== STROKE_SOURCE || data.permute !== true
-        ? undefined
-        : { path: ['data', 'permute'], message: `permutes pixels; data.source ${STROKE_SOURCE} has pen strokes` },
-  ],
 } satisfies TaskSpec;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { BOOK_SETS, DEFAULT_BOOKS } from '../../data/text/books';
 import { positiveInt } from '../../util/fields';
 import { fixed } from '../../util/format';
-import type { ConfigCheck, TaskSpec } from '../spec';
+import type { TaskSpec } from '../spec';
 import { attentionChart, type AttentionArtifact } from './attention-chart';
 
 export const READER_COLUMNS = ['train_nll', 'valid_nll', 'valid_error', 'test_nll', 'test_error'] as const;
@@ -22,14 +22,6 @@ export const CLOZE_DEFAULTS = {
 } as const;
 
 const KEYS = Object.keys(CLOZE_DEFAULTS) as (keyof typeof CLOZE_DEFAULTS)[];
-
-const clozeOnly: ConfigCheck[] = KEYS.map(
-  (key) =>
-    ({ data }) =>
-      data.source === CLOZE_SOURCE || data[key] === undefined
-        ? undefined
-        : { path: ['data', key], message: `applies to data.source ${CLOZE_SOURCE} only` },
-);
 
 export const reader = {
   name: 'reader',
@@ -78,11 +70,4 @@ export const reader = {
     data.source === CLOZE_SOURCE
       ? { ...data, ...Object.fromEntries(KEYS.map((k): [string, unknown] => [k, data[k] ?? CLOZE_DEFAULTS[k]])) }
       : data,
-  checks: [
-    ...clozeOnly,
-    ({ data }) =>
-      data.source !== CLOZE_SOURCE || data.permute !== true
-        ? undefined
-        : { path: ['data', 'permute'], message: `permutes pixels; data.source ${CLOZE_SOURCE} has text` },
-  ],
 } satisfies TaskSpec;

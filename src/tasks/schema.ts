@@ -74,17 +74,21 @@ const readersOf = (source: string) =>
 
 const normOf = (run: ParsedRun): NormSpec => NORMS[run.model.norm as NormKind];
 
-/** A task's own data keys (its dataFields) in a config of another data.source than the ones it reads (its sources). */
-function sourceKeyChecks(task: TaskSpec): ConfigCheck[] {
-  const sources = task.sources;
-  if (!sources) return [];
-  return Object.keys(task.dataFields ?? {}).map(
-    (key): ConfigCheck =>
-      ({ data }) =>
-        sources.includes(data.source as string) || data[key] === undefined
-          ? undefined
-          : { path: ['data', key], message: `applies to data.source ${sources.join(' or ')} only` },
-  );
+/**
+ * The data keys of the tasks with their own sources (their dataFields), each refused under a data.source that no
+ * task declaring it reads (a key two tasks share, e.g. data.books, applies under both tasks' sources).
+ */
+function sourceKeyChecks(): ConfigCheck[] {
+  const owners = tasks.filter((t) => t.sources);
+  const keys = [...new Set(owners.flatMap((t) => Object.keys(t.dataFields ?? {})))];
+  return keys.map((key): ConfigCheck => {
+    const declaring = owners.filter((t) => Object.hasOwn(t.dataFields ?? {}, key));
+    const sources = [...new Set(declaring.flatMap((t) => t.sources ?? []))];
+    return ({ data }) =>
+      sources.includes(data.source as string) || data[key] === undefined
+        ? undefined
+        : { path: ['data', key], message: `applies to data.source ${sources.join(' or ')} only` };
+  });
 }
 
 /** The checks across sections: views, norms against cells and batches, batch sizes, then each task's and source's. */
@@ -136,7 +140,7 @@ const CHECKS: readonly ConfigCheck[] = [
         };
   },
   ...tasks.flatMap((t) => t.checks ?? []),
-  ...tasks.flatMap(sourceKeyChecks),
+  ...sourceKeyChecks(),
   ({ data }) =>
     OTHER_SOURCES.includes(data.source as string) && data.permute === true
       ? { path: ['data', 'permute'], message: `permutes pixels; data.source ${data.source as string} has no images` }

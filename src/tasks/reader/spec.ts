@@ -2,10 +2,11 @@
 // questions made from books as the Children's Book Test makes them): the answer's negative log-likelihood in nats
 // and the error rate, for training, validation (the paper's Fig. 2 and 3 plot it against updates) and test.
 import { z } from 'zod';
-import { BOOK_SETS, DEFAULT_BOOKS } from '../../data/text/books';
+import { DEFAULT_BOOKS } from '../../data/text/books';
 import { positiveInt } from '../../util/fields';
 import { fixed } from '../../util/format';
 import type { TaskSpec } from '../spec';
+import { bookFields } from '../text-fields';
 import { attentionChart, type AttentionArtifact } from './attention-chart';
 
 export const READER_COLUMNS = ['train_nll', 'valid_nll', 'valid_error', 'test_nll', 'test_error'] as const;
@@ -54,17 +55,11 @@ export const reader = {
   ],
   sources: [CLOZE_SOURCE],
   dataFields: {
-    /**
-     * Cloze data only: the sets of books the questions come from (README, Text data): moby-dick and brown (npm, the
-     * default), austen (Debian's r-cran-janeaustenr: `make data-austen`).
-     */
-    books: z.array(z.enum(BOOK_SETS)).min(1).optional(),
+    ...bookFields,
     /** Cloze data only: sentences of context before each query (the Children's Book Test: 20). */
     contextSentences: positiveInt.max(100).optional(),
     /** Cloze data only: candidate entities per question, the answer among them (CBT: 10). */
     candidates: z.number().int().min(2).max(100).optional(),
-    /** Cloze data only: the vocabulary's size cap, reserved tokens included (from the training chapters). */
-    maxVocab: z.number().int().min(100).optional(),
   },
   resolveData: (data) =>
     data.source === CLOZE_SOURCE

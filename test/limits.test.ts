@@ -40,13 +40,15 @@ function configs(): [string, RunConfig][] {
             name: 'estimate',
             // A task reading other examples than images reads its own source (pen strokes: hanzi; cloze questions, on
             // documents of 5 sentences: tf.profile overflows the stack on the ~100,000 kernels of batch norm's
-            // population pass over documents of 20).
+            // population pass over documents of 20; sentence triples).
             data: {
               train: 128,
               test: 200,
               view: spec.views[0],
               source,
               ...(source === 'cloze' ? { test: 60, contextSentences: 5, candidates: 5 } : {}),
+              // Sentence triples: a softmax over 500 words, not 20,000 (the cpu backend's plain loops).
+              ...(source === 'books-sentences' ? { test: 32, maxVocab: 500 } : {}),
             },
             model: { kind, ...tiny, norm, ...(cell ? { cell } : {}) },
             train: { batchSize: 32 },

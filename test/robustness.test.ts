@@ -700,7 +700,7 @@ describe('7. messages', () => {
     assert.equal(r.code, 2);
     assert.match(
       r.stderr,
-      /model\.forgetBias: forgetBias is a key of model\.kind rnn, retrieval, draw, handwriting, reader, not of model\.kind mlp/,
+      /model\.forgetBias: forgetBias is a key of model\.kind rnn, retrieval, draw, handwriting, reader, skipthought, not of model\.kind mlp/,
     );
   });
 

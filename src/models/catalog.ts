@@ -7,9 +7,10 @@ import { mlp } from './mlp/spec';
 import { reader } from './reader/spec';
 import { retrieval } from './retrieval/spec';
 import { rnn } from './rnn/spec';
+import { skipthought } from './skipthought/spec';
 import type { ModelSpec } from './spec';
 
-export const MODELS = { mlp, conv, rnn, retrieval, draw, handwriting, reader } as const satisfies Record<
+export const MODELS = { mlp, conv, rnn, retrieval, draw, handwriting, reader, skipthought } as const satisfies Record<
   string,
   ModelSpec
 >;

@@ -7,10 +7,11 @@ import { draw } from './draw/spec';
 import { handwriting } from './handwriting/spec';
 import { reader } from './reader/spec';
 import { retrieval } from './retrieval/spec';
+import { skipthought } from './skipthought/spec';
 import { LEADING_COLUMNS, TRAILING_COLUMNS } from '../metrics/types';
 import type { TaskSpec } from './spec';
 
-export const TASKS = { classification, retrieval, draw, handwriting, reader } as const satisfies Record<
+export const TASKS = { classification, retrieval, draw, handwriting, reader, skipthought } as const satisfies Record<
   string,
   TaskSpec
 >;

@@ -137,7 +137,7 @@ export function triplesKey(settings: TripleSettings): string {
 }
 
 /**
- * The sentence triples of `books` (a future data.source books-sentences), cached in `dir` (default data/text):
+ * The sentence triples of `books` (data.source books-sentences), cached in `dir` (default data/text):
  * built from the cached sentences (corpus.ts; ~17 s the first time for the default books) in about a second.
  */
 export function loadTriples(options: TripleSettings & { dir?: string }): TripleData {

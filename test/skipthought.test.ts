@@ -146,17 +146,25 @@ for (const backend of TEST_BACKENDS) {
         });
       }
 
-      it('a triple scores in a padded batch as it does alone (the loss of a batch is the sum of its triples)', async () => {
-        const model = tinyModel('gru', 'layer');
-        const nll = async (centres: number[]) => {
-          const t = tf.tidy(() => model.loss(tripleBatch(SENTENCES, centres, 2), false).nll);
-          return (await t.data().finally(() => t.dispose()))[0];
-        };
-        const alone = await Promise.all(CENTRES.map((c) => nll([c])));
-        const together = await nll(CENTRES);
-        assert.ok(Math.abs(together - alone.reduce((a, b) => a + b, 0)) < 1e-5 * together, `${together} vs ${alone}`);
-        disposeModule(model);
-      });
+      for (const [cell, norm] of [
+        ['gru', 'layer'],
+        ['lstm', 'none'],
+      ] as const) {
+        it(`${cell}, norm ${norm}: a batch's loss is the sum of its triples' alone (evaluation and training mode)`, async () => {
+          const model = tinyModel(cell, norm);
+          for (const training of [false, true]) {
+            const nll = async (centres: number[]) => {
+              const t = tf.tidy(() => model.loss(tripleBatch(SENTENCES, centres, 2), training).nll);
+              return (await t.data().finally(() => t.dispose()))[0];
+            };
+            const alone = await Promise.all(CENTRES.map((c) => nll([c])));
+            const together = await nll(CENTRES);
+            const sum = alone.reduce((a, b) => a + b, 0);
+            assert.ok(Math.abs(together - sum) < 1e-5 * together, `${training}: ${together} vs ${alone.join(' + ')}`);
+          }
+          disposeModule(model);
+        });
+      }
     });
   }
 }
@@ -173,12 +181,13 @@ for (const backend of TEST_BACKENDS) {
 
       it('is -log softmax at the target, its gradient softmax - onehot (against float64 and finite differences)', async () => {
         assert.equal(tf.getKernel(TOKEN_NLL, backend) !== undefined, fused, 'the path under test');
-        // Rows of 1,000 (a loop's tail) with a target at each end and one far above the rest (exp underflows).
+        // Rows of 1,000 with a target at each end, and one logit far above the rest: their exp(x - max) underflows
+        // float32 (e^-121; the kernel's exp clamps at e^-88, which adds under 1e-35 to a sum of 1).
         const [n, V] = [4, 1000];
         const rows = Array.from({ length: n }, (_, i) =>
           Array.from({ length: V }, (_, j) => Math.sin(3 * i + 0.7 * j)),
         );
-        rows[2][5] = 60;
+        rows[2][5] = 120;
         const targets = Int32Array.from([0, V - 1, 5, 17]);
         const weights = [0.7, -1.3, 2, 0.25];
         const nllRef = (x: number[]) =>
@@ -281,6 +290,14 @@ describe('skip-thoughts on the real triples [wasm]', () => {
       () => loadData(config),
       (e: unknown) =>
         isUserError(e) && /^data\.train: 1000000 training triples .* at most \d+$/.test((e as Error).message),
+    );
+  });
+
+  it('refuses more validation and test triples than the smaller of the two splits has', () => {
+    const config = runConfigSchema.parse(tinyRun({ data: { test: 2055 } })); // 2,060 validation, 2,048 test triples
+    assert.throws(
+      () => loadData(config),
+      /^UserError: data\.test: 2055 validation and test triples each .* at most 2048$/,
     );
   });
 

@@ -1,8 +1,9 @@
 // Kiros et al.'s (2015) skip-thought vectors (paper section 6.3). The encoder reads sentence s_i's embedded words,
 // h_i its state after the last word. Each decoder (previous, next) is a cell of the same kind conditioned on h_i at
 // every step: its input at step t is [E w_{t-1}; h_i], w_{-1} = <eos>, so that every gate's input term is
-// W x + C h_i, Kiros et al.'s "C_z h_i, C_r h_i, C h_i" (with layer norm, LN(W x + C h_i): one term, as the paper's
-// LN-GRU normalizes a gate's input term; see README). Teacher forcing: w_{t-1} is the true word. Both decoders share
+// W x + C h_i, Kiros et al.'s "C_z h_i, C_r h_i, C h_i". With layer norm that is one normalized term, LN(W x + C h_i):
+// our choice (the LN paper gives no equations for its skip-thought decoders, and TensorFlow's skip_thoughts, which has
+// a layer norm option, conditions through the decoders' initial state instead; see README). Teacher forcing: w_{t-1} is the true word. Both decoders share
 // the output layer (Kiros et al.'s vocabulary matrix V), p(w_t | w_<t, h_i) = softmax(V h_t + b), and predict each
 // word of their sentence and then <eos>. The loss is the NLL of every predicted word of both, summed (the task
 // divides by the count). Batches are padded: the cells mask it, and padded positions predict nothing.
@@ -198,7 +199,9 @@ function estimateSkipThought(config: SkipThoughtConfig, data: DataShape): ModelE
   return {
     parameters,
     units: encoderSteps * (cell.stepUnits(D, H) + D) + 2 * (decoderSteps * decoderStep + meanDecoded * word),
-    widest: decoderSteps * (6 * H + 2 * D) + 2 * V,
+    // Evaluation batches are sorted by length: the last holds the longest sentences, each predicting up to
+    // decoderSteps words through both decoders' logits and one log-softmax at a time.
+    widest: decoderSteps * (6 * H + 2 * D + 3 * V),
     // As the reader's (src/models/reader): the backward pass through time runs step by step.
     trainCopies: 3,
   };

@@ -128,25 +128,43 @@ const NEIGHBOURS = 3;
 /** A query has this many words at least and at most (a one-word sentence's neighbours say little). */
 const QUERY_WORDS = [6, 25] as const;
 
-/** The nearest training sentences (by the cosine of their vectors) of a few validation sentences. */
+/** The most training sentences searched for neighbours (their vectors are kept in memory at once). */
+const POOL = 20000;
+
+/** The largest of `values` (at least 1), without spreading them as arguments (a call takes ~100,000 at most). */
+const largest = (values: Iterable<number>) => {
+  let top = 1;
+  for (const v of values) if (v > top) top = v;
+  return top;
+};
+
+/** `v` over its length (a zero vector stays zero). */
+function unit(v: Float32Array): Float32Array {
+  let sum = 0;
+  for (const x of v) sum += x * x;
+  const norm = Math.sqrt(sum) || 1;
+  return v.map((x) => x / norm);
+}
+
+/**
+ * The nearest of the sentences the model was trained on as current sentences (the first POOL of them), by the cosine
+ * of their vectors, to a few validation sentences.
+ */
 async function neighboursArtifact(model: SkipThoughtModel, data: SkipThoughtData): Promise<NeighboursArtifact> {
-  const pool = data.train.split.sentences;
+  const train = data.train;
+  const pool = Array.from(train.centres.subarray(0, POOL), (c) => train.split.sentences[c]);
   const text = (s: readonly number[]) => s.map((id) => data.vocabulary[id]).join(' ');
   const fit = data.valid.split.sentences.filter((s) => s.length >= QUERY_WORDS[0] && s.length <= QUERY_WORDS[1]);
   const queries = Array.from(
     { length: Math.min(QUERIES, fit.length) },
     (_, q) => fit[Math.floor(((q + 0.5) * fit.length) / QUERIES)],
   );
-  const [poolVectors, queryVectors] = [await encodeSentences(model, pool), await encodeSentences(model, queries)];
-  const unit = (v: Float32Array) => {
-    const norm = Math.hypot(...v) || 1;
-    return v.map((x) => x / norm);
-  };
-  const units = poolVectors!.map(unit);
+  const units = (await encodeSentences(model, pool))!.map(unit);
+  const queryUnits = (await encodeSentences(model, queries))!.map(unit);
   return {
     pool: `${pool.length.toLocaleString('en-US')} training sentences`,
     queries: queries.map((query, q) => {
-      const u = unit(queryVectors![q]);
+      const u = queryUnits[q];
       const cosines = units.map((p) => p.reduce((s, x, j) => s + x * u[j], 0));
       const best = byLength(cosines.length, (i) => -cosines[i]).subarray(0, NEIGHBOURS);
       return {
@@ -164,12 +182,12 @@ async function neighboursArtifact(model: SkipThoughtModel, data: SkipThoughtData
  */
 const dataShape = (data: SkipThoughtData): DataShape => {
   const sets = [data.train, data.valid, data.test];
-  const longest = Math.max(1, ...sets.flatMap((s) => Array.from(s.centres, (c) => s.split.sentences[c].length)));
+  const longest = largest(sets.flatMap((s) => Array.from(s.centres, (c) => s.split.sentences[c].length)));
   const decoded = (s: TripleSet) =>
     Array.from(s.centres, (c) => [c - 1, c + 1].map((i) => s.split.sentences[i].length + 1)).flat();
   const train = decoded(data.train);
   return {
-    shape: [longest, Math.max(1, ...sets.flatMap(decoded)), Math.ceil(train.reduce((a, b) => a + b, 0) / train.length)],
+    shape: [longest, largest(sets.flatMap(decoded)), Math.ceil(train.reduce((a, b) => a + b, 0) / train.length)],
     vocabulary: data.vocabulary.length,
   };
 };

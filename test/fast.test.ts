@@ -14,7 +14,6 @@ import { normalizeScaleShift } from '../src/norm/normalize';
 import { Adam } from '../src/train/adam';
 import { ADAM, useSimdAdam } from '../src/backend/kernels/adam';
 import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
-import { TOKEN_NLL, TOKEN_NLL_GRAD } from '../src/backend/kernels/token-nll';
 import { MAX_GRID } from '../src/backend/kernels/webgpu/dispatch';
 import { meanNll, SOFTMAX_CE, SOFTMAX_CE_GRAD } from '../src/metrics/classification';
 import { nllAndErrorRef, normalizeRef } from './reference';
@@ -26,8 +25,6 @@ const flat = async (t: tf.Tensor) => Array.from(await t.data());
 const FUSED = [NORMALIZE, NORMALIZE_GRAD, ADAM];
 /** The training loss's kernels, which enableFastPaths registers on webgpu only. */
 const LOSS = [SOFTMAX_CE, SOFTMAX_CE_GRAD];
-/** The skip-thought decoders' token NLL kernels, which enableFastPaths registers on cpu and wasm only. */
-const TOKEN = [TOKEN_NLL, TOKEN_NLL_GRAD];
 /** The wasm kernels the speed-ups replace (disableFastPaths puts back the stock ones, and the fixed _FusedMatMul). */
 const WASM_SPEEDUPS = ['BatchMatMul', '_FusedMatMul', 'Identity', 'Slice', 'SplitV'];
 
@@ -138,7 +135,6 @@ for (const backend of KERNEL_BACKENDS) {
       enableFastPaths();
       for (const name of FUSED) assert.ok(kernelFunc(name), `${name} is registered on ${backend}`);
       for (const name of LOSS) assert.equal(Boolean(kernelFunc(name)), backend === 'webgpu', `${name} on ${backend}`);
-      for (const name of TOKEN) assert.equal(Boolean(kernelFunc(name)), backend !== 'webgpu', `${name} on ${backend}`);
       WASM_SPEEDUPS.forEach((name, i) =>
         backend === 'wasm'
           ? assert.notEqual(kernelFunc(name), off[i], `the faster ${name} is installed`)
@@ -146,8 +142,7 @@ for (const backend of KERNEL_BACKENDS) {
       );
       if (backend === 'wasm') assert.ok(kernelFunc('Conv2DBackpropFilter'), 'the missing conv kernel is registered');
       disableFastPaths();
-      for (const name of [...FUSED, ...LOSS, ...TOKEN])
-        assert.equal(kernelFunc(name), undefined, `${name} is off again`);
+      for (const name of [...FUSED, ...LOSS]) assert.equal(kernelFunc(name), undefined, `${name} is off again`);
       WASM_SPEEDUPS.forEach((name, i) => assert.equal(kernelFunc(name), off[i], `${name} is back as it was`));
       if (backend === 'wasm') assert.ok(kernelFunc('Conv2DBackpropFilter'), 'the missing conv kernel stays');
     });

@@ -7,7 +7,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
-import { TOKEN_NLL } from '../src/backend/kernels/token-nll';
 import { runConfigSchema } from '../src/config/schema';
 import { isUserError } from '../src/errors';
 import { buildSkipThought, tokenNll, type SkipThoughtModel } from '../src/models/skipthought';
@@ -170,51 +169,41 @@ for (const backend of TEST_BACKENDS) {
 }
 
 for (const backend of TEST_BACKENDS) {
-  for (const fused of [true, false]) {
-    describe(`the token NLL on ${backend}, ${fused ? 'fused kernels' : 'composite ops'}`, () => {
-      before(async () => {
-        await useBackend(backend);
-        if (fused) enableFastPaths();
-        else disableFastPaths();
-      });
-      after(() => enableFastPaths());
+  describe(`the token NLL on ${backend}`, () => {
+    before(() => useBackend(backend));
 
-      it('is -log softmax at the target, its gradient softmax - onehot (against float64 and finite differences)', async () => {
-        assert.equal(tf.getKernel(TOKEN_NLL, backend) !== undefined, fused, 'the path under test');
-        // Rows of 1,000 with a target at each end, and one logit far above the rest: their exp(x - max) underflows
-        // float32 (e^-121; the kernel's exp clamps at e^-88, which adds under 1e-35 to a sum of 1).
-        const [n, V] = [4, 1000];
-        const rows = Array.from({ length: n }, (_, i) =>
-          Array.from({ length: V }, (_, j) => Math.sin(3 * i + 0.7 * j)),
-        );
-        rows[2][5] = 120;
-        const targets = Int32Array.from([0, V - 1, 5, 17]);
-        const weights = [0.7, -1.3, 2, 0.25];
-        const nllRef = (x: number[]) =>
-          Array.from({ length: n }, (_, r) => {
-            const row = x.slice(r * V, (r + 1) * V);
-            const top = Math.max(...row);
-            return top + Math.log(row.reduce((a, v) => a + Math.exp(v - top), 0)) - row[targets[r]];
-          });
-        const lossRef = (x: number[]) => nllRef(x).reduce((s, v, r) => s + weights[r] * v, 0);
-        const logits = tf.tensor2d(rows);
-        const value = Array.from(await tokenNll(logits, targets).data());
-        assert.ok(maxRelError(value, nllRef(rows.flat())) < 1e-6, 'values');
-        const f = (x: tf.Tensor) => tf.sum(tf.mul(tokenNll(x as tf.Tensor2D, targets), tf.tensor1d(weights)));
-        const got = Array.from(await tf.grad(f)(logits).data());
-        // The gradient by hand in float64: w_r (softmax - onehot), checked against finite differences on one row.
-        const want = rows.flatMap((row, r) => {
+    it('is -log softmax at the target, its gradient softmax - onehot (against float64 and finite differences)', async () => {
+      // Rows of 1,000 with a target at each end, and one logit far above the rest: their exp(x - max) underflows
+      // float32 (e^-121).
+      const [n, V] = [4, 1000];
+      const rows = Array.from({ length: n }, (_, i) => Array.from({ length: V }, (_, j) => Math.sin(3 * i + 0.7 * j)));
+      rows[2][5] = 120;
+      const targets = Int32Array.from([0, V - 1, 5, 17]);
+      const weights = [0.7, -1.3, 2, 0.25];
+      const nllRef = (x: number[]) =>
+        Array.from({ length: n }, (_, r) => {
+          const row = x.slice(r * V, (r + 1) * V);
           const top = Math.max(...row);
-          const z = row.reduce((a, v) => a + Math.exp(v - top), 0);
-          return row.map((v, j) => weights[r] * (Math.exp(v - top) / z - (j === targets[r] ? 1 : 0)));
+          return top + Math.log(row.reduce((a, v) => a + Math.exp(v - top), 0)) - row[targets[r]];
         });
-        assert.ok(maxRelError(got, want) < 1e-6, 'gradient');
-        const fd = finiteDifference((x) => lossRef([...x, ...rows.slice(1).flat()]), rows[0]);
-        assert.ok(maxRelError(want.slice(0, V), fd) < 1e-6, 'the hand gradient against finite differences');
-        logits.dispose();
+      const lossRef = (x: number[]) => nllRef(x).reduce((s, v, r) => s + weights[r] * v, 0);
+      const logits = tf.tensor2d(rows);
+      const value = Array.from(await tokenNll(logits, targets).data());
+      assert.ok(maxRelError(value, nllRef(rows.flat())) < 1e-6, 'values');
+      const f = (x: tf.Tensor) => tf.sum(tf.mul(tokenNll(x as tf.Tensor2D, targets), tf.tensor1d(weights)));
+      const got = Array.from(await tf.grad(f)(logits).data());
+      // The gradient by hand in float64: w_r (softmax - onehot), checked against finite differences on one row.
+      const want = rows.flatMap((row, r) => {
+        const top = Math.max(...row);
+        const z = row.reduce((a, v) => a + Math.exp(v - top), 0);
+        return row.map((v, j) => weights[r] * (Math.exp(v - top) / z - (j === targets[r] ? 1 : 0)));
       });
+      assert.ok(maxRelError(got, want) < 1e-6, 'gradient');
+      const fd = finiteDifference((x) => lossRef([...x, ...rows.slice(1).flat()]), rows[0]);
+      assert.ok(maxRelError(want.slice(0, V), fd) < 1e-6, 'the hand gradient against finite differences');
+      logits.dispose();
     });
-  }
+  });
 }
 
 /** A tiny run on the real triples: 2 epochs of 64 triples, 32 validation and test triples, a 500-word vocabulary. */

@@ -1,6 +1,5 @@
-// Turns the fast paths on and off: fused norm and Adam kernels (cpu, wasm, webgpu; softmax cross-entropy on webgpu;
-// the skip-thought decoders' token NLL on cpu and wasm) and the wasm speed-ups (products routed to XNNPACK, a
-// sharing Identity, SIMD Adam). Off, every op takes its
+// Turns the fast paths on and off: fused norm and Adam kernels (cpu, wasm, webgpu; softmax cross-entropy on webgpu)
+// and the wasm speed-ups (products routed to XNNPACK, a sharing Identity, SIMD Adam). Off, every op takes its
 // composite tfjs path on the stock kernels: the straightforward reference the tests compare against. The kernel
 // fixes are not fast paths: once installed they stay, on or off, so that no stock kernel computes a wrong result.
 import { wasmHeap, wasmLoaded } from './internals';
@@ -11,12 +10,11 @@ import { useSimdCells } from './kernels/simd-cells';
 import { convFilterGradKernel } from './kernels/conv-filter-grad';
 import { registerJsKernel, unregisterJsKernel } from './kernels/js-kernel';
 import { normalizeGradKernel, normalizeKernel } from './kernels/normalize';
-import { tokenNllGradKernel, tokenNllKernel } from './kernels/token-nll';
 import { installWasmFixes } from './kernels/wasm-fixes';
 import { installWasmSpeedups, uninstallWasmSpeedups } from './kernels/wasm-speedups';
 import { registerWebgpuKernels, unregisterWebgpuKernels } from './kernels/webgpu/register';
 
-const JS_KERNELS = [normalizeKernel, normalizeGradKernel, adamKernel, tokenNllKernel, tokenNllGradKernel];
+const JS_KERNELS = [normalizeKernel, normalizeGradKernel, adamKernel];
 
 /**
  * The fused recurrent cells (kernels/cells.ts) and DRAW's fused filterbank (kernels/filterbank.ts), on with the other

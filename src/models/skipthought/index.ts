@@ -8,8 +8,6 @@
 // word of their sentence and then <eos>. The loss is the NLL of every predicted word of both, summed (the task
 // divides by the count). Batches are padded: the cells mask it, and padded positions predict nothing.
 import * as tf from '@tensorflow/tfjs';
-import { hasKernel, runKernel } from '../../backend/kernels/js-kernel';
-import { TOKEN_NLL, TOKEN_NLL_GRAD } from '../../backend/kernels/token-nll';
 import { rngFor } from '../../data/rng';
 import { normSpec } from '../../norm/catalog';
 import { moduleOf, type Module } from '../../util/module';
@@ -67,13 +65,12 @@ export interface SkipThoughtModel extends Module {
 
 /**
  * [n]: -log softmax(logits [n, V])[target] per row. Its gradient is written out (dlogits = dy (softmax - onehot)):
- * one log-softmax [n, V] is kept for the backward pass and no gather of [n, V] needs a gradient. Where the backend
- * has the fused kernels (cpu and wasm with the fast paths: src/backend/kernels/token-nll.ts), one pass each way.
+ * one log-softmax [n, V] is kept for the backward pass and no gather of [n, V] needs a gradient. (One-pass
+ * JavaScript kernels for it, forward and backward, were no faster on wasm: 465 ms a step at 5,000 words either way.)
  */
 export function tokenNll(logits: tf.Tensor2D, targets: Int32Array): tf.Tensor1D {
   const [n, V] = logits.shape;
   if (targets.length !== n) throw new Error(`tokenNll: ${n} rows, ${targets.length} targets`);
-  if (hasKernel(TOKEN_NLL) && hasKernel(TOKEN_NLL_GRAD)) return fusedTokenNll(logits, targets);
   const picked = tf.tensor1d(
     Int32Array.from(targets, (w, i) => i * V + w),
     'int32',
@@ -86,22 +83,6 @@ export function tokenNll(logits: tf.Tensor2D, targets: Int32Array): tf.Tensor1D 
       value: tf.neg(tf.gather(tf.reshape(logp, [-1]), picked)),
       gradFunc: (dy: tf.Tensor, [lp]: tf.Tensor[]) =>
         tf.mul(tf.reshape(dy, [n, 1]), tf.sub(tf.exp(lp), tf.oneHot(tf.tensor1d(targets, 'int32'), V))),
-    };
-  }) as (x: tf.Tensor2D) => tf.Tensor1D;
-  return op(logits);
-}
-
-/** tokenNll by the fused kernels: forward saves the logits and each row's log Z, backward reads them. */
-function fusedTokenNll(logits: tf.Tensor2D, targets: Int32Array): tf.Tensor1D {
-  const ids = tf.tensor1d(Float32Array.from(targets));
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, save] = [args[0] as tf.Tensor2D, args[1] as tf.GradSaveFunc];
-    const [nll, logZ] = runKernel(TOKEN_NLL, { logits: x, targets: ids }, {});
-    save([x, logZ, ids]);
-    return {
-      value: nll,
-      gradFunc: (dy: tf.Tensor, [xs, z, t]: tf.Tensor[]) =>
-        runKernel(TOKEN_NLL_GRAD, { dy, logits: xs, logZ: z, targets: t }, {})[0],
     };
   }) as (x: tf.Tensor2D) => tf.Tensor1D;
   return op(logits);

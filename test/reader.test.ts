@@ -300,10 +300,22 @@ describe('the error metric', () => {
   });
 });
 
-/** A tiny reader run on the real cloze questions (the cached default text data: data.seed 1). */
+/**
+ * A tiny reader run on the real cloze questions: documents of 5 sentences and 5 candidates (the CI config's cached
+ * text data, a quarter of the default's tokens to read), data.seed 1.
+ */
 const tinyRun = (overrides: { model?: object; data?: object; train?: object } = {}) => ({
   name: 'reader-test',
-  data: { source: 'cloze', view: 'tokens', train: 64, test: 32, seed: 1, ...overrides.data },
+  data: {
+    source: 'cloze',
+    view: 'tokens',
+    train: 64,
+    test: 32,
+    seed: 1,
+    contextSentences: 5,
+    candidates: 5,
+    ...overrides.data,
+  },
   model: { kind: 'reader', wordDim: 8, hidden: 6, attention: 8, norm: 'layer', ...overrides.model },
   train: { batchSize: 16, epochs: 2, learningRate: 3e-3, seed: 2, ...overrides.train },
 });
@@ -342,7 +354,7 @@ describe('the reader on the real cloze data [wasm]', () => {
         attention.sentences.map((s) => s.length),
         attention.attention.map((s) => s.length),
       );
-      assert.equal(attention.sentences.length, 20);
+      assert.equal(attention.sentences.length, 5);
       const b = await trainOn({ config, data });
       assert.deepEqual(
         b.rows.map((r) => ({ ...r, seconds: 0 })),
@@ -352,7 +364,7 @@ describe('the reader on the real cloze data [wasm]', () => {
   }
 
   it('refuses more questions than the books give, naming the key and the most there are', () => {
-    const config = runConfigSchema.parse(tinyRun({ data: { train: 1_000_000 } }));
+    const config = runConfigSchema.parse(tinyRun({ data: { train: 1_000_000, contextSentences: 20, candidates: 10 } }));
     assert.throws(
       () => loadData(config),
       (e: unknown) =>
@@ -361,7 +373,7 @@ describe('the reader on the real cloze data [wasm]', () => {
   });
 
   it('refuses more validation and test questions than the smaller of the two splits has', () => {
-    const config = runConfigSchema.parse(tinyRun({ data: { test: 150 } })); // 160 validation, 138 test questions
+    const config = runConfigSchema.parse(tinyRun({ data: { test: 150, contextSentences: 20, candidates: 10 } })); // 160 validation, 138 test
     assert.throws(
       () => loadData(config),
       /^UserError: data\.test: 150 validation and test questions each .* at most 138$/,

@@ -35,6 +35,21 @@ describe('tfjs-free modules', () => {
     assert.match(r.stderr, /tfjs was loaded: @tensorflow\/tfjs/);
   });
 
+  it('the catalogs load without the tokenizer (compromise adds ~0.2 s to every start of the command line)', () => {
+    const modules = ['norm/catalog', 'models/catalog', 'tasks/catalog', 'data/catalog', 'config/schema'];
+    const r = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `for (const m of ${JSON.stringify(modules)}) require(${JSON.stringify(DIST)} + '/' + m + '.js');
+        const heavy = Object.keys(require.cache).filter((k) => k.includes('/node_modules/compromise/'));
+        if (heavy.length) { console.error('loaded: ' + heavy[0]); process.exit(3); }`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+  });
+
   it('the catalogs, the experiment loader, summary, check and the report load and run without it', () => {
     const out = mkdtempSync(join(tmpdir(), 'ln-repro-tfjs-free-'));
     for (const name of ['tiny-sweep', 'tiny-retrieval'])

@@ -3,7 +3,7 @@
 // and the downstream accuracy of the frozen sentence vectors on three sentiment sets (10-fold cross-validated
 // logistic regression; the paper's Table 3 reports the same kind of numbers for MR, CR, SUBJ and MPQA).
 import { DEFAULT_BOOKS } from '../../data/text/books';
-import { SENTIMENT_SETS } from '../../data/text/sentiment';
+import { SENTIMENT_SETS } from '../../data/text/sentiment-sets';
 import { positiveInt } from '../../util/fields';
 import { fixed } from '../../util/format';
 import type { TaskSpec } from '../spec';

@@ -25,3 +25,7 @@ export function permutation(n: number, rng: Rng): Int32Array {
   for (let i = 0; i < n; i++) p[i] = i;
   return shuffleInPlace(p, rng);
 }
+
+/** `count` of 0..n-1 drawn without replacement, in increasing order: a seeded subset kept in the data's order. */
+export const orderedSample = (n: number, count: number, rng: Rng): Int32Array =>
+  permutation(n, rng).slice(0, count).sort();

@@ -111,3 +111,14 @@ export interface TaskSpec {
   /** Checks of its keys, run on every config (a key of this task's in another task's config is an error too). */
   readonly checks?: readonly ConfigCheck[];
 }
+
+/**
+ * A task's resolveData for the keys of its own source: in a config of `source`, each key of `defaults` the config
+ * leaves out gets its default; configs of other sources are left as they are.
+ */
+export function sourceDefaults(source: string, defaults: Readonly<Record<string, unknown>>) {
+  return (data: Record<string, unknown>): Record<string, unknown> =>
+    data.source === source
+      ? { ...data, ...Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, data[k] ?? v])) }
+      : data;
+}

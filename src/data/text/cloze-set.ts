@@ -2,7 +2,7 @@
 // validation and test splits, each a set of documents (the context's sentences end to end), queries, answers and
 // candidates, entities as indices 0.. of the vocabulary's @entity tokens. Subsets are seeded, in question order.
 import { UserError } from '../../errors';
-import { permutation, rngFor } from '../rng';
+import { orderedSample, rngFor } from '../rng';
 import type { Examples } from '../types';
 import { entityToken } from './cloze';
 import { loadTextData, type EncodedQuestion, type TextSettings } from './corpus';
@@ -63,10 +63,7 @@ function subset(
   seed: number,
 ): EncodedQuestion[] {
   if (count === questions.length) return [...questions];
-  const chosen = permutation(questions.length, rngFor(seed, 'cloze', split))
-    .slice(0, count)
-    .sort();
-  return Array.from(chosen, (i) => questions[i]);
+  return Array.from(orderedSample(questions.length, count, rngFor(seed, 'cloze', split)), (i) => questions[i]);
 }
 
 /**

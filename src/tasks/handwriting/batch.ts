@@ -3,6 +3,7 @@
 // and the target the point itself, so that every point of a sequence is predicted; only the real points' rows are
 // scored (the padding's are never computed past the LSTMs).
 import type { SequenceSet } from '../../data/types';
+import { orderBy } from '../../util/order';
 
 export interface StrokeBatch {
   /** The longest sequence's points: the steps run. */
@@ -46,10 +47,7 @@ export function strokeBatch(set: SequenceSet, indices: ArrayLike<number>): Strok
 }
 
 /** The indices 0..count-1 ordered by sequence length (ties by index): evaluation batches of similar lengths. */
-export function byLength(set: SequenceSet): Int32Array {
-  const order = Int32Array.from({ length: set.count }, (_, i) => i);
-  return order.sort((a, b) => lengthOf(set, a) - lengthOf(set, b) || a - b);
-}
+export const byLength = (set: SequenceSet): Int32Array => orderBy(set.count, (i) => lengthOf(set, i));
 
 /** The number of points of the longest sequence. */
 export function longest(set: SequenceSet): number {

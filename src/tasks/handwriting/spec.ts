@@ -3,7 +3,7 @@
 // sequences sampled from each trained model and test sequences coloured by the model's per-point NLL.
 import { positiveInt } from '../../util/fields';
 import { fixed } from '../../util/format';
-import type { TaskSpec } from '../spec';
+import { sourceDefaults, type TaskSpec } from '../spec';
 import {
   NLL_COLOUR_LEGEND,
   nllTiles,
@@ -57,6 +57,5 @@ export const handwriting = {
     /** Stroke data only: characters joined into one sequence (1: a character; 3: about an IAM line). */
     charsPerSequence: positiveInt.max(100).optional(),
   },
-  resolveData: (data) =>
-    data.source === STROKE_SOURCE ? { ...data, charsPerSequence: data.charsPerSequence ?? CHARS_PER_SEQUENCE } : data,
+  resolveData: sourceDefaults(STROKE_SOURCE, { charsPerSequence: CHARS_PER_SEQUENCE }),
 } satisfies TaskSpec;

@@ -3,6 +3,7 @@
 import { permutation, type Rng } from '../../data/rng';
 import type { ClozeSet } from '../../data/text/cloze-set';
 import type { ReaderInputs, TokenBatch } from '../../models/reader';
+import { orderBy } from '../../util/order';
 
 /** Sequences padded (id 0) to the longest, step-major, with their reversal and its inverse (TokenBatch). */
 export function tokenBatch(sequences: readonly ArrayLike<number>[]): TokenBatch {
@@ -59,11 +60,7 @@ export function readerBatch(set: ClozeSet, indices: ArrayLike<number>, entities:
 export const mostCandidates = (set: ClozeSet) => Math.max(1, ...set.candidates.map((c) => c.length));
 
 /** The set's question indices ordered by document length (stable), so that an evaluation batch pads little. */
-export function byDocumentLength(set: ClozeSet): Int32Array {
-  const order = Array.from({ length: set.count }, (_, i) => i);
-  order.sort((a, b) => set.documents[a].length - set.documents[b].length || a - b);
-  return Int32Array.from(order);
-}
+export const byDocumentLength = (set: ClozeSet): Int32Array => orderBy(set.count, (q) => set.documents[q].length);
 
 /** Tokens of the longest document and of the longest query. */
 export const longestOf = (set: ClozeSet) => ({

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_BOOKS } from '../../data/text/books';
 import { positiveInt } from '../../util/fields';
 import { fixed } from '../../util/format';
-import type { TaskSpec } from '../spec';
+import { sourceDefaults, type TaskSpec } from '../spec';
 import { bookFields } from '../text-fields';
 import { attentionChart, type AttentionArtifact } from './attention-chart';
 
@@ -21,8 +21,6 @@ export const CLOZE_DEFAULTS = {
   candidates: 10,
   maxVocab: 20000,
 } as const;
-
-const KEYS = Object.keys(CLOZE_DEFAULTS) as (keyof typeof CLOZE_DEFAULTS)[];
 
 export const reader = {
   name: 'reader',
@@ -61,8 +59,5 @@ export const reader = {
     /** Cloze data only: candidate entities per question, the answer among them (CBT: 10). */
     candidates: z.number().int().min(2).max(100).optional(),
   },
-  resolveData: (data) =>
-    data.source === CLOZE_SOURCE
-      ? { ...data, ...Object.fromEntries(KEYS.map((k): [string, unknown] => [k, data[k] ?? CLOZE_DEFAULTS[k]])) }
-      : data,
+  resolveData: sourceDefaults(CLOZE_SOURCE, CLOZE_DEFAULTS),
 } satisfies TaskSpec;

@@ -52,10 +52,3 @@ export function tripleBatch(
     ),
   };
 }
-
-/** Indices 0 .. count - 1 ordered by `length(i)` (stable), so that an evaluation batch pads little. */
-export function byLength(count: number, length: (i: number) => number): Int32Array {
-  const order = Array.from({ length: count }, (_, i) => i);
-  order.sort((a, b) => length(a) - length(b) || a - b);
-  return Int32Array.from(order);
-}

@@ -5,7 +5,7 @@
 // in memory; each batch is padded and sent to the device.
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../errors';
-import { permutation, rngFor } from '../../data/rng';
+import { orderedSample, rngFor } from '../../data/rng';
 import type { BookSet } from '../../data/text/books';
 import { loadSentimentSets, type SentimentSetName } from '../../data/text/sentiment';
 import { EOS, loadTriples, type TripleSplit } from '../../data/text/triples';
@@ -18,10 +18,11 @@ import type { SkipThoughtConfig } from '../../models/skipthought/spec';
 import { buildModel } from '../../models/registry';
 import type { DataShape } from '../../models/types';
 import { disposeModule } from '../../util/module';
+import { orderBy } from '../../util/order';
 import type { Task } from '../../train/task';
 import type { DataConfig, RunConfig } from '../schema';
 import type { TaskImplementation } from '../types';
-import { byLength, sentenceBatch, tripleBatch } from './batch';
+import { sentenceBatch, tripleBatch } from './batch';
 import type { NeighboursArtifact } from './neighbours-chart';
 import { skipthought } from './spec';
 
@@ -69,7 +70,7 @@ function batchNll(model: SkipThoughtModel, data: SkipThoughtData, set: TripleSet
 
 /** NLL per predicted word of `set`; undefined when `yieldPoint` asked to stop. */
 async function evaluateNll(model: SkipThoughtModel, data: SkipThoughtData, set: TripleSet, yieldPoint?: YieldPoint) {
-  const order = byLength(set.count, (k) => sentencesOf(set, k).reduce((n, s) => n + s.length, 0));
+  const order = orderBy(set.count, (k) => sentencesOf(set, k).reduce((n, s) => n + s.length, 0));
   const sums = await batchSums({
     count: set.count,
     batchSize: EVAL_BATCH,
@@ -88,7 +89,7 @@ export async function encodeSentences(
   sentences: readonly (readonly number[])[],
   yieldPoint?: YieldPoint,
 ): Promise<Float32Array[] | undefined> {
-  const order = byLength(sentences.length, (i) => sentences[i].length);
+  const order = orderBy(sentences.length, (i) => sentences[i].length);
   const rows = new Array<Float32Array>(sentences.length);
   for (let start = 0; start < order.length; start += ENCODE_BATCH) {
     const picked = order.subarray(start, Math.min(order.length, start + ENCODE_BATCH));
@@ -166,7 +167,7 @@ async function neighboursArtifact(model: SkipThoughtModel, data: SkipThoughtData
     queries: queries.map((query, q) => {
       const u = queryUnits[q];
       const cosines = units.map((p) => p.reduce((s, x, j) => s + x * u[j], 0));
-      const best = byLength(cosines.length, (i) => -cosines[i]).subarray(0, NEIGHBOURS);
+      const best = orderBy(cosines.length, (i) => -cosines[i]).subarray(0, NEIGHBOURS);
       return {
         query: text(query),
         neighbours: Array.from(best, (i) => ({ sentence: text(pool[i]), cosine: cosines[i] })),
@@ -221,16 +222,11 @@ function createSkipThought(config: Readonly<RunConfig>, data: SkipThoughtData): 
 /** `count` of a split's triples (a seeded choice kept in text order when fewer than all). */
 function tripleSet(split: TripleSplit, count: number, name: TextSplit, seed: number): TripleSet {
   const all = split.centres.length;
-  const chosen =
+  const centres =
     count === all
       ? Int32Array.from(split.centres)
-      : Int32Array.from(
-          permutation(all, rngFor(seed, 'triples', name))
-            .slice(0, count)
-            .sort(),
-          (k) => split.centres[k],
-        );
-  return { split, centres: chosen, count };
+      : orderedSample(all, count, rngFor(seed, 'triples', name)).map((k) => split.centres[k]);
+  return { split, centres, count };
 }
 
 function load(data: DataConfig): SkipThoughtData {

@@ -6,7 +6,7 @@ import { DEFAULT_BOOKS } from '../../data/text/books';
 import { SENTIMENT_SETS } from '../../data/text/sentiment-sets';
 import { positiveInt } from '../../util/fields';
 import { fixed } from '../../util/format';
-import type { TaskSpec } from '../spec';
+import { sourceDefaults, type TaskSpec } from '../spec';
 import { bookFields } from '../text-fields';
 import { neighboursChart, type NeighboursArtifact } from './neighbours-chart';
 
@@ -20,8 +20,6 @@ export const TRIPLES_SOURCE = 'books-sentences';
 
 /** Kiros et al.'s vocabulary of 20,000 words; sentences cut at 50 tokens (triples.ts says why). */
 export const TRIPLE_DEFAULTS = { books: DEFAULT_BOOKS, maxVocab: 20000, maxTokens: 50 } as const;
-
-const KEYS = Object.keys(TRIPLE_DEFAULTS) as (keyof typeof TRIPLE_DEFAULTS)[];
 
 export const skipthought = {
   name: 'skipthought',
@@ -69,8 +67,5 @@ export const skipthought = {
     /** Books-sentences data only: the longest sentence in tokens, a longer one cut to its first maxTokens. */
     maxTokens: positiveInt.max(1000).optional(),
   },
-  resolveData: (data) =>
-    data.source === TRIPLES_SOURCE
-      ? { ...data, ...Object.fromEntries(KEYS.map((k): [string, unknown] => [k, data[k] ?? TRIPLE_DEFAULTS[k]])) }
-      : data,
+  resolveData: sourceDefaults(TRIPLES_SOURCE, TRIPLE_DEFAULTS),
 } satisfies TaskSpec;

@@ -19,6 +19,11 @@ export interface NormalizeArgs {
   /** Added to the biased variance inside the square root. */
   epsilon: number;
   /**
+   * false: RMSNorm (Zhang & Sennrich 2019), y = g * a / sqrt(mean(a^2) + eps) + b, axis 1 only: the mean is 0, the
+   * variance the mean square. Unset: true.
+   */
+  center?: boolean;
+  /**
    * Receives the statistics ([batch,1] or [1,units]: mean and biased variance) while they are alive;
    * batch norm records them here (running averages, or a population pass).
    */
@@ -33,8 +38,15 @@ interface Forward {
   variance: tf.Tensor;
 }
 
-function forwardComposite(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, axis: 0 | 1, epsilon: number): Forward {
-  const mean = tf.mean(x, axis, true); // [batch,1] or [1,units]
+function forwardComposite(
+  x: tf.Tensor,
+  gain: tf.Tensor,
+  bias: tf.Tensor,
+  axis: 0 | 1,
+  epsilon: number,
+  center: boolean,
+): Forward {
+  const mean = center ? tf.mean(x, axis, true) : tf.zerosLike(tf.sum(x, axis, true)); // [batch,1] or [1,units]
   const centered = tf.sub(x, mean);
   const variance = tf.mean(tf.square(centered), axis, true);
   const rstd = tf.rsqrt(tf.add(variance, epsilon));
@@ -49,11 +61,12 @@ function backwardComposite(
   rstd: tf.Tensor,
   gain: tf.Tensor,
   axis: 0 | 1,
+  center: boolean,
 ): tf.Tensor[] {
   const xhat = tf.mul(tf.sub(x, mean), rstd);
   const dxhat = tf.mul(dy, gain);
   const inner = tf.sub(
-    tf.sub(dxhat, tf.mean(dxhat, axis, true)),
+    center ? tf.sub(dxhat, tf.mean(dxhat, axis, true)) : dxhat,
     tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), axis, true)),
   );
   return [tf.mul(rstd, inner), tf.sum(tf.mul(dy, xhat), 0), tf.sum(dy, 0)];
@@ -65,17 +78,19 @@ function backwardComposite(
  *   da = (1/sigma) * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  dg = sum_batch dy * xhat,  db = sum_batch dy.
  */
 export function normalizeScaleShift(args: NormalizeArgs): tf.Tensor2D {
-  const { axis, epsilon, onStats } = args;
-  const fused = hasKernel(NORMALIZE) && hasKernel(NORMALIZE_GRAD);
+  const { axis, epsilon, onStats, center = true } = args;
+  if (!center && axis !== 1) throw new Error('normalizeScaleShift: center false (RMSNorm) takes axis 1 only');
+  // The WGSL kernels do not take `center` yet: RMSNorm runs as composite ops on webgpu.
+  const fused = hasKernel(NORMALIZE) && hasKernel(NORMALIZE_GRAD) && (center || tf.getBackend() !== 'webgpu');
   const op = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, gain, bias] = inputs as tf.Tensor[];
     const save = inputs[3] as tf.GradSaveFunc;
     let fwd: Forward;
     if (fused) {
-      const [y, mean, rstd, variance] = runKernel(NORMALIZE, { x, gain, bias }, { axis, epsilon });
+      const [y, mean, rstd, variance] = runKernel(NORMALIZE, { x, gain, bias }, { axis, epsilon, center });
       fwd = { y, mean, rstd, variance };
     } else {
-      fwd = forwardComposite(x, gain, bias, axis, epsilon);
+      fwd = forwardComposite(x, gain, bias, axis, epsilon, center);
     }
     onStats?.(fwd.mean, fwd.variance);
     save([x, fwd.mean, fwd.rstd, gain]);
@@ -84,8 +99,8 @@ export function normalizeScaleShift(args: NormalizeArgs): tf.Tensor2D {
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, mean, rstd, g] = saved;
         return fused
-          ? runKernel(NORMALIZE_GRAD, { dy, x: xs, mean, rstd, gain: g }, { axis })
-          : backwardComposite(dy, xs, mean, rstd, g, axis);
+          ? runKernel(NORMALIZE_GRAD, { dy, x: xs, mean, rstd, gain: g }, { axis, center })
+          : backwardComposite(dy, xs, mean, rstd, g, axis, center);
       },
     };
   });

@@ -11,6 +11,11 @@ export interface NormalizeAttrs {
   /** 1: per row (layer norm); 0: per column (batch norm). */
   axis: 0 | 1;
   epsilon: number;
+  /**
+   * false: no re-centering (RMSNorm, Zhang & Sennrich 2019; axis 1 only): the mean is taken as 0, the "variance"
+   * is the mean square, and the backward pass drops the mean(dxhat) term. Unset: true.
+   */
+  center?: boolean;
 }
 
 /** [rows, cols] -> stats shape with kept dims: [rows, 1] for axis 1, [1, cols] for axis 0. */
@@ -25,11 +30,12 @@ function forwardRows(
   rows: number,
   cols: number,
   epsilon: number,
+  center = true,
 ) {
   const [mean, rstd, variance] = stats;
   for (let r = 0, base = 0; r < rows; r++, base += cols) {
     let s = 0;
-    for (let i = base; i < base + cols; i++) s += x[i];
+    if (center) for (let i = base; i < base + cols; i++) s += x[i];
     const mu = s / cols;
     let q = 0;
     for (let i = base; i < base + cols; i++) {
@@ -81,8 +87,10 @@ export const normalizeKernel: JsKernel<NormalizeAttrs> = {
   name: NORMALIZE,
   inputs: ['x', 'gain', 'bias'],
   outputShapes: ([x], { axis }) => [x, statsShape(x, axis), statsShape(x, axis), statsShape(x, axis)],
-  compute([x, gain, bias], [y, ...stats], [[rows, cols]], { axis, epsilon }) {
-    (axis === 1 ? forwardRows : forwardColumns)(x, gain, bias, y, stats, rows, cols, epsilon);
+  compute([x, gain, bias], [y, ...stats], [[rows, cols]], { axis, epsilon, center = true }) {
+    if (!center && axis !== 1) throw new Error(`${NORMALIZE}: center false takes axis 1 only`);
+    if (axis === 1) forwardRows(x, gain, bias, y, stats, rows, cols, epsilon, center);
+    else forwardColumns(x, gain, bias, y, stats, rows, cols, epsilon);
   },
 };
 
@@ -97,6 +105,7 @@ function backwardRows(
   dbias: Float64Array,
   rows: number,
   cols: number,
+  center = true,
 ) {
   for (let r = 0, base = 0; r < rows; r++, base += cols) {
     const mu = mean[r];
@@ -112,7 +121,7 @@ function backwardRows(
       dgain[j] += d * h;
       dbias[j] += d;
     }
-    const m1 = s1 / cols;
+    const m1 = center ? s1 / cols : 0;
     const m2 = s2 / cols;
     for (let i = base, j = 0; j < cols; i++, j++) dx[i] = rs * (dy[i] * gain[j] - m1 - (x[i] - mu) * rs * m2);
   }
@@ -160,10 +169,11 @@ export const normalizeGradKernel: JsKernel<NormalizeAttrs> = {
   name: NORMALIZE_GRAD,
   inputs: ['dy', 'x', 'mean', 'rstd', 'gain'],
   outputShapes: ([dy]) => [dy, [dy[1]], [dy[1]]],
-  compute([dy, x, mean, rstd, gain], [dx, dgainOut, dbiasOut], [[rows, cols]], { axis }) {
+  compute([dy, x, mean, rstd, gain], [dx, dgainOut, dbiasOut], [[rows, cols]], { axis, center = true }) {
     const dgain = new Float64Array(cols);
     const dbias = new Float64Array(cols);
-    (axis === 1 ? backwardRows : backwardColumns)(dy, x, mean, rstd, gain, dx, dgain, dbias, rows, cols);
+    if (axis === 1) backwardRows(dy, x, mean, rstd, gain, dx, dgain, dbias, rows, cols, center);
+    else backwardColumns(dy, x, mean, rstd, gain, dx, dgain, dbias, rows, cols);
     dgainOut.set(dgain);
     dbiasOut.set(dbias);
   },

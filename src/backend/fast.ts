@@ -8,13 +8,14 @@ import { CELL_KERNELS } from './kernels/cells';
 import { filterbankGradKernel, filterbankKernel } from './kernels/filterbank';
 import { useSimdCells } from './kernels/simd-cells';
 import { convFilterGradKernel } from './kernels/conv-filter-grad';
+import { groupNormalizeGradKernel, groupNormalizeKernel } from './kernels/group-normalize';
 import { registerJsKernel, unregisterJsKernel } from './kernels/js-kernel';
 import { normalizeGradKernel, normalizeKernel } from './kernels/normalize';
 import { installWasmFixes } from './kernels/wasm-fixes';
 import { installWasmSpeedups, uninstallWasmSpeedups } from './kernels/wasm-speedups';
 import { registerWebgpuKernels, unregisterWebgpuKernels } from './kernels/webgpu/register';
 
-const JS_KERNELS = [normalizeKernel, normalizeGradKernel, adamKernel];
+const JS_KERNELS = [normalizeKernel, normalizeGradKernel, groupNormalizeKernel, groupNormalizeGradKernel, adamKernel];
 
 /**
  * The fused recurrent cells (kernels/cells.ts) and DRAW's fused filterbank (kernels/filterbank.ts), on with the other

@@ -15,6 +15,8 @@ export interface ModelSpec {
    * the tests build them with every norm (and cell) the kind takes, e.g. to measure its memory estimate.
    */
   readonly tiny: readonly Record<string, unknown>[];
+  /** The channels (units) of each normalized feed-forward layer, for the norms that split them (group norm). */
+  normalizedWidths?(model: never): readonly number[];
   /** The parsed config with the defaults that depend on other keys (a recurrent norm's gain, a loss's margin). */
   resolve?(model: never): object;
 }

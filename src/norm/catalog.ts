@@ -3,11 +3,13 @@
 import { z } from 'zod';
 import { finite } from '../util/fields';
 import { batch } from './batch/spec';
+import { group } from './group/spec';
 import { layer } from './layer/spec';
 import { none } from './none/spec';
+import { rms } from './rms/spec';
 import { NORM_DEFAULTS, type NormSpec } from './spec';
 
-export const NORMS = { none, layer, batch } as const satisfies Record<string, NormSpec>;
+export const NORMS = { none, layer, batch, rms, group } as const satisfies Record<string, NormSpec>;
 export type NormKind = keyof typeof NORMS;
 export const NORM_KINDS = Object.keys(NORMS) as [NormKind, ...NormKind[]];
 
@@ -33,7 +35,7 @@ function sharedFields<K extends NormKind>(kinds: readonly [K, ...K[]]) {
   return {
     /** Normalization of every hidden layer's summed inputs (never the softmax layer). */
     norm: z.enum(kinds).default(kinds[0]),
-    /** Added to the variance inside the square root (layer and batch norm). Authors' code: 1e-5. */
+    /** Added to the variance (RMSNorm: the mean square) inside the square root. Authors' code: 1e-5. */
     epsilon: finite().positive().default(NORM_DEFAULTS.epsilon),
     /** Initial value of the per-unit gain g (paper: 1). */
     gainInit: finite().default(NORM_DEFAULTS.gainInit),
@@ -49,5 +51,10 @@ export interface NormSettings {
   readonly gainInit: number;
   readonly biasInit: number;
 }
+
+/** The norms of every recurrent model: all but group norm, which normalizes feed-forward layers' channels. */
+export const RECURRENT_NORMS = ['none', 'layer', 'batch', 'rms'] as const satisfies readonly NormKind[];
+/** The norms of the recurrent models that normalize per example only (no batch norm). */
+export const PER_EXAMPLE_NORMS = ['none', 'layer', 'rms'] as const satisfies readonly NormKind[];
 
 export const normSpec = (kind: NormKind): NormSpec => NORMS[kind];

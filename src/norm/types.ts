@@ -44,6 +44,8 @@ export interface RecurrentNormOptions {
 export interface FusedNorm {
   /** 1: per example over the term's units (layer norm); 0: per unit over the batch's live rows (batch norm). */
   readonly axis: 0 | 1;
+  /** false: no re-centering (RMSNorm: the mean is taken as 0); unset: true. */
+  readonly center?: boolean;
   readonly epsilon: number;
   readonly gain: tf.Tensor1D;
   readonly bias: tf.Tensor1D;

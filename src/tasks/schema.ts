@@ -9,6 +9,7 @@ import { MODELS, type ModelConfig, type ModelKind } from '../models/catalog';
 import type { ModelSpec } from '../models/spec';
 import { NORMS, type NormKind } from '../norm/catalog';
 import type { NormSpec } from '../norm/spec';
+import { groupsFor } from '../norm/group/spec';
 import { trainSchema } from '../train/spec';
 import { isRecord } from '../util/values';
 import { taskOf, TASKS } from './catalog';
@@ -106,6 +107,17 @@ const CHECKS: readonly ConfigCheck[] = [
     return typeof cell !== 'string' || !cells || cells.names.includes(cell)
       ? undefined
       : { path: ['model', 'norm'], message: cells.reason };
+  },
+  (run) => {
+    const groups = (run.model as { groups?: number }).groups;
+    const widths = (MODELS[run.model.kind as ModelKind] as ModelSpec).normalizedWidths?.(run.model as never) ?? [];
+    const bad = widths.find((w) => w % groupsFor(groups ?? 1, w) !== 0);
+    return run.model.norm !== 'group' || bad === undefined
+      ? undefined
+      : {
+          path: ['model', 'groups'],
+          message: `${groups} groups (capped at a layer's channels) must divide each normalized layer's channels, and ${bad} is not a multiple of ${groupsFor(groups!, bad)}: widths ${widths.join(', ')}`,
+        };
   },
   // PyTorch refuses the same in training ("Expected more than 1 value per channel when training").
   (run) =>

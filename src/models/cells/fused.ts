@@ -51,6 +51,8 @@ const KERNELS = { lstm: [LSTM_FORWARD, LSTM_BACKWARD], gru: [GRU_FORWARD, GRU_BA
 export function fusedNormOf(norms: readonly (FusedNorm | undefined)[], training: boolean): CellNorm | undefined {
   if (norms.length === 0) return 'none';
   if (norms.some((n) => !n || !n.fusable(training))) return undefined;
+  // The kernels do not take RMSNorm (center false) yet: its cells run op by op rather than as layer norm.
+  if (norms.some((n) => n!.center === false)) return undefined;
   const axes = new Set(norms.map((n) => n!.axis));
   if (axes.size !== 1) return undefined;
   return axes.has(1) ? 'layer' : 'batch';

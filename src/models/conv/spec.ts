@@ -24,4 +24,5 @@ export const conv = {
   task: 'classification',
   views: ['image'],
   tiny: [{ channels: [4, 6], kernelSize: 3 }],
+  normalizedWidths: (model: ConvConfig) => model.channels,
 } satisfies ModelSpec;

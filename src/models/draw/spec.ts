@@ -3,7 +3,7 @@
 // variational bound. `attention: gaussian` reads and writes through N x N Gaussian filterbanks (readSize,
 // writeSize); `none` reads the whole image and its error image and writes a linear map of the decoder state.
 import { z } from 'zod';
-import { normFields } from '../../norm/catalog';
+import { normFields, PER_EXAMPLE_NORMS } from '../../norm/catalog';
 import { positiveInt } from '../../util/fields';
 import { recurrentFields } from '../cells/spec';
 import type { ModelSpec } from '../spec';
@@ -31,7 +31,7 @@ export const drawSchema = z
     evalSamples: positiveInt.max(MAX_EVAL_SAMPLES).default(1),
     ...recurrentFields,
     // DRAW's LSTMs normalize per example only: batch norm is not among its norms.
-    ...normFields(['none', 'layer']),
+    ...normFields(PER_EXAMPLE_NORMS),
   })
   .strict();
 

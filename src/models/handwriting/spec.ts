@@ -4,7 +4,7 @@
 // and a Bernoulli over its pen-up). `norm: layer` makes every LSTM an LN-LSTM (the paper's Fig. 5). `sampleBias` is
 // Graves' section 5.4 bias of the samples the report draws (0: the model's own distribution).
 import { z } from 'zod';
-import { normFields } from '../../norm/catalog';
+import { normFields, PER_EXAMPLE_NORMS } from '../../norm/catalog';
 import { finite, positiveInt } from '../../util/fields';
 import { cellGain, recurrentFields } from '../cells/spec';
 import type { ModelSpec } from '../spec';
@@ -20,7 +20,7 @@ export const handwritingSchema = z
     sampleBias: finite().nonnegative().default(0),
     ...recurrentFields,
     // Layer norm normalizes per sequence and step; batch norm over padded strokes of different lengths is not offered.
-    ...normFields(['none', 'layer']),
+    ...normFields(PER_EXAMPLE_NORMS),
     gainInit: finite().optional(),
   })
   .strict();

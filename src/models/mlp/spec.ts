@@ -23,4 +23,5 @@ export const mlp = {
   task: 'classification',
   views: ['flat'],
   tiny: [{ hidden: [64, 32] }],
+  normalizedWidths: (model: MlpConfig) => model.hidden,
 } satisfies ModelSpec;

@@ -4,7 +4,7 @@
 // query over the document's positions; and a score for each candidate answer entity. `norm` applies to the four
 // encoders' cells: LSTM, BN-LSTM (Cooijmans et al.) or LN-LSTM (the paper's Fig. 2 and 3).
 import { z } from 'zod';
-import { normFields } from '../../norm/catalog';
+import { normFields, RECURRENT_NORMS } from '../../norm/catalog';
 import { finite, positiveInt } from '../../util/fields';
 import { CELL_KINDS } from '../cells/catalog';
 import { cellGain, recurrentFields } from '../cells/spec';
@@ -33,7 +33,7 @@ export const readerSchema = z
      */
     answer: z.enum(READER_ANSWERS).default('weights'),
     ...recurrentFields,
-    ...normFields(),
+    ...normFields(RECURRENT_NORMS),
     gainInit: finite().optional(),
   })
   .strict();

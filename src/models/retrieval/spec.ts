@@ -4,7 +4,7 @@
 // Norm settings apply to the sentence encoder's cell, as in the paper.
 import { z } from 'zod';
 import { RANKING_LOSSES, type RankingLoss } from '../../metrics/types';
-import { normFields } from '../../norm/catalog';
+import { normFields, RECURRENT_NORMS } from '../../norm/catalog';
 import { finite, positiveInt } from '../../util/fields';
 import { CELL_KINDS } from '../cells/catalog';
 import { cellGain, recurrentFields } from '../cells/spec';
@@ -28,7 +28,7 @@ export const retrievalSchema = z
     /** Ranking margin; unset means 0.05 for order (Vendrov et al.) and 0.2 for contrastive (Kiros et al.'s VSE). */
     margin: finite().positive().optional(),
     ...recurrentFields,
-    ...normFields(),
+    ...normFields(RECURRENT_NORMS),
     gainInit: finite().optional(),
   })
   .strict();

@@ -3,7 +3,7 @@
 // supplementary material, `norm: batch` the BN-LSTM of Cooijmans et al. (LSTM only). `gainInit` unset means the
 // norm's gain inside a cell: 1 for layer norm, 0.1 for batch norm (Cooijmans et al.: gamma 1 saturates tanh).
 import { z } from 'zod';
-import { normFields } from '../../norm/catalog';
+import { normFields, RECURRENT_NORMS } from '../../norm/catalog';
 import { finite, positiveInt } from '../../util/fields';
 import { CELL_KINDS } from '../cells/catalog';
 import { cellGain, recurrentFields } from '../cells/spec';
@@ -15,7 +15,7 @@ export const rnnSchema = z
     cell: z.enum(CELL_KINDS).default('lstm'),
     hidden: positiveInt.default(100),
     ...recurrentFields,
-    ...normFields(),
+    ...normFields(RECURRENT_NORMS),
     gainInit: finite().optional(),
   })
   .strict();

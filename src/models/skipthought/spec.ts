@@ -3,7 +3,7 @@
 // the sentence before it and one the sentence after, word by word with teacher forcing, through a softmax over the
 // vocabulary. `norm` applies to all three cells: GRU or LN-GRU (the paper's Fig. 4 and Table 3).
 import { z } from 'zod';
-import { normFields } from '../../norm/catalog';
+import { normFields, PER_EXAMPLE_NORMS } from '../../norm/catalog';
 import { finite, positiveInt } from '../../util/fields';
 import { CELL_KINDS } from '../cells/catalog';
 import { cellGain, recurrentFields } from '../cells/spec';
@@ -15,9 +15,9 @@ export const EMBEDDING_INIT = 0.1;
 /**
  * The norms a skip-thought model takes: the paper compares GRU and LN-GRU. Batch norm is left out: the decoders'
  * statistics would mix the padded tails of sentences of very different lengths (the reader's README note), and
- * neither the paper nor Kiros et al. train it.
+ * neither the paper nor Kiros et al. train it. RMSNorm goes where layer norm goes.
  */
-export const SKIPTHOUGHT_NORMS = ['none', 'layer'] as const;
+export const SKIPTHOUGHT_NORMS = PER_EXAMPLE_NORMS;
 
 export const skipthoughtSchema = z
   .object({

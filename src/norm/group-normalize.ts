@@ -1,7 +1,7 @@
 // The group-normalize-scale-shift op of group norm (Wu & He 2018), with its gradient by hand as normalize.ts has layer
 // norm's: per example, statistics over each group of channels at every position. On cpu and wasm it runs as two fused
-// kernels (src/backend/kernels/group-normalize.ts), on webgpu as WGSL ones where registered; elsewhere as composite
-// tfjs ops with the same gradient formula.
+// kernels (src/backend/kernels/group-normalize.ts), on webgpu as two WGSL ones (src/backend/kernels/webgpu/
+// group-normalize.ts); elsewhere as composite tfjs ops with the same gradient formula.
 import * as tf from '@tensorflow/tfjs';
 import { hasKernel, runKernel } from '../backend/kernels/js-kernel';
 import { GROUP_NORMALIZE, GROUP_NORMALIZE_GRAD } from '../backend/kernels/group-normalize';

@@ -1,8 +1,8 @@
 // The normalize-scale-shift op shared by layer norm (over units) and batch norm (over the batch),
 // with the gradient derived by hand from the paper's section 3 (and Ioffe & Szegedy's for batch norm) instead of tfjs autodiff through moments.
 // On cpu and wasm it runs as two fused kernels (src/backend/kernels/normalize.ts), on webgpu as two WGSL ones
-// (src/backend/kernels/webgpu/normalize.ts); elsewhere (native TensorFlow) as composite tfjs ops with the same
-// gradient formula.
+// (src/backend/kernels/webgpu/normalize.ts), RMSNorm (center false) included; elsewhere (native TensorFlow) as
+// composite tfjs ops with the same gradient formula.
 import * as tf from '@tensorflow/tfjs';
 import { hasKernel, runKernel } from '../backend/kernels/js-kernel';
 import { NORMALIZE, NORMALIZE_GRAD } from '../backend/kernels/normalize';
@@ -80,8 +80,8 @@ function backwardComposite(
 export function normalizeScaleShift(args: NormalizeArgs): tf.Tensor2D {
   const { axis, epsilon, onStats, center = true } = args;
   if (!center && axis !== 1) throw new Error('normalizeScaleShift: center false (RMSNorm) takes axis 1 only');
-  // The WGSL kernels do not take `center` yet: RMSNorm runs as composite ops on webgpu.
-  const fused = hasKernel(NORMALIZE) && hasKernel(NORMALIZE_GRAD) && (center || tf.getBackend() !== 'webgpu');
+  // Every fused kernel (cpu, wasm, webgpu) takes `center`: RMSNorm runs fused wherever layer norm does.
+  const fused = hasKernel(NORMALIZE) && hasKernel(NORMALIZE_GRAD);
   const op = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, gain, bias] = inputs as tf.Tensor[];
     const save = inputs[3] as tf.GradSaveFunc;

@@ -7,15 +7,17 @@
 // a GPU would serialize it, and Mesa's llvmpipe silently stops a shader invocation after 65,535 loop iterations.
 // Arithmetic is float32 (WGSL has no float64); the forward pass centres about a pivot (the row's or column's first
 // value, x - pivot exact for values within a factor of 2) so that data far from 0 keeps its precision; the mean
-// it saves for the backward pass is rounded to float32 as the composite path's is.
+// it saves for the backward pass is rounded to float32 as the composite path's is. RMSNorm (center false, axis 1
+// only) is the rows kernels with the mean taken as 0: no pivot, the variance is the mean square, and the backward
+// pass drops mean(dxhat); the flag is baked into the code, so it is part of the pipeline key.
 import type * as tf from '@tensorflow/tfjs';
 import type { WebgpuBackend } from '../../internals';
-import type { NormalizeAttrs } from '../normalize';
+import { NORMALIZE, NORMALIZE_GRAD, type NormalizeAttrs } from '../normalize';
 import { dispatch, FLAT_GROUP, gridFor, workgroupSum, type Shader } from './dispatch';
 
 /** Threads per workgroup; a column tile is TILE columns of TILE threads each. */
-const WG = 256;
-const TILE = 16;
+export const WG = 256;
+export const TILE = 16;
 
 const dims = (rows: number, cols: number) =>
   `const ROWS = ${rows}u;\nconst COLS = ${cols}u;\nconst WG = ${WG}u;\nconst TILE = ${TILE}u;\n` +
@@ -35,7 +37,17 @@ fn columnSum(v: f32, t: u32) -> f32 {
   return total;
 }`;
 
-function forwardRowsShader(rows: number, cols: number): Shader {
+/** WGSL lines of the rows forward pass: the pivot and the mean's offset from it (both 0 without re-centering). */
+const rowsCentre = (center: boolean) =>
+  center
+    ? `let pivot = x[base];
+  var s = 0.0;
+  for (var j = t; j < COLS; j += WG) { s += x[base + j] - pivot; }
+  let shift = workgroupSum(s, t) / f32(COLS); // mean - pivot`
+    : `let pivot = 0.0;
+  let shift = 0.0; // RMSNorm: the mean is taken as 0`;
+
+function forwardRowsShader(rows: number, cols: number, center: boolean): Shader {
   const code = `${dims(rows, cols)}
 ${workgroupSum(WG)}
 ${FLAT_GROUP}
@@ -44,10 +56,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   let r = flatGroup(wg);
   if (r >= ROWS) { return; }
   let base = r * COLS;
-  let pivot = x[base];
-  var s = 0.0;
-  for (var j = t; j < COLS; j += WG) { s += x[base + j] - pivot; }
-  let shift = workgroupSum(s, t) / f32(COLS); // mean - pivot
+  ${rowsCentre(center)}
   var q = 0.0;
   for (var j = t; j < COLS; j += WG) { let c = x[base + j] - pivot - shift; q += c * c; }
   let v = workgroupSum(q, t) / f32(COLS);
@@ -55,11 +64,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
   for (var j = t; j < COLS; j += WG) { y[base + j] = (x[base + j] - pivot - shift) * rs * gain[j] + bias[j]; }
   if (t == 0u) { mean[r] = pivot + shift; rstd[r] = rs; variance[r] = v; }
 }`;
-  return { key: `ln-repro-normalize-rows-${rows}x${cols}`, grid: gridFor(rows), code, ...FORWARD_BINDINGS };
+  const key = `ln-repro-normalize-rows-${rows}x${cols}${center ? '' : '-rms'}`;
+  return { key, grid: gridFor(rows), code, ...FORWARD_BINDINGS };
 }
 
-/** WGSL shared by the column kernels: the column sum and this thread's column in a tile. */
-const TILE_HEADER = `${FLAT_GROUP}
+/** WGSL shared by the column kernels: the column sum and this thread's column in a tile (TILE and WG declared). */
+export const TILE_HEADER = `${FLAT_GROUP}
 ${COLUMN_SUM}
 fn tileColumn(tile: u32, t: u32) -> u32 { return tile * TILE + t % TILE; }`;
 
@@ -104,20 +114,31 @@ const FORWARD_BINDINGS = {
   params: ['epsilon'],
 } as const;
 
+/** center false (RMSNorm) with axis 1 only, as the JavaScript kernel. */
+function checkCenter(kernel: string, { axis, center = true }: NormalizeAttrs): boolean {
+  if (!center && axis !== 1) throw new Error(`${kernel}: center false takes axis 1 only`);
+  return center;
+}
+
 /** Inputs x [n, d], gain [d], bias [d]; outputs y, mean, rstd, variance (stats [n, 1] or [1, d]). */
 export function normalizeForward(
   backend: WebgpuBackend,
   [x, gain, bias]: tf.TensorInfo[],
-  { axis, epsilon }: NormalizeAttrs,
+  attrs: NormalizeAttrs,
 ): tf.TensorInfo[] {
+  const { axis, epsilon } = attrs;
+  const center = checkCenter(NORMALIZE, attrs);
   const [rows, cols] = x.shape;
-  const shader = (axis === 1 ? forwardRowsShader : forwardColumnsShader)(rows, cols);
+  const shader = axis === 1 ? forwardRowsShader(rows, cols, center) : forwardColumnsShader(rows, cols);
   const stats = axis === 1 ? [rows, 1] : [1, cols];
   return dispatch(backend, shader, [x, gain, bias], [x.shape, stats, stats, stats], [epsilon]);
 }
 
-/** WGSL: layer norm's dx for row r (a workgroup), and dgain, dbias for a tile of columns (a workgroup). */
-const ROW_AND_COLUMN_GRADS = `fn rowGrad(r: u32, t: u32) {
+/**
+ * WGSL: layer norm's dx for row r (a workgroup), and dgain, dbias for a tile of columns (a workgroup). Without
+ * re-centering (RMSNorm) mean(dxhat) is left out (the saved mean is 0).
+ */
+const rowAndColumnGrads = (center: boolean) => `fn rowGrad(r: u32, t: u32) {
   let base = r * COLS;
   let mu = mean[r];
   let rs = rstd[r];
@@ -128,7 +149,7 @@ const ROW_AND_COLUMN_GRADS = `fn rowGrad(r: u32, t: u32) {
     s1 += dh;
     s2 += dh * (x[base + j] - mu) * rs;
   }
-  let m1 = workgroupSum(s1, t) / f32(COLS);
+  let m1 = ${center ? 'workgroupSum(s1, t) / f32(COLS)' : '0.0'};
   let m2 = workgroupSum(s2, t) / f32(COLS);
   for (var j = t; j < COLS; j += WG) {
     dx[base + j] = rs * (dy[base + j] * gain[j] - m1 - (x[base + j] - mu) * rs * m2);
@@ -149,18 +170,19 @@ fn columnGrads(tile: u32, t: u32) {
   if (j < COLS && t < TILE) { dgain[j] = g; dbias[j] = b; }
 }`;
 
-function backwardRowsShader(rows: number, cols: number): Shader {
+function backwardRowsShader(rows: number, cols: number, center: boolean): Shader {
   const code = `${dims(rows, cols)}
 ${workgroupSum(WG)}
 ${TILE_HEADER}
-${ROW_AND_COLUMN_GRADS}
+${rowAndColumnGrads(center)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let g = flatGroup(wg);
   if (g < ROWS) { rowGrad(g, t); } else if (g < ROWS + TILES) { columnGrads(g - ROWS, t); }
 }`;
   const groups = rows + Math.ceil(cols / TILE);
-  return { key: `ln-repro-normalize-grad-rows-${rows}x${cols}`, grid: gridFor(groups), code, ...BACKWARD_BINDINGS };
+  const key = `ln-repro-normalize-grad-rows-${rows}x${cols}${center ? '' : '-rms'}`;
+  return { key, grid: gridFor(groups), code, ...BACKWARD_BINDINGS };
 }
 
 function backwardColumnsShader(rows: number, cols: number): Shader {
@@ -205,9 +227,10 @@ const BACKWARD_BINDINGS = {
 export function normalizeBackward(
   backend: WebgpuBackend,
   inputs: tf.TensorInfo[],
-  { axis }: NormalizeAttrs,
+  attrs: NormalizeAttrs,
 ): tf.TensorInfo[] {
+  const center = checkCenter(NORMALIZE_GRAD, attrs);
   const [rows, cols] = inputs[0].shape;
-  const shader = (axis === 1 ? backwardRowsShader : backwardColumnsShader)(rows, cols);
+  const shader = attrs.axis === 1 ? backwardRowsShader(rows, cols, center) : backwardColumnsShader(rows, cols);
   return dispatch(backend, shader, inputs, [[rows, cols], [cols], [cols]]);
 }

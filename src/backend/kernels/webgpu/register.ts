@@ -4,8 +4,10 @@ import * as tf from '@tensorflow/tfjs';
 import { SOFTMAX_CE, SOFTMAX_CE_GRAD } from '../../../metrics/classification';
 import { webgpuBackend, type WebgpuBackend } from '../../internals';
 import { ADAM, type AdamAttrs } from '../adam';
+import { GROUP_NORMALIZE, GROUP_NORMALIZE_GRAD, type GroupNormalizeAttrs } from '../group-normalize';
 import { NORMALIZE, NORMALIZE_GRAD, type NormalizeAttrs } from '../normalize';
 import { adamUpdate } from './adam';
+import { groupNormalizeBackward, groupNormalizeForward } from './group-normalize';
 import { normalizeBackward, normalizeForward } from './normalize';
 import { softmaxCrossEntropy, softmaxCrossEntropyGrad } from './softmax-ce';
 
@@ -26,6 +28,16 @@ export const WEBGPU_KERNELS: readonly WebgpuKernel[] = [
     name: NORMALIZE_GRAD,
     inputs: ['dy', 'x', 'mean', 'rstd', 'gain'],
     run: (b, i, a: NormalizeAttrs) => normalizeBackward(b, i, a),
+  },
+  {
+    name: GROUP_NORMALIZE,
+    inputs: ['x', 'gain', 'bias'],
+    run: (b, i, a: GroupNormalizeAttrs) => groupNormalizeForward(b, i, a),
+  },
+  {
+    name: GROUP_NORMALIZE_GRAD,
+    inputs: ['dy', 'x', 'mean', 'rstd', 'gain'],
+    run: (b, i, a: GroupNormalizeAttrs) => groupNormalizeBackward(b, i, a),
   },
   { name: ADAM, inputs: ['param', 'grad', 'm', 'v'], run: (b, i, a: AdamAttrs) => adamUpdate(b, i, a) },
   { name: SOFTMAX_CE, inputs: ['logits', 'labels'], run: (b, i) => softmaxCrossEntropy(b, i) },

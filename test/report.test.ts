@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { runConfigSchema } from '../src/config/schema';
 import type { RunResult } from '../src/results/read';
-import { measureInvariance, PAPER_TABLE } from '../src/invariance/invariance';
+import { measureInvariance, PAPER_TABLE, PREDICTED } from '../src/invariance/invariance';
 import { writeReport } from '../src/report/report';
 import { curvePoints, finalPoints } from '../src/report/series';
 import { UserError } from '../src/errors';
@@ -188,12 +188,15 @@ describe('report aggregation', () => {
 
 describe('invariance (Table 1)', () => {
   before(() => useBackend('cpu'));
-  it('agrees with every cell of the paper for layer and batch norm, and weight norm, with clear margins', () => {
+  it('agrees with every cell of the paper for layer and batch norm, and weight norm, and with the predictions for RMSNorm and group norm, with clear margins', () => {
     const { rows, tolerance } = measureInvariance();
-    assert.equal(rows.length, 18);
+    assert.equal(rows.length, 30);
     for (const r of rows) {
-      assert.equal(r.paper, PAPER_TABLE[r.method][r.transform]);
-      assert.equal(r.invariant, r.paper, `${r.method}, ${r.transform}: change ${r.max_abs_change}`);
+      if (r.method === 'rms' || r.method === 'group') {
+        assert.equal(r.paper, null);
+        assert.equal(r.expected, PREDICTED[r.method][r.transform]);
+      } else assert.equal(r.paper, PAPER_TABLE[r.method][r.transform]);
+      assert.equal(r.invariant, r.expected, `${r.method}, ${r.transform}: change ${r.max_abs_change}`);
       // Far from the tolerance either way, so the verdicts do not hinge on it.
       if (r.invariant) assert.ok(r.max_abs_change < tolerance / 5, `${r.method}, ${r.transform}: ${r.max_abs_change}`);
       else assert.ok(r.max_abs_change > 0.1, `${r.method}, ${r.transform}: ${r.max_abs_change}`);

@@ -1,15 +1,23 @@
 // Table 1 of the paper (its section 5.1), measured: apply each of six transformations to a layer's weights or
 // data and see how far the layer's normalized output y = g * N(a) + b moves, for batch norm (training-mode
-// batch statistics), weight norm (w = g * v / ||v||, Salimans & Kingma 2016) and layer norm. Batch and layer
-// norm use the same ops as training (src/norm).
+// batch statistics), weight norm (w = g * v / ||v||, Salimans & Kingma 2016) and layer norm; and two rows the paper
+// could not have, RMSNorm (Zhang & Sennrich 2019) and group norm (Wu & He 2018), against what theory predicts for
+// them. Batch, layer, RMS and group norm use the same ops as training (src/norm).
 import * as tf from '@tensorflow/tfjs';
 import { rngFor, type Rng } from '../data/rng';
 import { layerNorm } from '../norm/layer';
 import { NORM_DEFAULTS } from '../norm/spec';
 import { normalizeScaleShift } from '../norm/normalize';
+import { groupNormalize } from '../norm/group-normalize';
 
-export const METHODS = ['batch', 'weight', 'layer'] as const;
+/** The paper's three, then the two it could not have measured. */
+export const METHODS = ['batch', 'weight', 'layer', 'rms', 'group'] as const;
 export type Method = (typeof METHODS)[number];
+export type PaperMethod = 'batch' | 'weight' | 'layer';
+const isPaperMethod = (m: Method): m is PaperMethod => m === 'batch' || m === 'weight' || m === 'layer';
+
+/** Group norm's groups in the measured layer (of 16 units: 8 units a group). */
+export const INVARIANCE_GROUPS = 2;
 
 export const TRANSFORMS = [
   'weight matrix re-scaling',
@@ -22,7 +30,7 @@ export const TRANSFORMS = [
 export type Transform = (typeof TRANSFORMS)[number];
 
 /** The paper's Table 1 (true = invariant), as the paper prints it. */
-export const PAPER_TABLE: Record<Method, Record<Transform, boolean>> = {
+export const PAPER_TABLE: Record<PaperMethod, Record<Transform, boolean>> = {
   batch: {
     'weight matrix re-scaling': true,
     'weight matrix re-centering': false,
@@ -49,13 +57,39 @@ export const PAPER_TABLE: Record<Method, Record<Transform, boolean>> = {
   },
 };
 
+/**
+ * What theory predicts for the norms after the paper, from the paper's section 5.1 argument applied to their
+ * statistics (a = W x per example; a re-centred weight matrix adds the same gamma . x to every unit of an example):
+ * - RMSNorm divides a by its root mean square: a common factor cancels (weight matrix, dataset, one case
+ *   re-scaled: invariant, Zhang & Sennrich section 4); nothing subtracts a common shift, so re-centring the weight
+ *   matrix moves it, where layer norm is invariant.
+ * - Group norm is layer norm within each group of units: a common shift or factor of all units is one of each group's
+ *   too, so its row is layer norm's (Wu & He section 3.1: layer norm is group norm with one group).
+ */
+export const PREDICTED: Record<'rms' | 'group', Record<Transform, boolean>> = {
+  rms: { ...PAPER_TABLE.layer, 'weight matrix re-centering': false },
+  group: { ...PAPER_TABLE.layer },
+};
+
+/** The table a method's row is checked against, and where that table comes from. */
+export const expectedOf = (m: Method): { table: Record<Transform, boolean>; source: string } =>
+  isPaperMethod(m)
+    ? { table: PAPER_TABLE[m], source: 'Ba et al. 2016, Table 1' }
+    : m === 'rms'
+      ? { table: PREDICTED.rms, source: 'Zhang & Sennrich 2019, section 4' }
+      : { table: PREDICTED.group, source: 'Wu & He 2018, section 3.1 (layer norm within each group)' };
+
 export interface InvarianceRow {
   method: Method;
   transform: Transform;
   /** Largest |y' - y| over the batch's outputs (y of order 1: unit gain, zero bias). */
   max_abs_change: number;
   invariant: boolean;
-  paper: boolean;
+  /** The paper's Table 1 cell; null for the norms it does not list. */
+  paper: boolean | null;
+  /** The paper's cell, or what theory predicts for the others (`source`). */
+  expected: boolean;
+  source: string;
 }
 
 export interface InvarianceOptions {
@@ -89,10 +123,10 @@ function layerOutput(method: Method, w: M, x: M, epsilon: number): M {
       y = tf.add(tf.matMul(X, tf.mul(unit, gain)), bias) as tf.Tensor2D;
     } else {
       const a = tf.matMul(X, W) as tf.Tensor2D;
-      y =
-        method === 'layer'
-          ? layerNorm(a, gain, bias, epsilon)
-          : normalizeScaleShift({ x: a, gain, bias, axis: 0, epsilon });
+      if (method === 'layer') y = layerNorm(a, gain, bias, epsilon);
+      else if (method === 'rms') y = normalizeScaleShift({ x: a, gain, bias, axis: 1, epsilon, center: false });
+      else if (method === 'group') y = groupNormalize({ x: a, gain, bias, groups: INVARIANCE_GROUPS, epsilon });
+      else y = normalizeScaleShift({ x: a, gain, bias, axis: 0, epsilon });
     }
     return y.arraySync();
   });
@@ -146,7 +180,9 @@ export function measureInvariance(o: InvarianceOptions = {}): { rows: Invariance
         transform: t,
         max_abs_change: worst,
         invariant: worst <= tolerance,
-        paper: PAPER_TABLE[method][t],
+        paper: isPaperMethod(method) ? PAPER_TABLE[method][t] : null,
+        expected: expectedOf(method).table[t],
+        source: expectedOf(method).source,
       });
     }
   }

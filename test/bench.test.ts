@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths } from '../src/backend/fast';
-import { cellStepCases, compositeNorm, mlpStepCase, normCase } from '../src/bench/cases';
+import { cellStepCases, compositeNorm, compositeOf, mlpStepCase, normCase, oursNorm } from '../src/bench/cases';
 import { drawStepCases } from '../src/bench/draw';
 import { createBatchNorm } from '../src/norm/batch/batch-norm';
 import { createLayerNorm } from '../src/norm/layer';
@@ -112,6 +112,56 @@ describe('bench cases [wasm]', () => {
       assert.ok(
         maxRelError(Array.from(await a.grads[0].data()), Array.from(await b.grads[0].data())) < 1e-4,
         `axis ${axis}: input gradients`,
+      );
+      composite.dispose();
+      disposeModule(ours);
+      tf.dispose([x, dy, a.value, b.value, ...a.grads, ...b.grads]);
+    }
+  });
+
+  it('rms and gn rows: ours and composite, RMSNorm against our layer norm in the same alternation; composites compute what ours does', async () => {
+    const restore = fakeClock({ fused: 2, other: 5, layers: 10, products: 1 });
+    let rms, gn;
+    try {
+      rms = await normCase('rms', [4, 40], ONCE);
+      gn = await normCase('gn', [4, 40], ONCE);
+    } finally {
+      restore();
+    }
+    // Both RMSNorm and layer norm run the fused normalize kernel (2 ms on this clock); group norm its own (other: 5).
+    assert.deepEqual(rms, {
+      case: 'rms',
+      shape: [4, 40],
+      ours_ms: 2,
+      composite_ms: 5,
+      ratio_composite: 2.5,
+      stock_ms: undefined,
+      ln_ms: 2,
+      ratio_ln: 1,
+    });
+    assert.match(
+      formatRow(rms),
+      /^rms +\[4,40\] +ours +2\.00 ms +composite +5\.00 ms +ratio +2\.50 +our LN +2\.00 ms +LN\/ours +1\.00$/,
+    );
+    assert.equal(gn.case, 'gn');
+    assert.match(formatRow(gn), /\(no tf\.layers equivalent\)$/);
+    for (const kind of ['rms', 'gn'] as const) {
+      const x = tf.tensor2d(randomMatrix(6, 40, 3, 2, 1));
+      const dy = tf.tensor2d(randomMatrix(6, 40, 4));
+      const ours = oursNorm(kind, 40);
+      const composite = compositeOf(kind, 40);
+      enableFastPaths();
+      const a = tf.valueAndGrads((input: tf.Tensor) => ours.apply(input as tf.Tensor2D, true))([x], dy);
+      disableFastPaths();
+      const b = tf.valueAndGrads((input: tf.Tensor) => composite.apply(input))([x], dy);
+      enableFastPaths();
+      assert.ok(
+        maxRelError(Array.from(await a.value.data()), Array.from(await b.value.data())) < 1e-5,
+        `${kind}: values`,
+      );
+      assert.ok(
+        maxRelError(Array.from(await a.grads[0].data()), Array.from(await b.grads[0].data())) < 1e-4,
+        `${kind}: gradients`,
       );
       composite.dispose();
       disposeModule(ours);

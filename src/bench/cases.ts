@@ -11,10 +11,9 @@ import { mlpSchema } from '../models/mlp/spec';
 import { buildModel } from '../models/registry';
 import type { RnnConfig } from '../models/rnn/spec';
 import type { Classifier } from '../models/types';
-import { createBatchNorm } from '../norm/batch/batch-norm';
 import { BN_MOMENTUM } from '../norm/batch/spec';
 import type { NormKind, NormSettings } from '../norm/catalog';
-import { createLayerNorm } from '../norm/layer';
+import { buildNorm } from '../norm/registry';
 import { NORM_DEFAULTS } from '../norm/spec';
 import { runConfigSchema } from '../tasks/schema';
 import { Adam } from '../train/adam';
@@ -23,8 +22,14 @@ import { disposeModule } from '../util/module';
 import { variableFrom } from '../util/variables';
 import { interleavedMediansMs, medianMs, type Repeats, type Timed } from './timing';
 
+/** The norm cases: layer norm, training-mode batch norm, RMSNorm and group norm (GN_GROUPS groups) on [n, d]. */
+export type NormCase = 'ln' | 'bn' | 'rms' | 'gn';
+/** Group norm's groups in the bench (1000 units: 10 groups of 100; Wu & He's 32 does not divide 1000). */
+export const GN_GROUPS = 10;
+const NORM_OF: Record<NormCase, NormKind> = { ln: 'layer', bn: 'batch', rms: 'rms', gn: 'group' };
+
 export interface BenchRow {
-  case: 'ln' | 'bn' | 'mlp_step' | 'cell_step' | 'draw_step';
+  case: NormCase | 'mlp_step' | 'cell_step' | 'draw_step';
   shape?: number[];
   batch?: number;
   /** cell_step: the recurrent cell. */
@@ -38,8 +43,11 @@ export interface BenchRow {
   composite_ms?: number;
   /** composite_ms / ours_ms: how many times faster ours is than the plain version. */
   ratio_composite?: number;
-  /** ln, bn, mlp_step: tf.layers' equivalent. */
+  /** ln, bn, mlp_step (none, layer, batch): tf.layers' equivalent (it has no RMSNorm or group norm). */
   stock_ms?: number;
+  /** rms: our layer norm on the same input, timed in the same alternation; ln_ms / ours_ms (above 1: RMS is faster). */
+  ln_ms?: number;
+  ratio_ln?: number;
   /** stock_ms / ours_ms: how many times faster ours is than tf.layers. */
   ratio?: number;
   /** mlp_step only: the step's eight matrix products alone, untransposed and on the fastest path. */
@@ -112,6 +120,37 @@ export function compositeNorm(axis: 0 | 1, units: number) {
   return { parameters: [gain, bias], apply, dispose: () => tf.dispose([gain, bias, ...running]) };
 }
 
+/** RMSNorm or group norm as a user would write them with tfjs ops, gradients by autodiff. */
+function compositeOther(kind: 'rms' | 'gn', units: number) {
+  const gain = variableFrom('bench/composite/gain', () => tf.ones<tf.Rank.R1>([units]));
+  const bias = variableFrom('bench/composite/bias', () => tf.zeros<tf.Rank.R1>([units]));
+  const apply = (x: tf.Tensor) => {
+    if (kind === 'rms')
+      return tf.add(tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), 1, true), EPSILON))), gain), bias);
+    const g = tf.reshape(x, [x.shape[0], GN_GROUPS, -1]);
+    const { mean, variance } = tf.moments(g, 2, true);
+    const xhat = tf.reshape(tf.mul(tf.sub(g, mean), tf.rsqrt(tf.add(variance, EPSILON))), x.shape);
+    return tf.add(tf.mul(xhat, gain), bias);
+  };
+  return { parameters: [gain, bias], apply, dispose: () => tf.dispose([gain, bias]) };
+}
+
+/** A case's plain tfjs version. */
+export const compositeOf = (kind: NormCase, units: number) =>
+  kind === 'ln' || kind === 'bn' ? compositeNorm(kind === 'ln' ? 1 : 0, units) : compositeOther(kind, units);
+
+/** Our norm layer of a case (batch norm with running averages, as tf.layers keeps them: the same work per call). */
+export function oursNorm(kind: NormCase, units: number) {
+  const settings = {
+    ...NORM_DEFAULTS,
+    norm: NORM_OF[kind],
+    bnStats: 'running',
+    bnMomentum: MOMENTUM,
+    groups: GN_GROUPS,
+  } as NormSettings;
+  return buildNorm(settings, { name: `bench-${kind}`, units })!;
+}
+
 type Backprop = (f: () => tf.Tensor, wrt: tf.Tensor[]) => void;
 
 /** The median time of tf.layers' layer or batch norm, forward and backward, fast paths off. */
@@ -128,39 +167,42 @@ async function stockNormMs(kind: 'ln' | 'bn', x: tf.Variable, backprop: Backprop
   return ms;
 }
 
-/** Forward and backward (input, gain, bias) of layer norm or training-mode batch norm on [n, d]. */
-export async function normCase(kind: 'ln' | 'bn', shape: [number, number], repeats: Repeats): Promise<BenchRow> {
+/**
+ * Forward and backward (input, gain, bias) of one norm on [n, d]: ours, its composite version and tf.layers' (layer and
+ * batch norm) or, for RMSNorm, our layer norm, timed in one alternation.
+ */
+export async function normCase(kind: NormCase, shape: [number, number], repeats: Repeats): Promise<BenchRow> {
   const x = variableFrom('bench/x', () => random(shape, 1));
   const dy = random(shape, 2); // the upstream gradient, handed straight to backprop (no loss op to time)
   const backprop: Backprop = (f, wrt) => tf.tidy(() => void tf.grads(() => f())(wrt, dy));
-
-  const stockMs = await stockNormMs(kind, x, backprop, repeats);
-
-  // Running averages, as tf.layers' batch norm keeps them: the same work per call.
-  const settings = {
-    ...NORM_DEFAULTS,
-    norm: kind === 'ln' ? 'layer' : 'batch',
-    bnStats: 'running',
-    bnMomentum: MOMENTUM,
-  } as NormSettings;
-  const opts = { name: `bench-${kind}`, units: shape[1], settings };
-  const ours = kind === 'ln' ? createLayerNorm(opts) : createBatchNorm(opts);
-  const composite = compositeNorm(kind === 'ln' ? 1 : 0, shape[1]);
-  const [oursMs, compositeMs] = await interleavedMediansMs(
-    [
+  const stockMs = kind === 'ln' || kind === 'bn' ? await stockNormMs(kind, x, backprop, repeats) : undefined;
+  const ours = oursNorm(kind, shape[1]);
+  const composite = compositeOf(kind, shape[1]);
+  const layer = kind === 'rms' ? oursNorm('ln', shape[1]) : undefined;
+  const timed = [
+    warm(enableFastPaths, () =>
+      backprop(() => ours.apply(x as tf.Tensor as tf.Tensor2D, true), [x, ...ours.parameters()]),
+    ),
+    warm(disableFastPaths, () => backprop(() => composite.apply(x), [x, ...composite.parameters])),
+  ];
+  if (layer)
+    timed.push(
       warm(enableFastPaths, () =>
-        backprop(() => ours.apply(x as tf.Tensor as tf.Tensor2D, true), [x, ...ours.parameters()]),
+        backprop(() => layer.apply(x as tf.Tensor as tf.Tensor2D, true), [x, ...layer.parameters()]),
       ),
-      warm(disableFastPaths, () => backprop(() => composite.apply(x), [x, ...composite.parameters])),
-    ],
-    repeats,
-  );
+    );
+  const [oursMs, compositeMs, lnMs] = await interleavedMediansMs(timed, repeats);
   enableFastPaths();
   composite.dispose();
   disposeModule(ours);
+  if (layer) disposeModule(layer);
   tf.dispose([x, dy]);
-  return row({ case: kind, shape, ours_ms: oursMs, composite_ms: compositeMs, stock_ms: stockMs });
+  const vsLayer = lnMs === undefined ? {} : { ln_ms: lnMs, ratio_ln: lnMs / oursMs };
+  return row({ case: kind, shape, ours_ms: oursMs, composite_ms: compositeMs, stock_ms: stockMs, ...vsLayer });
 }
+
+/** The norms tf.layers has (none, layer, batch): the MLP step's stock comparison. */
+const STOCK_NORMS: readonly NormKind[] = ['none', 'layer', 'batch'];
 
 /** The same MLP from stock tf.layers: dense (bias only without a norm) -> norm -> relu, then dense. */
 function stockMlp(norm: NormKind): tf.Sequential {
@@ -223,6 +265,7 @@ export function oursMlp(norm: NormKind): Classifier {
       hidden: HIDDEN,
       norm,
       epsilon: EPSILON,
+      groups: GN_GROUPS,
       bnStats: 'running',
       bnMomentum: MOMENTUM,
     }),
@@ -265,7 +308,7 @@ async function oursMlpStepMs(
 export async function mlpStepCase(norm: NormKind, batch: number, repeats: Repeats): Promise<BenchRow> {
   const x = random([batch, INPUTS], 3);
   const y = cyclicLabels(batch);
-  const stockMs = await stockMlpStepMs(norm, x, y, repeats);
+  const stockMs = STOCK_NORMS.includes(norm) ? await stockMlpStepMs(norm, x, y, repeats) : undefined;
   const [oursMs, compositeMs, floor] = await oursMlpStepMs(norm, x, y, batch, repeats);
   tf.dispose([x, y]);
   return row({

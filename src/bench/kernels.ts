@@ -3,17 +3,13 @@
 // move no data and are not counted.
 import * as tf from '@tensorflow/tfjs';
 import { disableFastPaths, enableFastPaths, setFusedCells } from '../backend/fast';
-import { createBatchNorm } from '../norm/batch/batch-norm';
-import type { NormSettings } from '../norm/catalog';
-import { createLayerNorm } from '../norm/layer';
-import { NORM_DEFAULTS } from '../norm/spec';
 import { variableFrom } from '../util/variables';
 import { meanNll } from '../metrics/classification';
 import type { Classifier } from '../models/types';
 import type { NormKind } from '../norm/catalog';
 import { disposeModule } from '../util/module';
 import { Adam } from '../train/adam';
-import { cellModel, compositeNorm, cyclicLabels, oursMlp, random } from './cases';
+import { cellModel, compositeOf, cyclicLabels, oursMlp, oursNorm, random, type NormCase } from './cases';
 
 const FREE = new Set(['Identity', 'Reshape']);
 
@@ -72,9 +68,9 @@ export async function cellStepKernels(
   return { kernels, composite };
 }
 
-/** Layer norm's or training-mode batch norm's forward and backward on [n, d]: kernels with the fast paths and without. */
+/** A norm case's forward and backward on [n, d]: kernels with the fast paths and without. */
 export async function normKernels(
-  kind: 'ln' | 'bn',
+  kind: NormCase,
   shape: [number, number],
 ): Promise<{ kernels: number; composite: number }> {
   const x = variableFrom('bench/kernels/x', () => random(shape, 1));
@@ -88,17 +84,15 @@ export async function normKernels(
     n.dispose();
     return profile.kernels.filter((k) => !FREE.has(k.name)).length;
   };
-  const settings = { ...NORM_DEFAULTS, norm: kind === 'ln' ? 'layer' : 'batch', bnStats: 'running' } as NormSettings;
   const ours = () => {
-    const opts = { name: `bench-kernels-${kind}`, units: shape[1], settings };
-    const layer = kind === 'ln' ? createLayerNorm(opts) : createBatchNorm(opts);
+    const layer = oursNorm(kind, shape[1]);
     return {
       apply: (a: tf.Tensor) => layer.apply(a as tf.Tensor2D, true),
       parameters: layer.parameters(),
       dispose: () => disposeModule(layer),
     };
   };
-  const composite = await count(disableFastPaths, () => compositeNorm(kind === 'ln' ? 1 : 0, shape[1]));
+  const composite = await count(disableFastPaths, () => compositeOf(kind, shape[1]));
   const kernels = await count(enableFastPaths, ours);
   x.dispose();
   return { kernels, composite };

@@ -13,7 +13,7 @@ const NORM_SHAPES: [number, number][] = [
 const STEP_BATCHES = [4, 128];
 const CELL_BATCH = 64;
 const DRAW_BATCH = 64;
-const NORMS: NormKind[] = ['none', 'layer', 'batch'];
+const NORMS: NormKind[] = ['none', 'layer', 'batch', 'rms', 'group'];
 
 export interface BenchPlan {
   norm: Repeats;
@@ -42,7 +42,7 @@ export async function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void =
     rows.push(r);
     onRow(r);
   };
-  for (const kind of ['ln', 'bn'] as const)
+  for (const kind of ['ln', 'bn', 'rms', 'gn'] as const)
     for (const shape of NORM_SHAPES) {
       const { kernels, composite } = await normKernels(kind, shape);
       add({ ...(await normCase(kind, shape, plan.norm)), kernels, kernels_composite: composite });
@@ -65,7 +65,7 @@ export async function runBench(plan: BenchPlan, onRow: (row: BenchRow) => void =
   return rows;
 }
 
-const NORM_PREFIX: Record<string, string> = { none: '', layer: 'LN-', batch: 'BN-' };
+const NORM_PREFIX: Record<string, string> = { none: '', layer: 'LN-', batch: 'BN-', rms: 'RMS-' };
 
 /** A cell_step or draw_step line: ours, op by op and how many times faster ours is, the norm's cost, the kernels. */
 function recurrentLine(r: BenchRow, ms: (v: number) => string): string {
@@ -82,7 +82,12 @@ export function formatRow(r: BenchRow): string {
   if (r.case === 'cell_step' || r.case === 'draw_step') return recurrentLine(r, ms);
   const what = r.case === 'mlp_step' ? `batch ${r.batch}, norm ${r.norm}` : `[${r.shape?.join(',')}]`;
   const composite = `composite ${ms(r.composite_ms!)}  ratio ${r.ratio_composite!.toFixed(2).padStart(6)}`;
-  const layers = `tf.layers ${ms(r.stock_ms!)}  ratio ${r.ratio!.toFixed(1).padStart(6)}`;
+  const layers =
+    r.stock_ms !== undefined
+      ? `tf.layers ${ms(r.stock_ms)}  ratio ${r.ratio!.toFixed(1).padStart(6)}`
+      : r.ln_ms !== undefined
+        ? `our LN    ${ms(r.ln_ms)}  LN/ours ${r.ratio_ln!.toFixed(2).padStart(4)}`
+        : '(no tf.layers equivalent)';
   const floor =
     r.floor_ms === undefined ? '' : `  floor ${ms(r.floor_ms)} (ours/floor ${(r.ours_ms / r.floor_ms).toFixed(2)})`;
   const kernels = r.kernels === undefined ? '' : `  kernels ${r.kernels} (composite ${r.kernels_composite})`;

@@ -17,7 +17,10 @@ import { finiteDifference, randomMatrix, TEST_BACKENDS, useBackend } from './hel
 
 const [B, D, H, T] = [3, 3, 2, 3];
 
-function makeCell(cell: 'lstm' | 'gru', norm: 'none' | 'layer' | 'batch', bnStats: BnStatistics = 'population'): Cell {
+const label = (kind: string, norm: (typeof CASES)[number][1]) =>
+  `${{ none: '', layer: 'LN-', batch: 'BN-', rms: 'RMS-' }[norm]}${kind.toUpperCase()}`;
+
+function makeCell(cell: 'lstm' | 'gru', norm: (typeof CASES)[number][1], bnStats: BnStatistics = 'population'): Cell {
   const config = rnn.resolve(
     rnnSchema.parse({ kind: 'rnn', cell, hidden: H, norm, gainInit: 0.7, biasInit: 0.1, bnStats }),
   );
@@ -114,7 +117,7 @@ for (const backend of TEST_BACKENDS) {
     });
 
     for (const [kind, norm] of CASES) {
-      it(`${norm === 'none' ? '' : norm === 'layer' ? 'LN-' : 'BN-'}${kind.toUpperCase()}: one step and gradients through ${T} steps match float64`, async () => {
+      it(`${label(kind, norm)}: one step and gradients through ${T} steps match float64`, async () => {
         const cell = makeCell(kind, norm);
         const p = await paramsOf(cell);
         const xs = Array.from({ length: T }, (_, t) => randomMatrix(B, D, 10 + t));
@@ -160,7 +163,7 @@ for (const backend of TEST_BACKENDS) {
         disposeModule(cell);
       });
 
-      it(`${norm === 'none' ? '' : norm === 'layer' ? 'LN-' : 'BN-'}${kind.toUpperCase()}: padded steps of shorter sequences leave the state unchanged and enter no statistics`, async () => {
+      it(`${label(kind, norm)}: padded steps of shorter sequences leave the state unchanged and enter no statistics`, async () => {
         const lengths = [3, 1, 3, 2];
         const batch = lengths.length;
         const xs = Array.from({ length: T }, (_, t) => randomMatrix(batch, D, 50 + t));

@@ -1,7 +1,8 @@
 // The fused recurrent cells (src/models/cells/fused.ts, src/backend/kernels/cells.ts and its SIMD loops) against the
 // float64 references of cell-reference.ts (finite differences for every gradient) and against the op-by-op cells:
-// whole sequences (padded or not) and single steps, every cell kind and norm, on cpu and on wasm, where H 6 takes the
-// JavaScript loops and H 8 the WebAssembly SIMD ones.
+// whole sequences (padded or not) and single steps, every cell kind and norm (RMSNorm included: layer norm's loops
+// with the mean taken as 0), on cpu and on wasm, where H 6 takes the JavaScript loops and H 8 the WebAssembly SIMD
+// ones.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,12 +12,14 @@ import { disableFastPaths, enableFastPaths, setFusedCells } from '../src/backend
 import { wasmBackend } from '../src/backend/internals';
 import { sigmoidInPlace, tanhInPlace } from '../src/backend/kernels/simd-cells';
 import { rngFor } from '../src/data/rng';
+import { fusedNormOf } from '../src/models/cells/fused';
 import { createCell } from '../src/models/cells/registry';
 import type { Cell } from '../src/models/cells/types';
 import { runSequence } from '../src/models/cells/unroll';
 import { rnn, rnnSchema } from '../src/models/rnn/spec';
 import { collectPopulationStatistics } from '../src/norm/batch/population';
 import type { BnStatistics } from '../src/norm/batch/spec';
+import type { FusedNorm } from '../src/norm/types';
 import { disposeModule } from '../src/util/module';
 import { CASES, refLoss, refLossVariable, type M, type P } from './cell-reference';
 import { finiteDifference, randomMatrix, TEST_BACKENDS, useBackend } from './helpers';
@@ -29,7 +32,8 @@ const TOLERANCE = 1e-5;
 type Kind = (typeof CASES)[number][0];
 type Norm = (typeof CASES)[number][1];
 
-const label = (kind: Kind, norm: Norm) => `${{ none: '', layer: 'LN-', batch: 'BN-' }[norm]}${kind.toUpperCase()}`;
+const label = (kind: Kind, norm: Norm) =>
+  `${{ none: '', layer: 'LN-', batch: 'BN-', rms: 'RMS-' }[norm]}${kind.toUpperCase()}`;
 
 function makeCell(kind: Kind, norm: Norm, hidden: number, bnStats: BnStatistics = 'running'): Cell {
   const config = rnn.resolve(
@@ -120,6 +124,7 @@ for (const backend of TEST_BACKENDS) {
             const w = randomMatrix(B, hidden, 40);
             // Batch norm creates each step's evaluation statistics (buffers of the cell) at its first training step.
             await run(cell, xs, w, true, 'sequence', lengths);
+            assert.equal(cell.fused(true)?.norm, norm, 'the fused kernels compute the norm');
             const before = tf.memory().numTensors;
             const fused = await run(cell, xs, w, true, 'sequence', lengths);
             const opByOp = await run(cell, xs, w, false, 'sequence', lengths);
@@ -147,6 +152,7 @@ for (const backend of TEST_BACKENDS) {
           const xs = Array.from({ length: T }, (_, t) => randomMatrix(B, D, 50 + t));
           const w = randomMatrix(B, 8, 60);
           const fused = await run(cell, xs, w, true, 'steps');
+          assert.equal(cell.fused(true)?.norm, norm, 'the fused kernels compute the norm');
           assert.ok(fused.kernels.filter((k) => k.endsWith('Forward')).length === T, 'one fused kernel a step');
           const ref = referenceGradients(kind, norm, p, xs, w);
           for (const [name, g] of Object.entries(fused.grads))
@@ -173,11 +179,16 @@ for (const backend of TEST_BACKENDS) {
       );
     });
 
-    for (const kind of ['lstm', 'gru'] as const)
-      it(`${label(kind, 'layer')} evaluation (no gradient): the op-by-op h_T, no more memory at its peak`, async () => {
+    for (const [kind, norm] of [
+      ['lstm', 'layer'],
+      ['gru', 'layer'],
+      ['lstm', 'rms'],
+      ['gru', 'rms'],
+    ] as const)
+      it(`${label(kind, norm)} evaluation (no gradient): the op-by-op h_T, no more memory at its peak`, async () => {
         // A long sequence of narrow steps: an input product for all steps at once would be the largest tensor.
         const [steps, batch] = [60, 16];
-        const cell = makeCell(kind, 'layer', 8);
+        const cell = makeCell(kind, norm, 8);
         const xs = tf.tensor2d(randomMatrix(steps * batch, D, 95));
         const evaluate = async (fused: boolean) => {
           setFusedCells(fused);
@@ -211,6 +222,23 @@ for (const backend of TEST_BACKENDS) {
     });
   });
 }
+
+describe('fusedNormOf', () => {
+  const fake = (axis: 0 | 1, center?: boolean) => ({ axis, center, fusable: () => true }) as unknown as FusedNorm;
+  it("names the one kind of a cell's term norms: layer, rms (axis 1, center false), batch; none without norms", () => {
+    assert.equal(fusedNormOf([], true), 'none');
+    assert.equal(fusedNormOf([fake(1), fake(1, true), fake(1)], true), 'layer');
+    assert.equal(fusedNormOf([fake(1, false), fake(1, false), fake(1, false)], true), 'rms');
+    assert.equal(fusedNormOf([fake(0), fake(0), fake(0)], true), 'batch');
+  });
+  it('refuses a mix (re-centred beside RMS terms, rows beside columns), a column norm without re-centering, and a missing one', () => {
+    assert.equal(fusedNormOf([fake(1), fake(1, false)], true), undefined);
+    assert.equal(fusedNormOf([fake(1, false), fake(0)], true), undefined);
+    assert.equal(fusedNormOf([fake(1), fake(0)], true), undefined);
+    assert.equal(fusedNormOf([fake(0, false), fake(0, false)], true), undefined);
+    assert.equal(fusedNormOf([fake(1, false), undefined], true), undefined);
+  });
+});
 
 describe('the SIMD activations [wasm]', () => {
   before(async () => {

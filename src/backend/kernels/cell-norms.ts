@@ -1,7 +1,13 @@
 // The normalizations inside the fused recurrent cells (cells.ts), as loops over one term of a [rows, width] matrix:
-// layer norm per row over a term's columns, batch norm per column over the live rows (Cooijmans et al.), forward and
-// backward. Sums in float64 (JavaScript numbers), values read and written as float32. The statistics are saved by the
+// layer norm per row over a term's columns (or RMSNorm, center false: its mean taken as 0), batch norm per column over
+// the live rows (Cooijmans et al.), forward and backward. Sums in float64 (JavaScript numbers), values read and written as float32. The statistics are saved by the
 // forward pass and read back by the backward pass, never recomputed.
+
+/**
+ * A per-row norm of the fused cells, as the row loops and the SIMD module (simd-cells.wat) take it: 0 none, 1 layer
+ * norm, 2 RMSNorm (layer norm with the mean taken as 0).
+ */
+export type RowNorm = 0 | 1 | 2;
 
 /** A term: columns [col, col + width) of a matrix with `stride` values a row, rows from `base` on. */
 export interface Term {
@@ -20,13 +26,16 @@ export interface Out {
   col: number;
 }
 
-/** Row r's mean, 1 / sqrt(var + eps) and biased variance over a term's columns. */
-export function rowMoments(t: Term, r: number, epsilon: number): [number, number, number] {
+/**
+ * Row r's mean, 1 / sqrt(var + eps) and biased variance over a term's columns; center false (RMSNorm): a mean of 0,
+ * so that the "variance" is the mean square.
+ */
+export function rowMoments(t: Term, r: number, epsilon: number, center = true): [number, number, number] {
   const start = t.base + r * t.stride + t.col;
   const end = start + t.width;
   const x = t.data;
   let s = 0;
-  for (let i = start; i < end; i++) s += x[i];
+  if (center) for (let i = start; i < end; i++) s += x[i];
   const mu = s / t.width;
   let q = 0;
   for (let i = start; i < end; i++) {
@@ -120,7 +129,8 @@ export function columnBackward(
 
 /**
  * Layer norm's backward on row r of one term: dy (float64, from `dyAt`, `width` long) the gradient of the normalized
- * output; writes dx into its term's row and adds dy xhat and dy to dgain and dbias.
+ * output; writes dx = rs (dy g - mean(dy g) - xhat mean(dy g xhat)) into its term's row and adds dy xhat and dy to
+ * dgain and dbias. center false (RMSNorm, mu 0): without the mean(dy g) term.
  */
 export function rowBackward(
   dy: Float64Array,
@@ -133,6 +143,7 @@ export function rowBackward(
   gain: { data: Float32Array; at: number },
   dgain: Float64Array,
   dbias: Float64Array,
+  center = true,
 ): void {
   const width = x.width;
   const xi = x.base + r * x.stride + x.col;
@@ -148,7 +159,7 @@ export function rowBackward(
     dgain[j] += d * h;
     dbias[j] += d;
   }
-  const m1 = s1 / width;
+  const m1 = center ? s1 / width : 0;
   const m2 = s2 / width;
   const di = dx.base + r * dx.stride + dx.col;
   for (let j = 0; j < width; j++) {

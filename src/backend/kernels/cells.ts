@@ -2,8 +2,9 @@
 // matrix products, as one forward kernel and one backward kernel, for cpu and wasm: JavaScript loops over the tensors'
 // memory (lstm-rows.ts for the LSTM's per-row norms), and on the wasm heap, where the hidden size is a multiple of 4,
 // the WebAssembly SIMD loops of simd-cells.wat. The products (h W_h per step, X W_x for a whole sequence at once) stay
-// tfjs matMuls, which wasm sends to XNNPACK. The equations are those of src/models/cells/<kind>/index.ts, with their norms (none, layer per
-// row, batch per column over the live rows), and the backward pass is derived by hand from them.
+// tfjs matMuls, which wasm sends to XNNPACK. The equations are those of src/models/cells/<kind>/index.ts, with their
+// norms (none; layer per row; rms per row, layer norm with the mean taken as 0 (RMSNorm, Zhang & Sennrich); batch per
+// column over the live rows), and the backward pass is derived by hand from them.
 //
 // Layouts. hp [B, G] is h_{t-1} W_h; xp [R, G] holds the input term of this step at rows row0 .. row0 + B (a whole
 // sequence's X W_x, step-major, or one step's); G = 4H (LSTM gates f, i, o, g) or 3H (GRU: z, r from W_h/W_x, then
@@ -11,6 +12,7 @@
 // running sum `acc` is vec's gradient. mask [B] is 1 for a live row, 0 for a padded one: a padded row keeps its
 // state (h, c pass through) and enters no statistic. Statistics are saved by the forward kernel:
 //   layer: [B, 2k] the mean and rstd = 1/sqrt(var + eps) per row of each of k terms;
+//   rms: as layer, the mean 0 and rstd = 1/sqrt(mean(x^2) + eps);
 //   batch (LSTM): [9, G]: mean, rstd of W_h h, of W_x x, of c (its first H columns), then the three variances;
 //   none: [1, 1], unused.
 // With batch norm the LSTM kernels have one more output, scratch for the SIMD loops' column sums ([4, G] forward,
@@ -18,14 +20,27 @@
 import type { JsKernel } from './js-kernel';
 import { batchBackwardSimd, batchForwardSimd, lstmRowsBackward, lstmRowsForward } from './lstm-rows';
 import { heapOffset as at, simdFor } from './simd-cells';
-import { columnBackward, columnMoments, liveCount, rowBackward, rowMoments, scratchOf, type Term } from './cell-norms';
+import {
+  columnBackward,
+  columnMoments,
+  liveCount,
+  rowBackward,
+  rowMoments,
+  scratchOf,
+  type RowNorm,
+  type Term,
+} from './cell-norms';
 
 export const LSTM_FORWARD = 'LnReproLstmForward';
 export const LSTM_BACKWARD = 'LnReproLstmBackward';
 export const GRU_FORWARD = 'LnReproGruForward';
 export const GRU_BACKWARD = 'LnReproGruBackward';
 
-export type CellNorm = 'none' | 'layer' | 'batch';
+export type CellNorm = 'none' | 'layer' | 'batch' | 'rms';
+
+/** The per-row norms as the row loops and the SIMD module take them (batch norm has loops of its own). */
+const ROW_NORM: Record<Exclude<CellNorm, 'batch'>, RowNorm> = { none: 0, layer: 1, rms: 2 };
+const rowNorm = (norm: CellNorm): RowNorm => (norm === 'batch' ? 0 : ROW_NORM[norm]);
 
 export interface CellAttrs {
   norm: CellNorm;
@@ -36,41 +51,47 @@ export interface CellAttrs {
   hsRow0: number;
 }
 
-/** The per-unit parameters a cell's vec packs, in order, with their lengths in units of H. */
+const LSTM_NORMED = [
+  ['b', 4],
+  ['h/gain', 4],
+  ['h/bias', 4],
+  ['x/gain', 4],
+  ['x/bias', 4],
+  ['c/gain', 1],
+  ['c/bias', 1],
+] as const;
+
+const GRU_NORMED = [
+  ['h/gain', 2],
+  ['h/bias', 2],
+  ['u/gain', 1],
+  ['u/bias', 1],
+  ['x/gain', 2],
+  ['x/bias', 2],
+  ['w/gain', 1],
+  ['w/bias', 1],
+] as const;
+
+/** The per-unit parameters a cell's vec packs, in order, with their lengths in units of H (rms: as layer). */
 export const PACKS = {
   lstm: {
     none: [['b', 4]],
-    layer: [
-      ['b', 4],
-      ['h/gain', 4],
-      ['h/bias', 4],
-      ['x/gain', 4],
-      ['x/bias', 4],
-      ['c/gain', 1],
-      ['c/bias', 1],
-    ],
+    layer: LSTM_NORMED,
+    rms: LSTM_NORMED,
   },
   gru: {
     none: [
       ['b_zr', 2],
       ['b_n', 1],
     ],
-    layer: [
-      ['h/gain', 2],
-      ['h/bias', 2],
-      ['u/gain', 1],
-      ['u/bias', 1],
-      ['x/gain', 2],
-      ['x/bias', 2],
-      ['w/gain', 1],
-      ['w/bias', 1],
-    ],
+    layer: GRU_NORMED,
+    rms: GRU_NORMED,
   },
 } as const satisfies Record<string, Record<string, readonly (readonly [string, number])[]>>;
 
 /** The saved statistics' shape for B rows of G gate columns. */
 export function cellStatsShape(kind: 'lstm' | 'gru', norm: CellNorm, B: number, G: number): number[] {
-  if (norm === 'layer') return [B, kind === 'lstm' ? 6 : 8];
+  if (norm === 'layer' || norm === 'rms') return [B, kind === 'lstm' ? 6 : 8];
   if (norm === 'batch') return [9, G];
   return [1, 1];
 }
@@ -155,11 +176,10 @@ export const lstmForwardKernel: JsKernel<CellAttrs> = {
   compute([xp, hp, cPrev, hPrev, vec, mask], outs, [, [B, G]], attrs) {
     const H = G / 4;
     if (attrs.norm !== 'batch') {
-      const o = { row0: attrs.row0, layer: attrs.norm === 'layer', epsilon: attrs.epsilon };
+      const o = { row0: attrs.row0, norm: rowNorm(attrs.norm), epsilon: attrs.epsilon };
       return lstmRowsForward({ xp, hp, cPrev, hPrev, vec, mask }, outs, B, H, o);
     }
-    if (H % 4 === 0 && batchForwardSimd([xp, hp, cPrev, hPrev, vec, mask], outs, B, H, { ...attrs, layer: false }))
-      return;
+    if (H % 4 === 0 && batchForwardSimd([xp, hp, cPrev, hPrev, vec, mask], outs, B, H, attrs)) return;
     const [h, c, act, tc, stats] = outs;
     stats.fill(0);
     const pre = lstmPre([xp, hp, vec, mask], stats, B, G, attrs);
@@ -250,7 +270,7 @@ export const lstmBackwardKernel: JsKernel<CellAttrs> = {
     const H = G / 4;
     const rows = { dhs, dhRec, dhCarry, dc, act, c, cPrev, tc, hp, xp, stats, vec, mask };
     if (norm !== 'batch') {
-      const o = { layer: norm === 'layer', hsBase: hsRow0 * H, xBase: row0 * G };
+      const o = { norm: rowNorm(norm), hsBase: hsRow0 * H, xBase: row0 * G };
       lstmRowsBackward(rows, [dhp, dxp, dcPrev, dhCarryOut], [acc, accOut], B, H, o);
       return;
     }
@@ -306,7 +326,7 @@ interface TermLayout {
   product: 0 | 1;
   col: number;
   width: number;
-  /** layer: the index of its mean in a row of stats (rstd follows); batch: the row of its mean (rstd the next). */
+  /** layer, rms: the index of its mean in a row of stats (rstd follows); batch: the row of its mean (rstd the next). */
   stat: number;
   gain: number;
   bias: number;
@@ -354,7 +374,7 @@ function termsBackward(
   }
 }
 
-/** One normalized term's part of termsBackward: through its layer norm (per row) or batch norm (per column). */
+/** One normalized term's part of termsBackward: through its layer norm or RMSNorm (per row), batch norm (per column). */
 function termBackward(d: Float64Array, t: TermLayout, products: Float32Array[], grad: Float32Array, o: TermsBackward) {
   const { B, G, row0, stats, vec, mask, dvec } = o;
   const x = term(products[t.product], t.product === 0 ? 0 : row0 * G, G, t.col, t.width);
@@ -370,9 +390,11 @@ function termBackward(d: Float64Array, t: TermLayout, products: Float32Array[], 
     return;
   }
   const k = o.terms === LSTM_TERMS ? 6 : 8;
+  const center = o.norm === 'layer';
   for (let r = 0; r < B; r++) {
+    const [mu, rs] = [stats[r * k + t.stat], stats[r * k + t.stat + 1]];
     if (mask[r] === 0) grad.fill(0, r * G + t.col, r * G + t.col + t.width);
-    else rowBackward(d, r * G + t.col, x, out, r, stats[r * k + t.stat], stats[r * k + t.stat + 1], gain, dgain, dbias);
+    else rowBackward(d, r * G + t.col, x, out, r, mu, rs, gain, dgain, dbias, center);
   }
 }
 
@@ -385,7 +407,7 @@ const GRU_TERMS = (H: number): TermLayout[] => [
   { product: 1, col: 2 * H, width: H, stat: 6, gain: 10 * H, bias: 11 * H }, // W x -> the candidate
 ];
 
-/** The four terms, normalized (layer) or as they are, float64 [B, G] each for hp's and xp's columns. */
+/** The four terms, normalized (layer, rms) or as they are, float64 [B, G] each for hp's and xp's columns. */
 function gruTerms(
   [xp, hp, vec]: Float32Array[],
   stats: Float32Array,
@@ -397,7 +419,7 @@ function gruTerms(
   const nh = scratchOf(0, B * G);
   const nx = scratchOf(1, B * G);
   const xb = row0 * G;
-  if (norm !== 'layer') {
+  if (norm === 'none') {
     for (let i = 0; i < B * G; i++) {
       nh[i] = hp[i];
       nx[i] = xp[xb + i];
@@ -407,7 +429,7 @@ function gruTerms(
   for (const t of GRU_TERMS(H)) {
     const [src, base, out] = t.product === 0 ? [hp, 0, nh] : [xp, xb, nx];
     for (let r = 0; r < B; r++) {
-      const [mu, rs] = rowMoments(term(src, base, G, t.col, t.width), r, epsilon);
+      const [mu, rs] = rowMoments(term(src, base, G, t.col, t.width), r, epsilon, norm === 'layer');
       stats[r * 8 + t.stat] = mu;
       stats[r * 8 + t.stat + 1] = rs;
       for (let j = 0; j < t.width; j++) {
@@ -431,15 +453,7 @@ export const gruForwardKernel: JsKernel<CellAttrs> = {
     if (simd) {
       const ptrs = [h, act, stats].map((a) => at(a, 0));
       const rest = [hp, hPrev, vec, mask].map((a) => at(a, 0));
-      return simd.gruForwardRows(
-        ...ptrs,
-        at(xp, attrs.row0 * G),
-        ...rest,
-        B,
-        H,
-        attrs.norm === 'layer' ? 1 : 0,
-        attrs.epsilon,
-      );
+      return simd.gruForwardRows(...ptrs, at(xp, attrs.row0 * G), ...rest, B, H, rowNorm(attrs.norm), attrs.epsilon);
     }
     const [nh, nx] = gruTerms([xp, hp, vec], stats, B, G, attrs);
     const own = attrs.norm === 'none';
@@ -468,7 +482,7 @@ function gruBackwardSimd(ins: Float32Array[], outs: Float32Array[], [B, G]: numb
   outs[3].set(acc);
   const grads = [at(dhs, a.hsRow0 * H), at(dhRec, 0), at(dhCarry, 0), at(act, 0), at(hp, 0), at(xp, a.row0 * G)];
   const rest = [hPrev, stats, vec, mask].map((x) => at(x, 0));
-  simd.gruBackwardRows(...outs.map((x) => at(x, 0)), ...grads, ...rest, B, H, a.norm === 'layer' ? 1 : 0);
+  simd.gruBackwardRows(...outs.map((x) => at(x, 0)), ...grads, ...rest, B, H, rowNorm(a.norm));
   return true;
 }
 
@@ -486,7 +500,7 @@ export const gruBackwardKernel: JsKernel<CellAttrs> = {
     const dvec = scratchOf(4, P);
     const dyh = scratchOf(5, B * G); // gradient of the normalized hp terms: (z, r) pre-activations, then U h's
     const dyx = scratchOf(6, B * G); // of the xp terms: (z, r), then W x's
-    const layer = norm === 'layer';
+    const layer = norm !== 'none'; // layer or rms: the saved mean (0 for rms) and rstd of U h
     for (let r = 0; r < B; r++) {
       for (let j = 0; j < H; j++) {
         const i = r * H + j;

@@ -1,8 +1,9 @@
-// The LSTM step of cells.ts for the norms whose statistics are per example (none, layer): each row of the batch on
-// its own, in as few passes over its 4H gate values as the equations allow (two forward, two backward), with the
-// statistics of each term taken about its mean (two passes over a row: exact where a row's values are all equal).
-// Batch norm, whose statistics run down the columns, takes the general loops of cells.ts.
-import { liveCount, rowBackward, rowMoments, type Term } from './cell-norms';
+// The LSTM step of cells.ts for the norms whose statistics are per example (none, layer, rms): each row of the batch
+// on its own, in as few passes over its 4H gate values as the equations allow (two forward, two backward), with the
+// statistics of each term taken about its mean (two passes over a row: exact where a row's values are all equal), or
+// about 0 for RMSNorm (its mean slot in stats holds 0). Batch norm, whose statistics run down the columns, takes the
+// general loops of cells.ts.
+import { liveCount, rowBackward, rowMoments, type RowNorm, type Term } from './cell-norms';
 import { heapOffset as at, sigmoidInPlace, simdFor, tanhInPlace, type SimdCells } from './simd-cells';
 
 /** The values [base, base + n) of x as one row of a term (cell-norms.ts). */
@@ -17,15 +18,15 @@ export interface RowArrays {
   mask: Float32Array;
 }
 
-/** One row's activated gates into act (layer: the statistics of its two products into stats[r * 6 ..]). */
+/** One row's activated gates into act (layer, rms: the statistics of its two products into stats[r * 6 ..]). */
 function gatesRow(a: RowArrays, [, , act, , stats]: Float32Array[], r: number, H: number, o: RowOptions) {
   const { xp, hp, vec } = a;
   const G = 4 * H;
   const base = r * G;
   const xr = o.xb + base;
-  if (o.layer) {
-    const [mh, rh] = rowMoments(rowOf(hp, base, G), 0, o.epsilon);
-    const [mx, rx] = rowMoments(rowOf(xp, xr, G), 0, o.epsilon);
+  if (o.norm !== 0) {
+    const [mh, rh] = rowMoments(rowOf(hp, base, G), 0, o.epsilon, o.norm === 1);
+    const [mx, rx] = rowMoments(rowOf(xp, xr, G), 0, o.epsilon, o.norm === 1);
     // pre = (hp - mh) rh gh + bh + (xp - mx) rx gx + bx + b
     for (let k = 0; k < G; k++)
       act[base + k] =
@@ -40,14 +41,14 @@ function gatesRow(a: RowArrays, [, , act, , stats]: Float32Array[], r: number, H
   tanhInPlace(act, base + 3 * H, H);
 }
 
-/** One row's c = f cPrev + i g, tc = tanh(norm(c)) and h = o tc (layer: c's statistics into stats[r * 6 + 4 ..]). */
+/** One row's c = f cPrev + i g, tc = tanh(norm(c)), h = o tc (layer, rms: c's statistics into stats[r * 6 + 4 ..]). */
 function cellRow(a: RowArrays, [h, c, act, tc, stats]: Float32Array[], r: number, H: number, o: RowOptions) {
   const { cPrev, vec } = a;
   const base = 4 * H * r;
   const rh = r * H;
   for (let j = 0; j < H; j++) c[rh + j] = act[base + j] * cPrev[rh + j] + act[base + H + j] * act[base + 3 * H + j];
-  if (o.layer) {
-    const [mc, rc] = rowMoments(rowOf(c, rh, H), 0, o.epsilon);
+  if (o.norm !== 0) {
+    const [mc, rc] = rowMoments(rowOf(c, rh, H), 0, o.epsilon, o.norm === 1);
     const gc = 20 * H;
     for (let j = 0; j < H; j++) tc[rh + j] = (c[rh + j] - mc) * rc * vec[gc + j] + vec[gc + H + j];
     stats.set([mc, rc], r * 6 + 4);
@@ -59,14 +60,14 @@ function cellRow(a: RowArrays, [h, c, act, tc, stats]: Float32Array[], r: number
 interface RowOptions {
   /** The first value of this step's rows in xp. */
   xb: number;
-  layer: boolean;
+  norm: RowNorm;
   epsilon: number;
 }
 
 /** Forward for B rows (outputs h, c, act, tc, stats as lstmForwardKernel's). */
 interface ForwardOptions {
   row0: number;
-  layer: boolean;
+  norm: RowNorm;
   epsilon: number;
 }
 
@@ -75,7 +76,7 @@ export function lstmRowsForward(a: RowArrays, out: Float32Array[], B: number, H:
   if (simd) return forwardSimd(simd, a, out, B, H, o);
   const [h, c, , , stats] = out;
   stats.fill(0);
-  const ro = { xb: o.row0 * 4 * H, layer: o.layer, epsilon: o.epsilon };
+  const ro = { xb: o.row0 * 4 * H, norm: o.norm, epsilon: o.epsilon };
   for (let r = 0; r < B; r++) {
     gatesRow(a, out, r, H, ro);
     cellRow(a, out, r, H, ro);
@@ -109,25 +110,26 @@ let dpre = new Float64Array(0);
 let dnc = new Float64Array(0);
 
 /**
- * Layer norm's backward (cell-norms.ts rowBackward) for one row's term of n values at x[xAt ..], gain and bias at
- * vec[gAt ..] and vec[bAt ..], given dy = dpre: writes dx[dxAt ..] and adds to dvec's gain and bias parts.
+ * Layer norm's backward (cell-norms.ts rowBackward; center false: RMSNorm's) for one row's term of n values at
+ * x[xAt ..], gain and bias at vec[gAt ..] and vec[bAt ..], given dy = dpre: writes dx[dxAt ..] and adds to dvec's
+ * gain and bias parts.
  */
 function termBackward(
   x: Float32Array,
   xAt: number,
   n: number,
-  mu: number,
-  rs: number,
+  [mu, rs]: Float32Array,
   vec: Float32Array,
   gAt: number,
   bAt: number,
   dvec: Float64Array,
   dx: Float32Array,
   dxAt: number,
+  center: boolean,
 ) {
   const out = { data: dx, base: dxAt, stride: 0, col: 0 };
   const [dgain, dbias] = [dvec.subarray(gAt, gAt + n), dvec.subarray(bAt, bAt + n)];
-  rowBackward(dpre, 0, rowOf(x, xAt, n), out, 0, mu, rs, { data: vec, at: gAt }, dgain, dbias);
+  rowBackward(dpre, 0, rowOf(x, xAt, n), out, 0, mu, rs, { data: vec, at: gAt }, dgain, dbias, center);
 }
 
 /**
@@ -139,7 +141,9 @@ function cellRowBackward(a: RowGrads, dcPrev: Float32Array, dvec: Float64Array, 
   const base = 4 * H * r;
   const rh = r * H;
   const gc = 20 * H;
-  const [mc, rc] = o.layer ? [stats[r * 6 + 4], stats[r * 6 + 5]] : [0, 1];
+  const normed = o.norm !== 0;
+  const [mc, rc] = normed ? [stats[r * 6 + 4], stats[r * 6 + 5]] : [0, 1];
+  const m1Weight = o.norm === 1 ? 1 / H : 0; // of the mean(dy g) term: 0 for RMSNorm
   let s1 = 0;
   let s2 = 0;
   for (let j = 0; j < H; j++) {
@@ -147,7 +151,7 @@ function cellRowBackward(a: RowGrads, dcPrev: Float32Array, dvec: Float64Array, 
     const [og, t] = [act[base + 2 * H + j], tc[rh + j]];
     dpre[2 * H + j] = dh * t * og * (1 - og);
     dnc[j] = dh * og * (1 - t * t);
-    if (!o.layer) continue;
+    if (!normed) continue;
     const ch = (c[rh + j] - mc) * rc;
     s1 += dnc[j] * vec[gc + j];
     s2 += dnc[j] * vec[gc + j] * ch;
@@ -155,7 +159,7 @@ function cellRowBackward(a: RowGrads, dcPrev: Float32Array, dvec: Float64Array, 
     dvec[gc + H + j] += dnc[j];
   }
   for (let j = 0; j < H; j++) {
-    const dcn = o.layer ? rc * (dnc[j] * vec[gc + j] - s1 / H - (c[rh + j] - mc) * rc * (s2 / H)) : dnc[j];
+    const dcn = normed ? rc * (dnc[j] * vec[gc + j] - s1 * m1Weight - (c[rh + j] - mc) * rc * (s2 / H)) : dnc[j];
     const dct = dc[rh + j] + dcn;
     const [f, ig, g] = [act[base + j], act[base + H + j], act[base + 3 * H + j]];
     dpre[j] = dct * cPrev[rh + j] * f * (1 - f);
@@ -165,7 +169,7 @@ function cellRowBackward(a: RowGrads, dcPrev: Float32Array, dvec: Float64Array, 
   }
 }
 
-/** One live row's backward (layer or none): dhp, dxp, dcPrev into `out`, vec's gradient added to dvec. */
+/** One live row's backward (none, layer or rms): dhp, dxp, dcPrev into `out`, vec's gradient added to dvec. */
 function backwardRow(
   a: RowGrads,
   [dhp, dxp, dcPrev]: Float32Array[],
@@ -179,16 +183,17 @@ function backwardRow(
   const { vec, stats } = a;
   cellRowBackward(a, dcPrev, dvec, r, H, o);
   for (let j = 0; j < G; j++) dvec[j] += dpre[j];
-  if (!o.layer) {
+  if (o.norm === 0) {
     for (let j = 0; j < G; j++) dhp[base + j] = dxp[base + j] = dpre[j];
     return;
   }
-  termBackward(a.hp, base, G, stats[r * 6], stats[r * 6 + 1], vec, G, 2 * G, dvec, dhp, base);
-  termBackward(a.xp, o.xBase + base, G, stats[r * 6 + 2], stats[r * 6 + 3], vec, 3 * G, 4 * G, dvec, dxp, base);
+  const center = o.norm === 1;
+  termBackward(a.hp, base, G, stats.subarray(r * 6), vec, G, 2 * G, dvec, dhp, base, center);
+  termBackward(a.xp, o.xBase + base, G, stats.subarray(r * 6 + 2), vec, 3 * G, 4 * G, dvec, dxp, base, center);
 }
 
 interface RowBackward {
-  layer: boolean;
+  norm: RowNorm;
   /** Where this step's rows start in dhs and in xp. */
   hsBase: number;
   xBase: number;
@@ -244,19 +249,7 @@ function forwardSimd(
   stats.fill(0);
   const xp = at(a.xp, o.row0 * 4 * H);
   const rows = [at(a.hp, 0), at(a.cPrev, 0), at(a.hPrev, 0), at(a.vec, 0), at(a.mask, 0)] as const;
-  s.lstmForwardRows(
-    at(h, 0),
-    at(c, 0),
-    at(act, 0),
-    at(tc, 0),
-    at(stats, 0),
-    xp,
-    ...rows,
-    B,
-    H,
-    o.layer ? 1 : 0,
-    o.epsilon,
-  );
+  s.lstmForwardRows(at(h, 0), at(c, 0), at(act, 0), at(tc, 0), at(stats, 0), xp, ...rows, B, H, o.norm, o.epsilon);
 }
 
 /** lstmRowsBackward's work in one call of the SIMD module; vec's gradient summed into accOut (float32). */
@@ -283,7 +276,7 @@ function backwardSimd(
     at(a.mask, 0),
     B,
     H,
-    o.layer ? 1 : 0,
+    o.norm,
   );
 }
 
@@ -293,7 +286,7 @@ export function batchForwardSimd(
   outs: Float32Array[],
   B: number,
   H: number,
-  o: ForwardOptions,
+  o: { row0: number; epsilon: number },
 ): boolean {
   const s = simdFor([...ins, ...outs]);
   if (!s) return false;

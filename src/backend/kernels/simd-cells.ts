@@ -39,14 +39,14 @@ export interface SimdCells {
   lstmGates(dpre: number, dcPrev: number, dcn: number, dc: number, cPrev: number, act: number, h: number): void;
   addInto(acc: number, x: number, n: number): void;
   sigmoid(p: number, n: number): void;
-  /** The LSTM step of lstm-rows.ts for B rows: outputs, inputs, B, H, layer (1) or none (0), epsilon. */
+  /** The LSTM step of lstm-rows.ts for B rows: outputs, inputs, B, H, the norm (cell-norms.ts RowNorm), epsilon. */
   lstmForwardRows(...args: number[]): void;
-  /** Its backward pass: outputs and acc, the gradients in, the saved values, B, H, layer. */
+  /** Its backward pass: outputs and acc, the gradients in, the saved values, B, H, the norm. */
   lstmBackwardRows(...args: number[]): void;
   /** The BN-LSTM step and its backward pass (batch statistics over the live rows). */
   lstmForwardBatch(...args: number[]): void;
   lstmBackwardBatch(...args: number[]): void;
-  /** The GRU step and its backward pass (none or layer norm). */
+  /** The GRU step and its backward pass (none, layer norm or RMSNorm: RowNorm 0, 1, 2 after B, H). */
   gruForwardRows(...args: number[]): void;
   gruBackwardRows(...args: number[]): void;
   tanh(p: number, n: number): void;

@@ -459,13 +459,20 @@
   (func $mean (param $p i32) (param $n i32) (result f64)
     (f64.div (call $sum (local.get $p) (local.get $n)) (f64.convert_i32_u (local.get $n))))
 
-  ;; lstmForwardRows(h, c, act, tc, stats, xp, hp, cPrev, hPrev, vec, mask, B, H, layer, eps): lstm-rows.ts's
-  ;; forward for B rows of H units (xp already at this step's rows); layer 1: layer norm (statistics into stats,
-  ;; 6 a row: mean and rstd of hp, xp and c), 0: none. A row whose mask is 0 keeps hPrev and cPrev.
+  ;; centre(p, n, norm): the mean a row's norm subtracts: its mean for layer norm (norm 1), 0 for RMSNorm (norm 2).
+  (func $centre (param $p i32) (param $n i32) (param $norm i32) (result f64)
+    (if (result f64) (i32.eq (local.get $norm) (i32.const 2))
+      (then (f64.const 0))
+      (else (call $mean (local.get $p) (local.get $n)))))
+
+  ;; lstmForwardRows(h, c, act, tc, stats, xp, hp, cPrev, hPrev, vec, mask, B, H, norm, eps): lstm-rows.ts's
+  ;; forward for B rows of H units (xp already at this step's rows); norm 1: layer norm (statistics into stats,
+  ;; 6 a row: mean and rstd of hp, xp and c), 2: RMSNorm (the same with the mean taken as 0), 0: none. A row whose
+  ;; mask is 0 keeps hPrev and cPrev.
   (func (export "lstmForwardRows")
     (param $h i32) (param $c i32) (param $act i32) (param $tc i32) (param $stats i32) (param $xp i32) (param $hp i32)
     (param $cPrev i32) (param $hPrev i32) (param $vec i32) (param $mask i32) (param $B i32) (param $H i32)
-    (param $layer i32) (param $eps f64)
+    (param $norm i32) (param $eps f64)
     (local $r i32) (local $G i32) (local $gb i32) (local $hb i32) (local $base i32) (local $rh i32) (local $st i32)
     (local $mh f64) (local $sh f64) (local $mx f64) (local $sx f64) (local $mc f64) (local $sc f64)
     (local.set $G (i32.shl (local.get $H) (i32.const 2)))
@@ -476,11 +483,11 @@
       (local.set $base (i32.mul (local.get $r) (local.get $gb)))
       (local.set $rh (i32.mul (local.get $r) (local.get $hb)))
       (local.set $st (i32.add (local.get $stats) (i32.mul (local.get $r) (i32.const 24))))
-      (if (local.get $layer)
+      (if (local.get $norm)
         (then
-          (local.set $mh (call $mean (i32.add (local.get $hp) (local.get $base)) (local.get $G)))
+          (local.set $mh (call $centre (i32.add (local.get $hp) (local.get $base)) (local.get $G) (local.get $norm)))
           (local.set $sh (call $rstd (i32.add (local.get $hp) (local.get $base)) (local.get $G) (local.get $mh) (local.get $eps)))
-          (local.set $mx (call $mean (i32.add (local.get $xp) (local.get $base)) (local.get $G)))
+          (local.set $mx (call $centre (i32.add (local.get $xp) (local.get $base)) (local.get $G) (local.get $norm)))
           (local.set $sx (call $rstd (i32.add (local.get $xp) (local.get $base)) (local.get $G) (local.get $mx) (local.get $eps)))
           (call $lnPre (i32.add (local.get $act) (local.get $base)) (i32.add (local.get $hp) (local.get $base))
             (i32.add (local.get $xp) (local.get $base)) (local.get $vec) (local.get $G)
@@ -498,9 +505,9 @@
         (local.get $H))
       (call $cellUpdate (i32.add (local.get $c) (local.get $rh)) (i32.add (local.get $act) (local.get $base))
         (i32.add (local.get $cPrev) (local.get $rh)) (local.get $H))
-      (if (local.get $layer)
+      (if (local.get $norm)
         (then
-          (local.set $mc (call $mean (i32.add (local.get $c) (local.get $rh)) (local.get $H)))
+          (local.set $mc (call $centre (i32.add (local.get $c) (local.get $rh)) (local.get $H) (local.get $norm)))
           (local.set $sc (call $rstd (i32.add (local.get $c) (local.get $rh)) (local.get $H) (local.get $mc) (local.get $eps)))
           (call $affine (i32.add (local.get $tc) (local.get $rh)) (i32.add (local.get $c) (local.get $rh))
             (i32.add (local.get $vec) (i32.mul (local.get $gb) (i32.const 5)))
@@ -520,9 +527,10 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $next))))
 
-  ;; termBackward(dx, dy, x, g, n, mu, rs, dgain, dbias): layer norm's backward on n values (dx may be dy).
+  ;; termBackward(dx, dy, x, g, n, mu, rs, dgain, dbias, norm): layer norm's backward on n values (dx may be dy);
+  ;; norm 2 (RMSNorm, mu 0): without the mean(dy g) term, m1 = 0.
   (func $termBackward (param $dx i32) (param $dy i32) (param $x i32) (param $g i32) (param $n i32) (param $mu f32)
-    (param $rs f32) (param $dgain i32) (param $dbias i32)
+    (param $rs f32) (param $dgain i32) (param $dbias i32) (param $norm i32)
     (local $s1 f64) (local $s2 f64) (local $nf f64)
     (call $lnGrad1 (local.get $dy) (local.get $x) (local.get $g) (local.get $n) (local.get $mu) (local.get $rs)
       (local.get $dgain) (local.get $dbias))
@@ -530,17 +538,18 @@
     (local.set $s1)
     (local.set $nf (f64.convert_i32_u (local.get $n)))
     (call $lnGrad2 (local.get $dx) (local.get $dy) (local.get $x) (local.get $g) (local.get $n) (local.get $mu)
-      (local.get $rs) (f32.demote_f64 (f64.div (local.get $s1) (local.get $nf)))
+      (local.get $rs)
+      (select (f32.const 0) (f32.demote_f64 (f64.div (local.get $s1) (local.get $nf))) (i32.eq (local.get $norm) (i32.const 2)))
       (f32.demote_f64 (f64.div (local.get $s2) (local.get $nf)))))
 
   ;; lstmBackwardRows(dhp, dxp, dcPrev, dhCarry, acc, dhs, dhRec, dhCarryIn, dc, act, c, cPrev, tc, hp, xp, stats,
-  ;; vec, mask, B, H, layer): lstm-rows.ts's backward for B rows (dhs and xp already at this step's rows); adds vec's
+  ;; vec, mask, B, H, norm): lstm-rows.ts's backward for B rows (dhs and xp already at this step's rows); adds vec's
   ;; gradient into acc (float32).
   (func (export "lstmBackwardRows")
     (param $dhp i32) (param $dxp i32) (param $dcPrev i32) (param $dhCarry i32) (param $acc i32) (param $dhs i32)
     (param $dhRec i32) (param $dhCarryIn i32) (param $dc i32) (param $act i32) (param $c i32) (param $cPrev i32)
     (param $tc i32) (param $hp i32) (param $xp i32) (param $stats i32) (param $vec i32) (param $mask i32) (param $B i32)
-    (param $H i32) (param $layer i32)
+    (param $H i32) (param $norm i32)
     (local $r i32) (local $G i32) (local $gb i32) (local $hb i32) (local $base i32) (local $rh i32) (local $st i32)
     (local.set $G (i32.shl (local.get $H) (i32.const 2)))
     (local.set $gb (i32.shl (local.get $G) (i32.const 2)))
@@ -564,28 +573,28 @@
             (i32.add (local.get $dcPrev) (local.get $rh)) (i32.add (local.get $dhCarry) (local.get $rh))
             (i32.add (i32.add (local.get $act) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1)))
             (i32.add (local.get $tc) (local.get $rh)) (local.get $H))
-          (if (local.get $layer)
+          (if (local.get $norm)
             (then (call $termBackward (i32.add (local.get $dcPrev) (local.get $rh)) (i32.add (local.get $dcPrev) (local.get $rh))
               (i32.add (local.get $c) (local.get $rh)) (i32.add (local.get $vec) (i32.mul (local.get $gb) (i32.const 5)))
               (local.get $H) (f32.load offset=16 (local.get $st)) (f32.load offset=20 (local.get $st))
               (i32.add (local.get $acc) (i32.mul (local.get $gb) (i32.const 5)))
-              (i32.add (i32.add (local.get $acc) (i32.mul (local.get $gb) (i32.const 5))) (local.get $hb)))))
+              (i32.add (i32.add (local.get $acc) (i32.mul (local.get $gb) (i32.const 5))) (local.get $hb)) (local.get $norm))))
           (call $lstmGates (i32.add (local.get $dxp) (local.get $base)) (i32.add (local.get $dcPrev) (local.get $rh))
             (i32.add (local.get $dcPrev) (local.get $rh)) (i32.add (local.get $dc) (local.get $rh))
             (i32.add (local.get $cPrev) (local.get $rh)) (i32.add (local.get $act) (local.get $base)) (local.get $H))
           (call $addInto (local.get $acc) (i32.add (local.get $dxp) (local.get $base)) (local.get $G))
           (call $zero (i32.add (local.get $dhCarry) (local.get $rh)) (local.get $H))
-          (if (local.get $layer)
+          (if (local.get $norm)
             (then
               (call $termBackward (i32.add (local.get $dhp) (local.get $base)) (i32.add (local.get $dxp) (local.get $base))
                 (i32.add (local.get $hp) (local.get $base)) (i32.add (local.get $vec) (local.get $gb)) (local.get $G)
                 (f32.load (local.get $st)) (f32.load offset=4 (local.get $st))
-                (i32.add (local.get $acc) (local.get $gb)) (i32.add (local.get $acc) (i32.shl (local.get $gb) (i32.const 1))))
+                (i32.add (local.get $acc) (local.get $gb)) (i32.add (local.get $acc) (i32.shl (local.get $gb) (i32.const 1))) (local.get $norm))
               (call $termBackward (i32.add (local.get $dxp) (local.get $base)) (i32.add (local.get $dxp) (local.get $base))
                 (i32.add (local.get $xp) (local.get $base)) (i32.add (local.get $vec) (i32.mul (local.get $gb) (i32.const 3)))
                 (local.get $G) (f32.load offset=8 (local.get $st)) (f32.load offset=12 (local.get $st))
                 (i32.add (local.get $acc) (i32.mul (local.get $gb) (i32.const 3)))
-                (i32.add (local.get $acc) (i32.shl (local.get $gb) (i32.const 2)))))
+                (i32.add (local.get $acc) (i32.shl (local.get $gb) (i32.const 2))) (local.get $norm)))
             (else (call $copy (i32.add (local.get $dhp) (local.get $base)) (i32.add (local.get $dxp) (local.get $base))
               (local.get $G))))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
@@ -939,11 +948,12 @@
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $next))))
 
-  ;; gruForwardRows(h, act, stats, xp, hp, hPrev, vec, mask, B, H, layer, eps): the GRU step for B rows (stats: 8 a
-  ;; row, mean and rstd of W_h h, U h, W_x x, W x; vec as cells.ts PACKS lays it out).
+  ;; gruForwardRows(h, act, stats, xp, hp, hPrev, vec, mask, B, H, norm, eps): the GRU step for B rows; norm 0 none,
+  ;; 1 layer, 2 RMSNorm (mean 0) (stats: 8 a row, mean and rstd of W_h h, U h, W_x x, W x; vec as cells.ts PACKS
+  ;; lays it out).
   (func (export "gruForwardRows")
     (param $h i32) (param $act i32) (param $stats i32) (param $xp i32) (param $hp i32) (param $hPrev i32) (param $vec i32)
-    (param $mask i32) (param $B i32) (param $H i32) (param $layer i32) (param $eps f64)
+    (param $mask i32) (param $B i32) (param $H i32) (param $norm i32) (param $eps f64)
     (local $r i32) (local $G i32) (local $gb i32) (local $hb i32) (local $base i32) (local $rh i32) (local $st i32)
     (local $mh f64) (local $sh f64) (local $mu f64) (local $su f64) (local $mx f64) (local $sx f64) (local $mw f64) (local $sw f64)
     (local $h2 i32) (local $zr i32) (local $cand i32)
@@ -957,17 +967,17 @@
       (local.set $rh (i32.mul (local.get $r) (local.get $hb)))
       (local.set $zr (i32.add (local.get $act) (local.get $base)))
       (local.set $cand (i32.add (local.get $zr) (i32.shl (local.get $hb) (i32.const 1))))
-      (if (local.get $layer)
+      (if (local.get $norm)
         (then
           (local.set $st (i32.add (local.get $stats) (i32.mul (local.get $r) (i32.const 32))))
-          (local.set $mh (call $mean (i32.add (local.get $hp) (local.get $base)) (local.get $h2)))
+          (local.set $mh (call $centre (i32.add (local.get $hp) (local.get $base)) (local.get $h2) (local.get $norm)))
           (local.set $sh (call $rstd (i32.add (local.get $hp) (local.get $base)) (local.get $h2) (local.get $mh) (local.get $eps)))
-          (local.set $mu (call $mean (i32.add (i32.add (local.get $hp) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1))) (local.get $H)))
+          (local.set $mu (call $centre (i32.add (i32.add (local.get $hp) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1))) (local.get $H) (local.get $norm)))
           (local.set $su (call $rstd (i32.add (i32.add (local.get $hp) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1)))
             (local.get $H) (local.get $mu) (local.get $eps)))
-          (local.set $mx (call $mean (i32.add (local.get $xp) (local.get $base)) (local.get $h2)))
+          (local.set $mx (call $centre (i32.add (local.get $xp) (local.get $base)) (local.get $h2) (local.get $norm)))
           (local.set $sx (call $rstd (i32.add (local.get $xp) (local.get $base)) (local.get $h2) (local.get $mx) (local.get $eps)))
-          (local.set $mw (call $mean (i32.add (i32.add (local.get $xp) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1))) (local.get $H)))
+          (local.set $mw (call $centre (i32.add (i32.add (local.get $xp) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1))) (local.get $H) (local.get $norm)))
           (local.set $sw (call $rstd (i32.add (i32.add (local.get $xp) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1)))
             (local.get $H) (local.get $mw) (local.get $eps)))
           (f32.store (local.get $st) (f32.demote_f64 (local.get $mh)))
@@ -1042,11 +1052,11 @@
       (br $next))))
 
   ;; gruBackwardRows(dhp, dxp, dhCarry, acc, dhs, dhRec, dhCarryIn, act, hp, xp, hPrev, stats, vec, mask, B, H,
-  ;; layer): the GRU step's backward for B rows; adds vec's gradient into acc (float32).
+  ;; norm): the GRU step's backward for B rows; adds vec's gradient into acc (float32).
   (func (export "gruBackwardRows")
     (param $dhp i32) (param $dxp i32) (param $dhCarry i32) (param $acc i32) (param $dhs i32) (param $dhRec i32)
     (param $dhCarryIn i32) (param $act i32) (param $hp i32) (param $xp i32) (param $hPrev i32) (param $stats i32)
-    (param $vec i32) (param $mask i32) (param $B i32) (param $H i32) (param $layer i32)
+    (param $vec i32) (param $mask i32) (param $B i32) (param $H i32) (param $norm i32)
     (local $r i32) (local $gb i32) (local $hb i32) (local $base i32) (local $rh i32) (local $st i32) (local $h2 i32)
     (local $uSlot i32)
     (local.set $hb (i32.shl (local.get $H) (i32.const 2)))
@@ -1065,7 +1075,7 @@
           (call $zero (i32.add (local.get $dhp) (local.get $base)) (i32.mul (local.get $H) (i32.const 3)))
           (call $zero (i32.add (local.get $dxp) (local.get $base)) (i32.mul (local.get $H) (i32.const 3))))
         (else
-          (if (local.get $layer)
+          (if (local.get $norm)
             (then (call $affine (local.get $uSlot) (i32.add (i32.add (local.get $hp) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1)))
               (i32.add (local.get $vec) (i32.shl (local.get $hb) (i32.const 2))) (i32.add (local.get $vec) (i32.mul (local.get $hb) (i32.const 5)))
               (local.get $H) (f32.load offset=8 (local.get $st)) (f32.load offset=12 (local.get $st))))
@@ -1073,27 +1083,27 @@
           (call $gruGrad (i32.add (local.get $dhp) (local.get $base)) (i32.add (local.get $dxp) (local.get $base))
             (i32.add (local.get $dhCarry) (local.get $rh)) (i32.add (local.get $act) (local.get $base))
             (i32.add (local.get $hPrev) (local.get $rh)) (local.get $H))
-          (if (local.get $layer)
+          (if (local.get $norm)
             (then
               (call $termBackward (i32.add (local.get $dhp) (local.get $base)) (i32.add (local.get $dhp) (local.get $base))
                 (i32.add (local.get $hp) (local.get $base)) (local.get $vec) (local.get $h2)
                 (f32.load (local.get $st)) (f32.load offset=4 (local.get $st))
-                (local.get $acc) (i32.add (local.get $acc) (i32.shl (local.get $hb) (i32.const 1))))
+                (local.get $acc) (i32.add (local.get $acc) (i32.shl (local.get $hb) (i32.const 1))) (local.get $norm))
               (call $termBackward (local.get $uSlot) (local.get $uSlot)
                 (i32.add (i32.add (local.get $hp) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1)))
                 (i32.add (local.get $vec) (i32.shl (local.get $hb) (i32.const 2))) (local.get $H)
                 (f32.load offset=8 (local.get $st)) (f32.load offset=12 (local.get $st))
-                (i32.add (local.get $acc) (i32.shl (local.get $hb) (i32.const 2))) (i32.add (local.get $acc) (i32.mul (local.get $hb) (i32.const 5))))
+                (i32.add (local.get $acc) (i32.shl (local.get $hb) (i32.const 2))) (i32.add (local.get $acc) (i32.mul (local.get $hb) (i32.const 5))) (local.get $norm))
               (call $termBackward (i32.add (local.get $dxp) (local.get $base)) (i32.add (local.get $dxp) (local.get $base))
                 (i32.add (local.get $xp) (local.get $base)) (i32.add (local.get $vec) (i32.mul (local.get $hb) (i32.const 6))) (local.get $h2)
                 (f32.load offset=16 (local.get $st)) (f32.load offset=20 (local.get $st))
-                (i32.add (local.get $acc) (i32.mul (local.get $hb) (i32.const 6))) (i32.add (local.get $acc) (i32.shl (local.get $hb) (i32.const 3))))
+                (i32.add (local.get $acc) (i32.mul (local.get $hb) (i32.const 6))) (i32.add (local.get $acc) (i32.shl (local.get $hb) (i32.const 3))) (local.get $norm))
               (call $termBackward (i32.add (i32.add (local.get $dxp) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1)))
                 (i32.add (i32.add (local.get $dxp) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1)))
                 (i32.add (i32.add (local.get $xp) (local.get $base)) (i32.shl (local.get $hb) (i32.const 1)))
                 (i32.add (local.get $vec) (i32.mul (local.get $hb) (i32.const 10))) (local.get $H)
                 (f32.load offset=24 (local.get $st)) (f32.load offset=28 (local.get $st))
-                (i32.add (local.get $acc) (i32.mul (local.get $hb) (i32.const 10))) (i32.add (local.get $acc) (i32.mul (local.get $hb) (i32.const 11)))))
+                (i32.add (local.get $acc) (i32.mul (local.get $hb) (i32.const 10))) (i32.add (local.get $acc) (i32.mul (local.get $hb) (i32.const 11))) (local.get $norm)))
             (else (call $addInto (local.get $acc) (i32.add (local.get $dxp) (local.get $base)) (i32.mul (local.get $H) (i32.const 3)))))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $next))))

@@ -47,15 +47,20 @@ export interface FusedCell {
 
 const KERNELS = { lstm: [LSTM_FORWARD, LSTM_BACKWARD], gru: [GRU_FORWARD, GRU_BACKWARD] } as const;
 
-/** The norm kind the kernels compute for a cell's term norms (all of one kind), or undefined if they cannot. */
+/** A term norm's kind in the kernels: per row re-centred or not (layer, rms), per column (batch, re-centred only). */
+const termKind = (n: FusedNorm): CellNorm | undefined =>
+  n.axis === 1 ? (n.center === false ? 'rms' : 'layer') : n.center === false ? undefined : 'batch';
+
+/**
+ * The norm kind the kernels compute for a cell's term norms (all of one kind), or undefined if they cannot: none;
+ * layer (axis 1); rms (axis 1, center false: RMSNorm, layer norm with the mean taken as 0); batch (axis 0). A mix,
+ * such as re-centred terms beside RMS ones, runs op by op.
+ */
 export function fusedNormOf(norms: readonly (FusedNorm | undefined)[], training: boolean): CellNorm | undefined {
   if (norms.length === 0) return 'none';
   if (norms.some((n) => !n || !n.fusable(training))) return undefined;
-  // The kernels do not take RMSNorm (center false) yet: its cells run op by op rather than as layer norm.
-  if (norms.some((n) => n!.center === false)) return undefined;
-  const axes = new Set(norms.map((n) => n!.axis));
-  if (axes.size !== 1) return undefined;
-  return axes.has(1) ? 'layer' : 'batch';
+  const kinds = new Set(norms.map((n) => termKind(n!)));
+  return kinds.size === 1 ? [...kinds][0] : undefined;
 }
 
 /** True when the current backend runs this kind's fused kernels. */

@@ -1,7 +1,7 @@
 // The GRU and the LN-GRU of the paper's supplementary material:
 //   (z, r) = sigmoid(W_h h + W_x x + b_zr); htilde = tanh(W x + r * (U h) + b_n); h' = (1 - z) h + z htilde;
 // with layer norm, (z, r) = sigmoid(LN(W_h h) + LN(W_x x)) and htilde = tanh(LN(W x) + r * LN(U h)), the norms'
-// biases in place of b_zr and b_n.
+// biases in place of b_zr and b_n; RMSNorm (RMS-GRU) goes in the same four places.
 import * as tf from '@tensorflow/tfjs';
 import { normSpec } from '../../../norm/catalog';
 import { cellModule, initialHidden, termNorms, tiled, vector, weight, type StepNorm } from '../parts';
@@ -9,7 +9,7 @@ import { fusedKernels, fusedNormOf, fusedStep, type FusedCell } from '../fused';
 import type { FusedNorm } from '../../../norm/types';
 import type { Cell, CellOptions, CellState } from '../types';
 
-/** The cell as the fused kernels compute it, where the backend has them (none or layer norm). */
+/** The cell as the fused kernels compute it, where the backend has them (none, layer norm or RMSNorm). */
 function fusedGru(
   o: CellOptions,
   params: Record<string, tf.Variable>,
@@ -17,7 +17,7 @@ function fusedGru(
   training: boolean,
 ): FusedCell | undefined {
   const norm = fusedKernels('gru') ? fusedNormOf(terms, training) : undefined;
-  if (norm !== 'none' && norm !== 'layer') return undefined;
+  if (norm !== 'none' && norm !== 'layer' && norm !== 'rms') return undefined;
   const H = o.config.hidden;
   const own = [params.b_zr, params.b_n] as tf.Tensor1D[];
   return {

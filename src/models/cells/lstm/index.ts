@@ -1,5 +1,6 @@
-// The LSTM of the paper's supplementary material, plain, with layer norm (LN-LSTM) or recurrent batch norm (BN-LSTM,
-// Cooijmans et al. 2016) on W_h h, W_x x and the cell state; gate order f, i, o, g.
+// The LSTM of the paper's supplementary material, plain, with layer norm (LN-LSTM), RMSNorm (RMS-LSTM, Zhang &
+// Sennrich 2019: layer norm without re-centering) or recurrent batch norm (BN-LSTM, Cooijmans et al. 2016) on W_h h,
+// W_x x and the cell state; gate order f, i, o, g.
 import * as tf from '@tensorflow/tfjs';
 import { normSpec } from '../../../norm/catalog';
 import { cellModule, initialHidden, termNorms, tiled, vector, weight } from '../parts';

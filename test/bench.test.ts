@@ -183,6 +183,7 @@ describe('bench cases [wasm]', () => {
       { ...common, norm: 'none', composite_ms: 6, ratio_composite: 1.5 },
       { ...common, norm: 'layer', composite_ms: 9, ratio_composite: 2.25 },
       { ...common, norm: 'batch', composite_ms: 9, ratio_composite: 2.25 },
+      { ...common, norm: 'rms', composite_ms: 9, ratio_composite: 2.25 },
     ]);
     const line = formatRow({ ...rows[1], kernels: 160, kernels_composite: 1800, kernels_plain: 150 });
     assert.match(

@@ -298,7 +298,7 @@ describe('skip-thoughts on the real triples [wasm]', () => {
     };
     const batch = issues(tinyRun({ model: { norm: 'batch' } }));
     assert.ok(
-      batch.some((m) => /^model\.norm: .*'none' \| 'layer', received 'batch'/.test(m)),
+      batch.some((m) => /^model\.norm: .*'none' \| 'layer' \| 'rms', received 'batch'/.test(m)),
       batch.join('; '),
     );
     const cloze = issues(tinyRun({ data: { contextSentences: 5 } }));

@@ -1,12 +1,13 @@
 // Table 1 of the paper (its section 5.1), measured: apply each of six transformations to a layer's weights or
 // data and see how far the layer's normalized output y = g * N(a) + b moves, for batch norm (training-mode
-// batch statistics), weight norm (w = g * v / ||v||, Salimans & Kingma 2016) and layer norm. Batch and layer
-// norm use the same ops as training (src/norm).
+// batch statistics), weight norm (w = g * v / ||v||, Salimans & Kingma 2016) and layer norm, each with the same ops
+// as training (src/norm).
 import * as tf from '@tensorflow/tfjs';
 import { rngFor, type Rng } from '../data/rng';
 import { layerNorm } from '../norm/layer';
 import { NORM_DEFAULTS } from '../norm/spec';
 import { normalizeScaleShift } from '../norm/normalize';
+import { weightNormalize } from '../norm/weight';
 
 export const METHODS = ['batch', 'weight', 'layer'] as const;
 export type Method = (typeof METHODS)[number];
@@ -85,8 +86,7 @@ function layerOutput(method: Method, w: M, x: M, epsilon: number): M {
     let y: tf.Tensor2D;
     if (method === 'weight') {
       // w_j = g_j * v_j / ||v_j|| for each unit j (a column), then a = x w + b.
-      const unit = tf.div(W, tf.norm(W, 2, 0, true));
-      y = tf.add(tf.matMul(X, tf.mul(unit, gain)), bias) as tf.Tensor2D;
+      y = tf.add(tf.matMul(X, weightNormalize(W, gain)), bias) as tf.Tensor2D;
     } else {
       const a = tf.matMul(X, W) as tf.Tensor2D;
       y =

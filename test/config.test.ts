@@ -48,6 +48,7 @@ describe('config: valid files', () => {
         bnStats: 'population',
         bnStatsBatch: 5000,
         bnMomentum: 0.9,
+        groups: 32,
       },
       train: {
         optimizer: 'adam',
@@ -260,7 +261,7 @@ describe('config: one fixture per error class', () => {
     ['impossible-value.yaml', ['train.batchSize', '> 0', 'found 0']],
     ['bad-name.yaml', ['name', 'folder']],
     ['bad-sweep-key.yaml', ['sweep', 'model.nrom', 'did you mean "model.norm"']],
-    ['bad-sweep-value.yaml', ['sweep.model.norm', '"group"']],
+    ['bad-sweep-value.yaml', ['sweep.model.norm', '"instance"']],
     ['conv-flat.yaml', ['data.view', 'conv image']],
     [
       'bad-claim.yaml',

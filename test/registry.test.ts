@@ -29,8 +29,8 @@ describe('kinds and their implementations', () => {
 
   it('names the kind and where its implementation belongs when there is none', () => {
     assert.throws(
-      () => implementationOf(join(SRC, 'norm'), 'norm', 'group', isObject),
-      /^Error: norm group: no implementation \(no module .*src\/norm\/group, nor .*src\/norm\/group\/index\)/,
+      () => implementationOf(join(SRC, 'norm'), 'norm', 'instance', isObject),
+      /^Error: norm instance: no implementation \(no module .*src\/norm\/instance, nor .*src\/norm\/instance\/index\)/,
     );
     // A module that is there but requires a missing helper is reported as what it is.
     assert.throws(

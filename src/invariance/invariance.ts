@@ -9,6 +9,7 @@ import { layerNorm } from '../norm/layer';
 import { NORM_DEFAULTS } from '../norm/spec';
 import { normalizeScaleShift } from '../norm/normalize';
 import { groupNormalize } from '../norm/group-normalize';
+import { weightNormalize } from '../norm/weight';
 
 /** The paper's three, then the two it could not have measured. */
 export const METHODS = ['batch', 'weight', 'layer', 'rms', 'group'] as const;
@@ -119,8 +120,7 @@ function layerOutput(method: Method, w: M, x: M, epsilon: number): M {
     let y: tf.Tensor2D;
     if (method === 'weight') {
       // w_j = g_j * v_j / ||v_j|| for each unit j (a column), then a = x w + b.
-      const unit = tf.div(W, tf.norm(W, 2, 0, true));
-      y = tf.add(tf.matMul(X, tf.mul(unit, gain)), bias) as tf.Tensor2D;
+      y = tf.add(tf.matMul(X, weightNormalize(W, gain)), bias) as tf.Tensor2D;
     } else {
       const a = tf.matMul(X, W) as tf.Tensor2D;
       if (method === 'layer') y = layerNorm(a, gain, bias, epsilon);

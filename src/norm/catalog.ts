@@ -7,9 +7,10 @@ import { group } from './group/spec';
 import { layer } from './layer/spec';
 import { none } from './none/spec';
 import { rms } from './rms/spec';
+import { weight } from './weight/spec';
 import { NORM_DEFAULTS, type NormSpec } from './spec';
 
-export const NORMS = { none, layer, batch, rms, group } as const satisfies Record<string, NormSpec>;
+export const NORMS = { none, layer, batch, rms, group, weight } as const satisfies Record<string, NormSpec>;
 export type NormKind = keyof typeof NORMS;
 export const NORM_KINDS = Object.keys(NORMS) as [NormKind, ...NormKind[]];
 
@@ -52,8 +53,16 @@ export interface NormSettings {
   readonly biasInit: number;
 }
 
-/** The norms of every recurrent model: all but group norm, which normalizes feed-forward layers' channels. */
+/**
+ * The norms of every recurrent model: all but group norm, which normalizes feed-forward layers' channels, and weight
+ * norm, which only the models whose every hidden weight is made through the norm take (rnn: RNN_NORMS).
+ */
 export const RECURRENT_NORMS = ['none', 'layer', 'batch', 'rms'] as const satisfies readonly NormKind[];
+/**
+ * The norms of model.kind rnn: those of every recurrent model and weight norm, on each of its cell's weights (its one
+ * other layer, the softmax layer, is never normalized).
+ */
+export const RNN_NORMS = [...RECURRENT_NORMS, 'weight'] as const satisfies readonly NormKind[];
 /** The norms of the recurrent models that normalize per example only (no batch norm). */
 export const PER_EXAMPLE_NORMS = ['none', 'layer', 'rms'] as const satisfies readonly NormKind[];
 

@@ -1,9 +1,12 @@
 // The norm a model config asks for, built from its implementation (src/norm/<name>/index.ts, found by name).
+import * as tf from '@tensorflow/tfjs';
+import { moduleOf } from '../util/module';
 import { implementationOf } from '../util/registry';
+import { variableFrom } from '../util/variables';
 import { normSpec, type NormSettings } from './catalog';
-import type { NormImplementation, NormLayer, RecurrentNorm, StatisticsPass } from './types';
+import type { NormImplementation, NormLayer, NormWeight, RecurrentNorm, StatisticsPass } from './types';
 
-const BUILDERS = ['layer', 'recurrent', 'statisticsPass'];
+const BUILDERS = ['layer', 'recurrent', 'weight', 'statisticsPass'];
 
 /** An object of builders only (a misspelt one would otherwise pass for a norm that builds nothing). */
 const isImplementation = (x: unknown): x is NormImplementation =>
@@ -46,4 +49,23 @@ export function buildRecurrentNorm(
 /** The pass after each epoch that a model's norm settings call for (batch norm's population statistics), if any. */
 export function statisticsPassOf(settings: NormSettings): StatisticsPass | undefined {
   return normImplementation(settings).statisticsPass?.(settings);
+}
+
+/**
+ * The weight a hidden layer or a cell multiplies by (`name` e.g. `hidden1/kernel`, its output units last in `shape`):
+ * through its norm's weight builder where the norm normalizes weights (weight norm), else one plain variable whose
+ * value is itself. A norm that declares weightParameters without a builder is refused, as a silent identity would be.
+ */
+export function buildWeight<R extends tf.Rank>(
+  settings: NormSettings,
+  at: { name: string; shape: number[]; values: Float32Array },
+): NormWeight<R> {
+  if (normSpec(settings.norm).weightParameters) {
+    const implementation = normImplementation(settings);
+    if (!implementation.weight)
+      throw new Error(`norm ${settings.norm}: no weight builder in src/norm/${settings.norm}/index.ts`);
+    return implementation.weight<R>({ ...at, settings });
+  }
+  const v = variableFrom(at.name, () => tf.tensor(at.values, at.shape as tf.ShapeMap[R]));
+  return { ...moduleOf([v]), v, value: () => v };
 }

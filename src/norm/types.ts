@@ -1,5 +1,6 @@
 // What a norm's implementation gives the models (src/norm/<name>/index.ts): a layer over a feed-forward layer's
-// summed inputs, one inside a recurrence, and the pass after each epoch that some norms need.
+// summed inputs, one inside a recurrence, the weight a layer multiplies by (weight norm), and the pass after each
+// epoch that some norms need.
 import type * as tf from '@tensorflow/tfjs';
 import type { Module } from '../util/module';
 import type { NormSettings } from './catalog';
@@ -76,15 +77,42 @@ export interface StatisticsPass {
   begin(): { commit(): void; end(): void };
 }
 
+export interface WeightOptions {
+  /** The weight's variable name, e.g. `hidden1/kernel`, `rnn/lstm/W_x` (weight norm: v's; its gains `<name>/g`). */
+  name: string;
+  /**
+   * Its shape, the output units last: a dense kernel's [inputs, units], a conv filter's [k, k, in, out], a cell's
+   * [inputs, gates]. A norm of the weight normalizes each output unit's weights over all the other axes.
+   */
+  shape: number[];
+  /** Its initial values (row-major, the models' seeded init). */
+  values: Float32Array;
+  settings: NormSettings;
+}
+
+/** The weight a layer multiplies by, made of trained variables. */
+export interface NormWeight<R extends tf.Rank = tf.Rank> extends Module {
+  /** The weight's own variable (named as the weight): the weight itself, or weight norm's direction v. */
+  readonly v: tf.Variable<R>;
+  /** Weight norm's per-unit gains g [units], named `<name>/g`; absent for a plain weight. */
+  readonly gain?: tf.Variable<tf.Rank.R1>;
+  /**
+   * The weight the layer multiplies by, made from the variables by ops that the current gradient tape records (call
+   * it where the weight is used, inside the loss function: at every forward pass, or once a sequence).
+   */
+  value(): tf.Tensor<R>;
+}
+
 /**
- * A norm's layers. `none` has neither (a model then keeps its own biases); a norm that normalizes must have the
+ * A norm's layers. `none` has none (a model then keeps its own biases); a norm that normalizes must have the
  * builder of each place it is used (norm/registry.ts refuses a silent identity). A norm of the weights rather than
- * the activations (weight norm, next) needs one more, not written yet: a builder of the weight a layer multiplies by,
- * called where the models make a weight.
+ * the activations (weight norm) has `weight` instead: the builder of the weight a layer multiplies by, called where
+ * the models make a hidden layer's or a cell's weight.
  */
 export interface NormImplementation {
   layer?(o: NormOptions): NormLayer;
   recurrent?(o: RecurrentNormOptions): RecurrentNorm;
+  weight?<R extends tf.Rank>(o: WeightOptions): NormWeight<R>;
   /** The pass after each epoch that the settings ask for, if any. */
   statisticsPass?(settings: NormSettings): StatisticsPass | undefined;
 }

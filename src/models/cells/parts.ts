@@ -1,4 +1,5 @@
-// What the cells share: the initial state, their weights, and the norm of each of their terms.
+// What the cells share: the initial state, their weights (weight norm's among them), and the norm of each of their
+// terms.
 //
 // The initial state (the paper does not say): with h_0 = 0, W_h h_0 is exactly zero, and layer norm of an
 // all-zero vector returns its bias but has a Jacobian of g / sqrt(eps) (316x for eps 1e-5). Where the input
@@ -8,9 +9,9 @@
 // not trained): a "small noisy h_0" (our choice, not the paper's), the same for every cell kind (plain cells
 // included, so that the models compared differ only in their norms); c_0 = 0.
 import * as tf from '@tensorflow/tfjs';
-import { rngFor, type Rng } from '../../data/rng';
-import { buildRecurrentNorm } from '../../norm/registry';
-import type { RecurrentNorm, StepMask } from '../../norm/types';
+import { rngFor } from '../../data/rng';
+import { buildRecurrentNorm, buildWeight } from '../../norm/registry';
+import type { NormWeight, RecurrentNorm, StepMask } from '../../norm/types';
 import { moduleOf, type Module } from '../../util/module';
 import { variableFrom } from '../../util/variables';
 import { glorotUniform } from '../init';
@@ -27,9 +28,22 @@ export function tiled(h0: Float32Array, batch: number): tf.Tensor2D {
   return tf.tidy(() => tf.tile(tf.tensor2d(h0, [1, h0.length]), [batch, 1]) as tf.Tensor2D);
 }
 
-export function weight(name: string, rows: number, cols: number, rng: Rng): tf.Variable<tf.Rank.R2> {
-  const values = glorotUniform(rows, cols, rng);
-  return variableFrom(name, () => tf.tensor2d(values, [rows, cols]));
+/**
+ * The cell's weight of one role (`W_x`, ...), [rows, cols], Glorot uniform, made by the norm's weight builder: a
+ * variable, or weight norm's v and its gains, which join `params` as `<role>` and `<role>/g`. Its value is what the
+ * step multiplies by (weight norm: g * v / ||v|| per column, made where it is called: at every step op by op, once a
+ * sequence by the fused cells' inputWeights and recurrentWeights, once a step by their single step).
+ */
+export function cellWeight(
+  o: CellOptions,
+  params: Record<string, tf.Variable>,
+  [role, rows, cols]: [string, number, number],
+): NormWeight<tf.Rank.R2> {
+  const values = glorotUniform(rows, cols, o.rng);
+  const w = buildWeight<tf.Rank.R2>(o.config, { name: `${o.name}/${role}`, shape: [rows, cols], values });
+  params[role] = w.v;
+  if (w.gain) params[`${role}/g`] = w.gain;
+  return w;
 }
 
 export function vector(name: string, values: number[] | Float32Array): tf.Variable<tf.Rank.R1> {

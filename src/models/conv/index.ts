@@ -1,21 +1,22 @@
 // The small convnet of paper section 6.7 / the conv baseline: per block conv (same padding) -> norm -> activation ->
-// 2x2 max pool, then dense -> softmax. Norms see each example's [height, width, channels] activations.
+// 2x2 max pool, then dense -> softmax. Norms see each example's [height, width, channels] activations; weight norm
+// normalizes each filter per output channel (over k * k * in), not the dense layer.
 import * as tf from '@tensorflow/tfjs';
 import { rngFor } from '../../data/rng';
 import { normSpec } from '../../norm/catalog';
-import { buildNorm } from '../../norm/registry';
-import type { NormLayer } from '../../norm/types';
+import { buildNorm, buildWeight } from '../../norm/registry';
+import { layerParameters } from '../../norm/spec';
+import type { NormLayer, NormWeight } from '../../norm/types';
 import { tidyUnlessRecording } from '../../backend/gradients';
 import { moduleOf } from '../../util/module';
-import { variableFrom } from '../../util/variables';
 import { activation } from '../activations';
 import { denseKernel, glorotUniform, zerosVariable } from '../init';
 import type { BuildOptions, Classifier, DataShape, ModelEstimate, ModelImplementation } from '../types';
 import type { ConvConfig } from './spec';
 
 interface Block {
-  /** [k, k, in, out] */
-  filter: tf.Variable<tf.Rank.R4>;
+  /** [k, k, in, out]: a variable, or weight norm's g * v / ||v|| per output channel. */
+  filter: NormWeight<tf.Rank.R4>;
   /** Present only without a norm. */
   bias?: tf.Variable<tf.Rank.R1>;
   norm?: NormLayer;
@@ -30,7 +31,7 @@ export function buildConv({ config, data, seed }: BuildOptions<ConvConfig>): Cla
     const name = `conv${i + 1}`;
     // Glorot uniform with the receptive field in the fans (Keras' conv default).
     const values = glorotUniform(k * k * c, k * k * out, rng, k * k * c * out);
-    const filter = variableFrom(`${name}/filter`, () => tf.tensor4d(values, [k, k, c, out]));
+    const filter = buildWeight<tf.Rank.R4>(config, { name: `${name}/filter`, shape: [k, k, c, out], values });
     const norm = buildNorm(config, { name, units: out, positions: h * w });
     [h, w, c] = [Math.floor(h / 2), Math.floor(w / 2), out]; // after the 2x2 pool
     return norm ? { filter, norm } : { filter, bias: zerosVariable(`${name}/bias`, out) };
@@ -48,7 +49,7 @@ export function buildConv({ config, data, seed }: BuildOptions<ConvConfig>): Cla
         const input = a;
         // Without a gradient to record (evaluation, batch norm's population pass) each block frees its intermediates.
         a = tidyUnlessRecording(() => {
-          let z = tf.conv2d(input, block.filter, 1, 'same'); // [batch, h, w, out]
+          let z = tf.conv2d(input, block.filter.value(), 1, 'same'); // [batch, h, w, out]
           if (block.bias) z = tf.add(z, block.bias);
           if (block.norm)
             z = tf.reshape(block.norm.apply(tf.reshape(z, [z.shape[0], -1]) as tf.Tensor2D, training), z.shape);
@@ -66,8 +67,7 @@ function estimateConv(config: ConvConfig, data: DataShape): ModelEstimate {
   let [h, w, channels] = data.shape;
   let [parameters, units, widest] = [0, h * w * channels, 0];
   for (const out of config.channels) {
-    const own = norm.identity ? out : norm.parameters(out, true);
-    parameters += config.kernelSize ** 2 * channels * out + own;
+    parameters += config.kernelSize ** 2 * channels * out + layerParameters(norm, out);
     units += 2 * h * w * out;
     // Its input, the conv output, the norm's output (and its reshapes), the activation.
     widest = Math.max(widest, h * w * channels + 4 * h * w * out);

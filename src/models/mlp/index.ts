@@ -1,19 +1,21 @@
 // The permutation-invariant MNIST MLP of the paper's section 6.6: dense -> norm -> activation per hidden
-// layer, then dense -> softmax, never normalized.
+// layer, then dense -> softmax, never normalized (weight norm too normalizes the hidden layers' kernels only).
 import * as tf from '@tensorflow/tfjs';
 import { rngFor } from '../../data/rng';
 import { normSpec } from '../../norm/catalog';
-import { buildNorm } from '../../norm/registry';
-import type { NormLayer } from '../../norm/types';
+import { buildNorm, buildWeight } from '../../norm/registry';
+import { layerParameters } from '../../norm/spec';
+import type { NormLayer, NormWeight } from '../../norm/types';
 import { tidyUnlessRecording } from '../../backend/gradients';
 import { moduleOf } from '../../util/module';
 import { activation } from '../activations';
-import { denseKernel, zerosVariable } from '../init';
+import { denseKernel, glorotUniform, zerosVariable } from '../init';
 import type { BuildOptions, Classifier, DataShape, ModelEstimate, ModelImplementation } from '../types';
 import type { MlpConfig } from './spec';
 
 interface Hidden {
-  kernel: tf.Variable<tf.Rank.R2>;
+  /** [inputs, units]: a variable, or weight norm's g * v / ||v|| per unit (column). */
+  kernel: NormWeight<tf.Rank.R2>;
   /** Present only without a norm: the norm's bias takes the dense bias's place. */
   bias?: tf.Variable<tf.Rank.R1>;
   norm?: NormLayer;
@@ -27,7 +29,8 @@ export function buildMlp({ config, data, seed }: BuildOptions<MlpConfig>): Class
   const widths = [inputDims, ...config.hidden];
   const hidden: Hidden[] = config.hidden.map((units, i) => {
     const name = `hidden${i + 1}`;
-    const kernel = denseKernel(`${name}/kernel`, widths[i], units, rng);
+    const values = glorotUniform(widths[i], units, rng);
+    const kernel = buildWeight<tf.Rank.R2>(config, { name: `${name}/kernel`, shape: [widths[i], units], values });
     const norm = buildNorm(config, { name, units });
     return norm ? { kernel, norm } : { kernel, bias: zerosVariable(`${name}/bias`, units) };
   });
@@ -43,7 +46,7 @@ export function buildMlp({ config, data, seed }: BuildOptions<MlpConfig>): Class
         const input = h;
         // Without a gradient to record (evaluation, batch norm's population pass) each layer frees its intermediates.
         h = tidyUnlessRecording(() => {
-          let a: tf.Tensor2D = tf.matMul(input, layer.kernel); // [batch, units] summed inputs
+          let a: tf.Tensor2D = tf.matMul(input, layer.kernel.value()); // [batch, units] summed inputs
           if (layer.bias) a = tf.add<tf.Tensor2D>(a, layer.bias);
           if (layer.norm) a = layer.norm.apply(a, training);
           return activate(a);
@@ -54,14 +57,14 @@ export function buildMlp({ config, data, seed }: BuildOptions<MlpConfig>): Class
   };
 }
 
-/** Weights, each hidden layer's bias or norm, the output layer; per example every layer's width. */
+/** Weights, each hidden layer's bias or norm (and weight norm's gains), the output layer; per example every layer's width. */
 function estimateMlp(config: MlpConfig, data: DataShape): ModelEstimate {
   const norm = normSpec(config.norm);
   const widths = [inputsOf(data), ...config.hidden, data.classes!];
   let parameters = 0;
   for (let i = 1; i < widths.length; i++) {
     const last = i === widths.length - 1;
-    const own = last || norm.identity ? widths[i] : norm.parameters(widths[i], true);
+    const own = last ? widths[i] : layerParameters(norm, widths[i]);
     parameters += widths[i - 1] * widths[i] + own;
   }
   // A layer of a forward pass holds its input, then its product, norm output and activation.

@@ -1,9 +1,11 @@
 // model.kind rnn: a recurrent classifier for sequential MNIST: one LSTM or GRU layer read over the steps of the data
 // view, then dense -> softmax on the last hidden state. `norm: layer` gives the LN-LSTM / LN-GRU of the paper's
-// supplementary material, `norm: batch` the BN-LSTM of Cooijmans et al. (LSTM only). `gainInit` unset means the
-// norm's gain inside a cell: 1 for layer norm, 0.1 for batch norm (Cooijmans et al.: gamma 1 saturates tanh).
+// supplementary material, `norm: batch` the BN-LSTM of Cooijmans et al. (LSTM only), `norm: weight` weight norm of
+// the cell's weights (every column of W_x, W_h; the GRU's W, U too). `gainInit` unset means the norm's gain inside a
+// cell: 1 for layer norm (weight norm: 1 times each column's initial norm), 0.1 for batch norm (Cooijmans et al.:
+// gamma 1 saturates tanh).
 import { z } from 'zod';
-import { normFields, RECURRENT_NORMS } from '../../norm/catalog';
+import { normFields, RNN_NORMS } from '../../norm/catalog';
 import { finite, positiveInt } from '../../util/fields';
 import { CELL_KINDS } from '../cells/catalog';
 import { cellGain, recurrentFields } from '../cells/spec';
@@ -15,7 +17,7 @@ export const rnnSchema = z
     cell: z.enum(CELL_KINDS).default('lstm'),
     hidden: positiveInt.default(100),
     ...recurrentFields,
-    ...normFields(RECURRENT_NORMS),
+    ...normFields(RNN_NORMS),
     gainInit: finite().optional(),
   })
   .strict();

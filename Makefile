@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 CI_OUT := results/ci
 
-.PHONY: all install build run test lint regress cluster-test reference fashion reference-fashion mnist-full reference-mnist data data-fashion data-austen clean
+.PHONY: all install build run test test-norms lint regress cluster-test reference fashion reference-fashion mnist-full reference-mnist data data-fashion data-austen clean
 
 all: build
 
@@ -27,6 +27,11 @@ run: build
 test: build
 	npm test
 
+# Every norm with every model kind that takes it, two training steps and an evaluation on wasm and on webgpu (the
+# software adapter): test/norm-matrix.test.ts, about 7 minutes on 2 cores, too long for `make test`; CI runs it.
+test-norms: build
+	LN_REPRO_NORM_MATRIX=1 node --test dist/test/norm-matrix.test.js
+
 # Prettier reports files whose formatting differs (`npx prettier --write .` fixes them); eslint runs the type-checked
 # rules, no import cycle, the layers of src/ (eslint.config.mjs, CONTRIBUTING.md) and at most 40 lines a function.
 lint: install
@@ -34,7 +39,8 @@ lint: install
 	npx eslint .
 
 # Every CI config (each writes its report), then every claim, then Table 1's invariances (claim 8); fails when a
-# run fails, a claim fails (or a known deviation XPASSes) or a layer/batch-norm invariance disagrees with the paper.
+# run fails, a claim fails (or a known deviation XPASSes), a layer/batch-norm invariance disagrees with the paper or an
+# RMSNorm/group-norm one with its prediction.
 # Runs finished earlier with the same config are not rerun (delete results/ci to start over).
 regress: build
 	@status=0; \

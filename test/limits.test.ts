@@ -6,60 +6,21 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { enableFastPaths } from '../src/backend/fast';
-import { runConfigSchema, type RunConfig } from '../src/config/schema';
+import type { RunConfig } from '../src/config/schema';
 import { estimateRun } from '../src/experiments/limits';
-import { CELL_KINDS } from '../src/models/cells/catalog';
-import { MODEL_KINDS, MODELS } from '../src/models/catalog';
-import { NORM_KINDS } from '../src/norm/catalog';
-import { taskNamed } from '../src/tasks/catalog';
+import { MODEL_KINDS } from '../src/models/catalog';
 import { createTask, taskImplementation } from '../src/tasks/registry';
 import { Adam } from '../src/train/adam';
 import { epochBatches } from '../src/train/batches';
 import { moduleOf, parameterCount } from '../src/util/module';
 import { useBackend } from './helpers';
+import { kindConfigs as configs } from './kind-configs';
 
 /**
  * The estimate is an upper bound that is not wildly loose: measured here from 1.06 (a BN-LSTM) to 2.14 (a convnet
  * without a norm) times the peak.
  */
 const ESTIMATE_SLACK = 3;
-
-/**
- * Every model kind's tiny configs (its spec's) with every norm, and every cell where it has one, that it takes:
- * [a label, the config].
- */
-function configs(): [string, RunConfig][] {
-  return MODEL_KINDS.flatMap((kind) => {
-    const spec = MODELS[kind];
-    const cells = 'cell' in spec.schema.shape ? CELL_KINDS : [undefined];
-    return spec.tiny.flatMap((tiny) =>
-      NORM_KINDS.flatMap((norm) =>
-        cells.flatMap((cell) => {
-          const source = taskNamed(spec.task).sources?.[0];
-          const parsed = runConfigSchema.safeParse({
-            name: 'estimate',
-            // A task reading other examples than images reads its own source (pen strokes: hanzi; cloze questions, on
-            // documents of 5 sentences: tf.profile overflows the stack on the ~100,000 kernels of batch norm's
-            // population pass over documents of 20; sentence triples).
-            data: {
-              train: 128,
-              test: 200,
-              view: spec.views[0],
-              source,
-              ...(source === 'cloze' ? { test: 60, contextSentences: 5, candidates: 5 } : {}),
-              // Sentence triples: a softmax over 500 words, not 20,000 (the cpu backend's plain loops).
-              ...(source === 'books-sentences' ? { test: 32, maxVocab: 500 } : {}),
-            },
-            model: { kind, ...tiny, norm, ...(cell ? { cell } : {}) },
-            train: { batchSize: 32 },
-          });
-          const label = `${kind} ${JSON.stringify(tiny).replace(/"/g, '')} ${cell ?? ''} ${norm}`;
-          return parsed.success ? [[label, parsed.data] as [string, RunConfig]] : []; // a norm it does not take
-        }),
-      ),
-    );
-  });
-}
 
 /** The peak bytes of everything live while `f` runs, counted from `base` (tf.profile's object is reused: copied). */
 async function peakOf(f: () => unknown, base: number): Promise<number> {

@@ -17,6 +17,11 @@ export interface ModelSpec {
   readonly tiny: readonly Record<string, unknown>[];
   /** The channels (units) of each normalized feed-forward layer, for the norms that split them (group norm). */
   normalizedWidths?(model: never): readonly number[];
+  /**
+   * Its normalized layers have one position (an MLP's units), not a feature map: a group of one unit would normalize
+   * it to its bias (variance 0), so group norm needs at least 2 units a group.
+   */
+  readonly unitsOnly?: boolean;
   /** The parsed config with the defaults that depend on other keys (a recurrent norm's gain, a loss's margin). */
   resolve?(model: never): object;
 }

@@ -109,14 +109,22 @@ const CHECKS: readonly ConfigCheck[] = [
       : { path: ['model', 'norm'], message: cells.reason };
   },
   (run) => {
-    const groups = (run.model as { groups?: number }).groups;
-    const widths = (MODELS[run.model.kind as ModelKind] as ModelSpec).normalizedWidths?.(run.model as never) ?? [];
-    const bad = widths.find((w) => w % groupsFor(groups ?? 1, w) !== 0);
-    return run.model.norm !== 'group' || bad === undefined
+    if (run.model.norm !== 'group') return undefined;
+    const groups = (run.model as { groups?: number }).groups!;
+    const spec = MODELS[run.model.kind as ModelKind] as ModelSpec;
+    const widths = spec.normalizedWidths?.(run.model as never) ?? [];
+    const bad = widths.find((w) => w % groupsFor(groups, w) !== 0);
+    if (bad !== undefined)
+      return {
+        path: ['model', 'groups'],
+        message: `${groups} groups (capped at a layer's channels) must divide each normalized layer's channels, and ${bad} is not a multiple of ${groupsFor(groups, bad)}: widths ${widths.join(', ')}`,
+      };
+    const single = spec.unitsOnly ? widths.find((w) => w / groupsFor(groups, w) < 2) : undefined;
+    return single === undefined
       ? undefined
       : {
           path: ['model', 'groups'],
-          message: `${groups} groups (capped at a layer's channels) must divide each normalized layer's channels, and ${bad} is not a multiple of ${groupsFor(groups!, bad)}: widths ${widths.join(', ')}`,
+          message: `${groups} groups leave one unit a group in the layer of ${single} units: group norm would map it to its bias (variance 0) and no gradient would reach its weights; give at most ${Math.floor(single / 2)} groups`,
         };
   },
   // PyTorch refuses the same in training ("Expected more than 1 value per channel when training").

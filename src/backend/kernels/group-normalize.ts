@@ -14,13 +14,26 @@ export interface GroupNormalizeAttrs {
   epsilon: number;
 }
 
-/** Channel c's group, for the channels of gain [C]; the values per group and example (positions * C / groups). */
+/** The values a row holds per position (the channels) and per group and example (positions * channels / groups). */
 function layout(cols: number, channels: number, groups: number) {
   if (channels % groups !== 0 || cols % channels !== 0)
     throw new Error(`${GROUP_NORMALIZE}: ${groups} groups, ${channels} channels, ${cols} values a row do not divide`);
   const size = channels / groups;
-  const groupOf = Int32Array.from({ length: channels }, (_, c) => Math.floor(c / size));
-  return { groupOf, count: (cols / channels) * size };
+  return { positions: cols / channels, size, count: (cols / channels) * size };
+}
+
+/**
+ * Calls f(k, from, to) for each run of one group's values in a row: at each position, group k's `size` consecutive
+ * channels from index `from` (the channel of `from` is from - base - p * channels).
+ */
+function eachRun(
+  base: number,
+  positions: number,
+  groups: number,
+  size: number,
+  f: (k: number, from: number, to: number) => void,
+) {
+  for (let p = 0, i = base; p < positions; p++) for (let k = 0; k < groups; k++, i += size) f(k, i, i + size);
 }
 
 /** Inputs x [n, P * C], gain [C], bias [C]. Outputs y; mean, rstd = 1/sqrt(var + eps), biased variance [n, groups]. */
@@ -29,18 +42,24 @@ export const groupNormalizeKernel: JsKernel<GroupNormalizeAttrs> = {
   inputs: ['x', 'gain', 'bias'],
   outputShapes: ([x], { groups }) => [x, [x[0], groups], [x[0], groups], [x[0], groups]],
   compute([x, gain, bias], [y, mean, rstd, variance], [[rows, cols], [channels]], { groups, epsilon }) {
-    const { groupOf, count } = layout(cols, channels, groups);
+    const { positions, size, count } = layout(cols, channels, groups);
     const s = new Float64Array(groups);
     const q = new Float64Array(groups);
     for (let r = 0, base = 0; r < rows; r++, base += cols) {
       s.fill(0);
       q.fill(0);
-      for (let i = base, c = 0; i < base + cols; i++, c = c + 1 === channels ? 0 : c + 1) s[groupOf[c]] += x[i];
+      eachRun(base, positions, groups, size, (k, from, to) => {
+        let t = 0;
+        for (let i = from; i < to; i++) t += x[i];
+        s[k] += t;
+      });
       for (let k = 0; k < groups; k++) s[k] /= count;
-      for (let i = base, c = 0; i < base + cols; i++, c = c + 1 === channels ? 0 : c + 1) {
-        const d = x[i] - s[groupOf[c]];
-        q[groupOf[c]] += d * d;
-      }
+      eachRun(base, positions, groups, size, (k, from, to) => {
+        const mu = s[k];
+        let t = 0;
+        for (let i = from; i < to; i++) t += (x[i] - mu) * (x[i] - mu);
+        q[k] += t;
+      });
       const o = r * groups;
       for (let k = 0; k < groups; k++) {
         mean[o + k] = s[k];
@@ -48,10 +67,10 @@ export const groupNormalizeKernel: JsKernel<GroupNormalizeAttrs> = {
         q[k] = 1 / Math.sqrt(q[k] / count + epsilon); // now rstd
         rstd[o + k] = q[k];
       }
-      for (let i = base, c = 0; i < base + cols; i++, c = c + 1 === channels ? 0 : c + 1) {
-        const k = groupOf[c];
-        y[i] = (x[i] - s[k]) * q[k] * gain[c] + bias[c];
-      }
+      eachRun(base, positions, groups, size, (k, from, to) => {
+        const [mu, rs, c0] = [s[k], q[k], (from - base) % channels];
+        for (let i = from, c = c0; i < to; i++, c++) y[i] = (x[i] - mu) * rs * gain[c] + bias[c];
+      });
     }
   },
 };
@@ -67,34 +86,38 @@ export const groupNormalizeGradKernel: JsKernel<GroupNormalizeAttrs> = {
   inputs: ['dy', 'x', 'mean', 'rstd', 'gain'],
   outputShapes: ([dy, , , , gain]) => [dy, gain, gain],
   compute([dy, x, mean, rstd, gain], [dx, dgainOut, dbiasOut], [[rows, cols], , , , [channels]], { groups }) {
-    const { groupOf, count } = layout(cols, channels, groups);
+    const { positions, size, count } = layout(cols, channels, groups);
     const dgain = new Float64Array(channels);
     const dbias = new Float64Array(channels);
-    const s1 = new Float64Array(groups); // sum of dxhat
-    const s2 = new Float64Array(groups); // sum of dxhat * xhat
+    const s1 = new Float64Array(groups); // mean of dxhat
+    const s2 = new Float64Array(groups); // mean of dxhat * xhat
     for (let r = 0, base = 0; r < rows; r++, base += cols) {
       const o = r * groups;
       s1.fill(0);
       s2.fill(0);
-      for (let i = base, c = 0; i < base + cols; i++, c = c + 1 === channels ? 0 : c + 1) {
-        const k = groupOf[c];
-        const d = dy[i];
-        const h = (x[i] - mean[o + k]) * rstd[o + k];
-        const dh = d * gain[c];
-        s1[k] += dh;
-        s2[k] += dh * h;
-        dgain[c] += d * h;
-        dbias[c] += d;
-      }
+      eachRun(base, positions, groups, size, (k, from, to) => {
+        const [mu, rs, c0] = [mean[o + k], rstd[o + k], (from - base) % channels];
+        let [t1, t2] = [0, 0];
+        for (let i = from, c = c0; i < to; i++, c++) {
+          const d = dy[i];
+          const h = (x[i] - mu) * rs;
+          const dh = d * gain[c];
+          t1 += dh;
+          t2 += dh * h;
+          dgain[c] += d * h;
+          dbias[c] += d;
+        }
+        s1[k] += t1;
+        s2[k] += t2;
+      });
       for (let k = 0; k < groups; k++) {
         s1[k] /= count;
         s2[k] /= count;
       }
-      for (let i = base, c = 0; i < base + cols; i++, c = c + 1 === channels ? 0 : c + 1) {
-        const k = groupOf[c];
-        const rs = rstd[o + k];
-        dx[i] = rs * (dy[i] * gain[c] - s1[k] - (x[i] - mean[o + k]) * rs * s2[k]);
-      }
+      eachRun(base, positions, groups, size, (k, from, to) => {
+        const [mu, rs, m1, m2, c0] = [mean[o + k], rstd[o + k], s1[k], s2[k], (from - base) % channels];
+        for (let i = from, c = c0; i < to; i++, c++) dx[i] = rs * (dy[i] * gain[c] - m1 - (x[i] - mu) * rs * m2);
+      });
     }
     dgainOut.set(dgain);
     dbiasOut.set(dbias);

@@ -23,6 +23,6 @@ export const conv = {
   schema: convSchema,
   task: 'classification',
   views: ['image'],
-  tiny: [{ channels: [4, 6], kernelSize: 3 }],
+  tiny: [{ channels: [4, 6], kernelSize: 3, groups: 2 }],
   normalizedWidths: (model: ConvConfig) => model.channels,
 } satisfies ModelSpec;

@@ -22,6 +22,7 @@ export const mlp = {
   schema: mlpSchema,
   task: 'classification',
   views: ['flat'],
-  tiny: [{ hidden: [64, 32] }],
+  tiny: [{ hidden: [64, 32], groups: 8 }],
   normalizedWidths: (model: MlpConfig) => model.hidden,
+  unitsOnly: true,
 } satisfies ModelSpec;

@@ -12,8 +12,9 @@ import type { NormImplementation, NormWeight, WeightOptions } from '../types';
 const inputAxes = (shape: readonly number[]) => shape.slice(0, -1).map((_, i) => i);
 
 /**
- * w = v * (g / ||v||) for v [..., units] and g [units], ||v|| per unit over every other axis (no epsilon: a column of
- * v can reach 0 only from exactly 0, and eq. 3's gradient is orthogonal to v, so training only lengthens it).
+ * w = v * (g / ||v||) for v [..., units] and g [units], ||v|| per unit over every other axis. No epsilon, as PyTorch's
+ * weight_norm: eq. 3's gradient is orthogonal to v, so plain gradient steps only lengthen a column; Adam's
+ * per-coordinate scaling can shorten one, but a Glorot column of dozens of entries does not reach 0.
  * Backward (eq. 3): dg = (dw . v) / ||v||, dv = (g / ||v||) (dw - (dw . v) v / ||v||^2), per unit.
  */
 export function weightNormalize<R extends tf.Rank>(v: tf.Tensor<R>, g: tf.Tensor1D): tf.Tensor<R> {

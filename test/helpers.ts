@@ -1,4 +1,5 @@
 // Shared test helpers: backends to run numerics on, float64 references and finite differences.
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { installKernelFixes } from '../src/backend/fast';
@@ -110,7 +111,7 @@ export function onKernel(listener: (name: string) => void): () => void {
 }
 
 /** A tiny run config of `model` (48 training and 24 test digits, batch 8, 2 epochs), as the webgpu tests train it. */
-export function tinyConfig(model: Record<string, unknown>, view = 'flat'): RunConfig {
+function tinyConfig(model: Record<string, unknown>, view = 'flat'): RunConfig {
   return runConfigSchema.parse({
     name: 'tiny',
     data: { train: 48, test: 24, seed: 1, view },
@@ -120,5 +121,50 @@ export function tinyConfig(model: Record<string, unknown>, view = 'flat'): RunCo
 }
 
 /** Metrics rows without the timing column. */
-export const metricsOf = (rows: readonly Record<string, number | null | undefined>[]) =>
+const metricsOf = (rows: readonly Record<string, number | null | undefined>[]) =>
   rows.map(({ seconds: _s, ...rest }) => rest);
+
+/**
+ * Trains the tiny config of `model` on webgpu (the current backend), checking that each of the `fused` kernels ran
+ * and no tensor leaked, then on cpu, and compares their metrics row by row: float32 rounding differs between the
+ * backends, so losses agree to 1e-3, and at most one test example (or query) changes its outcome: 1/n of the error,
+ * 100/n percent of a recall, 1 of a mean rank.
+ */
+export async function assertTrainsAsOnCpu(
+  model: Record<string, unknown>,
+  view: string,
+  fused: readonly string[],
+): Promise<void> {
+  const config = tinyConfig(model, view);
+  const data = loadData(config);
+  const before = tf.memory().numTensors;
+  const ran = new Set<string>();
+  const stop = onKernel((name) => ran.add(name));
+  const gpu = await trainOn({ config, data }).finally(stop);
+  for (const name of fused) assert.ok(ran.has(name), `the fused ${name} ran`);
+  assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
+  assert.equal(gpu.status, 'complete');
+  await tf.setBackend('cpu');
+  const cpu = await trainOn({ config, data }).finally(() => tf.setBackend('webgpu'));
+  const [g, c] = [metricsOf(gpu.rows), metricsOf(cpu.rows)];
+  assert.equal(g.length, c.length);
+  const n = config.data.test;
+  const toleranceOf = (k: string, v: number | null | undefined) =>
+    ['epoch', 'step'].includes(k)
+      ? 0
+      : k.endsWith('nll')
+        ? 1e-3 * Math.max(1, Math.abs(v ?? 0))
+        : k === 'test_error'
+          ? 1 / n + 1e-9
+          : k.endsWith('mean_rank')
+            ? 1
+            : 100 / n + 1e-9;
+  for (let e = 0; e < c.length; e++)
+    for (const [k, v] of Object.entries(c[e])) {
+      const w = g[e][k];
+      assert.ok(
+        typeof v === 'number' && typeof w === 'number' && Math.abs(w - v) <= toleranceOf(k, v),
+        `epoch ${e + 1} ${k}: webgpu ${w}, cpu ${v}`,
+      );
+    }
+}

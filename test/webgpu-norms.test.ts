@@ -11,17 +11,7 @@ import { GROUP_NORMALIZE, GROUP_NORMALIZE_GRAD } from '../src/backend/kernels/gr
 import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
 import { groupNormalize } from '../src/norm/group-normalize';
 import { normalizeScaleShift } from '../src/norm/normalize';
-import {
-  finiteDifference,
-  loadData,
-  maxRelError,
-  metricsOf,
-  onKernel,
-  randomMatrix,
-  reshape,
-  tinyConfig,
-  trainOn,
-} from './helpers';
+import { assertTrainsAsOnCpu, finiteDifference, maxRelError, onKernel, randomMatrix, reshape } from './helpers';
 
 const EPS = 1e-5;
 
@@ -167,37 +157,11 @@ describe('RMSNorm and group norm on webgpu (software adapter)', () => {
     { kind: 'conv', channels: [2, 4], kernelSize: 3, norm: 'rms' },
     { kind: 'conv', channels: [2, 4], kernelSize: 3, norm: 'group', groups: 2 },
   ]) {
-    it(`${model.kind} ${model.norm}: trains with the WGSL kernels and evaluates as on the cpu backend`, async () => {
-      const config = tinyConfig(model, VIEW[model.kind]);
-      const data = loadData(config);
-      const before = tf.memory().numTensors;
-      const ran = new Set<string>();
-      const stop = onKernel((name) => ran.add(name));
-      const gpu = await trainOn({ config, data }).finally(stop);
-      const fused = model.norm === 'rms' ? [NORMALIZE, NORMALIZE_GRAD] : [GROUP_NORMALIZE, GROUP_NORMALIZE_GRAD];
-      for (const name of fused) assert.ok(ran.has(name), `the fused ${name} ran`);
-      assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
-      assert.equal(gpu.status, 'complete');
-      await tf.setBackend('cpu');
-      const cpu = await trainOn({ config, data }).finally(() => tf.setBackend('webgpu'));
-      const [g, c] = [metricsOf(gpu.rows), metricsOf(cpu.rows)];
-      assert.equal(g.length, c.length);
-      for (let e = 0; e < c.length; e++) {
-        for (const [k, v] of Object.entries(c[e])) {
-          const w = g[e][k];
-          // float32 rounding differs between the backends (as in webgpu.test.ts): losses agree to 1e-3, and at most
-          // one test example changes its outcome.
-          const tolerance = ['epoch', 'step'].includes(k)
-            ? 0
-            : k.endsWith('nll')
-              ? 1e-3 * Math.max(1, Math.abs(v ?? 0))
-              : 1 / config.data.test + 1e-9;
-          assert.ok(
-            typeof v === 'number' && typeof w === 'number' && Math.abs(w - v) <= tolerance,
-            `epoch ${e + 1} ${k}: webgpu ${w}, cpu ${v}`,
-          );
-        }
-      }
-    });
+    it(`${model.kind} ${model.norm}: trains with the WGSL kernels and evaluates as on the cpu backend`, () =>
+      assertTrainsAsOnCpu(
+        model,
+        VIEW[model.kind],
+        model.norm === 'rms' ? [NORMALIZE, NORMALIZE_GRAD] : [GROUP_NORMALIZE, GROUP_NORMALIZE_GRAD],
+      ));
   }
 });

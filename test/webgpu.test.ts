@@ -13,7 +13,7 @@ import { ADAM } from '../src/backend/kernels/adam';
 import { deviceIdle } from '../src/backend/kernels/webgpu/dispatch';
 import { NORMALIZE, NORMALIZE_GRAD } from '../src/backend/kernels/normalize';
 import { SOFTMAX_CE, SOFTMAX_CE_GRAD } from '../src/metrics/classification';
-import { loadData, metricsOf, onKernel, tinyConfig, trainOn } from './helpers';
+import { assertTrainsAsOnCpu } from './helpers';
 
 describe('webgpu backend (software adapter)', () => {
   before(async () => {
@@ -52,47 +52,12 @@ describe('webgpu backend (software adapter)', () => {
     { kind: 'rnn', cell: 'lstm', hidden: 8, norm: 'layer' },
     { kind: 'retrieval', embedDim: 8, wordDim: 4, norm: 'layer' },
   ]) {
-    it(`${model.kind} ${model.norm}: trains and evaluates as on the cpu backend`, async () => {
-      const config = tinyConfig(model, VIEW[model.kind]);
-      const data = loadData(config);
-      const before = tf.memory().numTensors;
-      const ran = new Set<string>();
-      const stop = onKernel((name) => ran.add(name));
-      const gpu = await trainOn({ config, data }).finally(stop);
-      const fused = [
+    it(`${model.kind} ${model.norm}: trains and evaluates as on the cpu backend`, () =>
+      assertTrainsAsOnCpu(model, VIEW[model.kind], [
         ADAM,
         NORMALIZE,
         NORMALIZE_GRAD,
         ...(model.kind === 'retrieval' ? [] : [SOFTMAX_CE, SOFTMAX_CE_GRAD]),
-      ];
-      for (const name of fused) assert.ok(ran.has(name), `the fused ${name} ran`);
-      assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
-      assert.equal(gpu.status, 'complete');
-      await tf.setBackend('cpu');
-      const cpu = await trainOn({ config, data });
-      await tf.setBackend('webgpu');
-      const [g, c] = [metricsOf(gpu.rows), metricsOf(cpu.rows)];
-      for (let e = 0; e < c.length; e++) {
-        for (const [k, v] of Object.entries(c[e])) {
-          const w = g[e][k];
-          // float32 rounding differs between the backends: losses agree to 1e-3, and at most one test example (or
-          // query) changes its outcome: 1/n of the error, 100/n percent of a recall, 1 of a mean rank.
-          const n = config.data.test;
-          const tolerance = ['epoch', 'step'].includes(k)
-            ? 0
-            : k.endsWith('nll')
-              ? 1e-3 * Math.max(1, Math.abs(v ?? 0))
-              : k === 'test_error'
-                ? 1 / n + 1e-9
-                : k.endsWith('mean_rank')
-                  ? 1
-                  : 100 / n + 1e-9;
-          assert.ok(
-            typeof v === 'number' && typeof w === 'number' && Math.abs(w - v) <= tolerance,
-            `epoch ${e + 1} ${k}: webgpu ${w}, cpu ${v}`,
-          );
-        }
-      }
-    });
+      ]));
   }
 });
